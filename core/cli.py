@@ -1,0 +1,180 @@
+"""The command line: ``python -m core run|embed|bench``. Bad input exits 2 with one ``error:`` line."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_write_bytes, atomic_write_text
+from .config import DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .errors import UserError
+
+log = logging.getLogger("core")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Cluster short texts by meaning.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", default=DEFAULT_SOURCE,
+                       help="hf://datasets/<owner>/<name>/<file>, a .csv/.tsv/.parquet/.jsonl file, or 'demo'")
+        p.add_argument("--text-col", default=None, help="text column (default: text, else title + description)")
+        p.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
+        p.add_argument("--backend", default=EmbedConfig.backend, help="auto, torch, onnx, ... (see README)")
+
+    run = sub.add_parser("run", help="the whole method: embed, train, cluster, score, project")
+    data_args(run)
+    run.add_argument("--label-col", default=None, help="label column (default: label, if present)")
+    run.add_argument("--fraction", type=float, default=DataConfig.fraction, help="share of rows to keep (0, 1]")
+    run.add_argument("--hidden", type=int, default=EncoderConfig.hidden)
+    run.add_argument("--latent", type=int, default=EncoderConfig.latent)
+    run.add_argument("--objective", default=None, help="training objective (default: the best measured)")
+    run.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EncoderConfig.epochs})")
+    run.add_argument("--k", type=int, default=ClusterConfig.k)
+    run.add_argument("--projection", choices=("tsne", "umap", "none"), default=ProjectConfig.method)
+    run.add_argument("--seed", type=int, default=RunConfig.seed)
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store")
+    run.add_argument("--out", default="out", help="folder for metrics.json, assignments.csv, clusters.json")
+
+    emb = sub.add_parser("embed", help="embed the first N texts and report throughput")
+    data_args(emb)
+    emb.add_argument("--limit", type=int, default=None, help="embed only the first N texts")
+    emb.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store")
+    emb.add_argument("--out", required=True, help="where to write the (N, dim) float32 .npy array")
+
+    bench = sub.add_parser("bench", help="benchmarks that print ratios against a baseline")
+    bench.add_argument("which", choices=("quality", "speed", "react"))
+    bench.add_argument("--data", default="../shared/data/ag_news_test.csv")
+    bench.add_argument("--k", type=int, default=None, help="clusters (default: the number of labels)")
+    bench.add_argument("--seeds", default="0,1,2,3,4")
+    bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
+    bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
+    return parser
+
+
+def run_config(args: argparse.Namespace) -> RunConfig:
+    from .objectives import DEFAULT_OBJECTIVE
+
+    objective = args.objective or DEFAULT_OBJECTIVE
+    epochs = args.epochs if args.epochs is not None else EncoderConfig.epochs
+    return RunConfig(
+        data=DataConfig(source=args.data, text_col=args.text_col, label_col=args.label_col, fraction=args.fraction),
+        embed=EmbedConfig(model=args.model, backend=args.backend),
+        encoder=EncoderConfig(hidden=args.hidden, latent=args.latent, objective=objective, epochs=epochs),
+        cluster=ClusterConfig(k=args.k), project=ProjectConfig(method=args.projection), seed=args.seed)
+
+
+class StderrProgress:
+    """Progress lines on stderr, at most one per stage every half second (and always the last)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] = {}
+
+    def __call__(self, stage: str, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if done >= total or now - self.last.get(stage, 0.0) > 0.5:
+            self.last[stage] = now
+            sys.stderr.write(f"[{stage}] {message}\n")
+            sys.stderr.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .embed import default_store
+    from .pipeline import run
+
+    cfg = run_config(args)
+    if not 0 < cfg.data.fraction <= 1:
+        raise UserError(f"the sample fraction must be in (0, 1], got {cfg.data.fraction}")
+    out = Path(args.out)
+    result = run(cfg, store=None if args.no_cache else default_store(), progress=StderrProgress())
+    write_outputs(result, out)
+    m = result.metrics()
+    b = m["baseline"]
+    sys.stderr.write(
+        f"{m['n_docs']} texts, k={m['k']}, objective {cfg.encoder.objective}, embeddings {result.embeddings.backend} "
+        f"({m['embed_cache']['hits']} from the store)\n"
+        f"latent: silhouette {_f(m['silhouette'])}  Davies-Bouldin {_f(m['davies_bouldin'])}  "
+        f"ACC {_f(m['acc'])}  NMI {_f(m['nmi'])}  ARI {_f(m['ari'])}\n"
+        f"raw-embedding K-Means: silhouette {_f(b['silhouette'])}  Davies-Bouldin {_f(b['davies_bouldin'])}  "
+        f"ACC {_f(b['acc'])}  NMI {_f(b['nmi'])}  ARI {_f(b['ari'])}\n"
+        f"{m['timings_s']['total']:.1f} s in all; wrote {out}/metrics.json, assignments.csv, clusters.json\n")
+    return 0
+
+
+def write_outputs(result, out: Path) -> None:
+    """metrics.json, assignments.csv (id,text,cluster,x,y[,label]), clusters.json, encoder.safetensors."""
+    out.mkdir(parents=True, exist_ok=True)
+    frame = result.corpus.frame
+    table = pd.DataFrame({"id": frame["id"], "text": frame["text"], "cluster": result.clusters.clustering.labels})
+    xy = result.xy if result.xy is not None else np.full((len(frame), 2), np.nan)
+    table["x"], table["y"] = xy[:, 0], xy[:, 1]
+    if result.corpus.label_col:
+        table["label"] = frame["label"]
+    texts = result.corpus.texts
+    clusters = [{"cluster": s.cluster, "size": s.size, "keywords": s.keywords,
+                 "examples": [texts[i] for i in s.examples]} for s in result.summaries]
+    atomic_write_text(out / "metrics.json", json.dumps(result.metrics(), indent=2))
+    atomic_write_text(out / "assignments.csv", table.to_csv(index=False))
+    atomic_write_text(out / "clusters.json", json.dumps(clusters, indent=2, ensure_ascii=False))
+    atomic_write_bytes(out / "encoder.safetensors", result.encoder.to_bytes())
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from .data import build_corpus
+    from .embed import default_store, embed_texts, get_embedder
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, got {args.limit}")
+    corpus = build_corpus(args.data, text_col=args.text_col)
+    texts = corpus.texts[: args.limit] if args.limit else corpus.texts
+    embedder = get_embedder(args.model, args.backend)
+    result = embed_texts(texts, embedder, store=None if args.no_cache else default_store(),
+                         progress=lambda d, t: StderrProgress()("embed", d, t, f"embedded {d} of {t} texts"))
+    buffer = __import__("io").BytesIO()
+    np.save(buffer, result.vectors)
+    atomic_write_bytes(Path(args.out), buffer.getvalue())
+    rate = result.misses / result.seconds if result.seconds > 0 and result.misses else float("nan")
+    print(f"embedded {len(texts)} texts in {result.seconds:.2f} s ({rate:.1f} texts/s, backend {result.backend})"
+          + (f"; {result.hits} read from the store" if result.hits else ""))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    return bench.main(args)
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # third-party chatter (retries, load reports) would bury the one error line
+        for noisy in ("huggingface_hub", "sentence_transformers", "transformers", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return {"run": cmd_run, "embed": cmd_embed, "bench": cmd_bench}[args.command](args)
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except Exception as exc:  # one line, never a traceback (unless --verbose)
+        log.debug("unexpected failure", exc_info=True)
+        if args.verbose:
+            raise
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
+        return 1

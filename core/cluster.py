@@ -1,0 +1,116 @@
+"""K-Means, internal and label-based metrics, and matching clusters across runs."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import (adjusted_rand_score, davies_bouldin_score, normalized_mutual_info_score,
+                             silhouette_score)
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """``labels`` (n,) int in [0, k); ``centers`` (k, d) in the clustered space."""
+
+    labels: np.ndarray
+    centers: np.ndarray
+    inertia: float
+
+
+def check_k(k: int, n: int) -> None:
+    """K-Means needs 2 <= k <= n, and k < n for the silhouette to exist."""
+    if k < 2:
+        raise UserError(f"k must be at least 2, got {k}")
+    if k > n:
+        raise UserError(f"k={k} is larger than the number of texts ({n}); lower k or raise the fraction")
+
+
+def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
+    """K-Means on (n, d) ``X`` with ``random_state=seed`` and an explicit ``n_init``."""
+    check_k(k, len(X))
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+    labels = model.labels_.astype(np.int64)
+    if len(np.unique(labels)) < k:
+        log.warning("K-Means found only %d distinct clusters for k=%d (many identical texts?)",
+                    len(np.unique(labels)), k)
+    return Clustering(labels=labels, centers=model.cluster_centers_.astype(np.float32),
+                      inertia=float(model.inertia_))
+
+
+def internal_scores(X: np.ndarray, labels: np.ndarray, *, metric: str = "euclidean",
+                    sample: int | None = 10_000, seed: int = 0) -> tuple[float | None, float | None]:
+    """(silhouette, Davies-Bouldin) of ``labels`` on (n, d) ``X``; ``None`` where undefined.
+
+    The silhouette uses ``metric`` and, above ``sample`` points, a seeded sample of them.
+    Davies-Bouldin is Euclidean; for ``metric="cosine"`` it is computed on the L2-normalised rows,
+    where Euclidean distance is a monotone function of cosine distance.
+    """
+    n_labels = len(np.unique(labels))
+    if n_labels < 2 or n_labels > len(X) - 1:
+        return None, None
+    size = sample if sample and len(X) > sample else None
+    sil = float(silhouette_score(X, labels, metric=metric, sample_size=size, random_state=seed))
+    Y = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12) if metric == "cosine" else X
+    db = float(davies_bouldin_score(Y, labels))
+    return sil, db
+
+
+def confusion(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contingency table (n_pred, n_true) with the cluster ids and label values it is indexed by."""
+    clusters, p = np.unique(pred, return_inverse=True)
+    classes, t = np.unique(true, return_inverse=True)
+    table = np.zeros((len(clusters), len(classes)), dtype=np.int64)
+    np.add.at(table, (p, t), 1)
+    return table, clusters, classes
+
+
+def label_scores(true: np.ndarray | None, pred: np.ndarray) -> dict[str, float | None]:
+    """ACC under the best one-to-one matching (Hungarian), NMI and ARI; ``None`` without labels.
+
+    Rows whose label is missing are left out.
+    """
+    if true is None:
+        return {"acc": None, "nmi": None, "ari": None}
+    true = np.asarray(true, dtype=object)
+    known = np.array([t is not None and t == t and str(t) != "<NA>" for t in true])
+    if known.sum() < 2:
+        return {"acc": None, "nmi": None, "ari": None}
+    t, p = true[known].astype(str), pred[known]
+    table, _, _ = confusion(t, p)
+    rows, cols = linear_sum_assignment(-table)
+    return {"acc": float(table[rows, cols].sum() / len(t)),
+            "nmi": float(normalized_mutual_info_score(t, p)),
+            "ari": float(adjusted_rand_score(t, p))}
+
+
+def align_to(previous: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Renumber ``labels`` so each new cluster takes the id of the previous cluster it overlaps most.
+
+    Both are (n,) labels of the same points. Matching is one-to-one (Hungarian on the overlap);
+    clusters left over (when k grew) get the smallest unused ids. Returns the renumbered labels.
+    """
+    table, new_ids, old_ids = confusion(previous, labels)  # rows: new clusters, cols: old ones
+    rows, cols = linear_sum_assignment(-table)
+    mapping = {int(new_ids[r]): int(old_ids[c]) for r, c in zip(rows, cols)}
+    free = (i for i in range(len(new_ids) + len(old_ids)) if i not in set(mapping.values()))
+    for cid in new_ids:
+        if int(cid) not in mapping:
+            mapping[int(cid)] = next(free)
+    # ids must stay in [0, k): compact them while keeping matched ids where possible
+    k = len(new_ids)
+    if max(mapping.values()) >= k:
+        used = sorted(mapping, key=lambda c: mapping[c])
+        keep = {c: mapping[c] for c in used if mapping[c] < k}
+        spare = iter(sorted(set(range(k)) - set(keep.values())))
+        mapping = {c: keep[c] if c in keep else next(spare) for c in mapping}
+    lut = np.zeros(int(labels.max()) + 1, dtype=np.int64)
+    for c, target in mapping.items():
+        lut[c] = target
+    return lut[labels]

@@ -1,0 +1,263 @@
+"""Sources -> a table of texts (+ labels); text-column detection; cleaning; nested sampling.
+
+A source is ``hf://datasets/<owner>/<name>/<file>`` (the Hugging Face hub), a local
+``.csv``/``.tsv``/``.parquet``/``.jsonl`` file, ``demo`` (the bundled demo corpus) or a DataFrame.
+"""
+from __future__ import annotations
+
+import html
+import io
+import logging
+import math
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from .config import DEMO_SOURCE
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+READERS = (".csv", ".tsv", ".parquet", ".jsonl")
+DEMO_PATH = Path(__file__).parent / "demo" / "demo_news.csv"
+MAX_TEXT_CHARS = 20_000  # longer texts are cut: the model reads only the first 256 tokens anyway
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Cleaned texts of one source.
+
+    ``frame`` has columns ``id`` (row number in the source), ``text``, ``title`` (a headline for
+    display: the title column, else the text's start) and, when known, ``label`` (strings).
+    """
+
+    frame: pd.DataFrame
+    source: str
+    text_col: str
+    label_col: str | None
+    n_dropped: int
+
+    @property
+    def texts(self) -> list[str]:
+        return self.frame["text"].tolist()
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        return self.frame["label"].to_numpy() if self.label_col else None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
+    """Read a table from a path or from bytes (an upload). ``name`` gives the format by its suffix."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in READERS:
+        raise UserError(f"unsupported file type {suffix or '(none)'!r} for {name}: use one of {', '.join(READERS)}")
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.exists():
+            raise UserError(f"file not found: {path}")
+        if not path.is_file():
+            raise UserError(f"not a file: {path}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not data or not data.strip():
+        raise UserError(f"{name} is empty")
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(io.BytesIO(data))
+        elif suffix == ".jsonl":
+            frame = pd.read_json(io.StringIO(_decode(data, name)), lines=True)
+        else:
+            sep = "\t" if suffix == ".tsv" else ","
+            frame = pd.read_csv(io.StringIO(_decode(data, name)), sep=sep, dtype=str,
+                                keep_default_na=False, na_values=[""], on_bad_lines="error")
+    except UserError:
+        raise
+    except Exception as exc:  # pandas/pyarrow raise many types for damaged files
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot read {name} as {suffix[1:]}: {detail}") from None
+    if frame.empty:
+        raise UserError(f"{name} has no data rows" + (" (only a header)" if len(frame.columns) else ""))
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise UserError(f"{name} looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{name} is not UTF-8 text (bad byte at position {exc.start}); "
+                        "save it as UTF-8 and try again") from None
+
+
+def hub_download(source: str) -> Path:
+    """Fetch ``hf://datasets/<owner>/<name>/<file>`` once through huggingface_hub (reused from its cache)."""
+    match = re.fullmatch(r"hf://datasets/([^/]+)/([^/]+)/(.+)", source)
+    if not match:
+        raise UserError(f"bad hub address {source!r}: expected hf://datasets/<owner>/<name>/<file>")
+    owner, name, filename = match.groups()
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    kwargs = {"repo_id": f"{owner}/{name}", "filename": filename, "repo_type": "dataset"}
+    try:  # downloaded once: a cached copy is used without touching the network
+        return Path(hf_hub_download(**kwargs, local_files_only=True))
+    except LocalEntryNotFoundError:
+        pass
+    if not _reachable(constants.ENDPOINT):
+        raise UserError(f"the Hugging Face hub ({constants.ENDPOINT}) is unreachable and {source} is not "
+                        "cached; use a local file or the demo corpus (--data demo)")
+    try:
+        return Path(hf_hub_download(**kwargs, etag_timeout=10))
+    except LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: test it first
+        raise UserError(f"the Hugging Face hub is unreachable and {source} is not cached; "
+                        "use a local file or the demo corpus (--data demo)") from None
+    except (EntryNotFoundError, RepositoryNotFoundError):
+        raise UserError(f"the hub has no file {filename!r} in dataset {owner}/{name}") from None
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"could not download {source} from the hub: {first}") from None
+
+
+def _reachable(url: str, timeout: float = 5.0) -> bool:
+    """Can a TCP connection to ``url``'s host be opened? (Saves the hub client's minute of retries.)"""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def read_source(source: str | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """A raw DataFrame and a display name for any kind of source."""
+    if isinstance(source, pd.DataFrame):
+        if source.empty:
+            raise UserError("the table has no data rows")
+        return source, "uploaded table"
+    source = str(source)
+    if source == DEMO_SOURCE:
+        return read_table(DEMO_PATH, DEMO_PATH.name), "demo corpus"
+    if source.startswith("hf://"):
+        path = hub_download(source)
+        return read_table(path, source), source
+    return read_table(source, source), source
+
+
+# -- columns and cleaning -----------------------------------------------------------------------------
+_ENTITY = re.compile(r"(?<![&\w])#(\d{2,6});")
+_APOSTROPHE = re.compile(r"\s#39;(?=[a-z])")  # "Bush #39;s" (a crawl's stripped "&#39;") -> "Bush's"
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> str:
+    """Undo common crawl damage: ``\\`` line breaks, bare ``#36;`` and ``&amp;`` entities, runs of space."""
+    text = _APOSTROPHE.sub("'", text.replace("\\", " "))
+    text = html.unescape(_ENTITY.sub(r"&#\1;", text))
+    return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
+
+
+def pick_columns(frame: pd.DataFrame, text_col: str | None, label_col: str | None
+                 ) -> tuple[pd.Series, pd.Series | None, str, str | None]:
+    """Choose the text (named, ``text``, or ``title`` + ``description``) and label columns."""
+    cols = list(frame.columns)
+    listed = ", ".join(map(str, cols[:30])) + (" ..." if len(cols) > 30 else "")
+    title = None
+    if text_col:
+        if text_col not in cols:
+            raise UserError(f"no column {text_col!r}; the columns are: {listed}")
+        text, text_name = frame[text_col], text_col
+    elif "text" in cols:
+        text, text_name = frame["text"], "text"
+    elif "title" in cols and "description" in cols:
+        title = frame["title"]
+        text = _as_str(title) + ". " + _as_str(frame["description"])
+        empty_title = title.isna() | (_as_str(title).str.strip() == "")
+        text = text.where(~empty_title, _as_str(frame["description"]))
+        text_name = "title + description"
+    else:
+        raise UserError(f"no text column found: name one with --text-col (or a column called 'text', "
+                        f"or both 'title' and 'description'); the columns are: {listed}")
+    if label_col:
+        if label_col not in cols:
+            raise UserError(f"no label column {label_col!r}; the columns are: {listed}")
+        label, label_name = frame[label_col], label_col
+    elif "label" in cols and text_name != "label":
+        label, label_name = frame["label"], "label"
+    else:
+        label, label_name = None, None
+    if title is None and "title" in cols and text_name != "title":
+        title = frame["title"]
+    return text, label, text_name, label_name if label is not None else None
+
+
+def _as_str(series: pd.Series) -> pd.Series:
+    return series.astype("string").fillna("")
+
+
+def build_corpus(source: str | pd.DataFrame, *, text_col: str | None = None,
+                 label_col: str | None = None) -> Corpus:
+    """Read ``source`` and return the cleaned corpus; empty and missing texts are dropped and counted."""
+    raw, name = read_source(source)
+    raw = raw.reset_index(drop=True)
+    text, label, text_name, label_name = pick_columns(raw, text_col, label_col)
+    texts = _as_str(text).map(clean_text)
+    keep = texts.str.len() > 0
+    if label is not None:
+        missing_label = label.isna() | (_as_str(label).str.strip() == "")
+        if missing_label[keep].any():
+            n_missing = int(missing_label[keep].sum())
+            log.warning("%d rows have no label; they are kept, and scores use the labelled rows only", n_missing)
+    frame = pd.DataFrame({"id": np.arange(len(raw)), "text": texts})
+    if "title" in raw.columns and text_name != "title":
+        titles = _as_str(raw["title"]).map(clean_text)
+    else:
+        titles = texts.str.slice(0, 120)
+    frame["title"] = titles.where(titles.str.len() > 0, texts.str.slice(0, 120))
+    if label is not None:
+        frame["label"] = _as_str(label).str.strip().replace("", pd.NA)
+    frame = frame[keep.to_numpy()].reset_index(drop=True)
+    n_dropped = int((~keep).sum())
+    if n_dropped:
+        log.warning("dropped %d empty or missing texts", n_dropped)
+    if frame.empty:
+        raise UserError(f"no usable text in {name}: every text in column {text_name!r} is empty")
+    return Corpus(frame=frame, source=name, text_col=text_name, label_col=label_name, n_dropped=n_dropped)
+
+
+# -- sampling ------------------------------------------------------------------------------------------
+def sample_size(n: int, fraction: float) -> int:
+    """How many rows a fraction keeps (pandas' rule: round(fraction * n), at least 1)."""
+    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1) or math.isnan(fraction):
+        raise UserError(f"the sample fraction must be in (0, 1], got {fraction}")
+    return max(1, int(round(fraction * n)))
+
+
+def sample_order(n: int, seed: int) -> np.ndarray:
+    """One seeded permutation of ``range(n)``; every sample is a prefix of it, so samples nest."""
+    return np.random.RandomState(seed).permutation(n)
+
+
+def sample(corpus: Corpus, fraction: float, seed: int) -> Corpus:
+    """Keep ``fraction`` of the rows: the same rows as ``DataFrame.sample(frac=fraction, random_state=seed)``.
+
+    A smaller fraction's rows are always contained in a larger fraction's with the same seed.
+    """
+    size = sample_size(len(corpus), fraction)
+    rows = sample_order(len(corpus), seed)[:size]
+    frame = corpus.frame.iloc[rows].reset_index(drop=True)
+    return Corpus(frame=frame, source=corpus.source, text_col=corpus.text_col,
+                  label_col=corpus.label_col, n_dropped=corpus.n_dropped)

@@ -1,0 +1,141 @@
+"""The embedder interface, the sentence-transformers embedder, and embedding through the store.
+
+An embedder maps texts to L2-normalised float32 vectors of shape (n, dim). Only texts the store has
+never seen (for this model's fingerprint) are encoded; the rest are read back.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .config import DEFAULT_MODEL, cache_dir
+from .errors import UserError
+from .store import EmbeddingStore, text_key
+
+log = logging.getLogger(__name__)
+
+#: progress(done, total) while embedding.
+Progress = Callable[[int, int], None]
+CHUNK = 512  # texts encoded between progress reports and store writes
+
+
+class Embedder(Protocol):
+    """What the pipeline needs of an embedding model."""
+
+    name: str
+    fingerprint: str  # identifies the weights: the store's key, whatever the backend
+    dim: int
+    backend: str
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EmbedResult:
+    """``vectors`` (n, dim) float32 in the order of the texts; store hits and misses; encode seconds."""
+
+    vectors: np.ndarray
+    hits: int
+    misses: int
+    seconds: float
+    backend: str
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model run by the fastest backend this machine supports.
+
+    The loaded model is shared by every caller (threads, sessions) and never mutated after loading.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, backend: str = "auto",
+                 cache: Path | None = None) -> None:
+        from .backends import load_model, resolve_model_path
+
+        self.name = model
+        path = resolve_model_path(model)
+        self.fingerprint = model_fingerprint(path)
+        self._model = load_model(model, backend=backend, cache_dir=cache or cache_dir())
+        self.dim = self._model.dim
+        self.backend = self._model.backend
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self._model.encode(list(texts), batch_size=batch_size)
+
+
+def model_fingerprint(path: str) -> str:
+    """A short hash of a local model folder's configuration and weight files (names, sizes, heads)."""
+    root = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if file.suffix == ".md" or {"onnx", "openvino"} & set(file.relative_to(root).parts):
+            continue
+        digest.update(str(file.relative_to(root)).encode())
+        digest.update(str(file.stat().st_size).encode())
+        with file.open("rb") as fh:
+            digest.update(fh.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+_EMBEDDERS: dict[tuple[str, str], SentenceEmbedder] = {}
+_EMBEDDERS_LOCK = threading.Lock()
+
+
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> SentenceEmbedder:
+    """One shared embedder per (model, backend) in this process."""
+    with _EMBEDDERS_LOCK:
+        key = (model, backend)
+        if key not in _EMBEDDERS:
+            _EMBEDDERS[key] = SentenceEmbedder(model, backend=backend)
+        return _EMBEDDERS[key]
+
+
+def default_store() -> EmbeddingStore:
+    return EmbeddingStore(cache_dir() / "embeddings.sqlite")
+
+
+def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore | None = None,
+                batch_size: int = 64, progress: Progress | None = None) -> EmbedResult:
+    """Embed ``texts`` -> (n, dim) float32, reading what the store has and writing what it lacks.
+
+    Identical texts are encoded once. Misses are encoded longest-first in chunks (less padding);
+    each chunk is written to the store as soon as it is done, so an interrupted run keeps its work.
+    """
+    n = len(texts)
+    keys = [text_key(t) for t in texts]
+    found = store.get(embedder.fingerprint, list(dict.fromkeys(keys))) if store else {}
+    todo: dict[bytes, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in found:
+            todo.setdefault(key, text)
+    copies = Counter(keys)
+    hits = n - sum(copies[k] for k in todo)
+    order = sorted(todo, key=lambda k: len(todo[k]), reverse=True)
+    if progress:
+        progress(hits, n)
+    started = time.perf_counter()
+    done = hits
+    for start in range(0, len(order), CHUNK):
+        chunk = order[start:start + CHUNK]
+        vectors = np.asarray(embedder.encode([todo[k] for k in chunk], batch_size=batch_size), dtype=np.float32)
+        if vectors.shape != (len(chunk), embedder.dim) or not np.isfinite(vectors).all():
+            raise RuntimeError(f"the embedder returned a bad array of shape {vectors.shape}")
+        new = dict(zip(chunk, vectors))
+        found.update(new)
+        if store:
+            store.put(embedder.fingerprint, new.items())
+        done += sum(copies[k] for k in chunk)
+        if progress:
+            progress(done, n)
+    seconds = time.perf_counter() - started
+    out = np.stack([found[k] for k in keys]) if n else np.zeros((0, embedder.dim), np.float32)
+    misses = n - hits
+    log.info("embedded %d texts (%d from the store) in %.1f s with %s", n, hits, seconds, embedder.backend)
+    return EmbedResult(vectors=out, hits=hits, misses=misses, seconds=seconds, backend=embedder.backend)

@@ -1,0 +1,53 @@
+"""2-D maps of the latent vectors: t-SNE (openTSNE, FFT-accelerated) or UMAP, both seeded."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+METHODS = ("tsne", "umap", "none")
+MIN_POINTS = 5
+
+
+def effective_perplexity(n: int, perplexity: float) -> float:
+    """t-SNE needs n > 3 * perplexity: lower it for small inputs (and say so)."""
+    limit = (n - 1) / 3.0
+    if perplexity > limit:
+        log.warning("perplexity %.0f is too large for %d points; using %.1f", perplexity, n, limit)
+        return max(limit, 1.0)
+    return perplexity
+
+
+def tsne(X: np.ndarray, *, seed: int, perplexity: float = 30.0, n_jobs: int = 2) -> np.ndarray:
+    """t-SNE of (n, d) ``X`` -> (n, 2) float32 with openTSNE (PCA init, FFT gradients)."""
+    from openTSNE import TSNE
+
+    perplexity = effective_perplexity(len(X), perplexity)
+    model = TSNE(n_components=2, perplexity=perplexity, initialization="pca", metric="euclidean",
+                 neighbors="exact" if len(X) < 2000 else "annoy", negative_gradient_method="fft",
+                 random_state=seed, n_jobs=n_jobs, verbose=False)
+    return np.asarray(model.fit(np.ascontiguousarray(X, dtype=np.float64)), dtype=np.float32)
+
+
+def umap(X: np.ndarray, *, seed: int, n_neighbors: int = 15) -> np.ndarray:
+    """UMAP of (n, d) ``X`` -> (n, 2) float32 with ``random_state=seed`` (single-threaded, reproducible)."""
+    import umap as umap_lib
+
+    n_neighbors = min(n_neighbors, len(X) - 1)
+    model = umap_lib.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed,
+                          init="spectral" if len(X) > n_neighbors + 2 else "random")
+    return np.asarray(model.fit_transform(X), dtype=np.float32)
+
+
+def project(X: np.ndarray, method: str, *, seed: int, perplexity: float = 30.0) -> np.ndarray | None:
+    """Project (n, d) ``X`` to (n, 2) with ``method`` (``tsne``, ``umap``) or return None for ``none``."""
+    if method not in METHODS:
+        raise UserError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "none":
+        return None
+    if len(X) < MIN_POINTS:
+        raise UserError(f"a map needs at least {MIN_POINTS} texts, got {len(X)}; raise the fraction")
+    return tsne(X, seed=seed, perplexity=perplexity) if method == "tsne" else umap(X, seed=seed)

@@ -1,0 +1,136 @@
+"""The on-disk embedding store: SQLite, keyed by (model fingerprint, hash of the text).
+
+A second run, or a larger sample, embeds only texts the store has never seen. Every row carries a
+CRC32 of its vector, so a damaged row reads as a miss (and is re-embedded) rather than a wrong
+answer; a damaged database file is moved aside and rebuilt with a warning. SQLite's WAL mode and
+busy timeout let several processes read and write at once without losing rows.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    key   BLOB NOT NULL,
+    dim   INTEGER NOT NULL,
+    crc   INTEGER NOT NULL,
+    vec   BLOB NOT NULL,
+    added REAL NOT NULL,
+    PRIMARY KEY (model, key)
+) WITHOUT ROWID
+"""
+_CHUNK = 500  # SQLite's default limit on host parameters is far above this
+
+
+def text_key(text: str) -> bytes:
+    """16 bytes of SHA-256 of the UTF-8 text: the store's key for one text."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[:16]
+
+
+class EmbeddingStore:
+    """Read and write float32 vectors by (model, text key). Safe across threads and processes."""
+
+    def __init__(self, path: str | Path, *, max_rows: int | None = 2_000_000) -> None:
+        self.path = Path(path)
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._with_recovery(lambda con: con.execute("SELECT count(*) FROM embeddings").fetchone())
+
+    # -- public -----------------------------------------------------------------------------------
+    def get(self, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        """The stored vectors among ``keys``; missing or damaged rows are simply absent."""
+        def read(con: sqlite3.Connection) -> dict[bytes, np.ndarray]:
+            found: dict[bytes, np.ndarray] = {}
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(f"SELECT key, dim, crc, vec FROM embeddings WHERE model=? AND key IN ({marks})",
+                                   [model, *chunk])
+                for key, dim, crc, vec in rows:
+                    if len(vec) == 4 * dim and zlib.crc32(vec) == crc:
+                        found[bytes(key)] = np.frombuffer(vec, dtype=np.float32)
+                    else:
+                        log.warning("embedding store: a damaged row will be re-embedded")
+            return found
+
+        return self._with_recovery(read)
+
+    def put(self, model: str, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
+        """Insert or replace vectors, in one transaction."""
+        rows, now = [], time.time()
+        for key, vec in items:
+            blob = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
+            rows.append((model, key, len(blob) // 4, zlib.crc32(blob), blob, now))
+
+        def write(con: sqlite3.Connection) -> None:
+            with con:
+                con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?,?,?)", rows)
+            self._enforce_limit(con)
+
+        if rows:
+            self._with_recovery(write)
+
+    def count(self, model: str | None = None) -> int:
+        sql, args = ("SELECT count(*) FROM embeddings", []) if model is None else \
+            ("SELECT count(*) FROM embeddings WHERE model=?", [model])
+        return int(self._with_recovery(lambda con: con.execute(sql, args).fetchone()[0]))
+
+    # -- internals --------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute(_SCHEMA)
+        return con
+
+    def _with_recovery(self, op):
+        """Run ``op(connection)``; a damaged database is moved aside, rebuilt empty, and ``op`` retried."""
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    con = self._connect()
+                    try:
+                        return op(con)
+                    finally:
+                        con.close()
+                except sqlite3.DatabaseError as exc:
+                    if attempt == 2 or not _is_corruption(exc):
+                        raise
+                    self._quarantine(exc)
+
+    def _quarantine(self, exc: Exception) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        log.warning("embedding store %s is damaged (%s); moved to %s and rebuilding", self.path, exc, aside)
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(str(self.path) + suffix)
+            if part.exists():
+                part.replace(Path(str(aside) + suffix))
+
+    def _enforce_limit(self, con: sqlite3.Connection) -> None:
+        if not self.max_rows:
+            return
+        n = con.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        if n > self.max_rows:
+            log.warning("embedding store over %d rows; dropping the oldest %d", self.max_rows, n - self.max_rows)
+            with con:
+                con.execute("DELETE FROM embeddings WHERE (model, key) IN "
+                            "(SELECT model, key FROM embeddings ORDER BY added LIMIT ?)", [n - self.max_rows])
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("malformed", "not a database", "file is encrypted", "disk image",
+                                   "database corrupt"))

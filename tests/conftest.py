@@ -1,0 +1,35 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+AG_NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.csv"
+os.environ.setdefault("HF_HUB_OFFLINE", "0")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Every test gets its own cache folder (embedding store, exported models)."""
+    monkeypatch.setenv("CLUSTERLENS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="session")
+def ag_news_path() -> Path:
+    assert AG_NEWS.exists(), f"missing {AG_NEWS}"
+    return AG_NEWS
+
+
+@pytest.fixture
+def small_csv(tmp_path, ag_news_path) -> Path:
+    """A 400-row stratified sample of AG News test as a CSV."""
+    import pandas as pd
+
+    frame = pd.read_csv(ag_news_path)
+    frame = frame.groupby("label", group_keys=False).apply(lambda g: g.sample(100, random_state=0))
+    path = tmp_path / "small.csv"
+    frame.to_csv(path, index=False)
+    return path

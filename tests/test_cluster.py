@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from core.cluster import align_to, internal_scores, kmeans, label_scores
+from core.errors import UserError
+
+
+def test_label_scores_perfect_under_any_renaming():
+    truth = np.array(["a", "a", "b", "b", "c", "c"])
+    scores = label_scores(truth, np.array([2, 2, 0, 0, 1, 1]))
+    assert scores == {"acc": 1.0, "nmi": 1.0, "ari": 1.0}
+    half = label_scores(truth, np.array([0, 1, 0, 1, 0, 1]))
+    assert half["acc"] == pytest.approx(2 / 6) and half["ari"] < 0.1
+
+
+def test_label_scores_without_labels_and_with_missing():
+    assert label_scores(None, np.array([0, 1])) == {"acc": None, "nmi": None, "ari": None}
+    truth = np.array(["a", None, "b", "b"], dtype=object)
+    assert label_scores(truth, np.array([0, 1, 1, 1]))["acc"] == 1.0
+
+
+def test_kmeans_is_seeded_and_checks_k():
+    X = np.random.RandomState(0).randn(60, 5)
+    assert np.array_equal(kmeans(X, 3, seed=1).labels, kmeans(X, 3, seed=1).labels)
+    with pytest.raises(UserError, match="at least 2"):
+        kmeans(X, 1, seed=0)
+    with pytest.raises(UserError, match="larger than the number of texts"):
+        kmeans(X[:5], 6, seed=0)
+
+
+def test_internal_scores_defined_and_undefined():
+    X = np.vstack([np.zeros((10, 2)), np.ones((10, 2)) * 5]) + np.random.RandomState(0).randn(20, 2) * 0.1
+    labels = np.array([0] * 10 + [1] * 10)
+    sil, db = internal_scores(X, labels)
+    assert sil > 0.9 and db < 0.1
+    assert internal_scores(X, np.zeros(20, int)) == (None, None)
+
+
+def test_align_to_keeps_ids_stable():
+    prev = np.array([0, 0, 1, 1, 2, 2])
+    assert align_to(prev, np.array([2, 2, 0, 0, 1, 1])).tolist() == prev.tolist()
+    grown = align_to(prev, np.array([3, 2, 0, 0, 1, 1]))
+    assert grown.tolist() == [3, 0, 1, 1, 2, 2]
+    shrunk = align_to(prev, np.array([1, 1, 1, 0, 0, 0]))
+    assert sorted(set(shrunk.tolist())) == [0, 1] and shrunk[0] == 0

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness
+
+from core.errors import UserError
+from core.project import project
+
+
+def blobs(n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 4, n)
+    return (rng.randn(4, 32)[y] * 4 + rng.randn(n, 32)).astype(np.float32), y
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_projection_keeps_neighbours_and_is_seeded(method):
+    X, _ = blobs()
+    a = project(X, method, seed=1)
+    assert a.shape == (400, 2) and np.isfinite(a).all()
+    assert trustworthiness(X, a, n_neighbors=10) > 0.85
+    assert np.allclose(a, project(X, method, seed=1))
+
+
+def test_small_inputs():
+    X, _ = blobs(n=12)
+    assert project(X, "tsne", seed=0).shape == (12, 2)  # perplexity lowered, not an error
+    with pytest.raises(UserError, match="at least 5"):
+        project(X[:3], "tsne", seed=0)
+    assert project(X, "none", seed=0) is None
+    with pytest.raises(UserError, match="unknown projection"):
+        project(X, "pca3d", seed=0)
