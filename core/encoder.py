@@ -84,7 +84,7 @@ class Encoder:
             decoder = MLP(cfg.latent, cfg.hidden, X.shape[1])
         encoder.to(device)
         decoder.to(device)
-        data = torch.from_numpy(X).to(device)
+        data = torch.tensor(X, device=device)  # a copy: callers' arrays may be read-only
         result = objective.fit(encoder, decoder, data, cfg=cfg, n_clusters=self.n_clusters,
                                generator=generator, progress=progress)
         self.encoder_ = encoder.cpu().eval()
@@ -104,7 +104,7 @@ class Encoder:
         out = []
         with torch.inference_mode():
             for start in range(0, len(X), batch_size):
-                out.append(self.encoder_(torch.from_numpy(X[start:start + batch_size])).numpy())
+                out.append(self.encoder_(torch.tensor(X[start:start + batch_size])).numpy())
         return np.concatenate(out) if out else np.zeros((0, self.config.latent), np.float32)
 
     # -- persistence (safetensors: no unpickling) -----------------------------------------------

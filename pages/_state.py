@@ -1,0 +1,30 @@
+"""Every session-state key the app uses, named in one place."""
+
+# sidebar controls (widget keys)
+SOURCE = "source"              # which data source is chosen (one of SOURCES' labels)
+UPLOAD = "upload"              # the uploaded file (st.file_uploader)
+SERVER_PATH = "server_path"    # a path on the server (only when the operator allows it)
+TEXT_COL = "text_col"
+LABEL_COL = "label_col"
+FRACTION = "fraction"
+HIDDEN = "hidden"
+LATENT = "latent"
+OBJECTIVE = "objective"
+EPOCHS = "epochs"
+K = "k"
+PROJECTION = "projection"
+SEED = "seed"
+
+# map page
+COLOUR_BY = "colour_by"
+MAP_CHART = "map_chart"        # the plotly chart's selection state
+
+# clusters page
+FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
+SEARCH = "search"
+
+# results kept between reruns
+PREVIOUS_LABELS = "previous_labels"  # {data key: aligned labels of the last clustering}, for stable colours
+
+# what the sidebar resolved this run: (Source | None, RunConfig), read by every page
+CURRENT = "current"

@@ -1,0 +1,124 @@
+"""Runs the cached stages for the current settings, with progress in the page and errors as messages.
+
+Every page calls :func:`current_view`; it returns everything the pages draw, or stops the page with
+one clear message when something is wrong (never a traceback).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+from core.cluster import align_to
+from core.config import RunConfig
+from core.data import Corpus
+from core.describe import ClusterSummary
+from core.embed import EmbedResult
+from core.encoder import Encoder
+from core.errors import UserError
+from core.pipeline import ClusterStage
+
+from . import _cached as cached
+from . import _state as S
+from ._sidebar import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class View:
+    """One run as the pages see it. Cluster ids are aligned to the previous run's (stable colours)."""
+
+    cfg: RunConfig
+    source: Source
+    corpus: Corpus
+    embedded: EmbedResult
+    encoder: Encoder
+    latent: np.ndarray
+    clusters: ClusterStage
+    baseline: ClusterStage
+    labels: np.ndarray                      # (n,) aligned cluster ids
+    summaries: list[ClusterSummary]         # indexed by aligned id
+    xy: np.ndarray | None
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return len(self.summaries)
+
+    def name(self, cluster: int, words: int = 3) -> str:
+        keywords = self.summaries[cluster].keywords[:words]
+        return f"{cluster}: " + (", ".join(keywords) if keywords else "(no keywords)")
+
+    def names(self) -> dict[int, str]:
+        return {c: self.name(c) for c in range(self.k)}
+
+
+class _Progress:
+    """Draws stage progress into one placeholder, only while a stage is actually computing."""
+
+    def __init__(self) -> None:
+        self.slot = st.empty()
+
+    def __call__(self, stage: str, done: int, total: int, message: str) -> None:
+        self.slot.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {message}")
+
+    def clear(self) -> None:
+        self.slot.empty()
+
+
+def _aligned(data_key: str, stage: ClusterStage, summaries: list[ClusterSummary]
+             ) -> tuple[np.ndarray, list[ClusterSummary]]:
+    """Renumber clusters to match this session's previous clustering of the same texts."""
+    labels = stage.clustering.labels
+    previous = st.session_state.setdefault(S.PREVIOUS_LABELS, {})
+    prev = previous.get(data_key)
+    new = labels if prev is None or len(prev) != len(labels) else align_to(prev, labels)
+    previous.clear()  # one entry: the current data
+    previous[data_key] = new
+    order = {int(c): int(new[np.flatnonzero(labels == c)[0]]) for c in np.unique(labels)}
+    renamed = sorted((ClusterSummary(order.get(s.cluster, s.cluster), s.size, s.keywords, s.examples)
+                      for s in summaries), key=lambda s: s.cluster)
+    return new, renamed
+
+
+def _build(source: Source, cfg: RunConfig) -> View:
+    progress = _Progress()
+    data_key, corpus = cached.corpus(source.key, source.value, cfg)
+    if cfg.cluster.k > len(corpus):
+        raise UserError(f"k={cfg.cluster.k} is larger than the number of texts in the sample ({len(corpus)}); "
+                        "lower k or raise the sample fraction")
+    embed_key, embedded = cached.embeddings(data_key, corpus.texts, cfg, progress)
+    X = embedded.vectors
+    train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)
+    stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, corpus.texts, cfg)
+    base = cached.baseline(embed_key, X, corpus.labels, cfg)
+    labels, summaries = _aligned(data_key, stage, summaries)
+    if cfg.project.method != "none" and len(corpus) >= 5:
+        progress(cfg.project.method, 0, 1, f"drawing the map with {cfg.project.method} ...")
+    xy = cached.projection(train_key, latent, cfg) if len(corpus) >= 5 else None
+    progress.clear()
+    return View(cfg, source, corpus, embedded, encoder, latent, stage, base, labels, summaries, xy,
+                {"data": data_key, "embed": embed_key, "train": train_key})
+
+
+def current_view(source: Source | None, cfg: RunConfig) -> View:
+    """The view for the sidebar's settings; stops the page with a message if it cannot be built."""
+    if source is None:
+        st.info("Choose a data source in the sidebar (upload a file, or pick the demo corpus).")
+        st.stop()
+    try:
+        return _build(source, cfg)
+    except UserError as exc:
+        st.error(f"{exc}", icon=":material/error:")
+        st.caption("Change the settings in the sidebar, or pick another data source.")
+    except MemoryError:
+        st.error("Out of memory: lower the sample fraction and try again.")
+    except Exception as exc:  # never a traceback in the page
+        log.exception("a stage failed")
+        st.error(f"Something went wrong ({type(exc).__name__}: {str(exc)[:300]}). "
+                 "Try other settings or another data source; the server log has the details.")
+    st.stop()
+    raise AssertionError("unreachable")

@@ -1,0 +1,43 @@
+"""Clusters: one section per cluster with its keywords, representative headlines and all its articles."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.plots import colour
+from pages import _state as S
+from pages._common import page_view
+
+PAGE_SIZE = 25
+
+view = page_view()
+frame = view.corpus.frame
+st.title("Clusters")
+st.caption(f"{view.k} clusters of {len(frame):,} texts. Keywords are class-based TF-IDF; representative "
+           "headlines are the articles nearest each cluster's centre in the latent space.")
+
+focus = st.session_state.get(S.FOCUS_CLUSTER)
+focus = focus if isinstance(focus, int) and 0 <= focus < view.k else None
+
+for summary in view.summaries:
+    c = summary.cluster
+    header = f"Cluster {view.name(c, 5)} · {summary.size:,} articles"
+    with st.expander(header, expanded=(c == focus)):
+        st.markdown(f"<span style='color:{colour(c)}'>■</span> **Keywords:**", unsafe_allow_html=True)
+        st.text(", ".join(summary.keywords) or "(none)")
+        st.markdown("**Most representative headlines**")
+        for row in summary.examples:
+            st.text("• " + frame["title"].iat[row])  # article text is shown as text, never as Markdown/HTML
+
+        members = frame[view.labels == c]
+        query = st.text_input("Search this cluster's articles", key=f"{S.SEARCH}:{c}", placeholder="word or phrase")
+        if query:
+            hit = members["text"].str.contains(query, case=False, regex=False)
+            members = members[hit]
+        pages = max(1, -(-len(members) // PAGE_SIZE))
+        page = st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page:{c}") if pages > 1 else 1
+        shown = members.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        st.caption(f"{len(members):,} articles" + (f" match '{query}'" if query else "") +
+                   f"; showing {len(shown)} on page {page} of {pages}.")
+        columns = ["title", "text"] + (["label"] if view.corpus.label_col else [])
+        st.dataframe(shown[columns], hide_index=True, width="stretch",
+                     column_config={"text": st.column_config.TextColumn(width="large")})

@@ -1,0 +1,88 @@
+"""The map: the 2-D projection coloured by cluster, metric cards, and the articles behind a selection."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.plots import map_figure
+from pages import _state as S
+from pages._common import delta, fmt, page_view
+
+MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
+
+view = page_view()
+corpus, scores, base = view.corpus, view.clusters.scores, view.baseline.scores
+st.title("Map")
+st.caption(f"{len(corpus):,} texts from {view.source.label} · {view.cfg.embed.model} ({view.embedded.backend}) · "
+           f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
+
+cards = st.columns(5 if scores.acc is not None else 2)
+cards[0].metric("Silhouette (latent space)", fmt(scores.silhouette), delta(scores.silhouette, base.silhouette),
+                help="Higher is better. Change against K-Means on the raw embeddings (its silhouette in the raw "
+                     f"space, {fmt(base.silhouette)}). These clusters measured on the raw embeddings (cosine): "
+                     f"{fmt(scores.silhouette_raw)}.")
+cards[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin),
+                delta(scores.davies_bouldin, base.davies_bouldin), delta_color="inverse",
+                help="Lower is better. Change against K-Means on the raw embeddings "
+                     f"({fmt(base.davies_bouldin)}). On the raw embeddings: {fmt(scores.davies_bouldin_raw)}.")
+if scores.acc is not None:
+    for card, name, key in zip(cards[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
+        card.metric(f"{name} vs labels", fmt(getattr(scores, key)), delta(getattr(scores, key), getattr(base, key)),
+                    help=f"Agreement with the label column '{corpus.label_col}' (labels only evaluate). "
+                         f"Change against K-Means on the raw embeddings ({fmt(getattr(base, key))}).")
+
+if view.xy is None:
+    st.info("Too few texts to draw a map; raise the sample fraction.")
+    st.stop()
+
+frame = corpus.frame
+colour_options = ["Cluster"] + (["True label"] if corpus.label_col else [])
+colour_by = st.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
+if colour_by == "Cluster":
+    groups, names = view.labels, view.names()
+else:
+    groups = frame["label"].fillna("(missing)").astype(str).to_numpy()
+    names = {g: g for g in sorted(set(groups))}
+
+rows = np.arange(len(frame))
+if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
+    rng = np.random.default_rng(view.cfg.seed)
+    rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(view.labels == c))[
+        : max(1, int(MAX_DRAWN * np.mean(view.labels == c)))] for c in range(view.k)]))
+    st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample); selections list only drawn points.")
+fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[rows].tolist(), rows,
+                 title=f"{view.cfg.project.method.upper()} of the latent space")
+event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                        width="stretch", config={"displaylogo": False})
+
+
+def _row_id(point: dict) -> int | None:
+    """A point's row id from ``customdata`` (a list, or in the browser a dict keyed "0")."""
+    data = point.get("customdata")
+    if isinstance(data, dict):
+        data = data.get("0", next(iter(data.values()), None))
+    if isinstance(data, (list, tuple)):
+        data = data[0] if data else None
+    try:
+        return int(data) if data is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+selected = sorted({r for r in map(_row_id, points) if r is not None and 0 <= r < len(frame)})
+if not selected:
+    st.caption("Drag a box or lasso on the map, or click a point, to list its articles here.")
+    st.stop()
+table = pd.DataFrame({"cluster": view.labels[selected], "title": frame["title"].to_numpy()[selected],
+                      "text": frame["text"].to_numpy()[selected]})
+if corpus.label_col:
+    table["label"] = frame["label"].to_numpy()[selected]
+st.subheader(f"{len(selected):,} selected articles")
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"text": st.column_config.TextColumn(width="large")})
+top = int(pd.Series(view.labels[selected]).mode().iloc[0])
+if st.button(f"Open cluster {view.name(top)} on the Clusters page", icon=":material/arrow_forward:"):
+    st.session_state[S.FOCUS_CLUSTER] = top
+    st.switch_page("pages/clusters.py")

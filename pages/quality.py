@@ -1,0 +1,43 @@
+"""Quality: the training loss, a k sweep on the current latent space, and clusters against labels."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.cluster import confusion
+from core.plots import confusion_figure, loss_figure, sweep_figure
+from pages import _cached as cached
+from pages._common import fmt, page_view
+
+view = page_view()
+st.title("Quality")
+
+st.subheader("Training loss")
+st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_history_)} epochs, "
+           f"trained on {view.encoder.device_}.")
+st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
+
+st.subheader("How many clusters?")
+sweep = cached.k_sweep(view.keys["train"], view.latent, view.cfg.seed)
+if sweep["k"]:
+    sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
+    suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
+    st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested),
+                    width="stretch")
+    st.caption(f"K-Means on the latent vectors for k = {sweep['k'][0]}..{sweep['k'][-1]} (3 restarts each; "
+               f"silhouette on a seeded sample of up to 3,000 points). Suggested k = {suggested}, the highest "
+               f"silhouette; the current k is {view.k}.")
+else:
+    st.info("Too few texts for a k sweep.")
+
+st.subheader("Clusters against labels")
+if view.corpus.label_col:
+    truth = view.corpus.frame["label"].fillna("(missing)").astype(str).to_numpy()
+    table, clusters, classes = confusion(truth, view.labels)
+    st.plotly_chart(confusion_figure(table, [view.name(int(c)) for c in clusters], [str(c) for c in classes]),
+                    width="stretch")
+    s, b = view.clusters.scores, view.baseline.scores
+    st.caption(f"ACC {fmt(s.acc)} · NMI {fmt(s.nmi)} · ARI {fmt(s.ari)} "
+               f"(K-Means on the raw embeddings: ACC {fmt(b.acc)} · NMI {fmt(b.nmi)} · ARI {fmt(b.ari)}).")
+else:
+    st.info("This data has no label column, so there is nothing to compare the clusters with.")

@@ -1,0 +1,49 @@
+"""Shared set-up for the AppTest modules: a fake embedder, a small data file, fresh caches."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fakes import FakeEmbedder
+
+APP = "app.py"
+
+
+@pytest.fixture
+def fake_app(monkeypatch, small_csv):
+    """An AppTest factory: the app with ``--data small.csv --fraction 1`` and a counting fake embedder."""
+    import pages._cached as cached
+
+    _navigation_not_pages_dir(monkeypatch)
+    fake = FakeEmbedder()
+    monkeypatch.setattr(cached, "get_embedder", lambda model, backend: fake)
+    cached.embedder.clear()
+    for cache in cached.CACHES.values():
+        cache.clear()
+
+    def make(*args: str, data: str | None = str(small_csv)) -> AppTest:
+        argv = ["app.py"] + (["--data", data, "--fraction", "1"] if data else []) + list(args)
+        monkeypatch.setattr(sys, "argv", argv)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.fake = fake
+        return at
+
+    return make
+
+
+def _navigation_not_pages_dir(monkeypatch) -> None:
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run and, because ``pages/``
+    exists, reruns a page script on its own (MPA v1) instead of ``app.py`` with ``st.navigation``.
+    The real server sets the flag to False on the first ``st.navigation`` call and keeps it; do the
+    same here (streamlit issue #9446, PR #14217 fixed only the first run)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
