@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--k", type=int, default=ClusterConfig.k)
     run.add_argument("--projection", choices=("tsne", "umap", "none"), default=ProjectConfig.method)
     run.add_argument("--seed", type=int, default=RunConfig.seed)
-    run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store")
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store and results")
     run.add_argument("--out", default="out", help="folder for metrics.json, assignments.csv, clusters.json")
 
     emb = sub.add_parser("embed", help="embed the first N texts and report throughput")
@@ -87,14 +87,15 @@ class StderrProgress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .embed import default_store
+    from .embed import default_results, default_store
     from .pipeline import run
 
     cfg = run_config(args)
     if not 0 < cfg.data.fraction <= 1:
         raise UserError(f"the sample fraction must be in (0, 1], got {cfg.data.fraction}")
     out = Path(args.out)
-    result = run(cfg, store=None if args.no_cache else default_store(), progress=StderrProgress())
+    result = run(cfg, store=None if args.no_cache else default_store(),
+                 results=None if args.no_cache else default_results(), progress=StderrProgress())
     write_outputs(result, out)
     m = result.metrics()
     b = m["baseline"]

@@ -48,7 +48,10 @@ class Corpus:
 
     @property
     def labels(self) -> np.ndarray | None:
-        return self.frame["label"].to_numpy() if self.label_col else None
+        """(n,) object array of label strings, ``None`` where a row has no label."""
+        if not self.label_col:
+            return None
+        return np.array([None if pd.isna(x) else x for x in self.frame["label"]], dtype=object)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -89,6 +92,10 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
     if frame.empty:
         raise UserError(f"{name} has no data rows" + (" (only a header)" if len(frame.columns) else ""))
     frame.columns = [str(c).strip() for c in frame.columns]
+    twice = sorted(set(frame.columns[frame.columns.duplicated()]))
+    if twice:  # e.g. "text" and " text ": frame["text"] would be a table, not a column
+        raise UserError(f"{name} has more than one column named {', '.join(map(repr, twice))} "
+                        "(after trimming spaces); rename or remove the extra ones")
     return frame
 
 
@@ -108,8 +115,9 @@ def hub_download(source: str) -> Path:
     if not match:
         raise UserError(f"bad hub address {source!r}: expected hf://datasets/<owner>/<name>/<file>")
     owner, name, filename = match.groups()
-    from huggingface_hub import constants, hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+    from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError,
+                                        RepositoryNotFoundError)
 
     kwargs = {"repo_id": f"{owner}/{name}", "filename": filename, "repo_type": "dataset"}
     try:  # downloaded once: a cached copy is used without touching the network
@@ -119,6 +127,16 @@ def hub_download(source: str) -> Path:
     if not _reachable(constants.ENDPOINT):
         raise UserError(f"the Hugging Face hub ({constants.ENDPOINT}) is unreachable and {source} is not "
                         "cached; use a local file or the demo corpus (--data demo)")
+    try:  # one HEAD without retries: hf_hub_download retries a failing hub for about 25 s before giving up
+        get_hf_file_metadata(hf_hub_url(**kwargs), timeout=10)
+    except (EntryNotFoundError, RepositoryNotFoundError):
+        raise UserError(f"the hub has no file {filename!r} in dataset {owner}/{name}") from None
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "an error"
+        raise UserError(f"the Hugging Face hub ({constants.ENDPOINT}) answered HTTP {status} for {source}; "
+                        "try again later, or use a local file or the demo corpus (--data demo)") from None
+    except Exception:  # timeouts and dropped connections: hf_hub_download below says what it can
+        pass
     try:
         return Path(hf_hub_download(**kwargs, etag_timeout=10))
     except LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: test it first
@@ -230,11 +248,11 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | None = None,
     if label is not None:
         frame["label"] = _as_str(label).str.strip().replace("", pd.NA)
     frame = frame[keep.to_numpy()].reset_index(drop=True)
+    if frame.empty:
+        raise UserError(f"no usable text in {name}: every text in column {text_name!r} is empty")
     n_dropped = int((~keep).sum())
     if n_dropped:
         log.warning("dropped %d empty or missing texts", n_dropped)
-    if frame.empty:
-        raise UserError(f"no usable text in {name}: every text in column {text_name!r} is empty")
     return Corpus(frame=frame, source=name, text_col=text_name, label_col=label_name, n_dropped=n_dropped)
 
 

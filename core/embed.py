@@ -101,6 +101,13 @@ def default_store() -> EmbeddingStore:
     return EmbeddingStore(cache_dir() / "embeddings.sqlite")
 
 
+def default_results():
+    """The on-disk cache of stage results beside the embedding store."""
+    from .results import ResultCache
+
+    return ResultCache(cache_dir() / "results")
+
+
 def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore | None = None,
                 batch_size: int = 64, progress: Progress | None = None) -> EmbedResult:
     """Embed ``texts`` -> (n, dim) float32, reading what the store has and writing what it lacks.

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
-from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
+from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, describe
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
@@ -22,6 +22,7 @@ from .encoder import Encoder
 from .errors import UserError
 from .objectives import get_objective
 from .project import project
+from .results import ResultCache, array_key, stage_key
 from .store import EmbeddingStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,44 @@ def train_stage(X: np.ndarray, cfg: EncoderConfig, *, seed: int, k: int | None =
     needs_k = get_objective(cfg.objective).needs_k
     report = (lambda e, n, loss: progress("train", e, n, f"epoch {e}/{n}, loss {loss:.4f}")) if progress else None
     return Encoder(cfg, n_clusters=k if needs_k else None, seed=seed).fit(X, progress=report)
+
+
+def trained(X: np.ndarray, cfg: EncoderConfig, *, seed: int, k: int | None = None,
+            results: ResultCache | None = None, progress: StageProgress | None = None
+            ) -> tuple[str, Encoder, np.ndarray]:
+    """(key, fitted encoder, (n, latent) vectors) for (n, dim) embeddings, from ``results`` when there.
+
+    The key covers the embeddings' content, the encoder settings, the seed and, only for objectives
+    that use it, k.
+    """
+    needs_k = get_objective(cfg.objective).needs_k
+    key = stage_key("train", array_key(X), cfg.__dict__, seed, k if needs_k else None)
+    hit = results.get(key) if results else None
+    if hit is not None:
+        try:
+            return key, Encoder.from_bytes(hit["encoder"].tobytes()), hit["latent"]
+        except (KeyError, ValueError) as exc:
+            log.warning("cached encoder is unusable (%s); training again", exc)
+    encoder = train_stage(X, cfg, seed=seed, k=k, progress=progress)
+    latent = encoder.transform(X)
+    if results:
+        results.put(key, {"encoder": np.frombuffer(encoder.to_bytes(), np.uint8), "latent": latent})
+    return key, encoder, latent
+
+
+def projected(Z: np.ndarray, train_key: str, cfg: ProjectConfig, *, seed: int,
+              results: ResultCache | None = None) -> np.ndarray | None:
+    """(n, 2) map of the latent vectors (None for ``none``), from ``results`` when there."""
+    if cfg.method == "none":
+        return None
+    key = stage_key("project", train_key, cfg.__dict__, seed)
+    hit = results.get(key) if results else None
+    if hit is not None and hit.get("xy", np.empty(0)).shape == (len(Z), 2):
+        return hit["xy"]
+    xy = project(Z, cfg.method, seed=seed, perplexity=cfg.perplexity)
+    if results and xy is not None:
+        results.put(key, {"xy": xy})
+    return xy
 
 
 @dataclass(frozen=True)
@@ -135,8 +174,11 @@ def validate(cfg: RunConfig) -> None:
 
 
 def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingStore | None = None,
-        progress: StageProgress | None = None) -> RunResult:
-    """The whole method: load, sample, embed, train, cluster (+ baseline), describe, project."""
+        results: ResultCache | None = None, progress: StageProgress | None = None) -> RunResult:
+    """The whole method: load, sample, embed, train, cluster (+ baseline), describe, project.
+
+    With ``store`` and ``results``, nothing already computed for the same inputs is computed again.
+    """
     validate(cfg)
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -149,11 +191,15 @@ def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingSto
 
     corpus = load_stage(cfg.data, cfg.seed)
     check_k(cfg.cluster.k, len(corpus))
+    n_distinct = corpus.frame["text"].nunique()
+    if n_distinct < cfg.cluster.k:  # K-Means would split identical points and score the noise
+        raise UserError(f"only {n_distinct} distinct text{'s' if n_distinct > 1 else ''} among the {len(corpus)} "
+                        f"sampled, fewer than k={cfg.cluster.k}; lower k or use more varied texts")
     lap("load")
     embedded = embed_stage(corpus.texts, cfg.embed, embedder=embedder, store=store, progress=progress)
     lap("embed")
-    encoder = train_stage(embedded.vectors, cfg.encoder, seed=cfg.seed, k=cfg.cluster.k, progress=progress)
-    latent = encoder.transform(embedded.vectors)
+    train_key, encoder, latent = trained(embedded.vectors, cfg.encoder, seed=cfg.seed, k=cfg.cluster.k,
+                                         results=results, progress=progress)
     lap("train")
     if progress:
         progress("cluster", 0, 1, "clustering")
@@ -164,7 +210,7 @@ def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingSto
     lap("cluster")
     if progress and cfg.project.method != "none":
         progress("project", 0, 1, f"projecting with {cfg.project.method}")
-    xy = project(latent, cfg.project.method, seed=cfg.seed, perplexity=cfg.project.perplexity)
+    xy = projected(latent, train_key, cfg.project, seed=cfg.seed, results=results)
     lap("project")
     timings["total"] = time.perf_counter() - start
     return RunResult(cfg, corpus, embedded, encoder, latent, clusters, baseline, summaries, xy, timings)

@@ -25,10 +25,9 @@ from core import pipeline
 from core.config import RunConfig
 from core.data import Corpus, read_table
 from core.describe import describe
-from core.embed import EmbedResult, default_store, get_embedder
+from core.embed import EmbedResult, default_results, default_store, get_embedder
 from core.encoder import Encoder
 from core.errors import UserError
-from core.project import project
 
 
 class StageCache:
@@ -117,15 +116,17 @@ def embeddings(data_key: str, texts: list[str], cfg: RunConfig, progress=None) -
 
 
 def encoder(embed_key: str, X: np.ndarray, cfg: RunConfig, progress=None) -> tuple[str, Encoder, np.ndarray]:
+    """The trained encoder and latent vectors (also kept on disk, so a restart does not retrain)."""
     needs_k = pipeline.get_objective(cfg.encoder.objective).needs_k
     key = key_of(embed_key, astuple(cfg.encoder), cfg.seed, cfg.cluster.k if needs_k else None)
 
-    def compute() -> tuple[Encoder, np.ndarray]:
-        model = pipeline.train_stage(X, cfg.encoder, seed=cfg.seed, k=cfg.cluster.k, progress=progress)
-        return model, frozen(model.transform(X))
+    def compute() -> tuple[str, Encoder, np.ndarray]:
+        disk_key, model, latent = pipeline.trained(X, cfg.encoder, seed=cfg.seed, k=cfg.cluster.k,
+                                                   results=default_results(), progress=progress)
+        return disk_key, model, frozen(np.array(latent))
 
-    model, latent = CACHES["train"].get(key, compute)
-    return key, model, latent
+    disk_key, model, latent = CACHES["train"].get(key, compute)
+    return disk_key, model, latent
 
 
 def clustering(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, texts: list[str],
@@ -147,13 +148,12 @@ def baseline(embed_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: RunCo
 
 
 def projection(train_key: str, Z: np.ndarray, cfg: RunConfig) -> np.ndarray | None:
-    key = key_of(train_key, astuple(cfg.project), cfg.seed)
-
+    """The 2-D map (also kept on disk)."""
     def compute():
-        xy = project(Z, cfg.project.method, seed=cfg.seed, perplexity=cfg.project.perplexity)
-        return None if xy is None else frozen(xy)
+        xy = pipeline.projected(Z, train_key, cfg.project, seed=cfg.seed, results=default_results())
+        return None if xy is None else frozen(np.array(xy))
 
-    return CACHES["project"].get(key, compute)
+    return CACHES["project"].get(key_of(train_key, astuple(cfg.project), cfg.seed), compute)
 
 
 def k_sweep(train_key: str, Z: np.ndarray, seed: int, ks: range = range(2, 13)) -> dict[str, list]:

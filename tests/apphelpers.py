@@ -2,18 +2,29 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from fakes import FakeEmbedder
 
-APP = "app.py"
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def fake_app(monkeypatch, small_csv):
-    """An AppTest factory: the app with ``--data small.csv --fraction 1`` and a counting fake embedder."""
+def app_csv(tmp_path, ag_news_path):
+    """200 AG News test rows, 50 per label."""
+    import pandas as pd
+
+    path = tmp_path / "app.csv"
+    pd.read_csv(ag_news_path).groupby("label").sample(50, random_state=0).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def fake_app(monkeypatch, app_csv):
+    """An AppTest factory: the app with ``--data app.csv --fraction 1`` and a counting fake embedder."""
     import pages._cached as cached
 
     _navigation_not_pages_dir(monkeypatch)
@@ -23,10 +34,10 @@ def fake_app(monkeypatch, small_csv):
     for cache in cached.CACHES.values():
         cache.clear()
 
-    def make(*args: str, data: str | None = str(small_csv)) -> AppTest:
+    def make(*args: str, data: str | None = str(app_csv)) -> AppTest:
         argv = ["app.py"] + (["--data", data, "--fraction", "1"] if data else []) + list(args)
         monkeypatch.setattr(sys, "argv", argv)
-        at = AppTest.from_file(APP, default_timeout=120)
+        at = AppTest.from_file(APP, default_timeout=600)
         at.fake = fake
         return at
 

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 AG_NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.csv"
-os.environ.setdefault("HF_HUB_OFFLINE", "0")
+pytest_plugins = ["apphelpers"]  # the AppTest fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,91 @@
+"""AppTest of the map page (the default page) and the shared sidebar, with a counting fake embedder."""
+import pages._cached as cached
+
+
+def numbers(at):
+    return {m.label: float(m.value) for m in at.metric}
+
+
+def test_controls_cards_and_k_change_does_not_retrain(fake_app):
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    sliders = {s.label for s in at.sidebar.slider}
+    assert {"Sample fraction", "Clusters (k)", "Latent size"} <= sliders
+    assert at.sidebar.slider(key="k").value == 4 and at.sidebar.slider(key="latent").value == 64
+    assert {r.label for r in at.sidebar.radio} >= {"Data", "Map"}
+    cards = numbers(at)
+    assert set(cards) == {"Silhouette (latent space)", "Davies-Bouldin (latent space)", "ACC vs labels",
+                          "NMI vs labels", "ARI vs labels"}
+    assert cards["ACC vs labels"] > 0.25
+    encoded, trained = at.fake.encoded, cached.CACHES["train"].misses
+    projected = cached.CACHES["project"].misses
+    assert encoded == 200 and trained == 1
+
+    at.sidebar.slider(key="k").set_value(6).run()
+    assert not at.exception and not at.error
+    assert at.fake.encoded == encoded and cached.CACHES["train"].misses == trained  # no re-embedding, no retraining
+    assert cached.CACHES["project"].misses == projected  # the map is not re-projected
+    assert cached.CACHES["cluster"].misses == 2
+    assert numbers(at) != cards
+
+    at.sidebar.slider(key="latent").set_value(16).run()  # a new latent size retrains, but never re-embeds
+    assert cached.CACHES["train"].misses == trained + 1 and at.fake.encoded == encoded
+
+
+def test_colour_by_true_label(fake_app):
+    at = fake_app()
+    at.run()
+    at.radio(key="colour_by").set_value("True label").run()
+    assert not at.exception and not at.error
+
+
+def test_too_few_texts_for_k_is_a_message(fake_app, tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("text\n" + "\n".join(f"news item number {i}" for i in range(6)) + "\n")
+    at = fake_app(data=str(path))
+    at.run()
+    at.sidebar.slider(key="k").set_value(9).run()
+    assert not at.exception
+    assert at.error and "larger than the number of texts" in at.error[0].value
+
+
+def test_bad_file_is_a_message_not_a_traceback(fake_app, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("foo,bar\n1,2\n")
+    at = fake_app(data=str(path))
+    at.run()
+    assert not at.exception
+    assert at.error and "no text column" in at.error[0].value
+
+
+def test_demo_corpus_when_chosen(fake_app):
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Demo corpus (bundled, fictional)").run()
+    assert not at.exception and not at.error
+    assert len(at.metric) == 5 and "320 texts" in at.caption[0].value
+
+
+def test_upload_with_column_pickers_and_a_bad_upload(fake_app, app_csv):
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    at.sidebar.file_uploader[0].set_value(("binary.csv", b"\x00\x01\x02\x03" * 50, "text/csv")).run()
+    assert not at.exception and "binary" in at.sidebar.error[0].value
+    at.sidebar.file_uploader[0].set_value(("news.csv", app_csv.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="text_col").options[:2] == ["(detect)", "label"]
+    at.sidebar.selectbox(key="text_col").set_value("title").run()
+    assert not at.exception and not at.error and len(at.metric) == 5
+
+
+def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cached.hub_file.clear()
+    monkeypatch.setattr("core.data._reachable", lambda url, timeout=5.0: False)
+    at = fake_app(data=None)
+    at.run()
+    assert not at.exception
+    assert at.warning and "Showing the bundled demo corpus instead" in at.warning[0].value
+    assert "320 texts" in at.caption[0].value

@@ -1,0 +1,57 @@
+import numpy as np
+
+from core.config import EncoderConfig, ProjectConfig
+from core.pipeline import projected, trained
+from core.results import ResultCache
+
+
+def data(n=120, d=384, seed=0):
+    X = np.random.RandomState(seed).randn(n, d).astype(np.float32)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+CFG = EncoderConfig(objective="autoencoder", epochs=3)
+
+
+def test_second_call_reuses_training_and_map(tmp_path, monkeypatch):
+    cache = ResultCache(tmp_path)
+    X = data()
+    key, enc, Z = trained(X, CFG, seed=1, results=cache)
+    calls = []
+    monkeypatch.setattr("core.pipeline.train_stage", lambda *a, **k: calls.append(1))
+    key2, enc2, Z2 = trained(X, CFG, seed=1, results=cache)
+    assert not calls and key2 == key and np.array_equal(Z, Z2)
+    assert np.array_equal(enc2.transform(X), Z)
+    xy = projected(Z, key, ProjectConfig(method="tsne"), seed=1, results=cache)
+    monkeypatch.setattr("core.pipeline.project", lambda *a, **k: calls.append(1))
+    assert np.array_equal(projected(Z, key, ProjectConfig(method="tsne"), seed=1, results=cache), xy)
+    assert not calls
+
+
+def test_other_settings_or_data_miss(tmp_path):
+    cache = ResultCache(tmp_path)
+    X = data()
+    key = trained(X, CFG, seed=1, results=cache)[0]
+    assert trained(X, CFG, seed=2, results=cache)[0] != key
+    assert trained(data(seed=5), CFG, seed=1, results=cache)[0] != key
+
+
+def test_damaged_entries_are_recomputed_with_a_warning(tmp_path, caplog):
+    cache = ResultCache(tmp_path)
+    X = data()
+    key, _, Z = trained(X, CFG, seed=1, results=cache)
+    path = tmp_path / f"{key}.npz"
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # flip a byte inside the stored arrays
+    path.write_bytes(bytes(blob))
+    key2, _, Z2 = trained(X, CFG, seed=1, results=cache)
+    assert np.array_equal(Z, Z2) and "damaged" in caplog.text
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    assert np.array_equal(trained(X, CFG, seed=1, results=cache)[2], Z)
+
+
+def test_size_limit(tmp_path):
+    cache = ResultCache(tmp_path, max_bytes=30_000)
+    for i in range(5):
+        cache.put(f"k{i}", {"a": np.zeros(2000, np.float32)})
+    assert len(list(tmp_path.glob("*.npz"))) <= 3 and cache.get("k4") is not None
