@@ -20,31 +20,47 @@ class ClusterSummary:
     examples: list[int] = field(default_factory=list)
 
 
-def ctfidf_keywords(texts: list[str], labels: np.ndarray, k: int, *, top: int = 8) -> list[list[str]]:
-    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF), English stop words removed.
+@dataclass(frozen=True)
+class Terms:
+    """Word counts of the texts, computed once per corpus: ``counts`` (n, vocab) sparse, ``words`` (vocab,)."""
+
+    counts: sparse.csr_matrix
+    words: np.ndarray
+
+
+def term_counts(texts: list[str]) -> Terms:
+    """Count each text's words (English stop words removed); an empty vocabulary is allowed."""
+    vec = CountVectorizer(stop_words="english", token_pattern=TOKENS, lowercase=True, max_features=50_000,
+                          dtype=np.float32)
+    try:
+        counts = vec.fit_transform(texts).tocsr()
+        words = vec.get_feature_names_out()
+    except ValueError:  # no words at all (texts of only stop words, digits or punctuation)
+        counts, words = sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object)
+    return Terms(counts, words)
+
+
+def ctfidf_keywords(terms: Terms, labels: np.ndarray, k: int, *, top: int = 8) -> list[list[str]]:
+    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF).
 
     Each cluster's texts form one document; a word's weight is its frequency in the cluster times
     ``log(1 + A / f)``, with A the mean number of words per cluster and f the word's total count.
-    Returns a list of ``k`` keyword lists (empty for an empty cluster).
+    Returns ``k`` keyword lists (empty for an empty cluster). Cost: one sparse product, so a change
+    of k does not recount words.
     """
-    try:
-        vec = CountVectorizer(stop_words="english", token_pattern=TOKENS, lowercase=True,
-                              min_df=1, max_features=50_000)
-        counts = vec.fit_transform(texts)
-    except ValueError:  # no words at all (texts of only stop words, digits or punctuation)
+    if not len(terms.words):
         return [[] for _ in range(k)]
-    members = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels)))
-    per_cluster = np.asarray((members @ counts).todense(), dtype=np.float64)  # (k, vocab)
+    n = len(labels)
+    members = sparse.csr_matrix((np.ones(n, np.float32), (labels, np.arange(n))), shape=(k, n))
+    per_cluster = (members @ terms.counts).toarray().astype(np.float64)  # (k, vocab)
     totals = per_cluster.sum(axis=1, keepdims=True)
     tf = per_cluster / np.maximum(totals, 1)
-    avg_words = max(totals.mean(), 1.0)
-    idf = np.log1p(avg_words / np.maximum(per_cluster.sum(axis=0), 1))
+    idf = np.log1p(max(totals.mean(), 1.0) / np.maximum(per_cluster.sum(axis=0), 1))
     weights = tf * idf
-    words = vec.get_feature_names_out()
     out = []
     for c in range(k):
         order = np.argsort(-weights[c], kind="stable")[:top]
-        out.append([str(words[i]) for i in order if weights[c, i] > 0])
+        out.append([str(terms.words[i]) for i in order if weights[c, i] > 0])
     return out
 
 
@@ -58,11 +74,11 @@ def nearest_to_centres(X: np.ndarray, labels: np.ndarray, centers: np.ndarray, *
     return out
 
 
-def describe(texts: list[str], X: np.ndarray, labels: np.ndarray, centers: np.ndarray, *,
+def describe(terms: Terms, X: np.ndarray, labels: np.ndarray, centers: np.ndarray, *,
              top_words: int = 8, top_examples: int = 5) -> list[ClusterSummary]:
     """Size, keywords and representative rows for each of the k clusters of (n, d) ``X``."""
     k = len(centers)
-    keywords = ctfidf_keywords(texts, labels, k, top=top_words)
+    keywords = ctfidf_keywords(terms, labels, k, top=top_words)
     nearest = nearest_to_centres(X, labels, centers, top=top_examples)
     sizes = np.bincount(labels, minlength=k)
     return [ClusterSummary(cluster=c, size=int(sizes[c]), keywords=keywords[c], examples=nearest[c])

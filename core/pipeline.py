@@ -16,7 +16,7 @@ import numpy as np
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
 from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .data import Corpus, build_corpus, sample
-from .describe import ClusterSummary, describe
+from .describe import ClusterSummary, describe, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .encoder import Encoder
 from .errors import UserError
@@ -206,7 +206,7 @@ def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingSto
     truth = corpus.labels
     clusters = cluster_stage(latent, embedded.vectors, truth, cfg.cluster, cfg.seed)
     baseline = baseline_stage(embedded.vectors, truth, cfg.cluster, cfg.seed)
-    summaries = describe(corpus.texts, latent, clusters.clustering.labels, clusters.clustering.centers)
+    summaries = describe(term_counts(corpus.texts), latent, clusters.clustering.labels, clusters.clustering.centers)
     lap("cluster")
     if progress and cfg.project.method != "none":
         progress("project", 0, 1, f"projecting with {cfg.project.method}")

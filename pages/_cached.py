@@ -24,7 +24,7 @@ from core import cluster as core_cluster
 from core import pipeline
 from core.config import RunConfig
 from core.data import Corpus, read_table
-from core.describe import describe
+from core.describe import Terms, describe, term_counts
 from core.embed import EmbedResult, default_results, default_store, get_embedder
 from core.encoder import Encoder
 from core.errors import UserError
@@ -70,7 +70,7 @@ class StageCache:
 
 
 CACHES = {"data": StageCache(4), "embed": StageCache(4), "train": StageCache(8), "cluster": StageCache(48),
-          "baseline": StageCache(16), "project": StageCache(8), "sweep": StageCache(8), "upload": StageCache(4)}
+          "baseline": StageCache(16), "project": StageCache(8), "sweep": StageCache(8), "upload": StageCache(4), "terms": StageCache(4)}
 
 
 def key_of(*parts: Any) -> str:
@@ -129,7 +129,12 @@ def encoder(embed_key: str, X: np.ndarray, cfg: RunConfig, progress=None) -> tup
     return disk_key, model, latent
 
 
-def clustering(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, texts: list[str],
+def terms(data_key: str, texts: list[str]) -> Terms:
+    """Word counts of the sample, counted once: keywords for any k are then one sparse product."""
+    return CACHES["terms"].get(data_key, lambda: term_counts(texts))
+
+
+def clustering(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, words: Terms,
                cfg: RunConfig) -> tuple[pipeline.ClusterStage, list]:
     """K-Means + scores + cluster descriptions on the latent vectors: all that a change of k re-runs."""
     key = key_of(train_key, astuple(cfg.cluster))
@@ -137,7 +142,7 @@ def clustering(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray |
     def compute():
         stage = pipeline.cluster_stage(Z, X, truth, cfg.cluster, cfg.seed)
         c = stage.clustering
-        return stage, describe(texts, Z, c.labels, c.centers)
+        return stage, describe(words, Z, c.labels, c.centers)
 
     return CACHES["cluster"].get(key, compute)
 

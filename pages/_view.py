@@ -93,7 +93,8 @@ def _build(source: Source, cfg: RunConfig) -> View:
     embed_key, embedded = cached.embeddings(data_key, corpus.texts, cfg, progress)
     X = embedded.vectors
     train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)
-    stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, corpus.texts, cfg)
+    words = cached.terms(data_key, corpus.texts)
+    stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, words, cfg)
     base = cached.baseline(embed_key, X, corpus.labels, cfg)
     labels, summaries = _aligned(data_key, stage, summaries)
     if cfg.project.method != "none" and len(corpus) >= 5:

@@ -1,0 +1,111 @@
+"""``python -m core bench quality|speed``: benchmarks that print each figure beside its baseline.
+
+Timings here are measured side by side in one run on this machine, never asserted by tests.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+
+import numpy as np
+
+from .config import ClusterConfig, EncoderConfig
+from .data import build_corpus
+from .embed import default_store, embed_texts, get_embedder
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def machine() -> str:
+    import os
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, {gpu}, Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def load_embedded(args: argparse.Namespace):
+    """The benchmark corpus (all rows, or the first --limit) and its embeddings, through the store."""
+    corpus = build_corpus(args.data)
+    if corpus.labels is None:
+        raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
+    frame = corpus.frame.iloc[: args.limit] if args.limit else corpus.frame
+    texts = frame["text"].tolist()
+    truth = np.array([None if v is None or v != v else str(v) for v in frame["label"]], dtype=object)
+    embedder = get_embedder()
+    started = time.perf_counter()
+    result = embed_texts(texts, embedder, store=default_store(),
+                         progress=lambda d, t: log.info("embedded %d of %d", d, t))
+    log.info("embeddings ready in %.1f s (%d from the store)", time.perf_counter() - started, result.hits)
+    return texts, truth, result.vectors, embedder
+
+
+def seeds(args: argparse.Namespace) -> list[int]:
+    try:
+        return [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
+
+
+def quality(args: argparse.Namespace) -> int:
+    """One table: raw-embedding K-Means, the paper's autoencoder and each other objective, mean ± std over seeds."""
+    from .objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+    from .pipeline import baseline_stage, cluster_stage, train_stage
+
+    texts, truth, X, embedder = load_embedded(args)
+    k = args.k or len({t for t in truth if t is not None})
+    names = args.objectives.split(",") if args.objectives else list(OBJECTIVES)
+    for name in names:
+        if name not in OBJECTIVES:
+            raise UserError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
+    cfg = ClusterConfig(k=k)
+    rows: dict[str, list[dict]] = {"raw-embedding K-Means (baseline)": []}
+    for seed in seeds(args):
+        started = time.perf_counter()
+        base = baseline_stage(X, truth, cfg, seed).scores.as_dict()
+        rows["raw-embedding K-Means (baseline)"].append(base | {"train_s": 0.0, "kmeans_s": time.perf_counter() - started})
+        for name in names:
+            started = time.perf_counter()
+            encoder = train_stage(X, EncoderConfig(objective=name), seed=seed, k=k)
+            Z = encoder.transform(X)
+            train_s = time.perf_counter() - started
+            scores = cluster_stage(Z, X, truth, cfg, seed).scores.as_dict()
+            label = name + (" (default)" if name == DEFAULT_OBJECTIVE else "") + (" (paper)" if name == "autoencoder" else "")
+            rows.setdefault(label, []).append(scores | {"train_s": train_s})
+            log.info("seed %d %s: acc %.3f in %.1f s", seed, name, scores["acc"] or 0, train_s)
+    print(f"quality on {args.data}: {len(texts)} texts, k={k}, seeds {args.seeds}, "
+          f"embeddings {embedder.name} ({embedder.backend})")
+    print(f"machine: {machine()}")
+    columns = [("acc", "ACC"), ("nmi", "NMI"), ("ari", "ARI"), ("silhouette", "silhouette"),
+               ("davies_bouldin", "Davies-Bouldin"), ("silhouette_raw", "silhouette raw"),
+               ("davies_bouldin_raw", "DB raw"), ("train_s", "train s")]
+    print("| method | " + " | ".join(title for _, title in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for label, runs in rows.items():
+        cells = []
+        for key, _ in columns:
+            values = np.array([r[key] for r in runs if r.get(key) is not None], dtype=float)
+            cells.append(f"{values.mean():.3f} ± {values.std():.3f}" if len(values) else "n/a")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("silhouette and Davies-Bouldin: in the space that was clustered (latent; raw for the baseline); "
+          "'raw' columns: the same clusters measured on the raw embeddings (cosine).")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.which == "quality":
+        return quality(args)
+    from .bench_speed import speed
+
+    return speed(args)

@@ -1,0 +1,184 @@
+"""``python -m core bench speed``: each speed figure beside its baseline, measured in the same run.
+
+1. embedding throughput of the automatic backend vs sentence-transformers float32, with fidelity
+   (min cosine over every text, K-Means ACC on each);
+2. no repeated work: a cold run, an identical second run, and a larger sample (0.10 -> 0.20);
+3. projection of 12,000 latent points: ours vs scikit-learn's t-SNE (time, trustworthiness);
+4. reaction to a change of k for 12,000 texts (the app's path: K-Means, scores, keywords, baseline,
+   id alignment, the figure);
+5. scale: the downstream stages on 120,000 points, embedding time extrapolated.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .bench import load_embedded, machine
+from .cluster import align_to, kmeans, label_scores
+from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .describe import describe, term_counts
+from .objectives import DEFAULT_OBJECTIVE
+
+log = logging.getLogger(__name__)
+
+
+def _grow(array: np.ndarray, n: int, seed: int, *, normalise: bool) -> np.ndarray:
+    """A real-size array of ``n`` rows: the real rows, then jittered copies of them.
+
+    The jitter is 2% of the rows' typical norm; ``normalise`` puts rows back on the unit sphere
+    (for sentence embeddings)."""
+    rng = np.random.default_rng(seed)
+    rows = np.concatenate([np.arange(len(array)), rng.integers(0, len(array), max(0, n - len(array)))])[:n]
+    scale = 0.02 * float(np.median(np.linalg.norm(array, axis=1)))
+    out = array[rows] + (np.arange(n) >= len(array))[:, None] * rng.normal(0, scale / np.sqrt(array.shape[1]),
+                                                                         (n, array.shape[1]))
+    if normalise:
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out.astype(np.float32)
+
+
+def _row(name: str, ours: float, base: float, unit: str, target: str) -> None:
+    print(f"| {name} | {ours:.3g} {unit} | {base:.3g} {unit} | {ours / base if base else float('nan'):.3f} | {target} |")
+
+
+def embedding(texts: list[str], truth: np.ndarray, k: int) -> None:
+    from .backends import load_model, resolve_backend
+    from .bench_embed import BASELINE, bench_embedding
+    from .config import cache_dir
+
+    auto = resolve_backend("auto")
+    timed = texts[:1000]
+    rows = bench_embedding(timed, model=EmbedConfig.model, backends=[auto], repeats=2)
+    fast = next(r for r in rows if r["requested"] == auto)
+    base = next(r for r in rows if r["requested"] == BASELINE)
+    full = {}
+    for name in (BASELINE, auto):
+        model = load_model(EmbedConfig.model, backend=name, cache_dir=cache_dir())
+        full[name] = model.encode(texts, batch_size=EmbedConfig.batch_size)
+    cosine = np.sum(full[BASELINE] * full[auto], axis=1)
+    acc = {name: label_scores(truth, kmeans(v, k, seed=0).labels)["acc"] for name, v in full.items()}
+    print(f"\n## 1. Embedding ({len(timed)} texts timed, best of 2, alternating; fidelity over all {len(texts)})")
+    print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
+    print(f"| throughput, {fast['backend']} vs {BASELINE} | {fast['texts_per_s']:.1f} texts/s | "
+          f"{base['texts_per_s']:.1f} texts/s | {fast['ratio']:.2f}x | >= 2.5x |")
+    print(f"| min / mean cosine to float32 over {len(texts)} texts | {cosine.min():.4f} / {cosine.mean():.4f} | 1 | | >= 0.99 |")
+    print(f"| K-Means ACC (k={k}, seed 0) | {acc[auto]:.4f} | {acc[BASELINE]:.4f} | "
+          f"{acc[auto] - acc[BASELINE]:+.4f} | within 0.005 |")
+
+
+def repeated_work(data: str) -> None:
+    from .embed import default_results, default_store
+    from .pipeline import run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        os.environ["CLUSTERLENS_CACHE_DIR"] = tmp
+        cfg = RunConfig(data=DataConfig(source=data, fraction=0.10), encoder=EncoderConfig(objective=DEFAULT_OBJECTIVE))
+        first = run(cfg, store=default_store(), results=default_results())
+        second = run(cfg, store=default_store(), results=default_results())
+        grown = run(cfg.with_(data={"fraction": 0.20}), store=default_store(), results=default_results())
+        del os.environ["CLUSTERLENS_CACHE_DIR"]
+    t1, t2 = first.timings["total"], second.timings["total"]
+    print(f"\n## 2. No repeated work ({data}, fresh cache folder)")
+    print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
+    _row(f"identical second run, total ({second.embeddings.hits} of {len(second.corpus)} from the store)", t2, t1,
+         "s", "<= 0.15")
+    print(f"| fraction 0.10 -> 0.20: texts embedded | {grown.embeddings.misses} | "
+          f"{len(grown.corpus) - len(first.corpus)} new texts | | only the new ones |")
+    print(f"| first run stages (s) | {', '.join(f'{k} {v:.1f}' for k, v in first.timings.items())} | | | |")
+
+
+def projection(Z: np.ndarray, seed: int) -> None:
+    from sklearn.manifold import TSNE, trustworthiness
+
+    from .project import tsne
+
+    started = time.perf_counter()
+    ours = tsne(Z, seed=seed)
+    t_ours = time.perf_counter() - started
+    started = time.perf_counter()
+    theirs = TSNE(n_components=2, random_state=seed).fit_transform(Z)
+    t_theirs = time.perf_counter() - started
+    tw_ours, tw_theirs = (trustworthiness(Z, xy, n_neighbors=10) for xy in (ours, theirs))
+    print(f"\n## 3. Projection of {len(Z):,} latent points ({Z.shape[1]}-d)")
+    print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
+    _row("t-SNE time (openTSNE FFT vs scikit-learn TSNE defaults)", t_ours, t_theirs, "s", "<= 0.5")
+    print(f"| trustworthiness (10 neighbours) | {tw_ours:.4f} | {tw_theirs:.4f} | {tw_ours - tw_theirs:+.4f} | >= -0.01 |")
+
+
+def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None, seed: int) -> None:
+    from .pipeline import baseline_stage, cluster_stage
+    from .plots import map_figure
+
+    terms = term_counts(texts)  # counted once per sample, before any k change
+    xy = Z[:, :2]
+    previous = kmeans(Z, 4, seed=seed).labels
+    times = []
+    for k in (5, 6, 7):
+        cfg = ClusterConfig(k=k)
+        started = time.perf_counter()
+        stage = cluster_stage(Z, X, truth, cfg, seed)
+        summaries = describe(terms, Z, stage.clustering.labels, stage.clustering.centers)
+        baseline_stage(X, truth, cfg, seed)
+        labels = align_to(previous, stage.clustering.labels)
+        map_figure(xy, labels, {c: str(c) for c in range(k)}, texts, np.arange(len(Z))).to_json()
+        times.append(time.perf_counter() - started)
+        previous = labels
+    print(f"\n## 4. Reaction to a change of k ({len(Z):,} texts; K-Means, scores, keywords, raw baseline, "
+          "alignment, figure)")
+    print("| figure | ours | target |\n|---|---|---|")
+    print(f"| server-side time per k change (k = 5, 6, 7) | {', '.join(f'{t:.2f}' for t in times)} s | <= 0.5 s |")
+    return summaries
+
+
+def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> None:
+    from .pipeline import trained
+    from .project import tsne
+
+    big = _grow(X, n, seed, normalise=True)
+    words = [texts[i % len(texts)] for i in range(n)]
+    timings = {"embed (extrapolated)": n / rate}
+    started = time.perf_counter()
+    _, _, Z = trained(big, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=seed)
+    timings["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    cluster = kmeans(Z, 4, seed=seed)
+    describe(term_counts(words), Z, cluster.labels, cluster.centers)
+    timings["cluster + keywords"] = time.perf_counter() - started
+    started = time.perf_counter()
+    tsne(Z, seed=seed)
+    timings["t-SNE"] = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n## 5. Scale: {n:,} texts (embeddings: the real ones plus jittered copies)")
+    print("| stage | seconds |\n|---|---|")
+    for name, seconds in timings.items():
+        print(f"| {name} | {seconds:.1f} |")
+    print(f"| total (cold) | {sum(timings.values()):.1f} |")
+    print(f"peak memory of this process: {peak:,.0f} MiB")
+
+
+def speed(args: argparse.Namespace) -> int:
+    from .pipeline import trained
+
+    texts, truth, X, embedder = load_embedded(args)
+    k = args.k or len({t for t in truth if t is not None})
+    print(f"speed on {args.data}: {len(texts)} texts; machine: {machine()}")
+    embedding(texts, truth, k)
+    repeated_work(args.data)
+    _, _, Z = trained(X, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=0)
+    Z12, X12 = _grow(Z, 12_000, 0, normalise=False), _grow(X, 12_000, 0, normalise=True)
+    t12 = [texts[i % len(texts)] for i in range(12_000)]
+    projection(Z12, 0)
+    reaction(Z12, X12, t12, None, 0)
+    started = time.perf_counter()
+    embedder.encode(texts[:500])
+    rate = 500 / (time.perf_counter() - started)
+    scale(X, texts, 120_000, 0, rate)
+    return 0
