@@ -57,6 +57,7 @@ def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], sugg
 
 
 def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str]) -> go.Figure:
+    label_names, cluster_names = [_escape(n) for n in label_names], [_escape(n) for n in cluster_names]
     fig = go.Figure(go.Heatmap(z=table, x=label_names, y=cluster_names, colorscale="Blues",
                                text=table, texttemplate="%{text}", hovertemplate="%{y} / %{x}: %{z}<extra></extra>"))
     fig.update_layout(xaxis_title="true label", yaxis_title="cluster", height=120 + 36 * len(cluster_names),

@@ -16,6 +16,7 @@ from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 
 from . import _cached as cached
 from . import _state as S
+from ._safe import plain
 
 HUB = "AG News from the Hugging Face hub"
 UPLOAD = "Upload a file"
@@ -62,7 +63,7 @@ def _columns_picker(columns: list[str]) -> tuple[str | None, str | None]:
 def _hub_source(args: argparse.Namespace) -> Source:
     path, problem = cached.hub_file(DEFAULT_SOURCE)
     if path is None:
-        st.warning(f"{problem}. Showing the bundled demo corpus instead.", icon=":material/cloud_off:")
+        st.warning(f"{plain(problem)}. Showing the bundled demo corpus instead.", icon=":material/cloud_off:")
         if st.button("Try the hub again"):
             cached.hub_file.clear()
             st.rerun()
@@ -87,7 +88,7 @@ def choose_source(args: argparse.Namespace) -> Source | None:
         try:
             digest, table = cached.upload_table(upload.getvalue(), upload.name)
         except UserError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return None
         text_col, label_col = _columns_picker(list(map(str, table.columns)))
         return Source(f"upload:{digest}", table, upload.name, text_col, label_col)

@@ -22,6 +22,7 @@ from core.pipeline import ClusterStage
 
 from . import _cached as cached
 from . import _state as S
+from ._safe import plain
 from ._sidebar import Source
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,13 @@ def current_view(source: Source | None, cfg: RunConfig) -> View:
     try:
         return _build(source, cfg)
     except UserError as exc:
-        st.error(f"{exc}", icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         st.caption("Change the settings in the sidebar, or pick another data source.")
     except MemoryError:
         st.error("Out of memory: lower the sample fraction and try again.")
     except Exception as exc:  # never a traceback in the page
         log.exception("a stage failed")
-        st.error(f"Something went wrong ({type(exc).__name__}: {str(exc)[:300]}). "
+        st.error(f"Something went wrong ({type(exc).__name__}: {plain(str(exc)[:300])}). "
                  "Try other settings or another data source; the server log has the details.")
     st.stop()
     raise AssertionError("unreachable")

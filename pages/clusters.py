@@ -6,6 +6,7 @@ import streamlit as st
 from core.plots import colour
 from pages import _state as S
 from pages._common import page_view
+from pages._safe import plain
 
 PAGE_SIZE = 25
 
@@ -36,7 +37,7 @@ for summary in view.summaries:
         pages = max(1, -(-len(members) // PAGE_SIZE))
         page = st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page:{c}") if pages > 1 else 1
         shown = members.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        st.caption(f"{len(members):,} articles" + (f" match '{query}'" if query else "") +
+        st.caption(f"{len(members):,} articles" + (f" match '{plain(query)}'" if query else "") +
                    f"; showing {len(shown)} on page {page} of {pages}.")
         columns = ["title", "text"] + (["label"] if view.corpus.label_col else [])
         st.dataframe(shown[columns], hide_index=True, width="stretch",

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._common import page_view
+from pages._safe import plain
 
 view = page_view()
 corpus, cfg = view.corpus, view.cfg
@@ -14,13 +15,13 @@ st.title("Data & export")
 if view.source.is_demo:
     st.info("This is the bundled demo corpus: 320 short fictional news items in four topics, written for this "
             "project. It is for trying the tool, not a benchmark.")
-st.markdown(f"**Source:** `{view.source.label}`")
+st.markdown(f"**Source:** {plain(view.source.label)}")
 cols = st.columns(4)
 cols[0].metric("Texts in the sample", f"{len(corpus):,}")
 cols[1].metric("Sample fraction", f"{cfg.data.fraction:.0%}")
 cols[2].metric("Empty texts dropped", f"{corpus.n_dropped:,}")
 cols[3].metric("Read from the embedding store", f"{view.embedded.hits:,}")
-st.caption(f"Text column: {corpus.text_col}. Label column: {corpus.label_col or 'none'}. "
+st.caption(f"Text column: {plain(corpus.text_col)}. Label column: {plain(corpus.label_col or 'none')}. "
            f"Embeddings: {cfg.embed.model} on backend {view.embedded.backend}.")
 if corpus.label_col:
     st.bar_chart(corpus.frame["label"].fillna("(missing)").value_counts().sort_index())

@@ -8,13 +8,14 @@ import streamlit as st
 from core.plots import map_figure
 from pages import _state as S
 from pages._common import delta, fmt, page_view
+from pages._safe import plain
 
 MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
 
 view = page_view()
 corpus, scores, base = view.corpus, view.clusters.scores, view.baseline.scores
 st.title("Map")
-st.caption(f"{len(corpus):,} texts from {view.source.label} · {view.cfg.embed.model} ({view.embedded.backend}) · "
+st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {view.cfg.embed.model} ({view.embedded.backend}) · "
            f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
 
 cards = st.columns(5 if scores.acc is not None else 2)
@@ -29,7 +30,7 @@ cards[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin),
 if scores.acc is not None:
     for card, name, key in zip(cards[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
         card.metric(f"{name} vs labels", fmt(getattr(scores, key)), delta(getattr(scores, key), getattr(base, key)),
-                    help=f"Agreement with the label column '{corpus.label_col}' (labels only evaluate). "
+                    help=f"Agreement with the label column '{plain(corpus.label_col)}' (labels only evaluate). "
                          f"Change against K-Means on the raw embeddings ({fmt(getattr(base, key))}).")
 
 if view.xy is None:
