@@ -84,6 +84,7 @@ st.subheader(f"{len(selected):,} selected articles")
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"text": st.column_config.TextColumn(width="large")})
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
-if st.button(f"Open cluster {view.name(top)} on the Clusters page", icon=":material/arrow_forward:"):
-    st.session_state[S.FOCUS_CLUSTER] = top
-    st.switch_page("pages/clusters.py")
+st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
+# a link, not st.switch_page: browser-side navigation keeps every sidebar setting
+st.page_link("pages/clusters.py", label=f"Open cluster {view.name(top)} on the Clusters page",
+             icon=":material/arrow_forward:")

@@ -1,0 +1,128 @@
+"""Helpers for the real-browser tests: run the Streamlit server, drive Debian's Chromium with Playwright."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# what Streamlit draws for an uncaught exception (with or without details) or an st.error
+ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """``python -m streamlit run APP`` in its own process group, its output in ``log``."""
+
+    def __init__(self, root: Path, app: str, app_args: list[str], env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--", *app_args]
+        self._log_file = open(log, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        self._log_file.flush()
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Terminate the whole process group (streamlit and anything it started), then reap it."""
+        if self.proc.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        else:  # the leader is gone; children may not be
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._log_file.close()
+
+
+@contextmanager
+def chromium_page() -> Iterator:
+    """A fresh page in Debian's Chromium (Playwright cannot download its own browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            yield page
+        finally:
+            browser.close()
+
+
+def raise_on_app_error(page, server: StreamlitServer | None = None) -> None:
+    """Fail at once, with the message, when the app shows an exception or an error box."""
+    errors = page.locator(ERROR_SELECTOR)
+    if errors.count():
+        message = " | ".join(errors.all_inner_texts())
+        tail = f"\n--- streamlit log ---\n{server.log_tail()}" if server else ""
+        raise AssertionError(f"the app shows an error: {message}{tail}")
+
+
+def wait_until(page, js: str, *, timeout: float, what: str, server: StreamlitServer | None = None,
+               arg=None, poll: float = 1.0):
+    """Poll the JS predicate ``js`` (a function of ``arg``) until it returns a truthy value, failing early
+    on an app error. Returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        raise_on_app_error(page, server)
+        value = page.evaluate(js, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        page.wait_for_timeout(poll * 1000)
+
+
+def wait_idle(page, *, timeout: float, server: StreamlitServer | None = None) -> None:
+    """Wait until Streamlit's "running" status widget is gone (the script run has finished)."""
+    wait_until(page, f"() => !document.querySelector('{RUNNING_SELECTOR}')", timeout=timeout,
+               what="the app to stop running", server=server, poll=0.5)
