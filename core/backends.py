@@ -88,7 +88,7 @@ def resolve_backend(requested: str) -> str:
         return "onnx-int8" if _onnx_available() else "torch-fp32"
     if name not in BACKENDS:
         valid = ", ".join(("auto",) + BACKENDS + tuple(ALIASES))
-        raise ValueError(f"unknown embedding backend {requested!r}; valid: {valid}")
+        raise UserError(f"unknown embedding backend {requested!r}; valid: {valid}")
     return name
 
 

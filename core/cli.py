@@ -87,9 +87,11 @@ class StderrProgress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .backends import resolve_backend
     from .embed import default_results, default_store
     from .pipeline import run
 
+    resolve_backend(args.backend)  # an unknown name fails before any data is read
     cfg = run_config(args)
     if not 0 < cfg.data.fraction <= 1:
         raise UserError(f"the sample fraction must be in (0, 1], got {cfg.data.fraction}")
@@ -129,11 +131,13 @@ def write_outputs(result, out: Path) -> None:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
+    from .backends import resolve_backend
     from .data import build_corpus
     from .embed import default_store, embed_texts, get_embedder
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
+    resolve_backend(args.backend)
     corpus = build_corpus(args.data, text_col=args.text_col)
     texts = corpus.texts[: args.limit] if args.limit else corpus.texts
     embedder = get_embedder(args.model, args.backend)
@@ -142,9 +146,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
     buffer = __import__("io").BytesIO()
     np.save(buffer, result.vectors)
     atomic_write_bytes(Path(args.out), buffer.getvalue())
-    rate = result.misses / result.seconds if result.seconds > 0 and result.misses else float("nan")
-    print(f"embedded {len(texts)} texts in {result.seconds:.2f} s ({rate:.1f} texts/s, backend {result.backend})"
-          + (f"; {result.hits} read from the store" if result.hits else ""))
+    rate = result.misses / result.seconds if result.seconds > 0 and result.misses else 0.0
+    if result.hits:
+        sys.stderr.write(f"{result.hits} of {len(texts)} texts read from the store (not timed)\n")
+    print(f"embedded {len(texts)} texts in {result.seconds:.2f} s ({rate:.1f} texts/s, backend {result.backend})")
     return 0
 
 

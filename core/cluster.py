@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import (adjusted_rand_score, davies_bouldin_score, normalized_mutual_info_score,
@@ -79,7 +80,7 @@ def label_scores(true: np.ndarray | None, pred: np.ndarray) -> dict[str, float |
     if true is None:
         return {"acc": None, "nmi": None, "ari": None}
     true = np.asarray(true, dtype=object)
-    known = np.array([t is not None and t == t and str(t) != "<NA>" for t in true])
+    known = ~pd.isna(true)
     if known.sum() < 2:
         return {"acc": None, "nmi": None, "ari": None}
     t, p = true[known].astype(str), pred[known]

@@ -77,7 +77,10 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
         raise UserError(f"{name} is empty")
     try:
         if suffix == ".parquet":
-            frame = pd.read_parquet(io.BytesIO(data))
+            # as Python objects, binary cells decoded: bad UTF-8 (a damaged file, a binary column)
+            # fails here, not later in the cleaning
+            frame = pd.read_parquet(io.BytesIO(data)).astype(object)
+            frame = frame.map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
         elif suffix == ".jsonl":
             frame = pd.read_json(io.StringIO(_decode(data, name)), lines=True)
         else:

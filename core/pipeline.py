@@ -37,6 +37,15 @@ def load_stage(cfg: DataConfig, seed: int) -> Corpus:
     return sample(corpus, cfg.fraction, seed)
 
 
+def check_sample(corpus: Corpus, k: int) -> None:
+    """The sample must hold at least k texts, and at least k distinct ones."""
+    check_k(k, len(corpus))
+    n_distinct = corpus.frame["text"].nunique()
+    if n_distinct < k:  # K-Means would split identical points and score the noise
+        raise UserError(f"only {n_distinct} distinct text{'s' if n_distinct > 1 else ''} among the {len(corpus)} "
+                        f"sampled, fewer than k={k}; lower k or use more varied texts")
+
+
 def embed_stage(texts: list[str], cfg: EmbedConfig, *, embedder: Embedder | None = None,
                 store: EmbeddingStore | None = None, progress: StageProgress | None = None) -> EmbedResult:
     """(n,) texts -> (n, dim) embeddings, through the store."""
@@ -167,6 +176,8 @@ class RunResult:
 def validate(cfg: RunConfig) -> None:
     """Reject settings that cannot work before any expensive stage starts."""
     get_objective(cfg.encoder.objective)
+    if not 0 <= cfg.seed < 2**32:  # NumPy's and scikit-learn's range
+        raise UserError(f"the seed must be between 0 and 2**32 - 1, got {cfg.seed}")
     if cfg.cluster.k < 2:
         raise UserError(f"k must be at least 2, got {cfg.cluster.k}")
     if cfg.encoder.latent < 1 or cfg.encoder.hidden < 1 or cfg.encoder.epochs < 1:
@@ -190,11 +201,7 @@ def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingSto
         clock = now
 
     corpus = load_stage(cfg.data, cfg.seed)
-    check_k(cfg.cluster.k, len(corpus))
-    n_distinct = corpus.frame["text"].nunique()
-    if n_distinct < cfg.cluster.k:  # K-Means would split identical points and score the noise
-        raise UserError(f"only {n_distinct} distinct text{'s' if n_distinct > 1 else ''} among the {len(corpus)} "
-                        f"sampled, fewer than k={cfg.cluster.k}; lower k or use more varied texts")
+    check_sample(corpus, cfg.cluster.k)
     lap("load")
     embedded = embed_stage(corpus.texts, cfg.embed, embedder=embedder, store=store, progress=progress)
     lap("embed")

@@ -21,14 +21,19 @@ def effective_perplexity(n: int, perplexity: float) -> float:
     return perplexity
 
 
+FFT_FROM = 10_000  # openTSNE: Barnes-Hut is faster below this many points, the FFT method above
+
+
 def tsne(X: np.ndarray, *, seed: int, perplexity: float = 30.0, n_jobs: int = 2) -> np.ndarray:
-    """t-SNE of (n, d) ``X`` -> (n, 2) float32 with openTSNE (PCA init, FFT gradients)."""
+    """t-SNE of (n, d) ``X`` -> (n, 2) float32 with openTSNE (PCA init; Barnes-Hut gradients on one
+    thread for small inputs, FFT-interpolated gradients for large ones)."""
     from openTSNE import TSNE
 
     perplexity = effective_perplexity(len(X), perplexity)
+    large = len(X) >= FFT_FROM
     model = TSNE(n_components=2, perplexity=perplexity, initialization="pca", metric="euclidean",
-                 neighbors="exact" if len(X) < 2000 else "annoy", negative_gradient_method="fft",
-                 random_state=seed, n_jobs=n_jobs, verbose=False)
+                 neighbors="exact" if len(X) < 2000 else "annoy", negative_gradient_method="fft" if large else "bh",
+                 random_state=seed, n_jobs=n_jobs if large else 1, verbose=False)
     return np.asarray(model.fit(np.ascontiguousarray(X, dtype=np.float64)), dtype=np.float32)
 
 

@@ -18,7 +18,7 @@ from core.describe import ClusterSummary
 from core.embed import EmbedResult
 from core.encoder import Encoder
 from core.errors import UserError
-from core.pipeline import ClusterStage
+from core.pipeline import ClusterStage, check_sample
 
 from . import _cached as cached
 from . import _state as S
@@ -88,9 +88,7 @@ def _aligned(data_key: str, stage: ClusterStage, summaries: list[ClusterSummary]
 def _build(source: Source, cfg: RunConfig) -> View:
     progress = _Progress()
     data_key, corpus = cached.corpus(source.key, source.value, cfg)
-    if cfg.cluster.k > len(corpus):
-        raise UserError(f"k={cfg.cluster.k} is larger than the number of texts in the sample ({len(corpus)}); "
-                        "lower k or raise the sample fraction")
+    check_sample(corpus, cfg.cluster.k)
     embed_key, embedded = cached.embeddings(data_key, corpus.texts, cfg, progress)
     X = embedded.vectors
     train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)

@@ -1,0 +1,355 @@
+"""The CLI contract: what ``run`` and ``embed`` write and print, and one ``error:`` line (exit 2) for bad input.
+
+Importing the pipeline (torch, scikit-learn) takes seconds, so most tests do not start a fresh
+``python -m core`` each: a helper process imports the CLI once and forks a child per command. The
+child redirects its file descriptors 1 and 2, so everything a real run would print (log lines,
+Python warnings, tracebacks) is seen. ``fake=True`` swaps the fake embedder in for the real model.
+Two tests run the real ``python -m core`` with the real model, end to end.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cluster import label_scores
+
+ROOT = Path(__file__).resolve().parents[1]
+SCORE_KEYS = {"silhouette", "davies_bouldin", "silhouette_raw", "davies_bouldin_raw", "acc", "nmi", "ari"}
+FAST = ["--epochs", "3", "--projection", "none", "--fraction", "1"]
+
+SERVER = r"""
+import json, os, sys, time, traceback
+sys.path[:0] = [{root!r}, {tests!r}]
+import core.cli, core.embed, core.pipeline  # the slow imports, once
+import torch._dynamo  # imported by the first optimiser step: seconds more (an import only, no threads)
+from fakes import FakeEmbedder
+
+def child(req):
+    os.chdir(req["cwd"])
+    os.environ.update(req["env"])
+    for fd, path in ((0, os.devnull), (1, req["stdout"]), (2, req["stderr"])):
+        f = os.open(path, os.O_RDONLY if fd == 0 else os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(f, fd)
+        os.close(f)
+    if req["fake"]:
+        core.pipeline.get_embedder = core.embed.get_embedder = lambda *a, **k: FakeEmbedder()
+    try:
+        rc = core.cli.main(req["argv"])
+    except SystemExit as exc:
+        rc = exc.code if isinstance(exc.code, int) else (exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        rc = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc or 0)
+
+for line in sys.stdin:
+    req = json.loads(line)
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        child(req)
+    deadline = time.monotonic() + req["timeout"]
+    while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if done[0]:
+        rc = os.waitstatus_to_exitcode(done[1])
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        rc = "timeout"
+    print(json.dumps({{"rc": rc}}), flush=True)
+"""
+
+
+@dataclass
+class Result:
+    rc: int | str
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+@pytest.fixture(scope="module")
+def _server():
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), tests=str(ROOT / "tests"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    yield proc
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def cli(_server, tmp_path):
+    """``cli(*argv, fake=True, env=None, timeout=120)`` runs ``python -m core *argv`` in ``tmp_path``."""
+    calls = iter(range(1000))
+
+    def call(*argv, fake: bool = True, env: dict | None = None, timeout: float = 120) -> Result:
+        n = next(calls)
+        out, err = tmp_path / f"stdout{n}.txt", tmp_path / f"stderr{n}.txt"
+        request = {"argv": [str(a) for a in argv], "cwd": str(tmp_path), "fake": fake, "timeout": timeout,
+                   "env": {"CLUSTERLENS_CACHE_DIR": os.environ["CLUSTERLENS_CACHE_DIR"], **(env or {})},
+                   "stdout": str(out), "stderr": str(err)}
+        _server.stdin.write(json.dumps(request) + "\n")
+        _server.stdin.flush()
+        rc = json.loads(_server.stdout.readline())["rc"]
+        return Result(rc, out.read_text(), err.read_text())
+
+    return call
+
+
+def python_m_core(*argv, cwd: Path, timeout: float = 300) -> Result:
+    """The real thing: a fresh ``python -m core`` process (the test's cache folder is in os.environ)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "core", *map(str, argv)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_error_line(result: Result, pattern: str) -> None:
+    assert result.rc == 2, result.stderr
+    assert len(result.lines) == 1, result.stderr
+    assert result.lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    assert re.search(pattern, result.lines[0]), result.lines[0]
+
+
+def topic_csv(tmp_path, n_per_topic: int = 10, *, labels: bool = True, name: str = "texts.csv") -> Path:
+    """Short texts of three topics the fake embedder separates, optionally with a label column."""
+    words = {"sport": "team game match coach season player goal league",
+             "money": "stock market bank shares profit investor price trade",
+             "space": "rocket orbit planet nasa launch moon star telescope"}
+    rng = np.random.default_rng(0)
+    rows = [{"text": " ".join(rng.choice(vocab.split(), 5)) + f" {i}", "label": topic}
+            for topic, vocab in words.items() for i in range(n_per_topic)]
+    frame = pd.DataFrame(rows if labels else [{"text": r["text"]} for r in rows])
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def read_outputs(out: Path) -> tuple[dict, pd.DataFrame, list]:
+    metrics = json.loads((out / "metrics.json").read_text())
+    table = pd.read_csv(out / "assignments.csv")
+    clusters = json.loads((out / "clusters.json").read_text())
+    return metrics, table, clusters
+
+
+# -- run ------------------------------------------------------------------------------------------
+def test_run_writes_metrics_assignments_and_clusters(cli, tmp_path):
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", "--hidden", "32", "--latent", "8",
+                 "--seed", "5", "--out", "out", *FAST)
+    assert result.rc == 0, result.stderr
+    metrics, table, clusters = read_outputs(tmp_path / "out")
+    assert {"n_docs", "k", "latent_dim", "model", "seed", "baseline", "timings_s", "embed_cache",
+            "config"} | SCORE_KEYS <= set(metrics)
+    assert (metrics["n_docs"], metrics["k"], metrics["latent_dim"], metrics["seed"]) == (30, 3, 8, 5)
+    assert set(metrics["baseline"]) == SCORE_KEYS
+    assert set(metrics["timings_s"]) == {"load", "embed", "train", "cluster", "project", "total"}
+    assert metrics["embed_cache"] == {"hits": 0, "misses": 30}
+    assert metrics["config"]["encoder"]["hidden"] == 32 and metrics["config"]["encoder"]["epochs"] == 3
+    assert all(metrics[key] is not None for key in ("acc", "nmi", "ari"))
+    assert list(table.columns) == ["id", "text", "cluster", "x", "y", "label"]
+    assert len(table) == 30 and set(table["cluster"]) == {0, 1, 2} and table["x"].isna().all()
+    assert [c["cluster"] for c in clusters] == [0, 1, 2]
+    assert all(set(c) == {"cluster", "size", "keywords", "examples"} for c in clusters)
+    assert sum(c["size"] for c in clusters) == 30
+    assert all(c["keywords"] and set(c["examples"]) <= set(table["text"]) for c in clusters)
+    assert "[embed]" in result.stderr and "[train]" in result.stderr and "30 texts, k=3" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_a_map_fills_x_and_y(cli, tmp_path):
+    result = cli("run", "--data", topic_csv(tmp_path, labels=False), "--k", "3", "--epochs", "2",
+                 "--projection", "tsne", "--fraction", "1", "--out", "out")
+    assert result.rc == 0, result.stderr
+    metrics, table, _ = read_outputs(tmp_path / "out")
+    assert list(table.columns) == ["id", "text", "cluster", "x", "y"]  # no label column without labels
+    assert np.isfinite(table[["x", "y"]].to_numpy()).all()
+    assert metrics["acc"] is None and metrics["nmi"] is None and metrics["ari"] is None
+    assert metrics["baseline"]["acc"] is None
+
+
+def test_missing_labels_still_run_and_score_the_labelled_rows(cli, tmp_path):
+    path = topic_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame.loc[::3, "label"] = None
+    # half the unlabelled rows end in an empty field ("text,"), half are short ("text")
+    lines = frame.to_csv(index=False).splitlines()
+    path.write_text("\n".join(line[:-1] if line.endswith(",") and i % 2 else line for i, line in enumerate(lines)))
+    result = cli("run", "--data", path, "--k", "3", "--out", "out", *FAST)
+    assert result.rc == 0, result.stderr
+    assert "10 rows have no label" in result.stderr
+    metrics, table, _ = read_outputs(tmp_path / "out")
+    assert metrics["n_docs"] == 30 and table["label"].isna().sum() == 10
+    known = table["label"].notna()
+    expected = label_scores(table["label"][known].to_numpy(), table["cluster"][known].to_numpy())
+    assert metrics["acc"] == pytest.approx(expected["acc"]) and metrics["ari"] == pytest.approx(expected["ari"])
+
+
+def test_named_text_and_label_columns(cli, tmp_path):
+    frame = pd.read_csv(topic_csv(tmp_path)).rename(columns={"text": "body", "label": "topic"})
+    frame["text"] = "decoy"  # a 'text' column that must not be used
+    frame.to_csv(tmp_path / "named.csv", index=False)
+    result = cli("run", "--data", "named.csv", "--text-col", "body", "--label-col", "topic", "--k", "3",
+                 "--out", "out", *FAST)
+    assert result.rc == 0, result.stderr
+    metrics, table, _ = read_outputs(tmp_path / "out")
+    assert metrics["text_col"] == "body" and metrics["label_col"] == "topic" and metrics["acc"] is not None
+    assert "decoy" not in set(table["text"])
+
+
+def test_duplicate_texts_run(cli, tmp_path):
+    frame = pd.read_csv(topic_csv(tmp_path, 4))
+    pd.concat([frame] * 3).to_csv(tmp_path / "dups.csv", index=False)
+    result = cli("run", "--data", "dups.csv", "--k", "3", "--out", "out", *FAST)
+    assert result.rc == 0, result.stderr
+    metrics, table, _ = read_outputs(tmp_path / "out")
+    assert metrics["n_docs"] == 36 and table.groupby("text")["cluster"].nunique().max() == 1
+
+
+def test_a_text_of_100000_characters_runs(cli, tmp_path):
+    frame = pd.read_csv(topic_csv(tmp_path, 4))
+    frame.loc[0, "text"] = ("market " * 14_286)[:100_000]
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    result = cli("run", "--data", "long.csv", "--k", "3", "--out", "out", *FAST)
+    assert result.rc == 0, result.stderr
+    assert read_outputs(tmp_path / "out")[0]["n_docs"] == 12
+
+
+def test_a_fraction_keeps_that_share_of_the_rows(cli, tmp_path):
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", "--fraction", "0.5", "--epochs", "2",
+                 "--projection", "none", "--out", "out")
+    assert result.rc == 0, result.stderr
+    assert read_outputs(tmp_path / "out")[0]["n_docs"] == 15
+
+
+# -- bad input: exit 2 and one error line -------------------------------------------------------------
+def write(tmp_path, name: str, content: bytes | str) -> str:
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return name
+
+
+TEXTS = "text\n" + "".join(f"text number {i} about topic {i % 3}\n" for i in range(20))
+BAD_FILES = {  # name -> (file content, pattern of the error line)
+    "empty.csv": (b"", "empty"),
+    "blank.csv": ("\n  \n\n", "empty"),
+    "header_only.csv": ("text,label\n", "no data rows.*only a header"),
+    "no_text_column.csv": ("foo,bar\n1,2\n3,4\n", "no text column.*foo, bar"),
+    "latin1.csv": ("text\ncafé crème\nnaïve\n".encode("latin-1"), "not UTF-8"),
+    "binary.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
+    "ragged.csv": ("text,label\nhello,a\nworld,b,extra,fields\nagain,c\n", "cannot read.*Expected 2 fields"),
+    "all_empty.csv": ('text,label\n"",a\n"   ",b\n,c\n', "no usable text"),
+    "identical.csv": ("text\n" + "the same text\n" * 20, "only 1 distinct text"),
+    "notes.txt": ("text\nhello\n", "unsupported file type '.txt'"),
+    "broken.parquet": (b"PAR1 this is not parquet PAR1", "cannot read broken.parquet as parquet"),
+    "broken.jsonl": ('{"text": "a"}\n{"text": \n', "cannot read broken.jsonl as jsonl"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_file_is_one_error_line(cli, tmp_path, name):
+    content, pattern = BAD_FILES[name]
+    result = cli("run", "--data", write(tmp_path, name, content), "--k", "2", "--out", "out", *FAST)
+    assert_one_error_line(result, pattern)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--data", "missing.csv"], "file not found: missing.csv"),
+    (["--data", "folder.csv"], "not a file: folder.csv"),
+    (["--data", "texts.csv", "--text-col", "nope"], "no column 'nope'.*text"),
+    (["--data", "texts.csv", "--label-col", "nope"], "no label column 'nope'"),
+    (["--data", "texts.csv", "--k", "50"], r"k=50 is larger than the number of texts \(20\)"),
+    (["--data", "texts.csv", "--k", "4", "--fraction", "0.1"], r"k=4 is larger than the number of texts \(2\)"),
+    (["--data", "texts.csv", "--k", "1"], "k must be at least 2"),
+    (["--data", "texts.csv", "--fraction", "0"], r"fraction must be in \(0, 1\], got 0"),
+    (["--data", "texts.csv", "--fraction", "1.5"], r"fraction must be in \(0, 1\], got 1.5"),
+    (["--data", "texts.csv", "--fraction", "-0.5"], r"fraction must be in \(0, 1\]"),
+    (["--data", "texts.csv", "--fraction", "nan"], r"fraction must be in \(0, 1\]"),
+    (["--data", "texts.csv", "--epochs", "0"], "epochs must be positive"),
+    (["--data", "texts.csv", "--latent", "0"], "latent size .* must be positive"),
+    (["--data", "texts.csv", "--seed", "-1"], "seed must be"),
+    (["--data", "texts.csv", "--backend", "nope"], "unknown embedding backend 'nope'"),
+    (["--data", "texts.csv", "--objective", "nope"], "nope"),
+    (["--data", "hf://datasets/only-owner"], "bad hub address"),
+])
+def test_bad_setting_is_one_error_line(cli, tmp_path, args, pattern):
+    write(tmp_path, "texts.csv", TEXTS)
+    (tmp_path / "folder.csv").mkdir()
+    args = [*FAST, *args]  # later flags win, so a bad --fraction or --epochs overrides FAST's
+    assert_one_error_line(cli("run", *args, "--out", "out"), pattern)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_through_the_real_entry_point(tmp_path):
+    result = python_m_core("run", "--data", "nowhere.csv", "--out", "out", cwd=tmp_path, timeout=120)
+    assert_one_error_line(result, "file not found: nowhere.csv")
+
+
+# -- embed ------------------------------------------------------------------------------------------
+def test_embed_writes_the_first_n_vectors_and_reports_throughput(cli, tmp_path):
+    result = cli("embed", "--data", topic_csv(tmp_path), "--limit", "7", "--out", "vectors.npy")
+    assert result.rc == 0, result.stderr
+    assert re.fullmatch(r"embedded 7 texts in [\d.]+ s \([\d.]+ texts/s, backend fake\)", result.stdout.strip())
+    vectors = np.load(tmp_path / "vectors.npy")
+    assert vectors.shape == (7, 384) and vectors.dtype == np.float32
+    again = cli("embed", "--data", topic_csv(tmp_path), "--limit", "7", "--out", "again.npy")
+    assert re.fullmatch(r"embedded 7 texts in [\d.]+ s \(0\.0 texts/s, backend fake\)", again.stdout.strip())
+    assert "7 of 7 texts read from the store" in again.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "again.npy"), vectors)
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--data", "missing.csv"], "file not found"),
+    (["--data", "texts.csv", "--limit", "0"], "--limit must be at least 1"),
+    (["--data", "texts.csv", "--backend", "nope"], "unknown embedding backend 'nope'"),
+])
+def test_embed_bad_input_is_one_error_line(cli, tmp_path, args, pattern):
+    write(tmp_path, "texts.csv", TEXTS)
+    assert_one_error_line(cli("embed", *args, "--out", "v.npy"), pattern)
+
+
+# -- the real model -----------------------------------------------------------------------------------
+def test_a_model_that_cannot_be_loaded_is_one_error_line(cli, tmp_path):
+    write(tmp_path, "texts.csv", TEXTS)
+    result = cli("run", "--data", "texts.csv", "--k", "2", "--model", "no-such-model/xyz", "--out", "out",
+                 *FAST, fake=False, env={"HF_HUB_OFFLINE": "1"})
+    assert_one_error_line(result, "no-such-model/xyz")
+
+
+def test_embed_with_the_real_model(cli, tmp_path):
+    frame = pd.DataFrame({"text": ["The team won the final.", "Stocks fell on Monday.",
+                                   "word " * 20_000, "NASA launched a probe."]})
+    frame.to_csv(tmp_path / "four.csv", index=False)
+    result = cli("embed", "--data", "four.csv", "--backend", "torch", "--out", "v.npy", fake=False, timeout=300)
+    assert result.rc == 0, result.stderr
+    assert re.fullmatch(r"embedded 4 texts in [\d.]+ s \([\d.]+ texts/s, backend torch-fp32\)", result.stdout.strip())
+    vectors = np.load(tmp_path / "v.npy")
+    assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
+
+
+def test_real_model_run_clusters_ag_news_and_reuses_the_store(small_csv, tmp_path):
+    args = ["run", "--data", small_csv, "--k", "4", "--fraction", "1", "--epochs", "20", "--projection", "none"]
+    first = python_m_core(*args, "--out", "first", cwd=tmp_path)
+    assert first.rc == 0, first.stderr
+    metrics, table, clusters = read_outputs(tmp_path / "first")
+    assert metrics["n_docs"] == 400 and metrics["embed_cache"] == {"hits": 0, "misses": 400}
+    assert metrics["baseline"]["acc"] >= 0.7 and metrics["acc"] >= 0.7, metrics
+    assert len(clusters) == 4 and all(c["keywords"] for c in clusters)
+    second = python_m_core(*args, "--out", "second", cwd=tmp_path)
+    assert second.rc == 0, second.stderr
+    again, table2, _ = read_outputs(tmp_path / "second")
+    assert again["embed_cache"] == {"hits": 400, "misses": 0}
+    assert table2["cluster"].tolist() == table["cluster"].tolist() and again["acc"] == metrics["acc"]

@@ -1,0 +1,142 @@
+"""The staged run with the fake embedder: seeding, the metrics document, labels, the store, odd corpora."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cluster import label_scores
+from core.config import RunConfig
+from core.errors import UserError
+from core.pipeline import run
+from core.store import EmbeddingStore
+from fakes import FakeEmbedder
+
+TOPICS = {
+    "sport": "team game match coach season player goal league win score",
+    "money": "stock market bank shares profit investor price trade economy fund",
+    "space": "rocket orbit planet nasa launch moon star telescope mission galaxy",
+}
+SCORE_KEYS = {"silhouette", "davies_bouldin", "silhouette_raw", "davies_bouldin_raw", "acc", "nmi", "ari"}
+
+
+def topic_frame(n_per_topic: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Short texts of three topics (five words drawn from each topic's vocabulary) with their labels."""
+    rng = np.random.default_rng(seed)
+    rows = [(" ".join(rng.choice(words.split(), 5)) + f" {i}", label)
+            for label, words in TOPICS.items() for i in range(n_per_topic)]
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+def write_csv(tmp_path, frame: pd.DataFrame, name: str = "texts.csv") -> str:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def config(source: str, *, k: int = 3, seed: int = 0, epochs: int = 3, fraction: float = 1.0) -> RunConfig:
+    return RunConfig().with_(data={"source": source, "fraction": fraction}, encoder={"epochs": epochs},
+                             cluster={"k": k, "n_init": 3}, project={"method": "none"}, seed=seed)
+
+
+def test_same_seed_gives_identical_labels(tmp_path):
+    source = write_csv(tmp_path, topic_frame())
+    a = run(config(source, seed=7), embedder=FakeEmbedder())
+    b = run(config(source, seed=7), embedder=FakeEmbedder())
+    np.testing.assert_array_equal(a.clusters.clustering.labels, b.clusters.clustering.labels)
+    np.testing.assert_array_equal(a.baseline.clustering.labels, b.baseline.clustering.labels)
+    np.testing.assert_array_equal(a.latent, b.latent)
+    assert a.metrics()["silhouette"] == b.metrics()["silhouette"]
+
+
+def test_a_different_seed_trains_a_different_encoder(tmp_path):
+    source = write_csv(tmp_path, topic_frame())
+    a = run(config(source, seed=1), embedder=FakeEmbedder())
+    b = run(config(source, seed=2), embedder=FakeEmbedder())
+    assert not np.allclose(a.latent, b.latent)
+    for result in (a, b):  # the labels may differ, but each is a full partition into k clusters
+        assert sorted(np.unique(result.clusters.clustering.labels)) == [0, 1, 2]
+
+
+def test_metrics_document_has_every_key_and_is_json(tmp_path):
+    result = run(config(write_csv(tmp_path, topic_frame())), embedder=FakeEmbedder())
+    m = json.loads(json.dumps(result.metrics()))
+    assert {"n_docs", "k", "latent_dim", "model", "seed", "baseline", "timings_s", "embed_cache",
+            "config"} | SCORE_KEYS <= set(m)
+    assert set(m["baseline"]) == SCORE_KEYS
+    assert set(m["timings_s"]) == {"load", "embed", "train", "cluster", "project", "total"}
+    assert m["n_docs"] == 36 and m["k"] == 3 and m["seed"] == 0
+    assert m["embed_cache"] == {"hits": 0, "misses": 36}
+    assert m["acc"] > 0.6 and m["baseline"]["acc"] > 0.6  # the fake embedder separates the topics
+    assert m["config"]["cluster"]["k"] == 3
+
+
+def test_missing_labels_are_scored_on_labelled_rows_only(tmp_path, caplog):
+    frame = topic_frame()
+    frame.loc[::4, "label"] = None
+    result = run(config(write_csv(tmp_path, frame)), embedder=FakeEmbedder())
+    assert result.metrics()["n_docs"] == 36  # unlabelled rows are clustered too
+    truth, pred = result.corpus.labels, result.clusters.clustering.labels
+    known = np.array([t is not None for t in truth])
+    assert known.sum() == 27
+    expected = label_scores(truth[known].astype(str), pred[known])
+    assert result.clusters.scores.acc == pytest.approx(expected["acc"])
+    assert result.clusters.scores.nmi == pytest.approx(expected["nmi"])
+    assert "9 rows have no label" in caplog.text
+
+
+def test_second_run_reads_every_embedding_from_the_store(tmp_path):
+    source = write_csv(tmp_path, topic_frame())
+    store = EmbeddingStore(tmp_path / "store.sqlite")
+    fake = FakeEmbedder()
+    first = run(config(source), embedder=fake, store=store)
+    encoded = fake.encoded
+    second = run(config(source), embedder=fake, store=store)
+    assert (first.embeddings.hits, first.embeddings.misses) == (0, 36)
+    assert (second.embeddings.hits, second.embeddings.misses) == (36, 0)
+    assert fake.encoded == encoded
+    np.testing.assert_array_equal(first.clusters.clustering.labels, second.clusters.clustering.labels)
+
+
+def test_duplicate_texts_are_kept_and_embedded_once(tmp_path):
+    frame = pd.concat([topic_frame(4)] * 3, ignore_index=True)
+    fake = FakeEmbedder()
+    result = run(config(write_csv(tmp_path, frame)), embedder=fake)
+    assert len(result.corpus) == 36 and fake.encoded == 12
+    texts, labels = result.corpus.frame["text"], result.clusters.clustering.labels
+    for text in texts.unique():  # copies of a text land in the same cluster
+        assert len(set(labels[(texts == text).to_numpy()])) == 1
+
+
+def test_all_identical_texts_is_a_clear_error(tmp_path):
+    source = write_csv(tmp_path, pd.DataFrame({"text": ["the same text"] * 20}))
+    with pytest.raises(UserError, match="only 1 distinct text"):
+        run(config(source, k=2), embedder=FakeEmbedder())
+
+
+def test_fewer_distinct_texts_than_k_is_a_clear_error(tmp_path):
+    source = write_csv(tmp_path, pd.DataFrame({"text": ["alpha beta", "gamma delta"] * 5}))
+    with pytest.raises(UserError, match="only 2 distinct texts.*k=3"):
+        run(config(source, k=3), embedder=FakeEmbedder())
+    assert run(config(source, k=2), embedder=FakeEmbedder()).metrics()["n_docs"] == 10
+
+
+def test_k_equal_to_the_number_of_texts_runs_without_internal_scores(tmp_path):
+    source = write_csv(tmp_path, pd.DataFrame({"text": ["alpha beta", "gamma delta", "epsilon zeta"]}))
+    m = run(config(source, k=3), embedder=FakeEmbedder()).metrics()
+    assert m["n_docs"] == 3 and m["silhouette"] is None and m["davies_bouldin"] is None
+
+
+def test_an_extremely_long_text_is_cut_and_runs(tmp_path):
+    frame = topic_frame(4)
+    frame.loc[0, "text"] = "market " * 14_285 + "end"  # 100,001 characters
+    result = run(config(write_csv(tmp_path, frame)), embedder=FakeEmbedder())
+    assert len(result.corpus) == 12 and max(map(len, result.corpus.texts)) <= 20_000
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_k_below_two_is_rejected_before_any_work(tmp_path, k):
+    fake = FakeEmbedder()
+    with pytest.raises(UserError, match="k must be at least 2"):
+        run(config(write_csv(tmp_path, topic_frame()), k=k), embedder=fake)
+    assert fake.calls == 0
