@@ -161,16 +161,20 @@ class RunResult:
 
     def metrics(self) -> dict[str, Any]:
         """The ``metrics.json`` document."""
-        cfg = self.config
-        return {"n_docs": len(self.corpus), "k": cfg.cluster.k, "latent_dim": cfg.encoder.latent,
-                "model": cfg.embed.model, "seed": cfg.seed, **self.clusters.scores.as_dict(),
-                "baseline": self.baseline.scores.as_dict(),
-                "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-                "embed_cache": {"hits": self.embeddings.hits, "misses": self.embeddings.misses},
-                "embed_backend": self.embeddings.backend, "objective": cfg.encoder.objective,
-                "n_dropped": self.corpus.n_dropped, "source": self.corpus.source,
-                "text_col": self.corpus.text_col, "label_col": self.corpus.label_col,
-                "config": cfg.to_dict()}
+        return metrics_document(self.config, self.corpus, self.embeddings, self.clusters.scores,
+                                self.baseline.scores, self.timings)
+
+
+def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores, baseline: Scores,
+                     timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """The metrics of one run as JSON-ready values (the CLI's metrics.json and the app's download)."""
+    return {"n_docs": len(corpus), "k": cfg.cluster.k, "latent_dim": cfg.encoder.latent,
+            "model": cfg.embed.model, "seed": cfg.seed, **scores.as_dict(), "baseline": baseline.as_dict(),
+            "timings_s": {k: round(v, 3) for k, v in (timings or {}).items()},
+            "embed_cache": {"hits": embedded.hits, "misses": embedded.misses},
+            "embed_backend": embedded.backend, "objective": cfg.encoder.objective,
+            "n_dropped": corpus.n_dropped, "source": corpus.source,
+            "text_col": corpus.text_col, "label_col": corpus.label_col, "config": cfg.to_dict()}
 
 
 def validate(cfg: RunConfig) -> None:

@@ -10,10 +10,9 @@ Streamlit's own caches cannot carry (they replay elements and refuse outer conta
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -28,6 +27,7 @@ from core.describe import Terms, describe, term_counts
 from core.embed import EmbedResult, default_results, default_store, get_embedder
 from core.encoder import Encoder
 from core.errors import UserError
+from core.results import stage_key as key_of
 
 
 class StageCache:
@@ -59,23 +59,15 @@ class StageCache:
                 self.key_locks.pop(key, None)
             return value
 
-    def __contains__(self, key: str) -> bool:
-        with self.lock:
-            return key in self.items
-
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
             self.misses = 0
 
 
-CACHES = {"data": StageCache(4), "embed": StageCache(4), "train": StageCache(8), "cluster": StageCache(48),
-          "baseline": StageCache(16), "project": StageCache(8), "sweep": StageCache(8), "upload": StageCache(4), "terms": StageCache(4)}
-
-
-def key_of(*parts: Any) -> str:
-    """A short, stable key for small values (settings, other keys)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+CACHES = {"upload": StageCache(4), "data": StageCache(4), "terms": StageCache(4), "embed": StageCache(4),
+          "train": StageCache(8), "cluster": StageCache(48), "baseline": StageCache(16), "project": StageCache(8),
+          "sweep": StageCache(8)}
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -98,8 +90,7 @@ def upload_table(data: bytes, name: str) -> tuple[str, pd.DataFrame]:
 def corpus(source_key: str, source: str | pd.DataFrame, cfg: RunConfig) -> tuple[str, Corpus]:
     d = cfg.data
     key = key_of(source_key, d.text_col, d.label_col, d.fraction, cfg.seed)
-    value = CACHES["data"].get(key, lambda: pipeline.load_stage(
-        d.__class__(source=source, text_col=d.text_col, label_col=d.label_col, fraction=d.fraction), cfg.seed))
+    value = CACHES["data"].get(key, lambda: pipeline.load_stage(replace(d, source=source), cfg.seed))
     return key, value
 
 

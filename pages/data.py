@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core.pipeline import metrics_document
 from pages._common import page_view
 from pages._safe import plain
 
@@ -33,9 +34,7 @@ if view.xy is not None:
     assignments["x"], assignments["y"] = view.xy[:, 0], view.xy[:, 1]
 if corpus.label_col:
     assignments["label"] = corpus.frame["label"]
-metrics = {"n_docs": len(corpus), "k": view.k, "latent_dim": cfg.encoder.latent, "model": cfg.embed.model,
-           "seed": cfg.seed, **view.clusters.scores.as_dict(), "baseline": view.baseline.scores.as_dict(),
-           "embed_backend": view.embedded.backend, "config": cfg.to_dict()}
+metrics = metrics_document(cfg, corpus, view.embedded, view.clusters.scores, view.baseline.scores)
 left, middle, right = st.columns(3)
 left.download_button("Assignments (CSV)", assignments.to_csv(index=False), "assignments.csv", "text/csv")
 middle.download_button("Metrics (JSON)", json.dumps(metrics, indent=2, default=str), "metrics.json",
