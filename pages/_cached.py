@@ -47,17 +47,20 @@ class StageCache:
                 return self.items[key]
             key_lock = self.key_locks.setdefault(key, threading.Lock())
         with key_lock:  # a second session asking for the same key waits for the first
-            with self.lock:
-                if key in self.items:
-                    return self.items[key]
-            value = compute()
-            with self.lock:
-                self.misses += 1
-                self.items[key] = value
-                while len(self.items) > self.size:
-                    self.items.popitem(last=False)
-                self.key_locks.pop(key, None)
-            return value
+            try:
+                with self.lock:
+                    if key in self.items:
+                        return self.items[key]
+                value = compute()
+                with self.lock:
+                    self.misses += 1
+                    self.items[key] = value
+                    while len(self.items) > self.size:
+                        self.items.popitem(last=False)
+                return value
+            finally:
+                with self.lock:
+                    self.key_locks.pop(key, None)
 
     def clear(self) -> None:
         with self.lock:
