@@ -49,36 +49,3 @@ def feature_dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> to
         return x
     keep = torch.rand(x.shape, generator=generator) >= p
     return x * keep.to(device=x.device, dtype=x.dtype) / (1 - p)
-
-
-def neighbour_mean(X: torch.Tensor, neighbours: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
-    """Each row averaged with its neighbours' rows: (n, d) and (n, m) indices -> (n, d).
-
-    One step of diffusion over the k-NN graph; on AG News it alone lifts K-Means accuracy from
-    0.839 to 0.85, since a topic's noise averages out over neighbours that mostly share it.
-    """
-    out = torch.empty_like(X)
-    for start in range(0, len(X), chunk):
-        rows = slice(start, start + chunk)
-        out[rows] = (X[rows] + X[neighbours[rows]].sum(1)) / (neighbours.shape[1] + 1)
-    return out
-
-
-def shared_neighbour_weights(neighbours: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-    """Jaccard overlap of the closed neighbour sets of each point and each of its neighbours.
-
-    ``neighbours`` (n, m) -> weights (n, m) in (0, 1]: entry (i, a) is
-    |S_i & S_j| / |S_i | S_j| for j = neighbours[i, a] and S_i = {i} plus its m neighbours
-    (shared-nearest-neighbour similarity, Jarvis & Patrick 1973). A neighbour reached across a
-    topic boundary shares few neighbours, so weighting by overlap keeps the purer pairs.
-    """
-    n, m = neighbours.shape
-    closed = torch.cat([torch.arange(n, device=neighbours.device)[:, None], neighbours], dim=1)
-    out = torch.empty(n, m, device=neighbours.device)
-    for start in range(0, n, chunk):
-        own = closed[start:start + chunk]                         # (b, m+1)
-        theirs = closed[neighbours[start:start + chunk]]          # (b, m, m+1)
-        inter = (own[:, None, :, None] == theirs[:, :, None, :]).sum((2, 3)).float()
-        out[start:start + chunk] = inter / (2 * (m + 1) - inter)
-    return out
-
