@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from .config import EncoderConfig
 from .encoder import EpochProgress, FitResult
+from .errors import UserError
 from .neighbours import cosine_knn, default_n_neighbors, feature_dropout
 
 
@@ -159,4 +160,4 @@ def get_objective(name: str) -> Objective:
     try:
         return OBJECTIVES[name]
     except KeyError:
-        raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}") from None
+        raise UserError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}") from None
