@@ -178,8 +178,9 @@ def speed(args: argparse.Namespace) -> int:
     projection(Z12, 0)
     reaction(Z, X, texts, truth, 0)
     reaction(Z12, X12, t12, None, 0)
-    started = time.perf_counter()
-    embedder.encode(texts[:500])
-    rate = 500 / (time.perf_counter() - started)
-    scale(X, texts, 120_000, 0, rate)
+    if args.scale:
+        started = time.perf_counter()
+        embedder.encode(texts[:500])
+        rate = 500 / (time.perf_counter() - started)
+        scale(X, texts, args.scale, 0, rate)
     return 0

@@ -11,10 +11,19 @@ AG_NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.csv"
 pytest_plugins = ["apphelpers"]  # the AppTest fixtures
 
 
+@pytest.fixture(scope="session")
+def _shared_models(tmp_path_factory):
+    """Exported models (ONNX files) are built once per test session, not once per test."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    """Every test gets its own cache folder (embedding store, exported models)."""
-    monkeypatch.setenv("CLUSTERLENS_CACHE_DIR", str(tmp_path / "cache"))
+def _private_cache(tmp_path, monkeypatch, _shared_models):
+    """Every test gets its own cache folder (embedding store, results); exported models are shared."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "models").symlink_to(_shared_models, target_is_directory=True)
+    monkeypatch.setenv("CLUSTERLENS_CACHE_DIR", str(cache))
 
 
 @pytest.fixture(scope="session")
