@@ -85,6 +85,10 @@ def choose_source(args: argparse.Namespace) -> Source | None:
                                   key=S.UPLOAD, help="Read in memory only; never stored on the server.")
         if upload is None:
             return None
+        limit_mb = st.get_option("server.maxUploadSize")
+        if upload.size > limit_mb * 1024 * 1024:  # the browser enforces it too; a direct request may not
+            st.error(f"{plain(upload.name)} is over the upload limit of {limit_mb} MB; sample it down first.")
+            return None
         try:
             digest, table = cached.upload_table(upload.getvalue(), upload.name)
         except UserError as exc:

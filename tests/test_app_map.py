@@ -80,6 +80,22 @@ def test_upload_with_column_pickers_and_a_bad_upload(fake_app, app_csv):
     assert not at.exception and not at.error and len(at.metric) == 5
 
 
+def test_upload_over_the_limit_is_a_message(fake_app, app_csv):
+    from streamlit import config
+
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    old = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 0)  # MB: every file is over it
+    try:
+        at.sidebar.file_uploader[0].set_value(("news.csv", app_csv.read_bytes(), "text/csv")).run()
+    finally:
+        config.set_option("server.maxUploadSize", old)
+    assert not at.exception and "over the upload limit" in at.sidebar.error[0].value
+    assert not at.metric
+
+
 def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cached.hub_file.clear()
