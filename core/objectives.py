@@ -48,10 +48,15 @@ def reconstruction_epoch(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor
                          optimiser: torch.optim.Optimizer, batch_size: int,
                          generator: torch.Generator) -> float:
     """One epoch of mean-squared reconstruction error; returns the mean batch loss."""
+    return step_epoch(batches(len(X), batch_size, generator, X.device),
+                      lambda idx: nn.functional.mse_loss(decoder(encoder(X[idx])), X[idx]), optimiser)
+
+
+def step_epoch(index_batches, loss_of, optimiser: torch.optim.Optimizer) -> float:
+    """One optimiser step per batch of row indices; returns the mean loss weighted by batch size."""
     total, count = 0.0, 0
-    for idx in batches(len(X), batch_size, generator, X.device):
-        x = X[idx]
-        loss = nn.functional.mse_loss(decoder(encoder(x)), x)
+    for idx in index_batches:
+        loss = loss_of(idx)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -118,15 +123,8 @@ class NeighbourEmbedding:
 
     def _epoch(self, encoder, decoder, X, neighbours, optimiser, batch_size, generator) -> float:
         """One pass over shuffled anchors; returns the mean batch loss."""
-        total, count = 0.0, 0
-        for idx in anchor_batches(len(X), batch_size, self.min_batches, generator, X.device):
-            loss = self._batch_loss(encoder, decoder, X, idx, neighbours, generator)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(idx)
-            count += len(idx)
-        return total / max(count, 1)
+        return step_epoch(anchor_batches(len(X), batch_size, self.min_batches, generator, X.device),
+                          lambda idx: self._batch_loss(encoder, decoder, X, idx, neighbours, generator), optimiser)
 
     def _batch_loss(self, encoder, decoder, X, idx, neighbours, generator) -> torch.Tensor:
         """Neighbour attraction + random-pair repulsion + reconstruction for anchors ``idx`` (b,)."""
