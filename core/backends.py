@@ -9,29 +9,23 @@ The loaded model is never mutated after loading, so one instance serves every th
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import logging
 import os
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_text
 from .errors import UserError
+from .onnx_export import artefact, onnx_unsupported, read_json
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch-fp32", "torch-bf16", "cuda-fp16", "onnx-fp32", "onnx-int8")
 ALIASES = {"torch": "torch-fp32", "bf16": "torch-bf16", "cuda": "cuda-fp16", "onnx": "onnx-int8"}
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-RECIPE = "onnx-v1"  # bump when the export or quantisation recipe changes
-_BUILD_LOCK = threading.RLock()  # re-entrant: the int8 build asks for the fp32 artefact
 
 Runner = Callable[[list[str], int], np.ndarray]
 
@@ -120,7 +114,7 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
         chosen = "onnx-int8" if wanted == "cuda-fp16" and "onnx-int8" in usable else "torch-fp32"
         log.warning("embedding backend %s is not available here; using %s instead", wanted, chosen)
     if chosen.startswith("onnx"):
-        reason = _onnx_unsupported(path)
+        reason = onnx_unsupported(path)
         if reason:
             log.warning("embedding backend %s cannot run %s (%s); using torch-fp32 instead",
                         chosen, name_or_path, reason)
@@ -153,124 +147,11 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
     return LoadedModel(backend=backend, dim=int(model.get_embedding_dimension() or 0), _run=run)
 
 
-def _read_json(path: Path, default: object = None) -> Any:
-    return json.loads(path.read_text()) if path.is_file() else ({} if default is None else default)
-
-
-def _onnx_unsupported(path: str) -> str:
-    """Why the ONNX export (BERT-style encoder + mean pooling) cannot reproduce this model; '' if it can."""
-    root = Path(path)
-    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in _read_json(root / "modules.json", [])]
-    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
-        return f"modules {kinds} are not Transformer+Pooling(+Normalize)"
-    pooling = _read_json(root / "1_Pooling" / "config.json")
-    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
-    if modes != ["pooling_mode_mean_tokens"]:
-        return f"pooling {modes} is not mean pooling"
-    if not (root / "tokenizer.json").is_file():
-        return "no tokenizer.json"
-    return ""
-
-
-def _fingerprint(path: str) -> str:
-    """Hash of the weights' names, sizes and heads plus the recipe and the exporter versions."""
-    import onnxruntime
-    import torch
-
-    digest = hashlib.sha256(f"{RECIPE}|{torch.__version__}|{onnxruntime.__version__}".encode())
-    root = Path(path)
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if file.suffix == ".md" or {"onnx", "openvino"} & set(file.relative_to(root).parts):
-            continue
-        digest.update(f"{file.relative_to(root)}|{file.stat().st_size}".encode())
-        with file.open("rb") as fh:
-            digest.update(fh.read(1 << 20))
-    return digest.hexdigest()[:16]
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _artefact(path: str, backend: str, cache_dir: Path) -> Path:
-    """The cached ONNX file for ``backend``, verified against its manifest; (re)built when needed."""
-    folder = cache_dir / "models" / _fingerprint(path)
-    target = folder / f"model-{backend.split('-')[1]}.onnx"
-    manifest = folder / f"{target.name}.sha256"
-    with _BUILD_LOCK:
-        if target.is_file() and manifest.is_file() and manifest.read_text().strip() == _sha256(target):
-            return target
-        if target.exists() or manifest.exists():
-            log.warning("cached %s is missing or corrupt; rebuilding it", target)
-        log.info("exporting %s to %s (once)", path, target)
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
-            if backend == "onnx-int8":
-                built = _quantise(_artefact(path, "onnx-fp32", cache_dir), Path(tmp))
-            else:
-                built = _export(path, Path(tmp))
-            atomic_write_bytes(target, built.read_bytes())
-        atomic_write_text(manifest, _sha256(target))
-    return target
-
-
-def _export(path: str, tmp: Path) -> Path:
-    """Export with mean pooling and L2 norm in the graph, then fuse BERT ops for ONNX Runtime."""
-    import torch
-    from transformers import AutoConfig, AutoModel
-
-    config = AutoConfig.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager").eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = model
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
-
-    raw, dummy, axes = tmp / "raw.onnx", torch.ones(2, 16, dtype=torch.long), {0: "batch", 1: "seq"}
-    with torch.no_grad():
-        torch.onnx.export(Pooled(), (dummy, dummy), str(raw), input_names=["input_ids", "attention_mask"],
-                          output_names=["sentence_embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"}})
-    fused = raw
-    if config.model_type == "bert":
-        from onnxruntime.transformers import optimizer
-
-        fused = tmp / "fused.onnx"
-        optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
-                                 hidden_size=config.hidden_size, opt_level=1).save_model_to_file(str(fused))
-    return fused
-
-
-def _quantise(fused: Path, tmp: Path) -> Path:
-    """Dynamic int8 (per channel) of the FFN up-projections only: the rest stays fp32 for fidelity."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(fused)).graph
-    gelu_inputs = {i for n in graph.node if "Gelu" in n.op_type for i in n.input}
-    nodes = [n.name for n in graph.node if n.op_type == "MatMul" and
-             (set(n.output) & gelu_inputs or "intermediate" in n.name)]
-    quantised = tmp / "int8.onnx"
-    quantize_dynamic(str(fused), str(quantised), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    return quantised
-
-
 def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    target = _artefact(path, backend, cache_dir)
+    target = artefact(path, backend, cache_dir)
     options = ort.SessionOptions()
     options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -279,13 +160,13 @@ def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
     except Exception as exc:  # the manifest matched but the runtime refuses it: rebuild once
         log.warning("cached %s does not load (%s); rebuilding it", target, exc)
         target.unlink(missing_ok=True)
-        target = _artefact(path, backend, cache_dir)
+        target = artefact(path, backend, cache_dir)
         session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
-    max_len = int(_read_json(Path(path) / "sentence_bert_config.json").get("max_seq_length", 512))
+    max_len = int(read_json(Path(path) / "sentence_bert_config.json").get("max_seq_length", 512))
     tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
     tokenizer.enable_truncation(max_len)
     tokenizer.no_padding()
-    dim = int(_read_json(Path(path) / "config.json")["hidden_size"])
+    dim = int(read_json(Path(path) / "config.json")["hidden_size"])
 
     def run(texts: list[str], batch_size: int) -> np.ndarray:
         ids = [e.ids for e in tokenizer.encode_batch(texts)]

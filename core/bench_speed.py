@@ -15,13 +15,12 @@ import logging
 import resource
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from .bench import load_embedded, machine
 from .cluster import align_to, kmeans, label_scores
-from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
 from .describe import describe, term_counts
 from .objectives import DEFAULT_OBJECTIVE
 

@@ -5,7 +5,6 @@ never seen (for this model's fingerprint) are encoded; the rest are read back.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -17,7 +16,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .config import DEFAULT_MODEL, cache_dir
-from .errors import UserError
+from .embed_fingerprint import model_fingerprint
 from .store import EmbeddingStore, text_key
 
 log = logging.getLogger(__name__)
@@ -68,20 +67,6 @@ class SentenceEmbedder:
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         return self._model.encode(list(texts), batch_size=batch_size)
-
-
-def model_fingerprint(path: str) -> str:
-    """A short hash of a local model folder's configuration and weight files (names, sizes, heads)."""
-    root = Path(path)
-    digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if file.suffix == ".md" or {"onnx", "openvino"} & set(file.relative_to(root).parts):
-            continue
-        digest.update(str(file.relative_to(root)).encode())
-        digest.update(str(file.stat().st_size).encode())
-        with file.open("rb") as fh:
-            digest.update(fh.read(1 << 20))
-    return digest.hexdigest()[:16]
 
 
 _EMBEDDERS: dict[tuple[str, str], SentenceEmbedder] = {}

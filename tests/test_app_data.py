@@ -1,5 +1,4 @@
 """AppTest of the data & export page."""
-import json
 
 
 

@@ -2,7 +2,6 @@ import multiprocessing as mp
 import sqlite3
 
 import numpy as np
-import pytest
 
 from core.store import EmbeddingStore, text_key
 
