@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -94,8 +95,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     cfg = run_config(args)
-    if not 0 < cfg.data.fraction <= 1:
-        raise UserError(f"the sample fraction must be in (0, 1], got {cfg.data.fraction}")
     out = Path(args.out)
     result = run(cfg, store=None if args.no_cache else default_store(),
                  results=None if args.no_cache else default_results(), progress=StderrProgress())
@@ -142,9 +141,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
     corpus = build_corpus(args.data, text_col=args.text_col)
     texts = corpus.texts[: args.limit] if args.limit else corpus.texts
     embedder = get_embedder(args.model, args.backend)
+    report = StderrProgress()  # one reporter, so its throttling holds across calls
     result = embed_texts(texts, embedder, store=None if args.no_cache else default_store(),
-                         progress=lambda d, t: StderrProgress()("embed", d, t, f"embedded {d} of {t} texts"))
-    buffer = __import__("io").BytesIO()
+                         progress=lambda d, t: report("embed", d, t, f"embedded {d} of {t} texts"))
+    buffer = io.BytesIO()
     np.save(buffer, result.vectors)
     atomic_write_bytes(Path(args.out), buffer.getvalue())
     rate = result.misses / result.seconds if result.seconds > 0 and result.misses else 0.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
 from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
-from .data import Corpus, build_corpus, sample
+from .data import Corpus, build_corpus, sample, sample_size
 from .describe import ClusterSummary, describe, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .encoder import Encoder
@@ -180,6 +180,7 @@ def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scor
 def validate(cfg: RunConfig) -> None:
     """Reject settings that cannot work before any expensive stage starts."""
     get_objective(cfg.encoder.objective)
+    sample_size(1, cfg.data.fraction)  # a bad fraction fails before any file is read
     if not 0 <= cfg.seed < 2**32:  # NumPy's and scikit-learn's range
         raise UserError(f"the seed must be between 0 and 2**32 - 1, got {cfg.seed}")
     if cfg.cluster.k < 2:
