@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 AG_NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.csv"
-pytest_plugins = ["apphelpers"]  # the AppTest fixtures
+pytest_plugins = ["apphelpers", "clikit"]  # the AppTest and CLI fixtures
 
 
 @pytest.fixture(scope="session")
