@@ -113,28 +113,47 @@ def projection(Z: np.ndarray, seed: int) -> None:
 
 
 def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None, seed: int) -> None:
-    """Time the work a change of k triggers in the app (the same core calls as ``pages/_cached``)."""
+    """Time the work a change of k triggers in the app (the same core calls as ``pages/_cached``).
+
+    Cold: nothing for this k is cached; the cards and colours are drawn after K-Means on the latent
+    vectors, the scores, keywords, id alignment and the figure (serialised as Streamlit does), and the
+    cards' changes against raw-embedding K-Means follow once that baseline is computed. Warm: the app's
+    background thread has already clustered every k of the slider, so only alignment and figure remain.
+    """
+    import plotly.io as pio
+
     from .pipeline import baseline_stage, cluster_stage
     from .plots import map_figure
 
     terms = term_counts(texts)  # counted once per sample, before any k change
     xy = Z[:, :2]
     previous = kmeans(Z, 4, seed=seed).labels
-    times = []
+    ids = np.arange(len(Z))
+    cold, deltas, warm = [], [], []
     for k in (5, 6, 7):
         cfg = ClusterConfig(k=k)
         started = time.perf_counter()
         stage = cluster_stage(Z, X, truth, cfg, seed)
-        describe(terms, Z, stage.clustering.labels, stage.clustering.centers)
-        baseline_stage(X, truth, cfg, seed)
+        summaries = describe(terms, Z, stage.clustering.labels, stage.clustering.centers)
         labels = align_to(previous, stage.clustering.labels)
-        map_figure(xy, labels, {c: str(c) for c in range(k)}, texts, np.arange(len(Z))).to_json()
-        times.append(time.perf_counter() - started)
+        names = {s.cluster: ", ".join(s.keywords[:3]) for s in summaries}
+        pio.to_json(map_figure(xy, labels, names, texts, ids), validate=False)
+        cold.append(time.perf_counter() - started)
+        baseline_stage(X, truth, cfg, seed)
+        deltas.append(time.perf_counter() - started)
+        started = time.perf_counter()  # warm: the stage comes from the cache
+        labels = align_to(previous, stage.clustering.labels)
+        pio.to_json(map_figure(xy, labels, names, texts, ids), validate=False)
+        warm.append(time.perf_counter() - started)
         previous = labels
-    print(f"\n## 4. Reaction to a change of k ({len(Z):,} texts; K-Means, scores, keywords, raw baseline, "
-          "alignment, figure)")
-    print("| figure | ours | target |\n|---|---|---|")
-    print(f"| server-side time per k change (k = 5, 6, 7) | {', '.join(f'{t:.2f}' for t in times)} s | <= 0.5 s |")
+    print(f"\n## 4. Reaction to a change of k ({len(Z):,} texts; server-side, k = 5, 6, 7)")
+    print("| figure | seconds | target |\n|---|---|---|")
+    print(f"| warm (the background thread has clustered every k): alignment + figure | "
+          f"{', '.join(f'{t:.2f}' for t in warm)} | <= 0.5 |")
+    print(f"| cold: K-Means, scores, keywords, alignment, figure (new cards and colours) | "
+          f"{', '.join(f'{t:.2f}' for t in cold)} | <= 0.5 |")
+    print(f"| cold, until the cards' changes against raw-embedding K-Means are in | "
+          f"{', '.join(f'{t:.2f}' for t in deltas)} | |")
 
 
 def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> None:
@@ -163,21 +182,33 @@ def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> No
     print(f"peak memory of this process: {peak:,.0f} MiB")
 
 
+PARTS = ("embedding", "repeat", "projection", "reaction", "scale")
+
+
 def speed(args: argparse.Namespace) -> int:
+    from .errors import UserError
     from .pipeline import trained
 
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise UserError(f"unknown --parts {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     texts, truth, X, embedder = load_embedded(args)
     k = args.k or len({t for t in truth if t is not None})
     print(f"speed on {args.data}: {len(texts)} texts; machine: {machine()}")
-    embedding(texts, truth, k)
-    repeated_work(args.data)
+    if "embedding" in parts:
+        embedding(texts, truth, k)
+    if "repeat" in parts:
+        repeated_work(args.data)
     _, _, Z = trained(X, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=0)
     Z12, X12 = _grow(Z, 12_000, 0, normalise=False), _grow(X, 12_000, 0, normalise=True)
     t12 = [texts[i % len(texts)] for i in range(12_000)]
-    projection(Z12, 0)
-    reaction(Z, X, texts, truth, 0)
-    reaction(Z12, X12, t12, None, 0)
-    if args.scale:
+    if "projection" in parts:
+        projection(Z12, 0)
+    if "reaction" in parts:
+        reaction(Z, X, texts, truth, 0)
+        reaction(Z12, X12, t12, None, 0)
+    if "scale" in parts and args.scale:
         started = time.perf_counter()
         embedder.encode(texts[:500])
         rate = 500 / (time.perf_counter() - started)

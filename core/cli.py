@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
     bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
+    bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale",
+                       help="speed: comma-separated sections to run (default: all)")
     return parser
 
 

@@ -10,6 +10,8 @@ Streamlit's own caches cannot carry (they replay elements and refuse outer conta
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import astuple, replace
@@ -28,6 +30,12 @@ from core.embed import EmbedResult, default_results, default_store, get_embedder
 from core.encoder import Encoder
 from core.errors import UserError
 from core.results import stage_key as key_of
+
+log = logging.getLogger(__name__)
+
+#: Fill the cluster and baseline caches for every k of the slider in the background (see :func:`precompute`).
+PRECOMPUTE = os.environ.get("CLUSTERLENS_PRECOMPUTE", "1") != "0"
+K_RANGE = range(2, 21)  # the k slider's range
 
 
 class StageCache:
@@ -62,6 +70,11 @@ class StageCache:
                 with self.lock:
                     self.key_locks.pop(key, None)
 
+    def peek(self, key: str) -> Any | None:
+        """The cached value, or None without computing anything."""
+        with self.lock:
+            return self.items.get(key)
+
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
@@ -69,7 +82,7 @@ class StageCache:
 
 
 CACHES = {"upload": StageCache(4), "data": StageCache(4), "terms": StageCache(4), "embed": StageCache(4),
-          "train": StageCache(8), "cluster": StageCache(48), "baseline": StageCache(16), "project": StageCache(8),
+          "train": StageCache(8), "cluster": StageCache(64), "baseline": StageCache(48), "project": StageCache(8),
           "sweep": StageCache(8)}
 
 
@@ -141,9 +154,73 @@ def clustering(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray |
     return CACHES["cluster"].get(key, compute)
 
 
+def _baseline_key(embed_key: str, cfg: RunConfig) -> str:
+    return key_of(embed_key, astuple(cfg.cluster), cfg.seed)
+
+
 def baseline(embed_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: RunConfig) -> pipeline.ClusterStage:
-    key = key_of(embed_key, astuple(cfg.cluster), cfg.seed)
-    return CACHES["baseline"].get(key, lambda: pipeline.baseline_stage(X, truth, cfg.cluster, cfg.seed))
+    """K-Means on the raw (n, dim) embeddings with the same k and seed: the cards' yardstick."""
+    return CACHES["baseline"].get(_baseline_key(embed_key, cfg),
+                                  lambda: pipeline.baseline_stage(X, truth, cfg.cluster, cfg.seed))
+
+
+def baseline_if_ready(embed_key: str, cfg: RunConfig) -> pipeline.ClusterStage | None:
+    """The baseline if it is already computed (by an earlier run or :func:`precompute`), else None."""
+    return CACHES["baseline"].peek(_baseline_key(embed_key, cfg))
+
+
+_generation = {"current": 0}
+_generation_lock = threading.Lock()
+_started: OrderedDict[str, threading.Thread] = OrderedDict()
+
+
+def precompute(train_key: str, embed_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None,
+               words: Terms, cfg: RunConfig) -> threading.Thread | None:
+    """Fill the cluster caches for every other k of the slider, nearest the current k first, then the
+    raw-embedding baselines, in one low-priority background thread; a later call for other vectors
+    stops an earlier thread at its next k. Once it has run, a change of k costs only the alignment
+    and the figure. Returns the thread (None when it already ran for these inputs or is switched off)."""
+    if not PRECOMPUTE:
+        return None
+    key = key_of(train_key, embed_key, cfg.seed, astuple(cfg.cluster))
+    with _generation_lock:
+        if key in _started:
+            return None
+        _started[key] = None
+        while len(_started) > 16:
+            _started.popitem(last=False)
+        _generation["current"] += 1
+        generation = _generation["current"]
+    here = cfg.cluster.k
+    ks = sorted((k for k in K_RANGE if k < len(Z)), key=lambda k: (abs(k - here), k))
+
+    def work() -> None:
+        _lower_priority()
+        try:
+            for stage, k in [("cluster", k) for k in ks] + [("baseline", k) for k in ks]:
+                if _generation["current"] != generation:
+                    return  # the user has moved on to other vectors
+                at_k = replace(cfg, cluster=replace(cfg.cluster, k=k))
+                if stage == "cluster":
+                    clustering(train_key, Z, X, truth, words, at_k)
+                else:
+                    baseline(embed_key, X, truth, at_k)
+        except Exception:  # a background nicety must never take the server down
+            log.exception("precomputing clusterings failed")
+
+    thread = threading.Thread(target=work, name=f"clusterlens-precompute-{generation}", daemon=True)
+    _started[key] = thread
+    thread.start()
+    return thread
+
+
+def _lower_priority() -> None:
+    """Run this thread (and the OpenMP workers it starts) at the lowest CPU priority, where the OS
+    allows it, so that the foreground stays responsive on a small machine."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
 
 
 def projection(train_key: str, Z: np.ndarray, cfg: RunConfig) -> np.ndarray | None:

@@ -39,7 +39,6 @@ class View:
     encoder: Encoder
     latent: np.ndarray
     clusters: ClusterStage
-    baseline: ClusterStage
     labels: np.ndarray                      # (n,) aligned cluster ids
     summaries: list[ClusterSummary]         # indexed by aligned id
     xy: np.ndarray | None
@@ -55,6 +54,14 @@ class View:
 
     def names(self) -> dict[int, str]:
         return {c: self.name(c) for c in range(self.k)}
+
+    @property
+    def baseline(self) -> ClusterStage:
+        """K-Means on the raw embeddings with this k and seed (computed here unless already cached)."""
+        return cached.baseline(self.keys["embed"], self.embedded.vectors, self.corpus.labels, self.cfg)
+
+    def baseline_if_ready(self) -> ClusterStage | None:
+        return cached.baseline_if_ready(self.keys["embed"], self.cfg)
 
 
 class _Progress:
@@ -94,13 +101,13 @@ def _build(source: Source, cfg: RunConfig) -> View:
     train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)
     words = cached.terms(data_key, corpus.texts)
     stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, words, cfg)
-    base = cached.baseline(embed_key, X, corpus.labels, cfg)
     labels, summaries = _aligned(data_key, stage, summaries)
     if cfg.project.method != "none" and len(corpus) >= 5:
         progress(cfg.project.method, 0, 1, f"drawing the map with {cfg.project.method} ...")
     xy = cached.projection(train_key, latent, cfg) if len(corpus) >= 5 else None
     progress.clear()
-    return View(cfg, source, corpus, embedded, encoder, latent, stage, base, labels, summaries, xy,
+    cached.precompute(train_key, embed_key, latent, X, corpus.labels, words, cfg)
+    return View(cfg, source, corpus, embedded, encoder, latent, stage, labels, summaries, xy,
                 {"data": data_key, "embed": embed_key, "train": train_key})
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.pipeline import ClusterStage
 from core.plots import map_figure
 from pages import _state as S
 from pages._common import delta, fmt, page_view
@@ -13,28 +14,48 @@ from pages._safe import plain
 MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
 
 view = page_view()
-corpus, scores, base = view.corpus, view.clusters.scores, view.baseline.scores
+corpus, scores = view.corpus, view.clusters.scores
 st.title("Map")
 st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {view.cfg.embed.model} ({view.embedded.backend}) · "
            f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
 
-cards = st.columns(5 if scores.acc is not None else 2)
-cards[0].metric("Silhouette (latent space)", fmt(scores.silhouette), delta(scores.silhouette, base.silhouette),
-                help="Higher is better. Change against K-Means on the raw embeddings (its silhouette in the raw "
-                     f"space, {fmt(base.silhouette)}). These clusters measured on the raw embeddings (cosine): "
-                     f"{fmt(scores.silhouette_raw)}.")
-cards[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin),
-                delta(scores.davies_bouldin, base.davies_bouldin), delta_color="inverse",
-                help="Lower is better. Change against K-Means on the raw embeddings "
-                     f"({fmt(base.davies_bouldin)}). On the raw embeddings: {fmt(scores.davies_bouldin_raw)}.")
-if scores.acc is not None:
-    for card, name, key in zip(cards[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
-        card.metric(f"{name} vs labels", fmt(getattr(scores, key)), delta(getattr(scores, key), getattr(base, key)),
-                    help=f"Agreement with the label column '{plain(corpus.label_col)}' (labels only evaluate). "
-                         f"Change against K-Means on the raw embeddings ({fmt(getattr(base, key))}).")
+slots = [column.empty() for column in st.columns(5 if scores.acc is not None else 2)]
+
+
+def cards(base: ClusterStage | None) -> None:
+    """The metric cards; each change is against K-Means on the raw embeddings (``base``; None: not yet known)."""
+    b = base.scores if base else None
+    wait = " (K-Means on the raw embeddings for this k is still being computed)" if base is None else ""
+
+    def change(key: str) -> str | None:
+        return delta(getattr(scores, key), getattr(b, key)) if b else None
+
+    slots[0].metric("Silhouette (latent space)", fmt(scores.silhouette), change("silhouette"),
+                    help="Higher is better. Change against K-Means on the raw embeddings (its silhouette in the "
+                         f"raw space, {fmt(b.silhouette if b else None)}){wait}. These clusters measured on the raw "
+                         f"embeddings (cosine): {fmt(scores.silhouette_raw)}.")
+    slots[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin), change("davies_bouldin"),
+                    delta_color="inverse",
+                    help="Lower is better. Change against K-Means on the raw embeddings "
+                         f"({fmt(b.davies_bouldin if b else None)}){wait}. On the raw embeddings: "
+                         f"{fmt(scores.davies_bouldin_raw)}.")
+    if scores.acc is not None:
+        for slot, name, key in zip(slots[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
+            slot.metric(f"{name} vs labels", fmt(getattr(scores, key)), change(key),
+                        help=f"Agreement with the label column '{plain(corpus.label_col)}' (labels only evaluate). "
+                             f"Change against K-Means on the raw embeddings ({fmt(getattr(b, key) if b else None)})"
+                             f"{wait}.")
+
+
+# The cards and the colours come first; the baseline's changes follow when it is not cached yet
+# (it is K-Means on the 384-d embeddings, the slowest part of a change of k).
+ready = view.baseline_if_ready()
+cards(ready)
 
 if view.xy is None:
     st.info("Too few texts to draw a map; raise the sample fraction.")
+    if ready is None:
+        cards(view.baseline)
     st.stop()
 
 frame = corpus.frame
@@ -56,6 +77,8 @@ fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[r
                  title=f"{view.cfg.project.method.upper()} of the latent space")
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})
+if ready is None:
+    cards(view.baseline)
 
 
 def _row_id(point: dict) -> int | None:

@@ -30,9 +30,11 @@ def fake_app(monkeypatch, app_csv):
     _navigation_not_pages_dir(monkeypatch)
     fake = FakeEmbedder()
     monkeypatch.setattr(cached, "get_embedder", lambda model, backend: fake)
+    monkeypatch.setattr(cached, "PRECOMPUTE", False)  # tests count cache misses; one test turns it on
     cached.embedder.clear()
     for cache in cached.CACHES.values():
         cache.clear()
+    cached._started.clear()
 
     def make(*args: str, data: str | None = str(app_csv)) -> AppTest:
         argv = ["app.py"] + (["--data", data, "--fraction", "1"] if data else []) + list(args)

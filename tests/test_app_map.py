@@ -105,3 +105,33 @@ def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeyp
     assert not at.exception
     assert at.warning and "Showing the bundled demo corpus instead" in at.warning[0].value
     assert "320 texts" in at.caption[0].value
+
+
+def test_background_precompute_makes_a_k_change_a_cache_hit(fake_app, monkeypatch):
+    """After the first map, every other k of the slider is clustered (and its raw baseline computed)
+    in a background thread; a change of k then computes nothing."""
+    import threading
+
+    monkeypatch.setattr(cached, "PRECOMPUTE", True)
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    for thread in threading.enumerate():
+        if thread.name.startswith("clusterlens-precompute"):
+            thread.join(timeout=300)
+    clustered, baselines = cached.CACHES["cluster"].misses, cached.CACHES["baseline"].misses
+    assert clustered == len(cached.K_RANGE) and baselines == len(cached.K_RANGE)  # k = 2..20, 200 texts
+
+    at.sidebar.slider(key="k").set_value(9).run()
+    assert not at.exception and not at.error
+    assert cached.CACHES["cluster"].misses == clustered and cached.CACHES["baseline"].misses == baselines
+    assert all(m.delta is not None for m in at.metric)  # the cards carry their change against the baseline
+
+
+def test_cards_get_their_baseline_changes_when_it_was_not_precomputed(fake_app):
+    at = fake_app()
+    at.run()
+    at.sidebar.slider(key="k").set_value(3).run()
+    assert not at.exception and not at.error
+    assert cached.CACHES["baseline"].misses == 2
+    assert all(m.delta is not None for m in at.metric) and len(at.metric) == 5

@@ -43,3 +43,23 @@ def test_align_to_keeps_ids_stable():
     assert grown.tolist() == [3, 0, 1, 1, 2, 2]
     shrunk = align_to(prev, np.array([1, 1, 1, 0, 0, 0]))
     assert sorted(set(shrunk.tolist())) == [0, 1] and shrunk[0] == 0
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_silhouette_matches_scikit_learn(metric):
+    """Same value as scikit-learn's silhouette_score, on the full data and on the same seeded sample,
+    including a singleton cluster (which scores 0) and labels that are not 0..k-1."""
+    from sklearn.metrics import silhouette_score
+
+    from core.cluster import silhouette
+
+    rng = np.random.RandomState(3)
+    X = np.vstack([rng.randn(300, 16) + 3 * rng.randn(1, 16) for _ in range(4)]).astype(np.float32)
+    labels = np.repeat([7, 2, 9, 4], 300)
+    labels[5] = 11  # a singleton
+    for sample in (None, 500):
+        ours = silhouette(X, labels, metric=metric, sample=sample, seed=4, chunk=128)
+        theirs = silhouette_score(X.astype(np.float64), labels, metric=metric, sample_size=sample, random_state=4)
+        assert ours == pytest.approx(theirs, abs=1e-5)
+    shuffled = rng.permutation(labels)  # a bad labelling scores near 0, the true one well above
+    assert silhouette(X, shuffled, metric=metric) < 0.05 and silhouette(X, labels, metric=metric) > 0.3
