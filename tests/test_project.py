@@ -29,3 +29,13 @@ def test_small_inputs():
     assert project(X, "none", seed=0) is None
     with pytest.raises(UserError, match="unknown projection"):
         project(X, "pca3d", seed=0)
+
+
+def test_tsne_on_the_fft_path_is_seeded_and_keeps_neighbours():
+    """From 2,000 points t-SNE takes the FFT path with two threads: still the same map for the same seed."""
+    from core.project import FFT_FROM
+
+    X, _ = blobs(n=FFT_FROM + 100)
+    a = project(X, "tsne", seed=2)
+    assert trustworthiness(X, a, n_neighbors=10) > 0.85
+    assert np.allclose(a, project(X, "tsne", seed=2))
