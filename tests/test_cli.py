@@ -223,3 +223,8 @@ def test_real_model_run_clusters_ag_news_and_reuses_the_store(small_csv, tmp_pat
     again, table2, _ = read_outputs(tmp_path / "second")
     assert again["embed_cache"] == {"hits": 400, "misses": 0}
     assert table2["cluster"].tolist() == table["cluster"].tolist() and again["acc"] == metrics["acc"]
+
+
+def test_bench_speed_rejects_unknown_parts_before_any_work(cli, tmp_path):
+    assert_one_error_line(cli("bench", "speed", "--parts", "reaction,warp", "--data", "missing.csv"),
+                          r"unknown --parts warp; choose from embedding, repeat")
