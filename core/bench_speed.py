@@ -62,7 +62,7 @@ def embedding(texts: list[str], truth: np.ndarray, k: int) -> None:
         full[name] = model.encode(texts, batch_size=EmbedConfig.batch_size)
     cosine = np.sum(full[BASELINE] * full[auto], axis=1)
     acc = {name: label_scores(truth, kmeans(v, k, seed=0).labels)["acc"] for name, v in full.items()}
-    print(f"\n## 1. Embedding ({len(timed)} texts timed, best of 2, alternating; fidelity over all {len(texts)})")
+    print(f"\n#### 1. Embedding ({len(timed)} texts timed, best of 2, alternating; fidelity over all {len(texts)})")
     print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
     print(f"| throughput, {fast['backend']} vs {BASELINE} | {fast['texts_per_s']:.1f} texts/s | "
           f"{base['texts_per_s']:.1f} texts/s | {fast['ratio']:.2f}x | >= 2.5x |")
@@ -85,7 +85,7 @@ def repeated_work(data: str) -> None:
         grown = run(cfg.with_(data={"fraction": 0.20}), store=default_store(), results=default_results())
         del os.environ["CLUSTERLENS_CACHE_DIR"]
     t1, t2 = first.timings["total"], second.timings["total"]
-    print(f"\n## 2. No repeated work ({data}, fresh cache folder)")
+    print(f"\n#### 2. No repeated work ({data}, fresh cache folder)")
     print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
     _row(f"identical second run, total ({second.embeddings.hits} of {len(second.corpus)} from the store)", t2, t1,
          "s", "<= 0.15")
@@ -106,7 +106,7 @@ def projection(Z: np.ndarray, seed: int) -> None:
     theirs = TSNE(n_components=2, random_state=seed).fit_transform(Z)
     t_theirs = time.perf_counter() - started
     tw_ours, tw_theirs = (trustworthiness(Z, xy, n_neighbors=10) for xy in (ours, theirs))
-    print(f"\n## 3. Projection of {len(Z):,} latent points ({Z.shape[1]}-d)")
+    print(f"\n#### 3. Projection of {len(Z):,} latent points ({Z.shape[1]}-d)")
     print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
     _row("t-SNE time (openTSNE FFT vs scikit-learn TSNE defaults)", t_ours, t_theirs, "s", "<= 0.5")
     print(f"| trustworthiness (10 neighbours) | {tw_ours:.4f} | {tw_theirs:.4f} | {tw_ours - tw_theirs:+.4f} | >= -0.01 |")
@@ -146,7 +146,7 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
         pio.to_json(map_figure(xy, labels, names, texts, ids), validate=False)
         warm.append(time.perf_counter() - started)
         previous = labels
-    print(f"\n## 4. Reaction to a change of k ({len(Z):,} texts; server-side, k = 5, 6, 7)")
+    print(f"\n#### 4. Reaction to a change of k ({len(Z):,} texts; server-side, k = 5, 6, 7)")
     print("| figure | seconds | target |\n|---|---|---|")
     print(f"| warm (the background thread has clustered every k): alignment + figure | "
           f"{', '.join(f'{t:.2f}' for t in warm)} | <= 0.5 |")
@@ -174,7 +174,7 @@ def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> No
     tsne(Z, seed=seed)
     timings["t-SNE"] = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n## 5. Scale: {n:,} texts (embeddings: the real ones plus jittered copies)")
+    print(f"\n#### 5. Scale: {n:,} texts (embeddings: the real ones plus jittered copies)")
     print("| stage | seconds |\n|---|---|")
     for name, seconds in timings.items():
         print(f"| {name} | {seconds:.1f} |")

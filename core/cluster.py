@@ -1,6 +1,7 @@
 """K-Means, internal and label-based metrics, and matching clusters across runs."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -32,16 +33,37 @@ def check_k(k: int, n: int) -> None:
         raise UserError(f"k={k} is larger than the number of texts ({n}); lower k or raise the fraction")
 
 
+SINGLE_THREAD_UP_TO = 5_000_000  # values in X; K-Means on fewer runs on one OpenMP thread
+
+
 def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
-    """K-Means on (n, d) ``X`` with ``random_state=seed`` and an explicit ``n_init``."""
+    """K-Means on (n, d) ``X`` with ``random_state=seed`` and an explicit ``n_init``.
+
+    Up to ``SINGLE_THREAD_UP_TO`` values (12,000 x 384 embeddings, or 78,000 x 64 latent vectors)
+    it runs on one OpenMP thread: as fast as two on this 2-core machine when idle, 15x faster when
+    another K-Means (the app's background thread, another session) holds the cores, and the labels
+    no longer depend on the number of cores (scikit-learn's chunked sums do).
+    """
     check_k(k, len(X))
-    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+    if X.size <= SINGLE_THREAD_UP_TO:
+        with _controller().limit(limits=1, user_api="openmp"):
+            model.fit(X)
+    else:
+        model.fit(X)
     labels = model.labels_.astype(np.int64)
     if len(np.unique(labels)) < k:
         log.warning("K-Means found only %d distinct clusters for k=%d (many identical texts?)",
                     len(np.unique(labels)), k)
     return Clustering(labels=labels, centers=model.cluster_centers_.astype(np.float32),
                       inertia=float(model.inertia_))
+
+
+@functools.cache
+def _controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def silhouette(X: np.ndarray, labels: np.ndarray, *, metric: str = "euclidean", sample: int | None = None,

@@ -63,3 +63,15 @@ def test_silhouette_matches_scikit_learn(metric):
         assert ours == pytest.approx(theirs, abs=1e-5)
     shuffled = rng.permutation(labels)  # a bad labelling scores near 0, the true one well above
     assert silhouette(X, shuffled, metric=metric) < 0.05 and silhouette(X, labels, metric=metric) > 0.3
+
+
+def test_kmeans_gives_the_same_labels_with_any_number_of_openmp_threads():
+    """Small inputs run on one OpenMP thread, so a limit set around the call (by a busy server, or
+    by another machine's core count) does not change the result."""
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.RandomState(1).randn(3000, 16).astype(np.float32)
+    reference = kmeans(X, 7, seed=3)
+    with threadpool_limits(2, user_api="openmp"):
+        assert np.array_equal(kmeans(X, 7, seed=3).labels, reference.labels)
+    assert reference.inertia == kmeans(X, 7, seed=3).inertia
