@@ -171,23 +171,24 @@ def baseline_if_ready(embed_key: str, cfg: RunConfig) -> pipeline.ClusterStage |
 
 _generation = {"current": 0}
 _generation_lock = threading.Lock()
-_started: OrderedDict[str, threading.Thread] = OrderedDict()
+_started: OrderedDict[str, bool] = OrderedDict()  # precompute keys, most recent last
 
 
 def precompute(train_key: str, embed_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None,
                words: Terms, cfg: RunConfig) -> threading.Thread | None:
-    """Fill the cluster caches for every other k of the slider, nearest the current k first, then the
-    raw-embedding baselines, in one low-priority background thread; a later call for other vectors
-    stops an earlier thread at its next k. Once it has run, a change of k costs only the alignment
-    and the figure. Returns the thread (None when it already ran for these inputs or is switched off)."""
+    """Fill the cluster caches for every k of the slider, nearest the current k first, then the
+    raw-embedding baselines, in one low-priority background thread. Each call with new inputs (another
+    k, other vectors, another session's) takes over: the earlier thread stops at its next k, and
+    what it had done stays cached. Once it has run, a change of k costs only the alignment and the
+    figure. Returns the thread (None when these inputs were already handled, or when switched off)."""
     if not PRECOMPUTE:
         return None
     key = key_of(train_key, embed_key, cfg.seed, astuple(cfg.cluster))
     with _generation_lock:
         if key in _started:
             return None
-        _started[key] = None
-        while len(_started) > 16:
+        _started[key] = True
+        while len(_started) > 64:
             _started.popitem(last=False)
         _generation["current"] += 1
         generation = _generation["current"]
@@ -198,8 +199,10 @@ def precompute(train_key: str, embed_key: str, Z: np.ndarray, X: np.ndarray, tru
         _lower_priority()
         try:
             for stage, k in [("cluster", k) for k in ks] + [("baseline", k) for k in ks]:
-                if _generation["current"] != generation:
-                    return  # the user has moved on to other vectors
+                if _generation["current"] != generation:  # taken over: a later call may run these again
+                    with _generation_lock:
+                        _started.pop(key, None)
+                    return
                 at_k = replace(cfg, cluster=replace(cfg.cluster, k=k))
                 if stage == "cluster":
                     clustering(train_key, Z, X, truth, words, at_k)
@@ -209,7 +212,6 @@ def precompute(train_key: str, embed_key: str, Z: np.ndarray, X: np.ndarray, tru
             log.exception("precomputing clusterings failed")
 
     thread = threading.Thread(target=work, name=f"clusterlens-precompute-{generation}", daemon=True)
-    _started[key] = thread
     thread.start()
     return thread
 

@@ -109,7 +109,7 @@ def settings(source: Source | None, args: argparse.Namespace) -> RunConfig:
     default_fraction = args.fraction if args.fraction and not small else (1.0 if small else DataConfig.fraction)
     fraction = st.slider("Sample fraction", 0.01, 1.0, default_fraction, 0.01, key=f"{S.FRACTION}:{small}",
                          help="Share of the rows kept (seeded; a smaller sample is part of a larger one).")
-    k = st.slider("Clusters (k)", 2, 20, ClusterConfig.k, key=S.K)
+    k = st.slider("Clusters (k)", cached.K_RANGE.start, cached.K_RANGE.stop - 1, ClusterConfig.k, key=S.K)
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
     with st.expander("Encoder and seed"):
         objectives = list(OBJECTIVES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -26,6 +27,7 @@ from ._safe import plain
 from ._sidebar import Source
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,7 +60,8 @@ class View:
     @property
     def baseline(self) -> ClusterStage:
         """K-Means on the raw embeddings with this k and seed (computed here unless already cached)."""
-        return cached.baseline(self.keys["embed"], self.embedded.vectors, self.corpus.labels, self.cfg)
+        return guarded(lambda: cached.baseline(self.keys["embed"], self.embedded.vectors, self.corpus.labels,
+                                               self.cfg))
 
     def baseline_if_ready(self) -> ClusterStage | None:
         return cached.baseline_if_ready(self.keys["embed"], self.cfg)
@@ -116,8 +119,13 @@ def current_view(source: Source | None, cfg: RunConfig) -> View:
     if source is None:
         st.info("Choose a data source in the sidebar (upload a file, or pick the demo corpus).")
         st.stop()
+    return guarded(lambda: _build(source, cfg))
+
+
+def guarded(compute: Callable[[], T]) -> T:
+    """``compute()``, or one clear message in the page and a stopped page if it fails (never a traceback)."""
     try:
-        return _build(source, cfg)
+        return compute()
     except UserError as exc:
         st.error(plain(exc), icon=":material/error:")
         st.caption("Change the settings in the sidebar, or pick another data source.")

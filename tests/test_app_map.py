@@ -135,3 +135,15 @@ def test_cards_get_their_baseline_changes_when_it_was_not_precomputed(fake_app):
     assert not at.exception and not at.error
     assert cached.CACHES["baseline"].misses == 2
     assert all(m.delta is not None for m in at.metric) and len(at.metric) == 5
+
+
+def test_a_failing_baseline_is_a_message_not_a_traceback(fake_app, monkeypatch):
+    """The baseline is computed after the map is drawn; its failure still ends in one clear message."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("baseline exploded")
+
+    monkeypatch.setattr(cached.pipeline, "baseline_stage", broken)
+    at = fake_app()
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "baseline exploded" in at.error[0].value
