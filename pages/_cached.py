@@ -82,8 +82,7 @@ class StageCache:
 
 
 CACHES = {"upload": StageCache(4), "data": StageCache(4), "terms": StageCache(4), "embed": StageCache(4),
-          "train": StageCache(8), "cluster": StageCache(64), "baseline": StageCache(48), "project": StageCache(8),
-          "sweep": StageCache(8)}
+          "train": StageCache(8), "cluster": StageCache(64), "baseline": StageCache(48), "project": StageCache(8)}
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -234,21 +233,21 @@ def projection(train_key: str, Z: np.ndarray, cfg: RunConfig) -> np.ndarray | No
     return CACHES["project"].get(key_of(train_key, astuple(cfg.project), cfg.seed), compute)
 
 
-def k_sweep(train_key: str, Z: np.ndarray, seed: int, ks: range = range(2, 13)) -> dict[str, list]:
-    """Silhouette and Davies-Bouldin of K-Means on the latent vectors for each k (seeded samples)."""
-    def compute():
-        out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": []}
-        for k in ks:
-            if k >= len(Z):
-                break
-            labels = core_cluster.kmeans(Z, k, seed=seed, n_init=3).labels
-            sil, db = core_cluster.internal_scores(Z, labels, sample=3000, seed=seed)
-            out["k"].append(k)
-            out["silhouette"].append(sil)
-            out["davies_bouldin"].append(db)
-        return out
+def k_sweep(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, words: Terms,
+            cfg: RunConfig, ks: range = range(2, 13)) -> dict[str, list]:
+    """Silhouette and Davies-Bouldin of K-Means on the (n, latent) vectors for each k in ``ks``.
 
-    return CACHES["sweep"].get(key_of(train_key, seed, list(ks)), compute)
+    Each k is the same cached clustering the map and the cards use at that k (usually already
+    computed by :func:`precompute`), so the sweep and the cards always agree."""
+    out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": []}
+    for k in ks:
+        if k >= len(Z):
+            break
+        stage, _ = clustering(train_key, Z, X, truth, words, replace(cfg, cluster=replace(cfg.cluster, k=k)))
+        out["k"].append(k)
+        out["silhouette"].append(stage.scores.silhouette)
+        out["davies_bouldin"].append(stage.scores.davies_bouldin)
+    return out
 
 
 @st.cache_data(ttl=60, show_spinner="Fetching the data set from the Hugging Face hub ...")

@@ -18,15 +18,17 @@ st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_hi
 st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
 
 st.subheader("How many clusters?")
-sweep = cached.k_sweep(view.keys["train"], view.latent, view.cfg.seed)
+words = cached.terms(view.keys["data"], view.corpus.texts)
+sweep = cached.k_sweep(view.keys["train"], view.latent, view.embedded.vectors, view.corpus.labels, words, view.cfg)
 if sweep["k"]:
     sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
     suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
     st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested),
                     width="stretch")
-    st.caption(f"K-Means on the latent vectors for k = {sweep['k'][0]}..{sweep['k'][-1]} (3 restarts each; "
-               f"silhouette on a seeded sample of up to 3,000 points). Suggested k = {suggested}, the highest "
-               f"silhouette; the current k is {view.k}.")
+    st.caption(f"K-Means on the latent vectors for k = {sweep['k'][0]}..{sweep['k'][-1]}, the same clusterings "
+               f"as the map's at each k ({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
+               f"{view.cfg.cluster.silhouette_sample:,} points). Suggested k = {suggested}, the highest silhouette; "
+               f"the current k is {view.k}.")
 else:
     st.info("Too few texts for a k sweep.")
 

@@ -10,9 +10,19 @@ def test_loss_sweep_and_confusion(fake_app):
     sweep_caption = [c.value for c in at.caption if c.value.startswith("K-Means on the latent vectors")]
     assert sweep_caption and "Suggested k =" in sweep_caption[0]
     assert any(c.value.startswith("ACC ") for c in at.caption)
-    trained = cached.CACHES["train"].misses
-    at.sidebar.slider(key="k").set_value(3).run()  # the sweep and the encoder are reused
-    assert cached.CACHES["train"].misses == trained and cached.CACHES["sweep"].misses == 1
+    trained, clustered = cached.CACHES["train"].misses, cached.CACHES["cluster"].misses
+    assert clustered == 11  # k = 2..12, each the clustering the map would use at that k
+    at.sidebar.slider(key="k").set_value(3).run()  # the sweep, its clusterings and the encoder are reused
+    assert cached.CACHES["train"].misses == trained and cached.CACHES["cluster"].misses == clustered
+    # the sweep and the cards agree: the sweep's silhouette at k=3 is the map card's at k=3
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    trace = next(t for spec in specs for t in spec["data"] if t.get("name", "").startswith("silhouette"))
+    swept = dict(zip(trace["x"], trace["y"]))[3]
+    at.switch_page("pages/map.py").run()
+    card = next(float(m.value) for m in at.metric if m.label.startswith("Silhouette"))
+    assert card == round(swept, 3)
 
 
 def test_without_labels(fake_app, tmp_path):
