@@ -29,6 +29,11 @@ PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 Runner = Callable[[list[str], int], np.ndarray]
 
+#: ONNX Runtime runs at most this many texts per call. Measured on 1,000 AG News texts on the 2-core
+#: AVX2 CPU: batches of 8 ran 1.2x faster than 64 (activations stay in cache, less padding), and
+#: int8's per-batch activation scales follow each text more closely (min cosine 0.996 vs 0.993).
+ONNX_BATCH = 8
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -172,8 +177,9 @@ def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
         ids = [e.ids for e in tokenizer.encode_batch(texts)]
         order = np.argsort([-len(i) for i in ids], kind="stable")  # longest first: least padding
         out = np.empty((len(texts), dim), np.float32)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
+        step = max(1, min(batch_size, ONNX_BATCH))
+        for start in range(0, len(texts), step):
+            rows = order[start:start + step]
             width = max(len(ids[r]) for r in rows)
             batch = np.zeros((len(rows), width), np.int64)  # pad id 0; the mask hides it anyway
             for j, r in enumerate(rows):
