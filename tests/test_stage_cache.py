@@ -46,3 +46,38 @@ def test_a_failed_computation_is_not_cached():
     with pytest.raises(RuntimeError):
         cache.get("x", boom)
     assert cache.get("x", lambda: 1) == 1
+
+
+def test_precompute_walks_every_k_nearest_first_and_a_new_request_takes_over(monkeypatch):
+    """The background thread clusters k = 2..20 nearest the current k first, then the baselines; a
+    request for other vectors stops it at its next k, and the stopped inputs can be started again."""
+    import pages._cached as cached
+    from core.config import ClusterConfig, RunConfig
+
+    monkeypatch.setattr(cached, "PRECOMPUTE", True)
+    monkeypatch.setattr(cached, "_started", type(cached._started)())
+    go, calls = threading.Event(), []
+
+    def clustering(train_key, Z, X, truth, words, cfg):
+        calls.append((train_key, "cluster", cfg.cluster.k))
+        if train_key == "A":
+            go.wait(10)
+
+    monkeypatch.setattr(cached, "clustering", clustering)
+    monkeypatch.setattr(cached, "baseline", lambda key, X, truth, cfg: calls.append((key, "baseline", cfg.cluster.k)))
+    Z = np.zeros((50, 2), np.float32)
+    cfg = RunConfig(cluster=ClusterConfig(k=4))
+    first = cached.precompute("A", "eA", Z, Z, None, None, cfg)
+    assert cached.precompute("A", "eA", Z, Z, None, None, cfg) is None  # already under way
+    second = cached.precompute("B", "eB", Z, Z, None, None, cfg)
+    go.set()
+    first.join(10)
+    second.join(10)
+    assert [c for c in calls if c[0] in ("A", "eA")] == [("A", "cluster", 4)]  # stopped at its next k
+    mine = [c for c in calls if c[0] in ("B", "eB")]
+    assert [k for _, stage, k in mine if stage == "cluster"][:5] == [4, 3, 5, 2, 6]
+    assert sorted(k for _, stage, k in mine if stage == "cluster") == list(cached.K_RANGE)
+    assert [stage for _, stage, _ in mine] == ["cluster"] * 19 + ["baseline"] * 19
+    again = cached.precompute("A", "eA", Z, Z, None, None, cfg)  # the stopped inputs can run again
+    assert again is not None
+    again.join(10)
