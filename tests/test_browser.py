@@ -178,9 +178,13 @@ def _whole_word(word: str, text: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
 
 
-def _wait_clusters_page(page, server: StreamlitServer) -> None:
+def _wait_clusters_page(page, server: StreamlitServer, k: int) -> None:
+    """Wait for the Clusters page with all ``k`` sections drawn (Streamlit shows its "running" widget
+    only after a delay, so idleness alone can be seen before the page is complete)."""
     page.wait_for_url(re.compile(r"/clusters$"), timeout=STEP_TIMEOUT * 1000)
     page.get_by_role("heading", name="Clusters", exact=True).wait_for(timeout=STEP_TIMEOUT * 1000)
+    wait_until(page, "(k) => document.querySelectorAll('[data-testid=\"stExpander\"] summary').length >= k",
+               arg=k, timeout=STEP_TIMEOUT, what=f"{k} cluster sections", server=server)
     wait_idle(page, timeout=STEP_TIMEOUT, server=server)
     raise_on_app_error(page, server)
 
@@ -210,7 +214,7 @@ def test_map_selection_and_clusters_in_a_real_browser(app_server, corpus, tmp_pa
 
         # the Clusters page through the sidebar navigation: the 5 clusters, named by words of the texts
         page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Clusters").click()
-        _wait_clusters_page(page, app_server)
+        _wait_clusters_page(page, app_server, 5)
         _lap(timings, started, "clusters page")
         assert page.locator('[data-testid="stCaptionContainer"]').first.inner_text().startswith("5 clusters of 400")
         keywords = _cluster_headers(page)
@@ -244,7 +248,7 @@ def test_open_cluster_button_keeps_settings_and_opens_the_cluster(app_server, co
         target = re.search(r"Open cluster (\d+):", button.inner_text())
         assert target, button.inner_text()
         button.click()
-        _wait_clusters_page(page, app_server)
+        _wait_clusters_page(page, app_server, 5)
         _lap(timings, started, "clusters page")
         assert page.get_by_role("slider", name="Clusters (k)").get_attribute("aria-valuetext") == "5"
         caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
