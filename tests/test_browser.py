@@ -178,13 +178,17 @@ def _whole_word(word: str, text: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
 
 
+# the Clusters page's sections ("Cluster 3: ..."), not the sidebar's "Encoder and seed" expander
+CLUSTER_SECTIONS_JS = """(k) => [...document.querySelectorAll('[data-testid="stExpander"] summary')]
+    .filter(s => /Cluster \\d+:/.test(s.innerText)).length >= k"""
+
+
 def _wait_clusters_page(page, server: StreamlitServer, k: int) -> None:
     """Wait for the Clusters page with all ``k`` sections drawn (Streamlit shows its "running" widget
     only after a delay, so idleness alone can be seen before the page is complete)."""
     page.wait_for_url(re.compile(r"/clusters$"), timeout=STEP_TIMEOUT * 1000)
     page.get_by_role("heading", name="Clusters", exact=True).wait_for(timeout=STEP_TIMEOUT * 1000)
-    wait_until(page, "(k) => document.querySelectorAll('[data-testid=\"stExpander\"] summary').length >= k",
-               arg=k, timeout=STEP_TIMEOUT, what=f"{k} cluster sections", server=server)
+    wait_until(page, CLUSTER_SECTIONS_JS, arg=k, timeout=STEP_TIMEOUT, what=f"{k} cluster sections", server=server)
     wait_idle(page, timeout=STEP_TIMEOUT, server=server)
     raise_on_app_error(page, server)
 
