@@ -39,15 +39,18 @@ def load_embedded(args: argparse.Namespace):
     corpus = build_corpus(args.data)
     if corpus.labels is None:
         raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
-    frame = corpus.frame.iloc[: args.limit] if args.limit else corpus.frame
-    texts = frame["text"].tolist()
-    truth = np.array([None if v is None or v != v else str(v) for v in frame["label"]], dtype=object)
+    texts, truth = corpus.texts[: args.limit], corpus.labels[: args.limit]  # a None limit keeps all
     embedder = get_embedder()
     started = time.perf_counter()
     result = embed_texts(texts, embedder, store=default_store(),
                          progress=lambda d, t: log.info("embedded %d of %d", d, t))
     log.info("embeddings ready in %.1f s (%d from the store)", time.perf_counter() - started, result.hits)
     return texts, truth, result.vectors, embedder
+
+
+def n_clusters(args: argparse.Namespace, truth: np.ndarray) -> int:
+    """--k, else the number of distinct labels."""
+    return args.k or len({t for t in truth if t is not None})
 
 
 def seeds(args: argparse.Namespace) -> list[int]:
@@ -63,7 +66,7 @@ def quality(args: argparse.Namespace) -> int:
     from .pipeline import baseline_stage, cluster_stage, train_stage
 
     texts, truth, X, embedder = load_embedded(args)
-    k = args.k or len({t for t in truth if t is not None})
+    k = n_clusters(args, truth)
     names = args.objectives.split(",") if args.objectives else list(OBJECTIVES)
     for name in names:
         if name not in OBJECTIVES:

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .bench import load_embedded, machine
+from .bench import load_embedded, machine, n_clusters
 from .cluster import align_to, kmeans, label_scores
 from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
 from .describe import describe, term_counts
@@ -72,18 +72,18 @@ def embedding(texts: list[str], truth: np.ndarray, k: int) -> None:
 
 
 def repeated_work(data: str) -> None:
-    from .embed import default_results, default_store
+    from pathlib import Path
+
     from .pipeline import run
+    from .results import ResultCache
+    from .store import EmbeddingStore
 
-    with tempfile.TemporaryDirectory() as tmp:
-        import os
-
-        os.environ["CLUSTERLENS_CACHE_DIR"] = tmp
-        cfg = RunConfig(data=DataConfig(source=data, fraction=0.10), encoder=EncoderConfig(objective=DEFAULT_OBJECTIVE))
-        first = run(cfg, store=default_store(), results=default_results())
-        second = run(cfg, store=default_store(), results=default_results())
-        grown = run(cfg.with_(data={"fraction": 0.20}), store=default_store(), results=default_results())
-        del os.environ["CLUSTERLENS_CACHE_DIR"]
+    cfg = RunConfig(data=DataConfig(source=data, fraction=0.10), encoder=EncoderConfig(objective=DEFAULT_OBJECTIVE))
+    with tempfile.TemporaryDirectory() as tmp:  # a fresh store and result cache, as on a first use
+        caches = {"store": EmbeddingStore(Path(tmp) / "embeddings.sqlite"), "results": ResultCache(Path(tmp) / "results")}
+        first = run(cfg, **caches)
+        second = run(cfg, **caches)
+        grown = run(cfg.with_(data={"fraction": 0.20}), **caches)
     t1, t2 = first.timings["total"], second.timings["total"]
     print(f"\n#### 2. No repeated work ({data}, fresh cache folder)")
     print("| figure | ours | baseline | ratio | target |\n|---|---|---|---|---|")
@@ -194,20 +194,21 @@ def speed(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"unknown --parts {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     texts, truth, X, embedder = load_embedded(args)
-    k = args.k or len({t for t in truth if t is not None})
+    k = n_clusters(args, truth)
     print(f"speed on {args.data}: {len(texts)} texts; machine: {machine()}")
     if "embedding" in parts:
         embedding(texts, truth, k)
     if "repeat" in parts:
         repeated_work(args.data)
-    _, _, Z = trained(X, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=0)
-    Z12, X12 = _grow(Z, 12_000, 0, normalise=False), _grow(X, 12_000, 0, normalise=True)
-    t12 = [texts[i % len(texts)] for i in range(12_000)]
-    if "projection" in parts:
-        projection(Z12, 0)
-    if "reaction" in parts:
-        reaction(Z, X, texts, truth, 0)
-        reaction(Z12, X12, t12, None, 0)
+    if "projection" in parts or "reaction" in parts:
+        _, _, Z = trained(X, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=0)
+        Z12 = _grow(Z, 12_000, 0, normalise=False)
+        if "projection" in parts:
+            projection(Z12, 0)
+        if "reaction" in parts:
+            reaction(Z, X, texts, truth, 0)
+            reaction(Z12, _grow(X, 12_000, 0, normalise=True), [texts[i % len(texts)] for i in range(12_000)],
+                     None, 0)
     if "scale" in parts and args.scale:
         started = time.perf_counter()
         embedder.encode(texts[:500])

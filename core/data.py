@@ -12,6 +12,7 @@ import math
 import re
 import socket
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,16 +43,20 @@ class Corpus:
     label_col: str | None
     n_dropped: int
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
+        """The (n,) texts, built once per corpus (every rerun of the app asks for them)."""
         return self.frame["text"].tolist()
 
-    @property
+    @cached_property
     def labels(self) -> np.ndarray | None:
-        """(n,) object array of label strings, ``None`` where a row has no label."""
+        """(n,) read-only object array of label strings, ``None`` where a row has no label."""
         if not self.label_col:
             return None
-        return np.array([None if pd.isna(x) else x for x in self.frame["label"]], dtype=object)
+        column = self.frame["label"].astype(object)
+        labels = column.where(column.notna(), None).to_numpy()
+        labels.setflags(write=False)
+        return labels
 
     def __len__(self) -> int:
         return len(self.frame)

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cluster as core_cluster
 from core import pipeline
 from core.config import RunConfig
 from core.data import Corpus, read_table
