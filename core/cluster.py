@@ -93,11 +93,16 @@ def silhouette(X: np.ndarray, labels: np.ndarray, *, metric: str = "euclidean", 
     values = np.empty(n, dtype=np.float64)
     for start in range(0, n, chunk):
         rows = slice(start, min(start + chunk, n))
-        gram = Y[rows] @ Y.T
+        dist = Y[rows] @ Y.T  # the Gram block, turned into distances in place (no temporaries)
         if metric == "cosine":
-            dist = np.maximum(1 - gram, 0)
+            np.subtract(1, dist, out=dist)
         else:
-            dist = np.sqrt(np.maximum(squares[rows, None] + squares[None, :] - 2 * gram, 0))
+            dist *= -2
+            dist += squares[None, :]
+            dist += squares[rows, None]
+        np.maximum(dist, 0, out=dist)
+        if metric != "cosine":
+            np.sqrt(dist, out=dist)
         dist[np.arange(dist.shape[0]), np.arange(start, rows.stop)] = 0
         sums = (dist @ onehot).astype(np.float64)  # (rows, k): distance to all points of each cluster
         own = codes[rows]
