@@ -228,3 +228,27 @@ def test_real_model_run_clusters_ag_news_and_reuses_the_store(small_csv, tmp_pat
 def test_bench_speed_rejects_unknown_parts_before_any_work(cli, tmp_path):
     assert_one_error_line(cli("bench", "speed", "--parts", "reaction,warp", "--data", "missing.csv"),
                           r"unknown --parts warp; choose from embedding, repeat")
+
+
+def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_path):
+    result = cli("bench", "quality", "--data", topic_csv(tmp_path), "--seeds", "0,1",
+                 "--objectives", "autoencoder", timeout=300)
+    assert result.rc == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("quality on ") and "30 texts, k=3, seeds 0,1" in lines[0]
+    rows = [line for line in lines if line.startswith("| ") and "±" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| raw-embedding K-Means (baseline)", "| autoencoder (paper)"]
+    assert all(len(row.split(" | ")) == 9 for row in rows)
+    probe = re.search(r"logistic-regression probe on the raw embeddings reaches (\d\.\d{3}) accuracy", result.stdout)
+    assert probe and float(probe.group(1)) > 0.9  # the fake embedder separates the three topics linearly
+
+
+def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
+    from core.bench import linear_probe
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    separable = np.where(X[:, 0] > 0, "a", "b")
+    assert linear_probe(X, separable) > 0.95
+    assert linear_probe(X, rng.choice(["a", "b", "c"], 300)) < 0.45
+    assert linear_probe(X, np.array(["a"] * 299 + ["b"], dtype=object)) is None  # a class of one text
