@@ -39,7 +39,8 @@ def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.d
 def anchor_batches(n: int, batch_size: int, min_batches: int, generator: torch.Generator,
                    device: torch.device):
     """Yield index tensors of one epoch of at least ``min_batches`` batches (whole shuffled passes)."""
-    passes = min(min_batches, max(1, -(-min_batches * batch_size // n)))
+    per_pass = -(-n // batch_size)
+    passes = max(1, -(-min_batches // per_pass))
     for _ in range(passes):
         yield from batches(n, batch_size, generator, device)
 
@@ -93,7 +94,7 @@ class NeighbourEmbedding:
     anchors ``i`` (b,) and one random raw-space neighbour ``j`` of each, both with feature dropout,
     encodes them to ``z_i, z_j`` (b, latent) and minimises
 
-        -log q(|z_i - z_j|^2)  +  sum over ``negatives`` random in-batch pairs  -log(1 - q(d^2))
+        -log q(|z_i - z_j|^2)  +  ``repulsion`` * sum over ``negatives`` random in-batch pairs  -log(1 - q(d^2))
         + ``reconstruction`` * |decoder(encoder(x_i)) - x_i|^2,          q(d^2) = 1 / (1 + d^2)
 
     i.e. the cross-entropy of UMAP (McInnes et al. 2018) learned by the network as in parametric
@@ -101,14 +102,23 @@ class NeighbourEmbedding:
     SCAN's and SCCL's use of neighbours and augmentations (Van Gansbeke et al. 2020; Zhang et al.
     2021), and the reconstruction term kept throughout as IDEC keeps it (Guo et al. 2017) so the
     latent stays faithful to the embedding. Trains ``cfg.epochs`` passes over the anchors with Adam.
+
+    Repulsion at half weight: a random pair is often two texts of the same large topic, and full
+    repulsion tore large topics into pieces that K-Means then split (on AG News with one class five
+    times the others, one seed in three fell from raw K-Means' ACC 0.69 to 0.51). Half keeps them
+    whole and tightens the clusters (Davies-Bouldin 1.02 to 0.97) at the same ACC.
     """
 
     name: str = "neighbours"
     needs_k: bool = False
     negatives: int = 1  # more repulsion split large topics (5 lost to raw K-Means when unbalanced)
+    repulsion: float = 0.5  # weight of the negatives' term (see above)
     reconstruction: float = 1.0
     dropout: float = 0.1
-    min_batches: int = 8  # per epoch, so a few hundred texts still get enough steps
+    # per epoch: every corpus gets at least the steps 7,600 texts get (30 batches of 256). With 8,
+    # corpora of a few thousand texts in many small clusters stopped short (synthetic 50 clusters
+    # of 50: ACC 0.67, with 30: 0.74, raw K-Means 0.76; AG News subsets level)
+    min_batches: int = 30
 
     def fit(self, encoder, decoder, X, *, cfg, n_clusters, generator, progress):
         neighbours = cosine_knn(X, default_n_neighbors(len(X)))
@@ -143,7 +153,7 @@ class NeighbourEmbedding:
             repel = repel + (torch.log1p(d2) - torch.log(d2.clamp_min(1e-4))).mean()
         x = X[idx]
         recon = F.mse_loss(decoder(encoder(x)), x) * X.shape[1]
-        return attract + repel + self.reconstruction * recon
+        return attract + self.repulsion * repel + self.reconstruction * recon
 
 
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in (Autoencoder(), NeighbourEmbedding())}
