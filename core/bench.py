@@ -10,8 +10,8 @@ import platform
 import time
 
 import numpy as np
-import pandas as pd
 
+from .cluster import known_labels
 from .config import ClusterConfig, EncoderConfig
 from .data import build_corpus
 from .embed import default_store, embed_texts, get_embedder
@@ -120,8 +120,7 @@ def linear_probe(X: np.ndarray, truth: np.ndarray, *, seed: int = 0, folds: int 
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    known = ~pd.isna(np.asarray(truth, dtype=object))
-    y = np.asarray(truth, dtype=object)[known].astype(str)
+    known, y = known_labels(truth)
     _, counts = np.unique(y, return_counts=True)
     folds = min(folds, int(counts.min())) if len(counts) > 1 else 0
     if folds < 2:

@@ -1,6 +1,7 @@
 """K-Means, internal and label-based metrics, and matching clusters across runs."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass
@@ -46,10 +47,8 @@ def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
     """
     check_k(k, len(X))
     model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
-    if X.size <= SINGLE_THREAD_UP_TO:
-        with _controller().limit(limits=1, user_api="openmp"):
-            model.fit(X)
-    else:
+    single = X.size <= SINGLE_THREAD_UP_TO
+    with _controller().limit(limits=1, user_api="openmp") if single else contextlib.nullcontext():
         model.fit(X)
     labels = model.labels_.astype(np.int64)
     if len(np.unique(labels)) < k:
@@ -143,6 +142,13 @@ def confusion(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return table, clusters, classes
 
 
+def known_labels(true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) bool mask of the rows with a label, and those labels as strings."""
+    true = np.asarray(true, dtype=object)
+    known = ~pd.isna(true)
+    return known, true[known].astype(str)
+
+
 def label_scores(true: np.ndarray | None, pred: np.ndarray) -> dict[str, float | None]:
     """ACC under the best one-to-one matching (Hungarian), NMI and ARI; ``None`` without labels.
 
@@ -150,11 +156,10 @@ def label_scores(true: np.ndarray | None, pred: np.ndarray) -> dict[str, float |
     """
     if true is None:
         return {"acc": None, "nmi": None, "ari": None}
-    true = np.asarray(true, dtype=object)
-    known = ~pd.isna(true)
-    if known.sum() < 2:
+    known, t = known_labels(true)
+    if len(t) < 2:
         return {"acc": None, "nmi": None, "ari": None}
-    t, p = true[known].astype(str), pred[known]
+    p = pred[known]
     table, _, _ = confusion(t, p)
     rows, cols = linear_sum_assignment(-table)
     return {"acc": float(table[rows, cols].sum() / len(t)),

@@ -15,7 +15,7 @@ import streamlit as st
 from core.cluster import align_to
 from core.config import RunConfig
 from core.data import Corpus
-from core.describe import ClusterSummary
+from core.describe import ClusterSummary, Terms
 from core.embed import EmbedResult
 from core.encoder import Encoder
 from core.errors import UserError
@@ -44,6 +44,7 @@ class View:
     labels: np.ndarray                      # (n,) aligned cluster ids
     summaries: list[ClusterSummary]         # indexed by aligned id
     xy: np.ndarray | None
+    words: Terms                            # the texts' term counts, for cluster keywords
     keys: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -110,7 +111,7 @@ def _build(source: Source, cfg: RunConfig) -> View:
     xy = cached.projection(train_key, latent, cfg) if len(corpus) >= 5 else None
     progress.clear()
     cached.precompute(train_key, embed_key, latent, X, corpus.labels, words, cfg)
-    return View(cfg, source, corpus, embedded, encoder, latent, stage, labels, summaries, xy,
+    return View(cfg, source, corpus, embedded, encoder, latent, stage, labels, summaries, xy, words,
                 {"data": data_key, "embed": embed_key, "train": train_key})
 
 
