@@ -1,7 +1,8 @@
 """Loading a sentence-embedding model on the fastest backend this machine supports.
 
 Backends: ``torch-fp32`` (sentence-transformers as is), ``torch-bf16`` (autocast, only on CPUs with
-native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``onnx-fp32`` (ONNX Runtime with fused
+native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``cuda-fp32`` (the GPU in float32, the
+same-device reference for ``cuda-fp16``), ``onnx-fp32`` (ONNX Runtime with fused
 BERT kernels) and ``onnx-int8`` (the same with the feed-forward up-projections quantised to int8,
 per channel; quantising the other matrices drops the cosine to fp32 below 0.99 on AG News).
 ONNX artefacts are exported once from the local weights into ``cache_dir/models/<fingerprint>/``.
@@ -14,7 +15,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from .onnx_export import artefact, onnx_unsupported, read_json
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch-fp32", "torch-bf16", "cuda-fp16", "onnx-fp32", "onnx-int8")
+BACKENDS = ("torch-fp32", "torch-bf16", "cuda-fp16", "cuda-fp32", "onnx-fp32", "onnx-int8")
 ALIASES = {"torch": "torch-fp32", "bf16": "torch-bf16", "cuda": "cuda-fp16", "onnx": "onnx-int8"}
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
@@ -33,6 +34,10 @@ Runner = Callable[[list[str], int], np.ndarray]
 #: AVX2 CPU: batches of 8 ran 1.2x faster than 64 (activations stay in cache, less padding), and
 #: int8's per-batch activation scales follow each text more closely (min cosine 0.996 vs 0.993).
 ONNX_BATCH = 8
+
+#: A GPU runs at least this many texts per batch: at 64 a small model leaves it idle between the
+#: tokenizer's and Python's turns (see README, embedding speed on a GPU).
+CUDA_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ def _onnx_available() -> bool:
 def available_backends() -> list[str]:
     """The backends this machine can run (torch-bf16 only with native bfloat16 in the CPU)."""
     onnx = _onnx_available()
-    usable = {"torch-fp32": True, "torch-bf16": cpu_has_bf16(), "cuda-fp16": _cuda_available(),
+    cuda = _cuda_available()
+    usable = {"torch-fp32": True, "torch-bf16": cpu_has_bf16(), "cuda-fp16": cuda, "cuda-fp32": cuda,
               "onnx-fp32": onnx, "onnx-int8": onnx}
     return [name for name in BACKENDS if usable[name]]
 
@@ -116,7 +122,7 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
     usable = available_backends()
     chosen = wanted
     if wanted not in usable:
-        chosen = "onnx-int8" if wanted == "cuda-fp16" and "onnx-int8" in usable else "torch-fp32"
+        chosen = "onnx-int8" if wanted.startswith("cuda") and "onnx-int8" in usable else "torch-fp32"
         log.warning("embedding backend %s is not available here; using %s instead", wanted, chosen)
     if chosen.startswith("onnx"):
         reason = onnx_unsupported(path)
@@ -130,31 +136,80 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
 
 
 def _load_torch(path: str, backend: str) -> LoadedModel:
+    """sentence-transformers on torch. The float32 backends are its ``encode`` as is (the references);
+    bf16 and fp16 hold the weights in that type (no per-call casts) and, for mean-pooled BERT-style
+    models, run the encoder in the same length-sorted loop as ONNX, launching each batch without
+    waiting for the last, so a GPU is not left idle between batches."""
     import torch
     from sentence_transformers import SentenceTransformer
 
-    device = "cuda" if backend == "cuda-fp16" else "cpu"
+    device = "cuda" if backend.startswith("cuda") else "cpu"
     try:
         model = SentenceTransformer(path, device=device, local_files_only=True)
     except Exception as exc:
         raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
-    if backend == "cuda-fp16":
-        model.half()
+    model.eval()
+    dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend)
+    dim = int(model.get_embedding_dimension() or 0)
 
-    def run(texts: list[str], batch_size: int) -> np.ndarray:
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
-                                                    enabled=backend == "torch-bf16"):
-            out = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+    def batch_of(batch_size: int) -> int:
+        return max(batch_size, CUDA_BATCH) if device == "cuda" else batch_size
+
+    def encode(texts: list[str], batch_size: int) -> np.ndarray:
+        with torch.inference_mode():
+            out = model.encode(texts, batch_size=batch_of(batch_size), normalize_embeddings=True,
                                convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
         return out.float().cpu().numpy()
 
+    def direct(texts: list[str], batch_size: int) -> np.ndarray:
+        out = torch.empty((len(texts), dim), dtype=torch.float32, device=device)
+        with torch.inference_mode():
+            for rows, ids, mask in padded_batches(tokenizer, texts, batch_of(batch_size)):
+                keep = torch.from_numpy(mask).to(device)
+                tokens = model[0]({"input_ids": torch.from_numpy(ids).to(device),
+                                   "attention_mask": keep})["token_embeddings"].float()
+                weights = keep.unsqueeze(-1).float()
+                out[torch.from_numpy(rows).to(device)] = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return out.cpu().numpy()
+
+    run: Runner = encode
+    if dtype is not None:
+        model.to(dtype)
+        if not onnx_unsupported(path):  # Transformer + mean pooling: the direct loop reproduces it
+            tokenizer, run = _tokenizer(path), direct
+
     log.info("loaded %s on %s", path, backend)
-    return LoadedModel(backend=backend, dim=int(model.get_embedding_dimension() or 0), _run=run)
+    return LoadedModel(backend=backend, dim=dim, _run=run)
+
+
+def _tokenizer(path: str):
+    """The model's fast tokenizer, truncating at its ``max_seq_length``, without padding."""
+    from tokenizers import Tokenizer
+
+    max_len = int(read_json(Path(path) / "sentence_bert_config.json").get("max_seq_length", 512))
+    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_len)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Longest texts first (least padding), ``step`` at a time: (rows, ids (b, width) int64, mask (b, width))."""
+    ids = [e.ids for e in tokenizer.encode_batch(texts)]
+    lengths = np.array([len(i) for i in ids])
+    order = np.argsort(-lengths, kind="stable")
+    step = max(1, step)
+    for start in range(0, len(texts), step):
+        rows = order[start:start + step]
+        width = int(lengths[rows].max())
+        batch = np.zeros((len(rows), width), np.int64)  # pad id 0; the mask hides it anyway
+        for j, r in enumerate(rows):
+            batch[j, :lengths[r]] = ids[r]
+        yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
 
 
 def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
     import onnxruntime as ort
-    from tokenizers import Tokenizer
 
     target = artefact(path, backend, cache_dir)
     options = ort.SessionOptions()
@@ -167,25 +222,13 @@ def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
         target.unlink(missing_ok=True)
         target = artefact(path, backend, cache_dir)
         session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
-    max_len = int(read_json(Path(path) / "sentence_bert_config.json").get("max_seq_length", 512))
-    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
-    tokenizer.enable_truncation(max_len)
-    tokenizer.no_padding()
+    tokenizer = _tokenizer(path)
     dim = int(read_json(Path(path) / "config.json")["hidden_size"])
 
     def run(texts: list[str], batch_size: int) -> np.ndarray:
-        ids = [e.ids for e in tokenizer.encode_batch(texts)]
-        order = np.argsort([-len(i) for i in ids], kind="stable")  # longest first: least padding
         out = np.empty((len(texts), dim), np.float32)
-        step = max(1, min(batch_size, ONNX_BATCH))
-        for start in range(0, len(texts), step):
-            rows = order[start:start + step]
-            width = max(len(ids[r]) for r in rows)
-            batch = np.zeros((len(rows), width), np.int64)  # pad id 0; the mask hides it anyway
-            for j, r in enumerate(rows):
-                batch[j, :len(ids[r])] = ids[r]
-            mask = (np.arange(width) < np.array([len(ids[r]) for r in rows])[:, None]).astype(np.int64)
-            out[rows] = session.run(None, {"input_ids": batch, "attention_mask": mask})[0]
+        for rows, ids, mask in padded_batches(tokenizer, texts, min(batch_size, ONNX_BATCH)):
+            out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out
 
     log.info("loaded %s on %s from %s", path, backend, target)

@@ -41,7 +41,7 @@ def load_embedded(args: argparse.Namespace):
     if corpus.labels is None:
         raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
     texts, truth = corpus.texts[: args.limit], corpus.labels[: args.limit]  # a None limit keeps all
-    embedder = get_embedder()
+    embedder = get_embedder(args.model, args.backend)
     started = time.perf_counter()
     result = embed_texts(texts, embedder, store=default_store(),
                          progress=lambda d, t: log.info("embedded %d of %d", d, t))

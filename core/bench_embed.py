@@ -21,34 +21,34 @@ def _timed(model: LoadedModel, texts: list[str], batch_size: int) -> tuple[float
 
 
 def bench_embedding(texts: list[str], *, model: str, backends: list[str], repeats: int = 3,
-                    batch_size: int = 64, cache_dir: Path | None = None) -> list[dict]:
-    """Per backend: texts/s (best of ``repeats``), speed ratio and min/mean cosine vs torch-fp32.
+                    batch_size: int = 64, cache_dir: Path | None = None, baseline: str = BASELINE) -> list[dict]:
+    """Per backend: texts/s (best of ``repeats``), speed ratio and min/mean cosine vs ``baseline``.
 
     Runs alternate baseline and candidate, so a noisy machine slows both alike. ``backend`` in
     each row is what actually ran (a requested backend that is unavailable is replaced, with a
     warning); ``requested`` is what was asked for.
     """
     cache = cache_dir or default_cache_dir()
-    base = load_model(model, backend=BASELINE, cache_dir=cache)
+    base = load_model(model, backend=baseline, cache_dir=cache)
     models = {name: load_model(model, backend=name, cache_dir=cache) for name in backends}
     for loaded in (base, *models.values()):
         loaded.encode(texts[:batch_size], batch_size=batch_size)  # warm-up: allocators, kernels
-    best = {name: float("inf") for name in (BASELINE, *models)}
+    best = {name: float("inf") for name in (baseline, *models)}
     outputs: dict[str, np.ndarray] = {}
     for _ in range(repeats):
         for name, loaded in models.items():
-            for key, runner in ((BASELINE, base), (name, loaded)):
+            for key, runner in ((baseline, base), (name, loaded)):
                 seconds, outputs[key] = _timed(runner, texts, batch_size)
                 best[key] = min(best[key], seconds)
     if not models:
-        best[BASELINE], outputs[BASELINE] = _timed(base, texts, batch_size)
-    reference = outputs[BASELINE]
+        best[baseline], outputs[baseline] = _timed(base, texts, batch_size)
+    reference = outputs[baseline]
     rows = []
-    for name in (BASELINE, *models):
+    for name in (baseline, *models):
         cosine = np.sum(outputs[name] * reference, axis=1)
-        rows.append({"requested": name, "backend": models[name].backend if name in models else BASELINE,
+        rows.append({"requested": name, "backend": models[name].backend if name in models else base.backend,
                      "texts": len(texts), "texts_per_s": len(texts) / best[name],
-                     "ratio": best[BASELINE] / best[name],
+                     "ratio": best[baseline] / best[name],
                      "min_cosine": float(cosine.min()), "mean_cosine": float(cosine.mean())})
         log.info("%s: %.1f texts/s, x%.2f, min cosine %.4f", name, rows[-1]["texts_per_s"],
                  rows[-1]["ratio"], rows[-1]["min_cosine"])

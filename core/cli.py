@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--k", type=int, default=None, help="clusters (default: the number of labels)")
     bench.add_argument("--seeds", default="0,1,2,3,4")
     bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
+    bench.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
+    bench.add_argument("--backend", default=EmbedConfig.backend,
+                       help="embedding backend (speed: the candidate timed against torch-fp32; default auto)")
     bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
     bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
     bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale",

@@ -94,3 +94,31 @@ def test_corrupt_cached_artefact_is_rebuilt(texts: list[str], reference: np.ndar
     assert "rebuilding" in caplog.text
     assert artefact.stat().st_size > 1_000_000
     assert np.sum(model.encode(texts[:20]) * reference[:20], axis=1).min() >= 0.99
+
+
+def test_padded_batches_cover_every_text_longest_first() -> None:
+    from core.backends import _tokenizer, padded_batches, resolve_model_path
+
+    tokenizer = _tokenizer(resolve_model_path(MODEL))
+    texts = ["short", "a much longer text with many more words in it", "", "medium length text", "x " * 400]
+    seen, widths = [], []
+    for rows, ids, mask in padded_batches(tokenizer, texts, 2):
+        assert ids.shape == mask.shape and ids.dtype == mask.dtype == np.int64
+        assert (mask.sum(1) > 0).all() and (ids[mask == 0] == 0).all()
+        seen += rows.tolist()
+        widths.append(ids.shape[1])
+    assert sorted(seen) == list(range(len(texts))) and seen[0] == 4
+    assert widths == sorted(widths, reverse=True) and widths[0] == 256  # truncated at max_seq_length
+
+
+def test_half_precision_loop_keeps_each_text_in_its_row(texts: list[str], reference: np.ndarray) -> None:
+    """The bf16/fp16 path runs its own length-sorted loop; forced here on the CPU (emulated bf16 is
+    slow, so a few texts): each output row must be its own text's embedding."""
+    from core.backends import _load_torch, resolve_model_path
+
+    picked = [3, 0, 7, 1, 12, 5, 9, 2]  # mixed lengths, not in length order
+    model = _load_torch(resolve_model_path(MODEL), "torch-bf16")
+    vectors = model.encode([texts[i] for i in picked], batch_size=3)
+    cosine = vectors @ reference[picked].T
+    assert np.diag(cosine).min() >= 0.999
+    assert (np.argmax(cosine, axis=1) == np.arange(len(picked))).all()

@@ -228,6 +228,8 @@ def test_real_model_run_clusters_ag_news_and_reuses_the_store(small_csv, tmp_pat
 def test_bench_speed_rejects_unknown_parts_before_any_work(cli, tmp_path):
     assert_one_error_line(cli("bench", "speed", "--parts", "reaction,warp", "--data", "missing.csv"),
                           r"unknown --parts warp; choose from embedding, repeat")
+    assert_one_error_line(cli("bench", "speed", "--backend", "tpu-fp8", "--data", "missing.csv"),
+                          r"unknown embedding backend 'tpu-fp8'; valid: auto, torch-fp32")
 
 
 def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_path):
