@@ -1,7 +1,7 @@
 """Loading a sentence-embedding model on the fastest backend this machine supports.
 
-Backends: ``torch-fp32`` (sentence-transformers as is), ``torch-bf16`` (autocast, only on CPUs with
-native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``cuda-fp32`` (the GPU in float32, the
+Backends: ``torch-fp32`` (sentence-transformers as is), ``torch-bf16`` (bfloat16 weights, only on
+CPUs with native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``cuda-fp32`` (the GPU in float32, the
 same-device reference for ``cuda-fp16``), ``onnx-fp32`` (ONNX Runtime with fused
 BERT kernels) and ``onnx-int8`` (the same with the feed-forward up-projections quantised to int8,
 per channel; quantising the other matrices drops the cosine to fp32 below 0.99 on AG News).
@@ -151,6 +151,8 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
     model.eval()
     dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend)
     dim = int(model.get_embedding_dimension() or 0)
+    # Transformer + mean pooling (what the ONNX export also requires): the direct loop reproduces it.
+    tokenizer = _tokenizer(path) if dtype is not None and not onnx_unsupported(path) else None
 
     def batch_of(batch_size: int) -> int:
         return max(batch_size, CUDA_BATCH) if device == "cuda" else batch_size
@@ -172,14 +174,11 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
                 out[torch.from_numpy(rows).to(device)] = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return out.cpu().numpy()
 
-    run: Runner = encode
     if dtype is not None:
         model.to(dtype)
-        if not onnx_unsupported(path):  # Transformer + mean pooling: the direct loop reproduces it
-            tokenizer, run = _tokenizer(path), direct
 
-    log.info("loaded %s on %s", path, backend)
-    return LoadedModel(backend=backend, dim=dim, _run=run)
+    log.info("loaded %s on %s%s", path, backend, " (direct loop)" if tokenizer else "")
+    return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
 
 
 def _tokenizer(path: str):
