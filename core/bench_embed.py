@@ -21,16 +21,23 @@ def _timed(model: LoadedModel, texts: list[str], batch_size: int) -> tuple[float
 
 
 def bench_embedding(texts: list[str], *, model: str, backends: list[str], repeats: int = 3,
-                    batch_size: int = 64, cache_dir: Path | None = None, baseline: str = BASELINE) -> list[dict]:
+                    batch_size: int = 64, cache_dir: Path | None = None, baseline: str = BASELINE,
+                    loaded: dict[str, LoadedModel] | None = None) -> list[dict]:
     """Per backend: texts/s (best of ``repeats``), speed ratio and min/mean cosine vs ``baseline``.
 
     Runs alternate baseline and candidate, so a noisy machine slows both alike. ``backend`` in
     each row is what actually ran (a requested backend that is unavailable is replaced, with a
-    warning); ``requested`` is what was asked for.
+    warning); ``requested`` is what was asked for. ``loaded`` holds models the caller has already
+    loaded, by requested backend, so they are not loaded again.
     """
     cache = cache_dir or default_cache_dir()
-    base = load_model(model, backend=baseline, cache_dir=cache)
-    models = {name: load_model(model, backend=name, cache_dir=cache) for name in backends}
+    ready = loaded or {}
+
+    def get(name: str) -> LoadedModel:
+        return ready[name] if name in ready else load_model(model, backend=name, cache_dir=cache)
+
+    base = get(baseline)
+    models = {name: get(name) for name in backends}
     for loaded in (base, *models.values()):
         loaded.encode(texts[:batch_size], batch_size=batch_size)  # warm-up: allocators, kernels
     best = {name: float("inf") for name in (baseline, *models)}

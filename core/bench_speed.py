@@ -57,16 +57,17 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
     candidate = resolve_backend(backend)
     on_gpu = candidate.startswith("cuda")
     timed = texts if on_gpu else texts[:1000]  # a GPU embeds 1,000 texts in a blink: time them all
-    rows = bench_embedding(timed, model=model, backends=[candidate], repeats=2)
+    same_gpu = on_gpu and candidate != "cuda-fp32"
+    names = dict.fromkeys([BASELINE, candidate] + (["cuda-fp32"] if same_gpu else []))
+    loaded = {name: load_model(model, backend=name, cache_dir=cache_dir()) for name in names}  # once each
+    rows = bench_embedding(timed, model=model, backends=[candidate], repeats=2, loaded=loaded)
     fast = next(r for r in rows if r["requested"] == candidate)
     base = next(r for r in rows if r["requested"] == BASELINE)
     same = []
-    if on_gpu and candidate != "cuda-fp32":
-        same = bench_embedding(timed, model=model, backends=[candidate], repeats=3, baseline="cuda-fp32")
-    full = {}
-    for name in (BASELINE, candidate):
-        loaded = load_model(model, backend=name, cache_dir=cache_dir())
-        full[name] = loaded.encode(texts, batch_size=EmbedConfig.batch_size)
+    if same_gpu:
+        same = bench_embedding(timed, model=model, backends=[candidate], repeats=3, baseline="cuda-fp32",
+                               loaded=loaded)
+    full = {name: loaded[name].encode(texts, batch_size=EmbedConfig.batch_size) for name in (BASELINE, candidate)}
     cosine = np.sum(full[BASELINE] * full[candidate], axis=1)
     acc = {name: label_scores(truth, kmeans(v, k, seed=0).labels)["acc"] for name, v in full.items()}
     print(f"\n#### 1. Embedding ({len(timed)} texts timed, best of 2, alternating; fidelity over all {len(texts)})")
