@@ -243,6 +243,8 @@ def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_pa
     assert all(len(row.split(" | ")) == 9 for row in rows)
     probe = re.search(r"logistic-regression probe on the raw embeddings reaches (\d\.\d{3}) accuracy", result.stdout)
     assert probe and float(probe.group(1)) > 0.9  # the fake embedder separates the three topics linearly
+    centres = re.search(r"nearest class centre gives ACC (\d\.\d{3}).*settles at ACC (\d\.\d{3})", result.stdout)
+    assert centres and float(centres.group(1)) > 0.9 and float(centres.group(2)) > 0.9
 
 
 def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
@@ -254,3 +256,20 @@ def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
     assert linear_probe(X, separable) > 0.95
     assert linear_probe(X, rng.choice(["a", "b", "c"], 300)) < 0.45
     assert linear_probe(X, np.array(["a"] * 299 + ["b"], dtype=object)) is None  # a class of one text
+
+
+def test_centre_reference_scores_the_class_means_and_where_k_means_goes_from_them():
+    from core.bench import centre_reference
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    y = rng.integers(3, size=300)
+    X = (centres[y] + rng.normal(size=(300, 2))).astype(np.float32)
+    nearest, settled = centre_reference(X, np.array(["abc"[i] for i in y], dtype=object))
+    assert nearest["acc"] > 0.98 and settled["acc"] > 0.98  # well separated: both recover the classes
+    noise = rng.choice(["a", "b", "c"], 300)
+    nearest, _ = centre_reference(X, noise)
+    assert nearest["acc"] < 0.5  # labels unrelated to the geometry: their centres mean nothing
+    with_gaps = np.array([None] * 10 + ["abc"[i] for i in y[10:]], dtype=object)
+    assert centre_reference(X, with_gaps)[0]["acc"] > 0.98  # unlabelled rows neither vote nor count
+    assert centre_reference(X, np.array(["a"] * 300, dtype=object)) is None
