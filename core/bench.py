@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from .cluster import known_labels
+from .cluster import known_labels, label_scores
 from .config import ClusterConfig, EncoderConfig
 from .data import build_corpus
 from .embed import default_store, embed_texts, get_embedder
@@ -74,7 +74,8 @@ def quality(args: argparse.Namespace) -> int:
             raise UserError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
     cfg = ClusterConfig(k=k)
     rows: dict[str, list[dict]] = {"raw-embedding K-Means (baseline)": []}
-    for seed in seeds(args):
+    run_seeds = seeds(args)
+    for seed in run_seeds:
         started = time.perf_counter()
         base = baseline_stage(X, truth, cfg, seed).scores.as_dict()
         rows["raw-embedding K-Means (baseline)"].append(base | {"train_s": 0.0, "kmeans_s": time.perf_counter() - started})
@@ -107,7 +108,7 @@ def quality(args: argparse.Namespace) -> int:
     print("reference, trained on the labels (a ceiling for the embeddings, not a clustering method): "
           + (f"a logistic-regression probe on the raw embeddings reaches {probe:.3f} accuracy "
              "(5-fold cross-validated)" if probe is not None else "n/a (a class has fewer than 2 texts)"))
-    centres = centre_reference(X, truth, seed=seeds(args)[0])
+    centres = centre_reference(X, truth, seed=run_seeds[0])
     if centres is not None:
         nearest, settled = centres
         print("reference, the labels' own class centres in the raw space (not a clustering method): "
@@ -126,18 +127,17 @@ def centre_reference(X: np.ndarray, truth: np.ndarray, *, seed: int = 0) -> tupl
     with fewer than two classes.
     """
     from sklearn.cluster import KMeans
-
-    from .cluster import label_scores
+    from sklearn.metrics import pairwise_distances_argmin
 
     known, y = known_labels(truth)
     classes = np.unique(y)
     if len(classes) < 2:
         return None
-    labelled = X[known].astype(np.float64)
+    X = X.astype(np.float64)
+    labelled = X[known]
     centres = np.stack([labelled[y == c].mean(axis=0) for c in classes])
-    squared = (X.astype(np.float64) ** 2).sum(1)[:, None] - 2 * X @ centres.T + (centres ** 2).sum(1)[None, :]
-    nearest = label_scores(truth, squared.argmin(axis=1))
-    settled = KMeans(len(classes), init=centres, n_init=1, random_state=seed).fit_predict(X.astype(np.float64))
+    nearest = label_scores(truth, pairwise_distances_argmin(X, centres))
+    settled = KMeans(len(classes), init=centres, n_init=1, random_state=seed).fit_predict(X)
     return nearest, label_scores(truth, settled)
 
 
