@@ -14,8 +14,10 @@ MODEL = "all-MiniLM-L6-v2"
 
 
 @pytest.fixture(scope="module")
-def texts(ag_news_path: Path) -> list[str]:
-    frame = pd.read_csv(ag_news_path).sample(200, random_state=0)
+def texts() -> list[str]:
+    from conftest import DEMO
+
+    frame = pd.read_csv(DEMO).sample(200, random_state=0)
     return (frame["title"].astype(str) + ". " + frame["description"].astype(str)).tolist()
 
 

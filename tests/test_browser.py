@@ -1,6 +1,6 @@
 """The whole app in a real browser: Debian's Chromium driven by Playwright against ``streamlit run``.
 
-The server reads 400 AG News texts (100 per label) with the real embedding model; both tests share it
+The server reads the bundled demo corpus (320 news texts, 80 per label) with the real embedding model; both tests share it
 (the first pays for embedding, training and t-SNE; the second reuses Streamlit's caches). Each test
 opens a fresh browser session, so every sidebar setting starts at its default (k = 4).
 """
@@ -19,8 +19,8 @@ import pytest
 from browserkit import CHROMIUM, StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-AG_NEWS = ROOT.parent / "shared" / "data" / "ag_news_test.csv"
-FIRST_RUN_TIMEOUT = 420  # s: the first run embeds 400 texts (exporting the ONNX model first), trains, runs t-SNE
+DEMO = ROOT / "core" / "demo" / "demo_news.csv"
+FIRST_RUN_TIMEOUT = 420  # s: the first run embeds 320 texts (exporting the ONNX model first), trains, runs t-SNE
 STEP_TIMEOUT = 120       # s: a rerun after a widget change (the embeddings and the encoder are cached)
 
 MAP_JS = """() => {
@@ -56,12 +56,9 @@ def _require_browser() -> None:
 
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory) -> Path:
-    """A stratified 400-row sample of AG News test (label, title, description) as small.csv."""
-    assert AG_NEWS.exists(), f"missing {AG_NEWS}"
-    frame = pd.read_csv(AG_NEWS)
-    frame = frame.groupby("label").sample(100, random_state=0)  # keeps the label column (groupby.apply would not)
+    """The bundled demo corpus (title, description, label) copied as small.csv."""
     path = tmp_path_factory.mktemp("browser_data") / "small.csv"
-    frame.to_csv(path, index=False)
+    path.write_bytes(DEMO.read_bytes())
     return path
 
 
@@ -220,7 +217,7 @@ def test_map_selection_and_clusters_in_a_real_browser(app_server, corpus, tmp_pa
         page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Clusters").click()
         _wait_clusters_page(page, app_server, 5)
         _lap(timings, started, "clusters page")
-        assert page.locator('[data-testid="stCaptionContainer"]').first.inner_text().startswith("5 clusters of 400")
+        assert page.locator('[data-testid="stCaptionContainer"]').first.inner_text().startswith("5 clusters of 320")
         keywords = _cluster_headers(page)
         assert sorted(keywords) == [0, 1, 2, 3, 4], keywords
         found = {c: [w for w in words if _whole_word(w, text)] for c, words in keywords.items()}
@@ -256,7 +253,7 @@ def test_open_cluster_button_keeps_settings_and_opens_the_cluster(app_server, co
         _lap(timings, started, "clusters page")
         assert page.get_by_role("slider", name="Clusters (k)").get_attribute("aria-valuetext") == "5"
         caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
-        assert caption.startswith("5 clusters of 400"), f"the slider shows k = 5, the page: {caption!r}"
+        assert caption.startswith("5 clusters of 320"), f"the slider shows k = 5, the page: {caption!r}"
         focus = int(target.group(1))
         opened = page.locator('[data-testid="stExpander"] details[open]')
         assert opened.count() == 1, "the cluster sent from the map is not expanded"
