@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .config import DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .config import DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .errors import UserError
 
 log = logging.getLogger("core")
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--objective", default=None, help="training objective (default: the best measured)")
     run.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EncoderConfig.epochs})")
     run.add_argument("--k", type=int, default=ClusterConfig.k)
-    run.add_argument("--projection", choices=("tsne", "umap", "none"), default=ProjectConfig.method)
+    run.add_argument("--projection", choices=PROJECTIONS, default=ProjectConfig.method)
     run.add_argument("--seed", type=int, default=RunConfig.seed)
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store and results")
     run.add_argument("--out", default="out", help="folder for metrics.json, assignments.csv, clusters.json")
@@ -68,9 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_config(args: argparse.Namespace) -> RunConfig:
-    from .objectives import DEFAULT_OBJECTIVE
-
-    objective = args.objective or DEFAULT_OBJECTIVE
+    """The run's settings; each config section checks its own values as it is built."""
+    objective = args.objective or EncoderConfig.objective
     epochs = args.epochs if args.epochs is not None else EncoderConfig.epochs
     return RunConfig(
         data=DataConfig(source=args.data, text_col=args.text_col, label_col=args.label_col, fraction=args.fraction),
@@ -95,14 +94,15 @@ class StderrProgress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .backends import resolve_backend
+    from .cache import DiskCache, NoCache
     from .embed import default_results, default_store
     from .pipeline import run
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     cfg = run_config(args)
     out = Path(args.out)
-    result = run(cfg, store=None if args.no_cache else default_store(),
-                 results=None if args.no_cache else default_results(), progress=StderrProgress())
+    cache = NoCache() if args.no_cache else DiskCache(default_results())
+    result = run(cfg, cache=cache, store=None if args.no_cache else default_store(), progress=StderrProgress())
     write_outputs(result, out)
     m = result.metrics()
     b = m["baseline"]

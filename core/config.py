@@ -5,15 +5,29 @@ stages before it (see ``core.pipeline``).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
+
 DEFAULT_SOURCE = "hf://datasets/Zhouhc/attack-agnews/agnews_train.csv"
 DEMO_SOURCE = "demo"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CACHE_ENV = "CLUSTERLENS_CACHE_DIR"
+PROJECTIONS = ("tsne", "umap", "none")
+MAX_HIDDEN = 4096
+MAX_LATENT = 1024
+MAX_EPOCHS = 1000
+MAX_K = 500
+
+
+def _in_range(what: str, value: Any, low: int, high: int) -> None:
+    """Each config section checks itself when built: one clear ``UserError`` naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UserError(f"{what} must be a whole number from {low} to {high:,}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,11 @@ class DataConfig:
     label_col: str | None = None
     fraction: float = 0.10
 
+    def __post_init__(self) -> None:
+        f = self.fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or math.isnan(f) or not 0 < f <= 1:
+            raise UserError(f"the sample fraction must be in (0, 1], got {f}")
+
 
 @dataclass(frozen=True)
 class EmbedConfig:
@@ -34,6 +53,9 @@ class EmbedConfig:
     backend: str = "auto"  # auto | torch | torch-bf16 | onnx | cuda
     batch_size: int = 64
 
+    def __post_init__(self) -> None:
+        _in_range("the embedding batch size", self.batch_size, 1, 4096)
+
 
 @dataclass(frozen=True)
 class EncoderConfig:
@@ -41,11 +63,23 @@ class EncoderConfig:
 
     hidden: int = 128
     latent: int = 64
-    objective: str = "autoencoder"
+    objective: str = "neighbours"  # the default of the CLI and the app (see core.objectives)
     epochs: int = 50
     batch_size: int = 256
     lr: float = 1e-3
     device: str = "auto"  # auto | cpu | cuda
+
+    def __post_init__(self) -> None:
+        from .objectives import get_objective  # objectives import nothing from here at module level
+
+        # bounds: a hidden layer of 10,000,000 would ask for 15 GB; these leave room for any real use
+        _in_range("the hidden size", self.hidden, 1, MAX_HIDDEN)
+        _in_range("the latent size", self.latent, 1, MAX_LATENT)
+        _in_range("the number of epochs", self.epochs, 1, MAX_EPOCHS)
+        _in_range("the training batch size", self.batch_size, 1, 65_536)
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
+            raise UserError(f"the learning rate must be a positive number, got {self.lr}")
+        get_objective(self.objective)
 
 
 @dataclass(frozen=True)
@@ -56,6 +90,11 @@ class ClusterConfig:
     n_init: int = 10
     silhouette_sample: int = 3_000  # a seeded sample above this: O(n^2) pairs would dominate a k change
 
+    def __post_init__(self) -> None:
+        _in_range("k", self.k, 2, MAX_K)
+        _in_range("n_init", self.n_init, 1, 1000)
+        _in_range("the silhouette sample", self.silhouette_sample, 2, 10**7)
+
 
 @dataclass(frozen=True)
 class ProjectConfig:
@@ -63,6 +102,12 @@ class ProjectConfig:
 
     method: str = "tsne"
     perplexity: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.method not in PROJECTIONS:
+            raise UserError(f"unknown projection {self.method!r}; choose one of {', '.join(PROJECTIONS)}")
+        if not (isinstance(self.perplexity, (int, float)) and 0 < self.perplexity <= 1000):
+            raise UserError(f"the perplexity must be in (0, 1000], got {self.perplexity}")
 
 
 @dataclass(frozen=True)
@@ -75,6 +120,9 @@ class RunConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     project: ProjectConfig = field(default_factory=ProjectConfig)
     seed: int = 42
+
+    def __post_init__(self) -> None:
+        _in_range("the seed", self.seed, 0, 2**32 - 1)  # NumPy's and scikit-learn's range
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +18,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from .config import EncoderConfig
+from .objectives import Objective, get_objective
 
 log = logging.getLogger(__name__)
 
@@ -47,36 +47,24 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-@dataclass
-class FitResult:
-    """What an objective's training returns: loss per epoch (and any extra named curves)."""
-
-    loss_history: list[float]
-
-
 class Encoder:
     """Trains the paper's encoder with a chosen objective; maps (n, d_in) embeddings to (n, latent)."""
 
-    def __init__(self, config: EncoderConfig = EncoderConfig(), *, n_clusters: int | None = None,
-                 seed: int = 42) -> None:
+    def __init__(self, config: EncoderConfig = EncoderConfig(), *, seed: int = 42) -> None:
         self.config = config
-        self.n_clusters = n_clusters
         self.seed = seed
 
     # -- training -------------------------------------------------------------------------------
     def fit(self, X: np.ndarray, progress: EpochProgress | None = None) -> "Encoder":
-        """Train on ``X`` of shape (n, d_in). Deterministic for a given seed on the CPU."""
-        from .objectives import get_objective
+        """Train on ``X`` of shape (n, d_in) with the configured objective, one Adam step per batch.
 
+        Deterministic for a given seed on the CPU. The settings were checked when the config was built;
+        only the data is checked here."""
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or len(X) < 2:
             raise ValueError(f"the encoder needs a 2-D array of at least 2 rows, got shape {X.shape}")
         cfg = self.config
-        if cfg.hidden < 1 or cfg.latent < 1 or cfg.epochs < 1 or cfg.batch_size < 1 or cfg.lr <= 0:
-            raise ValueError(f"invalid encoder settings: {cfg}")
         objective = get_objective(cfg.objective)
-        if objective.needs_k and not self.n_clusters:
-            raise ValueError(f"objective {cfg.objective!r} needs the number of clusters")
         device = resolve_device(cfg.device)
         generator = torch.Generator().manual_seed(self.seed)
         with _torch_seeded(self.seed):
@@ -85,11 +73,16 @@ class Encoder:
         encoder.to(device)
         decoder.to(device)
         data = torch.tensor(X, device=device)  # a copy: callers' arrays may be read-only
-        result = objective.fit(encoder, decoder, data, cfg=cfg, n_clusters=self.n_clusters,
-                               generator=generator, progress=progress)
+        state = objective.prepare(data)
+        optimiser = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=cfg.lr)
+        history: list[float] = []
+        for epoch in range(cfg.epochs):
+            history.append(_epoch(objective, encoder, decoder, data, state, optimiser, cfg.batch_size, generator))
+            if progress:
+                progress(epoch + 1, cfg.epochs, history[-1])
         self.encoder_ = encoder.cpu().eval()
         self.decoder_ = decoder.cpu().eval()
-        self.loss_history_ = list(result.loss_history)
+        self.loss_history_ = history
         self.n_features_in_ = X.shape[1]
         self.device_ = str(device)
         return self
@@ -114,7 +107,7 @@ class Encoder:
         tensors = {f"encoder.{k}": v.contiguous() for k, v in self.encoder_.state_dict().items()}
         tensors |= {f"decoder.{k}": v.contiguous() for k, v in self.decoder_.state_dict().items()}
         meta = {"config": json.dumps(self.config.__dict__), "seed": str(self.seed),
-                "n_clusters": str(self.n_clusters or 0), "n_features_in": str(self.n_features_in_),
+                "n_features_in": str(self.n_features_in_),
                 "loss_history": json.dumps(self.loss_history_), "sha256": _digest(tensors)}
         return st_save(tensors, metadata=meta)
 
@@ -134,7 +127,7 @@ class Encoder:
                 raise ValueError("the weights do not match their checksum (damaged file)")
             cfg = EncoderConfig(**json.loads(meta["config"]))
             n_in = int(meta["n_features_in"])
-            enc = cls(cfg, n_clusters=int(meta["n_clusters"]) or None, seed=int(meta["seed"]))
+            enc = cls(cfg, seed=int(meta["seed"]))
             enc.encoder_ = MLP(n_in, cfg.hidden, cfg.latent)
             enc.decoder_ = MLP(cfg.latent, cfg.hidden, n_in)
             enc.encoder_.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
@@ -155,6 +148,20 @@ class Encoder:
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
             raise RuntimeError("the encoder is not fitted yet: call fit() first")
+
+
+def _epoch(objective: Objective, encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, state: object,
+           optimiser: torch.optim.Optimizer, batch_size: int, generator: torch.Generator) -> float:
+    """One epoch: an optimiser step per batch the objective yields; the mean loss weighted by batch size."""
+    total, count = 0.0, 0
+    for idx in objective.epoch_batches(len(X), batch_size, generator, X.device):
+        loss = objective.loss(encoder, decoder, X, idx, state, generator)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        total += loss.item() * len(idx)
+        count += len(idx)
+    return total / max(count, 1)
 
 
 def _digest(tensors: dict[str, torch.Tensor]) -> str:

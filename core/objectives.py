@@ -1,35 +1,38 @@
-"""Training objectives for the encoder. Each one trains ``encoder`` (and maybe ``decoder``) in place.
+"""Training objectives for the encoder: what a batch is and what its loss is.
 
-An objective is an object with ``name``, ``needs_k`` and
-``fit(encoder, decoder, X, *, cfg, n_clusters, generator, progress) -> FitResult`` where ``X`` is a
-(n, d) float32 tensor already on the training device and ``generator`` is the only source of
-randomness (never torch's global state).
+``Encoder.fit`` owns the optimiser, the epochs and the progress (one training loop); an objective
+supplies only ``prepare(X) -> state`` (once per fit, e.g. a neighbour table), ``epoch_batches`` (the
+index batches of one epoch) and ``loss`` (one batch's loss). ``X`` is a (n, d) float32 tensor already
+on the training device, and the ``generator`` handed in is the only source of randomness (never
+torch's global state). A new objective is one small class.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Iterator, Protocol
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .config import EncoderConfig
-from .encoder import EpochProgress, FitResult
 from .errors import UserError
 from .neighbours import cosine_knn, default_n_neighbors, feature_dropout
 
 
 class Objective(Protocol):
     name: str
-    needs_k: bool
 
-    def fit(self, encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, *, cfg: EncoderConfig,
-            n_clusters: int | None, generator: torch.Generator,
-            progress: EpochProgress | None) -> FitResult: ...
+    def prepare(self, X: torch.Tensor) -> Any: ...
+
+    def epoch_batches(self, n: int, batch_size: int, generator: torch.Generator,
+                      device: torch.device) -> Iterator[torch.Tensor]: ...
+
+    def loss(self, encoder: nn.Module, decoder: nn.Module, X: torch.Tensor, idx: torch.Tensor, state: Any,
+             generator: torch.Generator) -> torch.Tensor: ...
 
 
-def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device):
+def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> Iterator[torch.Tensor]:
     """Yield index tensors of one shuffled epoch."""
     order = torch.randperm(n, generator=generator).to(device)
     for start in range(0, n, batch_size):
@@ -37,7 +40,7 @@ def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.d
 
 
 def anchor_batches(n: int, batch_size: int, min_batches: int, generator: torch.Generator,
-                   device: torch.device):
+                   device: torch.device) -> Iterator[torch.Tensor]:
     """Yield index tensors of one epoch of at least ``min_batches`` batches (whole shuffled passes)."""
     per_pass = -(-n // batch_size)
     passes = max(1, -(-min_batches // per_pass))
@@ -45,43 +48,20 @@ def anchor_batches(n: int, batch_size: int, min_batches: int, generator: torch.G
         yield from batches(n, batch_size, generator, device)
 
 
-def reconstruction_epoch(encoder: nn.Module, decoder: nn.Module, X: torch.Tensor,
-                         optimiser: torch.optim.Optimizer, batch_size: int,
-                         generator: torch.Generator) -> float:
-    """One epoch of mean-squared reconstruction error; returns the mean batch loss."""
-    return step_epoch(batches(len(X), batch_size, generator, X.device),
-                      lambda idx: nn.functional.mse_loss(decoder(encoder(X[idx])), X[idx]), optimiser)
-
-
-def step_epoch(index_batches, loss_of, optimiser: torch.optim.Optimizer) -> float:
-    """One optimiser step per batch of row indices; returns the mean loss weighted by batch size."""
-    total, count = 0.0, 0
-    for idx in index_batches:
-        loss = loss_of(idx)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        total += loss.item() * len(idx)
-        count += len(idx)
-    return total / max(count, 1)
-
-
 @dataclass(frozen=True)
 class Autoencoder:
     """The paper's objective: reconstruct the embedding through the latent bottleneck (MSE, Adam)."""
 
     name: str = "autoencoder"
-    needs_k: bool = False
 
-    def fit(self, encoder, decoder, X, *, cfg, n_clusters, generator, progress):
-        params = list(encoder.parameters()) + list(decoder.parameters())
-        optimiser = torch.optim.Adam(params, lr=cfg.lr)
-        history: list[float] = []
-        for epoch in range(cfg.epochs):
-            history.append(reconstruction_epoch(encoder, decoder, X, optimiser, cfg.batch_size, generator))
-            if progress:
-                progress(epoch + 1, cfg.epochs, history[-1])
-        return FitResult(history)
+    def prepare(self, X: torch.Tensor) -> None:
+        return None
+
+    def epoch_batches(self, n, batch_size, generator, device):
+        return batches(n, batch_size, generator, device)
+
+    def loss(self, encoder, decoder, X, idx, state, generator):
+        return F.mse_loss(decoder(encoder(X[idx])), X[idx])
 
 
 @dataclass(frozen=True)
@@ -110,7 +90,6 @@ class NeighbourEmbedding:
     """
 
     name: str = "neighbours"
-    needs_k: bool = False
     negatives: int = 1  # more repulsion split large topics (5 lost to raw K-Means when unbalanced)
     repulsion: float = 0.5  # weight of the negatives' term (see above)
     reconstruction: float = 1.0
@@ -120,21 +99,15 @@ class NeighbourEmbedding:
     # of 50: ACC 0.67, with 30: 0.74, raw K-Means 0.76; AG News subsets level)
     min_batches: int = 30
 
-    def fit(self, encoder, decoder, X, *, cfg, n_clusters, generator, progress):
-        neighbours = cosine_knn(X, default_n_neighbors(len(X)))
-        params = list(encoder.parameters()) + list(decoder.parameters())
-        optimiser = torch.optim.Adam(params, lr=cfg.lr)
-        history: list[float] = []
-        for epoch in range(cfg.epochs):
-            history.append(self._epoch(encoder, decoder, X, neighbours, optimiser, cfg.batch_size, generator))
-            if progress:
-                progress(epoch + 1, cfg.epochs, history[-1])
-        return FitResult(history)
+    def prepare(self, X: torch.Tensor) -> torch.Tensor:
+        """(n, m) indices of each row's raw-space cosine neighbours."""
+        return cosine_knn(X, default_n_neighbors(len(X)))
 
-    def _epoch(self, encoder, decoder, X, neighbours, optimiser, batch_size, generator) -> float:
-        """One pass over shuffled anchors; returns the mean batch loss."""
-        return step_epoch(anchor_batches(len(X), batch_size, self.min_batches, generator, X.device),
-                          lambda idx: self._batch_loss(encoder, decoder, X, idx, neighbours, generator), optimiser)
+    def epoch_batches(self, n, batch_size, generator, device):
+        return anchor_batches(n, batch_size, self.min_batches, generator, device)
+
+    def loss(self, encoder, decoder, X, idx, state, generator):
+        return self._batch_loss(encoder, decoder, X, idx, state, generator)
 
     def _batch_loss(self, encoder, decoder, X, idx, neighbours, generator) -> torch.Tensor:
         """Neighbour attraction + random-pair repulsion + reconstruction for anchors ``idx`` (b,)."""
@@ -158,9 +131,9 @@ class NeighbourEmbedding:
 
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in (Autoencoder(), NeighbourEmbedding())}
 
-#: The objective the app and CLI use unless told otherwise: best label agreement on AG News test
-#: across seeds among those measured (see the objective research report), and k-free.
-DEFAULT_OBJECTIVE = "neighbours"
+#: The objective the app and CLI use unless told otherwise (the config's default; k-free, so a change
+#: of k only re-runs K-Means).
+DEFAULT_OBJECTIVE = EncoderConfig.objective
 
 
 def get_objective(name: str) -> Objective:

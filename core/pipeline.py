@@ -1,40 +1,66 @@
-"""The staged run used by both the CLI and the app.
+"""The one stage pipeline, used by both the CLI and the app.
 
-Each stage is a function of the stages before it and of its own config section only, so callers can
-cache each stage on exactly what it depends on: changing k re-runs :func:`cluster_stage` and what
-follows it, nothing else.
+Each stage is a function of (its parent's key, its inputs, its own config section, the seed) that
+returns (key, value), with a cache handed in by the caller (``core.cache``): the CLI passes the disk
+cache or none, the app passes memory over disk. A stage's key is its settings plus its parent's key,
+so a change stops where it should: a fraction or seed change re-samples without re-reading the
+source, a change of k re-runs only :func:`cluster_stage` and what follows it. The train stage's
+parent is the content of the embeddings, so a result never outlives the vectors it was made from.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 
+from .cache import NoCache, StageCache
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
-from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
-from .data import Corpus, build_corpus, sample, sample_size
-from .describe import ClusterSummary, describe, term_counts
+from .config import DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .data import Corpus, build_corpus, sample
+from .describe import ClusterSummary, Terms, describe, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .encoder import Encoder
 from .errors import UserError
-from .objectives import get_objective
 from .project import project
-from .results import ResultCache, array_key, stage_key
+from .results import array_key, stage_key
 from .store import EmbeddingStore
 
 log = logging.getLogger(__name__)
 
 #: progress(stage, done, total, message) from any stage.
 StageProgress = Callable[[str, int, int, str], None]
+#: load_embedder(model, backend) -> a shared embedder.
+EmbedderLoader = Callable[[str, str], Embedder]
 
 
-def load_stage(cfg: DataConfig, seed: int) -> Corpus:
-    """Read the source and keep ``cfg.fraction`` of its rows (a prefix of one seeded permutation)."""
-    corpus = build_corpus(cfg.source, text_col=cfg.text_col, label_col=cfg.label_col)
-    return sample(corpus, cfg.fraction, seed)
+def source_key(source: str) -> str:
+    """A key for a source named by a string: a local file's key changes when the file does."""
+    if source == DEMO_SOURCE or source.startswith("hf://"):
+        return source
+    path = Path(source)
+    try:
+        stat = path.stat()
+        return f"path:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:  # missing: reading it will say so
+        return f"path:{source}"
+
+
+# -- data ------------------------------------------------------------------------------------------------
+def read_stage(key: str, source: str | pd.DataFrame, cfg: DataConfig, cache: StageCache) -> tuple[str, Corpus]:
+    """Read and clean the whole source once per (source, columns); ``key`` names the source."""
+    key = stage_key("read", key, cfg.text_col, cfg.label_col)
+    return key, cache.fetch("read", key, lambda: build_corpus(source, text_col=cfg.text_col, label_col=cfg.label_col))
+
+
+def sample_stage(read_key: str, corpus: Corpus, cfg: DataConfig, seed: int, cache: StageCache) -> tuple[str, Corpus]:
+    """Keep ``cfg.fraction`` of the rows (a prefix of one seeded permutation), without re-reading."""
+    key = stage_key("sample", read_key, cfg.fraction, seed)
+    return key, cache.fetch("sample", key, lambda: sample(corpus, cfg.fraction, seed))
 
 
 def check_sample(corpus: Corpus, k: int) -> None:
@@ -46,58 +72,91 @@ def check_sample(corpus: Corpus, k: int) -> None:
                         f"sampled, fewer than k={k}; lower k or use more varied texts")
 
 
-def embed_stage(texts: list[str], cfg: EmbedConfig, *, embedder: Embedder | None = None,
-                store: EmbeddingStore | None = None, progress: StageProgress | None = None) -> EmbedResult:
-    """(n,) texts -> (n, dim) embeddings, through the store."""
-    embedder = embedder or get_embedder(cfg.model, cfg.backend)
-    report = (lambda d, t: progress("embed", d, t, f"embedded {d} of {t} texts")) if progress else None
-    return embed_texts(texts, embedder, store=store, batch_size=cfg.batch_size, progress=report)
+def terms_stage(sample_key: str, texts: list[str], cache: StageCache) -> Terms:
+    """The sample's word counts, counted once: keywords for any k are then one sparse product."""
+    return cache.fetch("terms", stage_key("terms", sample_key), lambda: term_counts(texts))
 
 
-def train_stage(X: np.ndarray, cfg: EncoderConfig, *, seed: int, k: int | None = None,
-                progress: StageProgress | None = None) -> Encoder:
-    """Fit the encoder on (n, dim) embeddings. ``k`` is used only by objectives that need it."""
-    needs_k = get_objective(cfg.objective).needs_k
+# -- embeddings ------------------------------------------------------------------------------------------
+def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: StageCache, *,
+                embedder: Embedder | None = None, load_embedder: EmbedderLoader | None = None,
+                store: EmbeddingStore | None = None, progress: StageProgress | None = None) -> tuple[str, EmbedResult]:
+    """(n,) texts -> (n, dim) embeddings through the store. The key returned is the vectors' content.
+
+    The model is ``embedder``, else ``load_embedder(model, backend)`` (the app's shared one), else the
+    process-wide one; it is loaded only when some text is not in the cache."""
+    def compute() -> tuple[str, EmbedResult]:
+        model = embedder or (load_embedder or get_embedder)(cfg.model, cfg.backend)
+        report = (lambda d, t: progress("embed", d, t, f"embedded {d} of {t} texts")) if progress else None
+        result = embed_texts(texts, model, store=store, batch_size=cfg.batch_size, progress=report)
+        result.vectors.setflags(write=False)
+        return stage_key("embedded", array_key(result.vectors)), result
+
+    return cache.fetch("embed", stage_key("embed", sample_key, asdict(cfg)), compute)
+
+
+# -- encoder ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trained:
+    encoder: Encoder
+    latent: np.ndarray  # (n, latent) float32, read-only
+
+
+class TrainedCodec:
+    @staticmethod
+    def encode(value: Trained) -> dict[str, np.ndarray]:
+        return {"encoder": np.frombuffer(value.encoder.to_bytes(), np.uint8), "latent": value.latent}
+
+    @staticmethod
+    def decode(arrays: dict[str, np.ndarray]) -> Trained:
+        return Trained(Encoder.from_bytes(arrays["encoder"].tobytes()), _frozen(arrays["latent"]))
+
+
+def train(X: np.ndarray, cfg: EncoderConfig, seed: int, *, progress: StageProgress | None = None) -> Trained:
+    """Fit the encoder on (n, dim) embeddings and map them to (n, latent) vectors (no cache)."""
     report = (lambda e, n, loss: progress("train", e, n, f"epoch {e}/{n}, loss {loss:.4f}")) if progress else None
-    return Encoder(cfg, n_clusters=k if needs_k else None, seed=seed).fit(X, progress=report)
+    encoder = Encoder(cfg, seed=seed).fit(X, progress=report)
+    return Trained(encoder, _frozen(encoder.transform(X)))
 
 
-def trained(X: np.ndarray, cfg: EncoderConfig, *, seed: int, k: int | None = None,
-            results: ResultCache | None = None, progress: StageProgress | None = None
-            ) -> tuple[str, Encoder, np.ndarray]:
-    """(key, fitted encoder, (n, latent) vectors) for (n, dim) embeddings, from ``results`` when there.
-
-    The key covers the embeddings' content, the encoder settings, the seed and, only for objectives
-    that use it, k.
-    """
-    needs_k = get_objective(cfg.objective).needs_k
-    key = stage_key("train", array_key(X), cfg.__dict__, seed, k if needs_k else None)
-    hit = results.get(key) if results else None
-    if hit is not None:
-        try:
-            return key, Encoder.from_bytes(hit["encoder"].tobytes()), hit["latent"]
-        except (KeyError, ValueError) as exc:
-            log.warning("cached encoder is unusable (%s); training again", exc)
-    encoder = train_stage(X, cfg, seed=seed, k=k, progress=progress)
-    latent = encoder.transform(X)
-    if results:
-        results.put(key, {"encoder": np.frombuffer(encoder.to_bytes(), np.uint8), "latent": latent})
-    return key, encoder, latent
+def train_stage(embed_key: str, X: np.ndarray, cfg: EncoderConfig, seed: int, cache: StageCache, *,
+                progress: StageProgress | None = None) -> tuple[str, Trained]:
+    """:func:`train`, cached on the embeddings' content, the encoder settings and the seed."""
+    key = stage_key("train", embed_key, asdict(cfg), seed)
+    return key, cache.fetch("train", key, lambda: train(X, cfg, seed, progress=progress), TrainedCodec)
 
 
-def projected(Z: np.ndarray, train_key: str, cfg: ProjectConfig, *, seed: int,
-              results: ResultCache | None = None) -> np.ndarray | None:
-    """(n, 2) map of the latent vectors (None for ``none``), from ``results`` when there."""
-    if cfg.method == "none":
-        return None
-    key = stage_key("project", train_key, cfg.__dict__, seed)
-    hit = results.get(key) if results else None
-    if hit is not None and hit.get("xy", np.empty(0)).shape == (len(Z), 2):
-        return hit["xy"]
-    xy = project(Z, cfg.method, seed=seed, perplexity=cfg.perplexity)
-    if results and xy is not None:
-        results.put(key, {"xy": xy})
-    return xy
+# -- projection ------------------------------------------------------------------------------------------
+class MapCodec:
+    @staticmethod
+    def encode(xy: np.ndarray) -> dict[str, np.ndarray]:
+        return {"xy": xy}
+
+    @staticmethod
+    def decode(arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return _frozen(arrays["xy"])
+
+
+def project_stage(train_key: str, Z: np.ndarray, cfg: ProjectConfig, seed: int, cache: StageCache, *,
+                  progress: StageProgress | None = None) -> tuple[str, np.ndarray | None]:
+    """(n, 2) map of the (n, latent) vectors; None for ``none`` or fewer than 5 points."""
+    key = stage_key("project", train_key, asdict(cfg), seed)
+    if cfg.method == "none" or len(Z) < 5:
+        return key, None
+
+    def compute() -> np.ndarray:
+        if progress:
+            progress("project", 0, 1, f"drawing the map with {cfg.method}")
+        return _frozen(project(Z, cfg.method, seed=seed, perplexity=cfg.perplexity))
+
+    xy = cache.fetch("project", key, compute, MapCodec)
+    return key, xy if xy is not None and xy.shape == (len(Z), 2) else None
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array)
+    array.setflags(write=False)
+    return array
 
 
 @dataclass(frozen=True)
@@ -129,24 +188,44 @@ def score(space: np.ndarray, raw: np.ndarray, labels: np.ndarray, truth: np.ndar
 class ClusterStage:
     clustering: Clustering
     scores: Scores
+    summaries: list[ClusterSummary] = field(default_factory=list)  # indexed by cluster id
 
 
-def cluster_stage(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
-                  seed: int) -> ClusterStage:
-    """K-Means on the (n, latent) vectors ``Z``, scored there and on the (n, dim) embeddings ``X``."""
+def cluster_and_score(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
+                      seed: int) -> ClusterStage:
+    """K-Means on the (n, d) ``Z``, scored there and on the (n, dim) embeddings ``X`` (no keywords)."""
     clustering = kmeans(Z, cfg.k, seed=seed, n_init=cfg.n_init)
     return ClusterStage(clustering, score(Z, X, clustering.labels, truth, cfg, seed))
 
 
-def baseline_stage(X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
-    """The yardstick: K-Means with the same k and seed directly on the raw embeddings."""
-    clustering = kmeans(X, cfg.k, seed=seed, n_init=cfg.n_init)
-    return ClusterStage(clustering, score(X, X, clustering.labels, truth, cfg, seed))
+def cluster_stage(train_key: str, sample_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None,
+                  terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
+    """K-Means on the (n, latent) vectors ``Z``, scored there and on the (n, dim) embeddings ``X``, and
+    each cluster described (keywords, nearest texts). The sample key covers the labels and the words."""
+    def compute() -> ClusterStage:
+        stage = cluster_and_score(Z, X, truth, cfg, seed)
+        c = stage.clustering
+        return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
+
+    key = stage_key("cluster", train_key, sample_key, asdict(cfg), seed)
+    return key, cache.fetch("cluster", key, compute)
+
+
+def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int) -> str:
+    return stage_key("baseline", embed_key, sample_key, asdict(cfg), seed)
+
+
+def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
+                   seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
+    """The yardstick: K-Means with the same k and seed directly on the raw (n, dim) embeddings."""
+    key = baseline_key(embed_key, sample_key, cfg, seed)
+    return key, cache.fetch("baseline", key, lambda: cluster_and_score(X, X, truth, cfg, seed))
 
 
 @dataclass
 class RunResult:
-    """Everything one run produced. Arrays are row-aligned with ``corpus.frame``."""
+    """Everything one run produced. Arrays are row-aligned with ``corpus.frame``; ``keys`` name each
+    stage's result (``read``, ``sample``, ``embed``, ``train``, ``cluster``, ``project``)."""
 
     config: RunConfig
     corpus: Corpus
@@ -154,22 +233,29 @@ class RunResult:
     encoder: Encoder
     latent: np.ndarray
     clusters: ClusterStage
-    baseline: ClusterStage
-    summaries: list[ClusterSummary]
+    baseline: ClusterStage | None
     xy: np.ndarray | None
+    terms: Terms
+    keys: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def metrics(self) -> dict[str, Any]:
-        """The ``metrics.json`` document."""
+    @property
+    def summaries(self) -> list[ClusterSummary]:
+        return self.clusters.summaries
+
+    def metrics(self, baseline: ClusterStage | None = None) -> dict[str, Any]:
+        """The ``metrics.json`` document (the CLI's file and the app's download)."""
+        base = baseline or self.baseline
         return metrics_document(self.config, self.corpus, self.embeddings, self.clusters.scores,
-                                self.baseline.scores, self.timings)
+                                base.scores if base else None, self.timings)
 
 
-def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores, baseline: Scores,
-                     timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """The metrics of one run as JSON-ready values (the CLI's metrics.json and the app's download)."""
+def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores,
+                     baseline: Scores | None, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """The metrics of one run as JSON-ready values."""
     return {"n_docs": len(corpus), "k": cfg.cluster.k, "latent_dim": cfg.encoder.latent,
-            "model": cfg.embed.model, "seed": cfg.seed, **scores.as_dict(), "baseline": baseline.as_dict(),
+            "model": cfg.embed.model, "seed": cfg.seed, **scores.as_dict(),
+            "baseline": baseline.as_dict() if baseline else None,
             "timings_s": {k: round(v, 3) for k, v in (timings or {}).items()},
             "embed_cache": {"hits": embedded.hits, "misses": embedded.misses},
             "embed_backend": embedded.backend, "objective": cfg.encoder.objective,
@@ -177,25 +263,22 @@ def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scor
             "text_col": corpus.text_col, "label_col": corpus.label_col, "config": cfg.to_dict()}
 
 
-def validate(cfg: RunConfig) -> None:
-    """Reject settings that cannot work before any expensive stage starts."""
-    get_objective(cfg.encoder.objective)
-    sample_size(1, cfg.data.fraction)  # a bad fraction fails before any file is read
-    if not 0 <= cfg.seed < 2**32:  # NumPy's and scikit-learn's range
-        raise UserError(f"the seed must be between 0 and 2**32 - 1, got {cfg.seed}")
-    if cfg.cluster.k < 2:
-        raise UserError(f"k must be at least 2, got {cfg.cluster.k}")
-    if cfg.encoder.latent < 1 or cfg.encoder.hidden < 1 or cfg.encoder.epochs < 1:
-        raise UserError("hidden size, latent size and epochs must be positive")
+def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | None = None,
+        cache: StageCache | None = None, embedder: Embedder | None = None,
+        load_embedder: EmbedderLoader | None = None, store: EmbeddingStore | None = None,
+        progress: StageProgress | None = None, baseline: bool = True) -> RunResult:
+    """The whole method: read, sample, embed, train, cluster (+ baseline), describe, project.
 
-
-def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingStore | None = None,
-        results: ResultCache | None = None, progress: StageProgress | None = None) -> RunResult:
-    """The whole method: load, sample, embed, train, cluster (+ baseline), describe, project.
-
-    With ``store`` and ``results``, nothing already computed for the same inputs is computed again.
+    ``source`` defaults to ``cfg.data.source``; a table (an upload) needs a ``key`` naming its content.
+    With a cache, nothing already computed for the same inputs is computed again; ``baseline=False``
+    leaves the raw-embedding yardstick to the caller (the app computes it in the background).
     """
-    validate(cfg)
+    cache = cache or NoCache()
+    source = cfg.data.source if source is None else source
+    if key is None:
+        if not isinstance(source, str):
+            raise ValueError("a table source needs a key naming its content")
+        key = source_key(source)
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
 
@@ -205,24 +288,28 @@ def run(cfg: RunConfig, *, embedder: Embedder | None = None, store: EmbeddingSto
         timings[name] = now - clock
         clock = now
 
-    corpus = load_stage(cfg.data, cfg.seed)
+    read_key, full = read_stage(key, source, cfg.data, cache)
+    sample_key, corpus = sample_stage(read_key, full, cfg.data, cfg.seed, cache)
     check_sample(corpus, cfg.cluster.k)
     lap("load")
-    embedded = embed_stage(corpus.texts, cfg.embed, embedder=embedder, store=store, progress=progress)
+    embed_key, embedded = embed_stage(sample_key, corpus.texts, cfg.embed, cache, embedder=embedder,
+                                      load_embedder=load_embedder, store=store, progress=progress)
+    X = embedded.vectors
     lap("embed")
-    train_key, encoder, latent = trained(embedded.vectors, cfg.encoder, seed=cfg.seed, k=cfg.cluster.k,
-                                         results=results, progress=progress)
+    train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress)
     lap("train")
     if progress:
         progress("cluster", 0, 1, "clustering")
+    terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels
-    clusters = cluster_stage(latent, embedded.vectors, truth, cfg.cluster, cfg.seed)
-    baseline = baseline_stage(embedded.vectors, truth, cfg.cluster, cfg.seed)
-    summaries = describe(term_counts(corpus.texts), latent, clusters.clustering.labels, clusters.clustering.centers)
+    cluster_key, clusters = cluster_stage(train_key, sample_key, trained.latent, X, truth, terms, cfg.cluster,
+                                          cfg.seed, cache)
+    base = baseline_stage(embed_key, sample_key, X, truth, cfg.cluster, cfg.seed, cache)[1] if baseline else None
     lap("cluster")
-    if progress and cfg.project.method != "none":
-        progress("project", 0, 1, f"projecting with {cfg.project.method}")
-    xy = projected(latent, train_key, cfg.project, seed=cfg.seed, results=results)
+    project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
     lap("project")
     timings["total"] = time.perf_counter() - start
-    return RunResult(cfg, corpus, embedded, encoder, latent, clusters, baseline, summaries, xy, timings)
+    keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
+            "cluster": cluster_key, "project": project_key}
+    return RunResult(cfg, corpus, embedded, trained.encoder, trained.latent, clusters, base, xy, terms, keys,
+                     timings)

@@ -13,6 +13,7 @@ from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig,
                          ProjectConfig, RunConfig)
 from core.errors import UserError
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+from core.pipeline import source_key
 
 from . import _cached as cached
 from . import _state as S
@@ -98,8 +99,8 @@ def choose_source(args: argparse.Namespace) -> Source | None:
         return Source(f"upload:{digest}", table, upload.name, text_col, label_col)
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
-        return Source(f"path:{path}", path, path) if path else None
-    return Source(f"path:{args.data}", args.data, args.data, args.text_col, args.label_col,
+        return Source(source_key(path), path, path) if path else None
+    return Source(source_key(args.data), args.data, args.data, args.text_col, args.label_col,
                   is_demo=args.data == DEMO_SOURCE)
 
 

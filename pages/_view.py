@@ -14,12 +14,10 @@ import streamlit as st
 
 from core.cluster import align_to
 from core.config import RunConfig
-from core.data import Corpus
-from core.describe import ClusterSummary, Terms
-from core.embed import EmbedResult
-from core.encoder import Encoder
+from core.describe import ClusterSummary
+from core.embed import default_store
 from core.errors import UserError
-from core.pipeline import ClusterStage, check_sample
+from core.pipeline import ClusterStage, RunResult, run
 
 from . import _cached as cached
 from . import _state as S
@@ -32,20 +30,23 @@ T = TypeVar("T")
 
 @dataclass
 class View:
-    """One run as the pages see it. Cluster ids are aligned to the previous run's (stable colours)."""
+    """One run of the pipeline as the pages see it: the run itself, plus cluster ids aligned to the
+    session's previous run of the same texts (stable colours)."""
 
-    cfg: RunConfig
     source: Source
-    corpus: Corpus
-    embedded: EmbedResult
-    encoder: Encoder
-    latent: np.ndarray
-    clusters: ClusterStage
+    result: RunResult
     labels: np.ndarray                      # (n,) aligned cluster ids
     summaries: list[ClusterSummary]         # indexed by aligned id
-    xy: np.ndarray | None
-    words: Terms                            # the texts' term counts, for cluster keywords
-    keys: dict[str, str] = field(default_factory=dict)
+
+    cfg = property(lambda self: self.result.config)
+    corpus = property(lambda self: self.result.corpus)
+    embedded = property(lambda self: self.result.embeddings)
+    encoder = property(lambda self: self.result.encoder)
+    latent = property(lambda self: self.result.latent)
+    clusters = property(lambda self: self.result.clusters)
+    xy = property(lambda self: self.result.xy)
+    words = property(lambda self: self.result.terms)
+    keys = property(lambda self: self.result.keys)
 
     @property
     def k(self) -> int:
@@ -61,11 +62,14 @@ class View:
     @property
     def baseline(self) -> ClusterStage:
         """K-Means on the raw embeddings with this k and seed (computed here unless already cached)."""
-        return guarded(lambda: cached.baseline(self.keys["embed"], self.embedded.vectors, self.corpus.labels,
-                                               self.cfg))
+        return guarded(lambda: cached.baseline(self.result))
 
     def baseline_if_ready(self) -> ClusterStage | None:
-        return cached.baseline_if_ready(self.keys["embed"], self.cfg)
+        return cached.baseline_if_ready(self.result)
+
+    def metrics(self) -> dict:
+        """The same ``metrics.json`` as the CLI's for these settings."""
+        return self.result.metrics(self.baseline)
 
 
 class _Progress:
@@ -81,8 +85,7 @@ class _Progress:
         self.slot.empty()
 
 
-def _aligned(data_key: str, stage: ClusterStage, summaries: list[ClusterSummary]
-             ) -> tuple[np.ndarray, list[ClusterSummary]]:
+def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[ClusterSummary]]:
     """Renumber clusters to match this session's previous clustering of the same texts."""
     labels = stage.clustering.labels
     previous = st.session_state.setdefault(S.PREVIOUS_LABELS, {})
@@ -92,27 +95,18 @@ def _aligned(data_key: str, stage: ClusterStage, summaries: list[ClusterSummary]
     previous[data_key] = new
     order = {int(c): int(new[np.flatnonzero(labels == c)[0]]) for c in np.unique(labels)}
     renamed = sorted((ClusterSummary(order.get(s.cluster, s.cluster), s.size, s.keywords, s.examples)
-                      for s in summaries), key=lambda s: s.cluster)
+                      for s in stage.summaries), key=lambda s: s.cluster)
     return new, renamed
 
 
 def _build(source: Source, cfg: RunConfig) -> View:
     progress = _Progress()
-    data_key, corpus = cached.corpus(source.key, source.value, cfg)
-    check_sample(corpus, cfg.cluster.k)
-    embed_key, embedded = cached.embeddings(data_key, corpus.texts, cfg, progress)
-    X = embedded.vectors
-    train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)
-    words = cached.terms(data_key, corpus.texts)
-    stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, words, cfg)
-    labels, summaries = _aligned(data_key, stage, summaries)
-    if cfg.project.method != "none" and len(corpus) >= 5:
-        progress(cfg.project.method, 0, 1, f"drawing the map with {cfg.project.method} ...")
-    xy = cached.projection(train_key, latent, cfg) if len(corpus) >= 5 else None
+    result = run(cfg, source=source.value, key=source.key, cache=cached.CACHE, load_embedder=cached.embedder,
+                 store=default_store(), progress=progress, baseline=False)
     progress.clear()
-    cached.precompute(train_key, embed_key, latent, X, corpus.labels, words, cfg)
-    return View(cfg, source, corpus, embedded, encoder, latent, stage, labels, summaries, xy, words,
-                {"data": data_key, "embed": embed_key, "train": train_key})
+    labels, summaries = _aligned(result.keys["sample"], result.clusters)
+    cached.precompute(result)
+    return View(source, result, labels, summaries)
 
 
 def current_view(source: Source | None, cfg: RunConfig) -> View:

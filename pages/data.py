@@ -6,7 +6,6 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core.pipeline import metrics_document
 from pages._common import page_view
 from pages._safe import plain
 
@@ -34,7 +33,7 @@ if view.xy is not None:
     assignments["x"], assignments["y"] = view.xy[:, 0], view.xy[:, 1]
 if corpus.label_col:
     assignments["label"] = corpus.frame["label"]
-metrics = metrics_document(cfg, corpus, view.embedded, view.clusters.scores, view.baseline.scores)
+metrics = view.metrics()
 left, middle, right = st.columns(3)
 left.download_button("Assignments (CSV)", assignments.to_csv(index=False), "assignments.csv", "text/csv")
 middle.download_button("Metrics (JSON)", json.dumps(metrics, indent=2, default=str), "metrics.json",

@@ -18,8 +18,7 @@ st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_hi
 st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
 
 st.subheader("How many clusters?")
-sweep = cached.k_sweep(view.keys["train"], view.latent, view.embedded.vectors, view.corpus.labels, view.words,
-                       view.cfg)
+sweep = cached.k_sweep(view.result)
 if sweep["k"]:
     sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
     suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None

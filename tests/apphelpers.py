@@ -13,12 +13,14 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def app_csv(tmp_path, ag_news_path):
-    """200 AG News test rows, 50 per label."""
+def app_csv(tmp_path):
+    """200 rows of the bundled demo corpus, 50 per label (title, description, label)."""
     import pandas as pd
 
+    from conftest import DEMO
+
     path = tmp_path / "app.csv"
-    pd.read_csv(ag_news_path).groupby("label").sample(50, random_state=0).to_csv(path, index=False)
+    pd.read_csv(DEMO).groupby("label").sample(50, random_state=0).to_csv(path, index=False)
     return path
 
 
@@ -26,15 +28,15 @@ def app_csv(tmp_path, ag_news_path):
 def fake_app(monkeypatch, app_csv):
     """An AppTest factory: the app with ``--data app.csv --fraction 1`` and a counting fake embedder."""
     import pages._cached as cached
+    from core import background
 
     _navigation_not_pages_dir(monkeypatch)
     fake = FakeEmbedder()
     monkeypatch.setattr(cached, "get_embedder", lambda model, backend: fake)
     monkeypatch.setattr(cached, "PRECOMPUTE", False)  # tests count cache misses; one test turns it on
     cached.embedder.clear()
-    for cache in cached.CACHES.values():
-        cache.clear()
-    cached._started.clear()
+    cached.CACHE.clear()
+    background.forget()
 
     def make(*args: str, data: str | None = str(app_csv)) -> AppTest:
         argv = ["app.py"] + (["--data", data, "--fraction", "1"] if data else []) + list(args)

@@ -18,19 +18,19 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
     assert set(cards) == {"Silhouette (latent space)", "Davies-Bouldin (latent space)", "ACC vs labels",
                           "NMI vs labels", "ARI vs labels"}
     assert cards["ACC vs labels"] > 0.25
-    encoded, trained = at.fake.encoded, cached.CACHES["train"].misses
-    projected = cached.CACHES["project"].misses
+    encoded, trained = at.fake.encoded, cached.CACHE.lru("train").misses
+    projected = cached.CACHE.lru("project").misses
     assert encoded == 200 and trained == 1
 
     at.sidebar.slider(key="k").set_value(6).run()
     assert not at.exception and not at.error
-    assert at.fake.encoded == encoded and cached.CACHES["train"].misses == trained  # no re-embedding, no retraining
-    assert cached.CACHES["project"].misses == projected  # the map is not re-projected
-    assert cached.CACHES["cluster"].misses == 2
+    assert at.fake.encoded == encoded and cached.CACHE.lru("train").misses == trained  # no re-embedding, no retraining
+    assert cached.CACHE.lru("project").misses == projected  # the map is not re-projected
+    assert cached.CACHE.lru("cluster").misses == 2
     assert numbers(at) != cards
 
     at.sidebar.slider(key="latent").set_value(16).run()  # a new latent size retrains, but never re-embeds
-    assert cached.CACHES["train"].misses == trained + 1 and at.fake.encoded == encoded
+    assert cached.CACHE.lru("train").misses == trained + 1 and at.fake.encoded == encoded
 
 
 def test_colour_by_true_label(fake_app):
@@ -119,12 +119,12 @@ def test_background_precompute_makes_a_k_change_a_cache_hit(fake_app, monkeypatc
     for thread in threading.enumerate():
         if thread.name.startswith("clusterlens-precompute"):
             thread.join(timeout=300)
-    clustered, baselines = cached.CACHES["cluster"].misses, cached.CACHES["baseline"].misses
+    clustered, baselines = cached.CACHE.lru("cluster").misses, cached.CACHE.lru("baseline").misses
     assert clustered == len(cached.K_RANGE) and baselines == len(cached.K_RANGE)  # k = 2..20, 200 texts
 
     at.sidebar.slider(key="k").set_value(9).run()
     assert not at.exception and not at.error
-    assert cached.CACHES["cluster"].misses == clustered and cached.CACHES["baseline"].misses == baselines
+    assert cached.CACHE.lru("cluster").misses == clustered and cached.CACHE.lru("baseline").misses == baselines
     assert all(m.delta is not None for m in at.metric)  # the cards carry their change against the baseline
 
 
@@ -133,7 +133,7 @@ def test_cards_get_their_baseline_changes_when_it_was_not_precomputed(fake_app):
     at.run()
     at.sidebar.slider(key="k").set_value(3).run()
     assert not at.exception and not at.error
-    assert cached.CACHES["baseline"].misses == 2
+    assert cached.CACHE.lru("baseline").misses == 2
     assert all(m.delta is not None for m in at.metric) and len(at.metric) == 5
 
 

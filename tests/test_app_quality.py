@@ -10,10 +10,10 @@ def test_loss_sweep_and_confusion(fake_app):
     sweep_caption = [c.value for c in at.caption if c.value.startswith("K-Means on the latent vectors")]
     assert sweep_caption and "Suggested k =" in sweep_caption[0]
     assert any(c.value.startswith("ACC ") for c in at.caption)
-    trained, clustered = cached.CACHES["train"].misses, cached.CACHES["cluster"].misses
+    trained, clustered = cached.CACHE.lru("train").misses, cached.CACHE.lru("cluster").misses
     assert clustered == 11  # k = 2..12, each the clustering the map would use at that k
     at.sidebar.slider(key="k").set_value(3).run()  # the sweep, its clusterings and the encoder are reused
-    assert cached.CACHES["train"].misses == trained and cached.CACHES["cluster"].misses == clustered
+    assert cached.CACHE.lru("train").misses == trained and cached.CACHE.lru("cluster").misses == clustered
     # the sweep and the cards agree: the sweep's silhouette at k=3 is the map card's at k=3
     import json
 

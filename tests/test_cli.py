@@ -210,18 +210,18 @@ def test_embed_with_the_real_model(cli, tmp_path):
     assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
 
 
-def test_real_model_run_clusters_ag_news_and_reuses_the_store(small_csv, tmp_path):
+def test_real_model_run_clusters_the_demo_and_reuses_the_store(small_csv, tmp_path):
     args = ["run", "--data", small_csv, "--k", "4", "--fraction", "1", "--epochs", "20", "--projection", "none"]
     first = python_m_core(*args, "--out", "first", cwd=tmp_path)
     assert first.rc == 0, first.stderr
     metrics, table, clusters = read_outputs(tmp_path / "first")
-    assert metrics["n_docs"] == 400 and metrics["embed_cache"] == {"hits": 0, "misses": 400}
+    assert metrics["n_docs"] == 320 and metrics["embed_cache"] == {"hits": 0, "misses": 320}
     assert metrics["baseline"]["acc"] >= 0.7 and metrics["acc"] >= 0.7, metrics
     assert len(clusters) == 4 and all(c["keywords"] for c in clusters)
     second = python_m_core(*args, "--out", "second", cwd=tmp_path)
     assert second.rc == 0, second.stderr
     again, table2, _ = read_outputs(tmp_path / "second")
-    assert again["embed_cache"] == {"hits": 400, "misses": 0}
+    assert again["embed_cache"] == {"hits": 320, "misses": 0}
     assert table2["cluster"].tolist() == table["cluster"].tolist() and again["acc"] == metrics["acc"]
 
 
@@ -248,7 +248,7 @@ def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_pa
 
 
 def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
-    from core.bench import linear_probe
+    from core.bench.quality import linear_probe
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 16)).astype(np.float32)
@@ -259,7 +259,7 @@ def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
 
 
 def test_centre_reference_scores_the_class_means_and_where_k_means_goes_from_them():
-    from core.bench import centre_reference
+    from core.bench.quality import centre_reference
 
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
@@ -276,7 +276,7 @@ def test_centre_reference_scores_the_class_means_and_where_k_means_goes_from_the
 
 
 def test_centre_reference_shows_k_means_leaving_the_true_centres():
-    from core.bench import centre_reference
+    from core.bench.quality import centre_reference
 
     # a dense class on [0, 1] beside a sparse one on [1, 3]: the midpoint of the class means (1.25)
     # misplaces a little, and K-Means, equalising distances to its own means, pushes the boundary

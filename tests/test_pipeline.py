@@ -135,8 +135,35 @@ def test_an_extremely_long_text_is_cut_and_runs(tmp_path):
 
 
 @pytest.mark.parametrize("k", [0, 1])
-def test_k_below_two_is_rejected_before_any_work(tmp_path, k):
-    fake = FakeEmbedder()
-    with pytest.raises(UserError, match="k must be at least 2"):
-        run(config(write_csv(tmp_path, topic_frame()), k=k), embedder=fake)
-    assert fake.calls == 0
+def test_k_below_two_is_rejected_when_the_settings_are_built(tmp_path, k):
+    with pytest.raises(UserError, match="k must be a whole number from 2 to"):
+        config(write_csv(tmp_path, topic_frame()), k=k)
+
+
+@pytest.mark.parametrize("section, values, message", [
+    ("encoder", {"hidden": 10_000_000}, "the hidden size must be a whole number from 1 to 4,096"),
+    ("encoder", {"latent": 0}, "the latent size must be a whole number from 1 to 1,024"),
+    ("encoder", {"objective": "magic"}, "unknown objective 'magic'"),
+    ("data", {"fraction": 1.5}, r"the sample fraction must be in \(0, 1\]"),
+    ("project", {"method": "pca"}, "unknown projection 'pca'"),
+])
+def test_each_config_section_checks_itself(section, values, message):
+    with pytest.raises(UserError, match=message):
+        RunConfig().with_(**{section: values})
+
+
+def test_a_fraction_change_resamples_without_re_reading_the_source(tmp_path, monkeypatch):
+    """Reading and cleaning is one stage keyed on (source, columns); sampling another on (fraction, seed)."""
+    import core.pipeline
+    from core.cache import MemoryCache
+
+    reads = []
+    real = core.pipeline.build_corpus
+    monkeypatch.setattr(core.pipeline, "build_corpus", lambda *a, **k: reads.append(1) or real(*a, **k))
+    source, cache, fake = write_csv(tmp_path, topic_frame(20)), MemoryCache({}), FakeEmbedder()
+    half = run(config(source, fraction=0.5), cache=cache, embedder=fake)
+    whole = run(config(source, fraction=1.0), cache=cache, embedder=fake)
+    again = run(config(source, fraction=0.5, seed=3), cache=cache, embedder=fake)
+    assert len(reads) == 1
+    assert (len(half.corpus), len(whole.corpus), len(again.corpus)) == (30, 60, 30)
+    assert set(half.corpus.frame["id"]) <= set(whole.corpus.frame["id"])

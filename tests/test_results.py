@@ -1,7 +1,8 @@
 import numpy as np
 
+from core.cache import DiskCache
 from core.config import EncoderConfig, ProjectConfig
-from core.pipeline import projected, trained
+from core.pipeline import project_stage, train_stage
 from core.results import ResultCache
 
 
@@ -13,12 +14,24 @@ def data(n=120, d=384, seed=0):
 CFG = EncoderConfig(objective="autoencoder", epochs=3)
 
 
+def trained(X, cfg, *, seed, results):
+    """(key, encoder, latent) through the train stage with a disk cache (the CLI's set-up)."""
+    from core.results import array_key
+
+    key, value = train_stage(array_key(X), X, cfg, seed, DiskCache(results))
+    return key, value.encoder, value.latent
+
+
+def projected(Z, train_key, cfg, *, seed, results):
+    return project_stage(train_key, Z, cfg, seed, DiskCache(results))[1]
+
+
 def test_second_call_reuses_training_and_map(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
     X = data()
     key, enc, Z = trained(X, CFG, seed=1, results=cache)
     calls = []
-    monkeypatch.setattr("core.pipeline.train_stage", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("core.pipeline.train", lambda *a, **k: calls.append(1))
     key2, enc2, Z2 = trained(X, CFG, seed=1, results=cache)
     assert not calls and key2 == key and np.array_equal(Z, Z2)
     assert np.array_equal(enc2.transform(X), Z)

@@ -1,15 +1,22 @@
-"""The app's shared stage caches under several sessions at once."""
+"""The app's shared stage caches and the background pass under several sessions at once."""
 import threading
 import time
 
 import numpy as np
 import pytest
 
-from pages._cached import StageCache, frozen
+from core import background
+from core.cache import LRU, DiskCache, MemoryCache
+from core.results import ResultCache
+
+
+def frozen(array):
+    array.setflags(write=False)
+    return array
 
 
 def test_concurrent_sessions_compute_a_stage_once_and_share_it():
-    cache, calls = StageCache(4), []
+    cache, calls = MemoryCache({"embed": 4}), []
 
     def slow():
         calls.append(1)
@@ -17,7 +24,8 @@ def test_concurrent_sessions_compute_a_stage_once_and_share_it():
         return frozen(np.arange(5))
 
     results = [None] * 6
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, cache.get("k", slow))) for i in range(6)]
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, cache.fetch("embed", "k", slow)))
+               for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:
@@ -28,7 +36,7 @@ def test_concurrent_sessions_compute_a_stage_once_and_share_it():
 
 
 def test_bounded_and_least_recently_used_goes_first():
-    cache = StageCache(2)
+    cache = LRU(2)
     for key in "abc":
         cache.get(key, lambda key=key: key)
     assert list(cache.items) == ["b", "c"]
@@ -38,7 +46,7 @@ def test_bounded_and_least_recently_used_goes_first():
 
 
 def test_a_failed_computation_is_not_cached():
-    cache = StageCache(2)
+    cache = LRU(2)
 
     def boom():
         raise RuntimeError("bad input")
@@ -48,36 +56,70 @@ def test_a_failed_computation_is_not_cached():
     assert cache.get("x", lambda: 1) == 1
 
 
-def test_precompute_walks_every_k_nearest_first_and_a_new_request_takes_over(monkeypatch):
-    """The background thread clusters k = 2..20 nearest the current k first, then the baselines; a
-    request for other vectors stops it at its next k, and the stopped inputs can be started again."""
-    import pages._cached as cached
-    from core.config import ClusterConfig, RunConfig
+class _Arrays:
+    @staticmethod
+    def encode(value):
+        return {"v": value}
 
-    monkeypatch.setattr(cached, "PRECOMPUTE", True)
-    monkeypatch.setattr(cached, "_started", type(cached._started)())
+    @staticmethod
+    def decode(arrays):
+        return arrays["v"]
+
+
+def test_memory_over_disk_survives_a_restart_and_skips_values_without_a_codec(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return np.arange(3)
+
+    first = MemoryCache({}, DiskCache(ResultCache(tmp_path)))
+    first.fetch("train", "key", compute, _Arrays)
+    first.fetch("cluster", "key2", compute)  # no codec: memory only
+    restarted = MemoryCache({}, DiskCache(ResultCache(tmp_path)))
+    assert np.array_equal(restarted.fetch("train", "key", compute, _Arrays), np.arange(3))
+    restarted.fetch("cluster", "key2", compute)
+    assert len(calls) == 3  # train once in all; the codec-less stage once per process
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def _recorder(calls, gate=None):
+    def step(tag):
+        def run():
+            calls.append(tag)
+            if gate is not None:
+                gate.wait(10)
+        return run
+    return step
+
+
+def test_precompute_walks_every_k_nearest_first_and_a_new_pass_for_the_same_data_takes_over(monkeypatch):
+    """A pass for the same data (another k) stops the one before it at its next step; the stopped
+    pass can be started again."""
+    background.forget()
     go, calls = threading.Event(), []
-
-    def clustering(train_key, Z, X, truth, words, cfg):
-        calls.append((train_key, "cluster", cfg.cluster.k))
-        if train_key == "A":
-            go.wait(10)
-
-    monkeypatch.setattr(cached, "clustering", clustering)
-    monkeypatch.setattr(cached, "baseline", lambda key, X, truth, cfg: calls.append((key, "baseline", cfg.cluster.k)))
-    Z = np.zeros((50, 2), np.float32)
-    cfg = RunConfig(cluster=ClusterConfig(k=4))
-    first = cached.precompute("A", "eA", Z, Z, None, None, cfg)
-    assert cached.precompute("A", "eA", Z, Z, None, None, cfg) is None  # already under way
-    second = cached.precompute("B", "eB", Z, Z, None, None, cfg)
+    first = background.run_in_background("data", "A", [_recorder(calls, go)("A0"), _recorder(calls)("A1")])
+    assert background.run_in_background("data", "A", []) is None  # already under way
+    second = background.run_in_background("data", "B", [_recorder(calls)(f"B{i}") for i in range(3)])
     go.set()
     first.join(10)
     second.join(10)
-    assert [c for c in calls if c[0] in ("A", "eA")] == [("A", "cluster", 4)]  # stopped at its next k
-    mine = [c for c in calls if c[0] in ("B", "eB")]
-    assert [k for _, stage, k in mine if stage == "cluster"][:5] == [4, 3, 5, 2, 6]
-    assert sorted(k for _, stage, k in mine if stage == "cluster") == list(cached.K_RANGE)
-    assert [stage for _, stage, _ in mine] == ["cluster"] * 19 + ["baseline"] * 19
-    again = cached.precompute("A", "eA", Z, Z, None, None, cfg)  # the stopped inputs can run again
+    assert "A1" not in calls and [c for c in calls if c.startswith("B")] == ["B0", "B1", "B2"]
+    again = background.run_in_background("data", "A", [_recorder(calls)("A1")])
     assert again is not None
     again.join(10)
+    assert calls[-1] == "A1"
+    assert background.k_order(4, 50)[:5] == [4, 3, 5, 2, 6]
+    assert sorted(background.k_order(4, 50)) == list(background.K_RANGE)
+
+
+def test_two_sessions_with_other_data_do_not_cancel_each_other():
+    """One user's change of k must not stop another user's background pass."""
+    background.forget()
+    go, calls = threading.Event(), []
+    alice = background.run_in_background("alice-data", "a", [_recorder(calls, go)("a0"), _recorder(calls)("a1")])
+    bob = background.run_in_background("bob-data", "b", [_recorder(calls)("b0"), _recorder(calls)("b1")])
+    bob.join(10)
+    go.set()
+    alice.join(10)
+    assert sorted(calls) == ["a0", "a1", "b0", "b1"]

@@ -1,70 +1,24 @@
-"""``python -m core bench quality|speed``: benchmarks that print each figure beside its baseline.
-
-Timings here are measured side by side in one run on this machine, never asserted by tests.
-"""
+"""``python -m core bench quality``: label agreement and cluster shape of each method beside raw K-Means."""
 from __future__ import annotations
 
 import argparse
 import logging
-import platform
 import time
 
 import numpy as np
 
-from .cluster import known_labels, label_scores
-from .config import ClusterConfig, EncoderConfig
-from .data import build_corpus
-from .embed import default_store, embed_texts, get_embedder
-from .errors import UserError
+from ..cluster import known_labels, label_scores
+from ..config import ClusterConfig, EncoderConfig
+from ..errors import UserError
+from .common import load_embedded, machine, n_clusters, seeds
 
 log = logging.getLogger(__name__)
 
 
-def machine() -> str:
-    import os
-
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{cpu}, {os.cpu_count()} cores, {gpu}, Python {platform.python_version()}, torch {torch.__version__}"
-
-
-def load_embedded(args: argparse.Namespace):
-    """The benchmark corpus (all rows, or the first --limit) and its embeddings, through the store."""
-    corpus = build_corpus(args.data)
-    if corpus.labels is None:
-        raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
-    texts, truth = corpus.texts[: args.limit], corpus.labels[: args.limit]  # a None limit keeps all
-    embedder = get_embedder(args.model, args.backend)
-    started = time.perf_counter()
-    result = embed_texts(texts, embedder, store=default_store(),
-                         progress=lambda d, t: log.info("embedded %d of %d", d, t))
-    log.info("embeddings ready in %.1f s (%d from the store)", time.perf_counter() - started, result.hits)
-    return texts, truth, result.vectors, embedder
-
-
-def n_clusters(args: argparse.Namespace, truth: np.ndarray) -> int:
-    """--k, else the number of distinct labels."""
-    return args.k or len({t for t in truth if t is not None})
-
-
-def seeds(args: argparse.Namespace) -> list[int]:
-    try:
-        return [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        raise UserError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
-
-
 def quality(args: argparse.Namespace) -> int:
     """One table: raw-embedding K-Means, the paper's autoencoder and each other objective, mean ± std over seeds."""
-    from .objectives import DEFAULT_OBJECTIVE, OBJECTIVES
-    from .pipeline import baseline_stage, cluster_stage, train_stage
+    from ..objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+    from ..pipeline import cluster_and_score, train
 
     texts, truth, X, embedder = load_embedded(args)
     k = n_clusters(args, truth)
@@ -77,14 +31,13 @@ def quality(args: argparse.Namespace) -> int:
     run_seeds = seeds(args)
     for seed in run_seeds:
         started = time.perf_counter()
-        base = baseline_stage(X, truth, cfg, seed).scores.as_dict()
+        base = cluster_and_score(X, X, truth, cfg, seed).scores.as_dict()
         rows["raw-embedding K-Means (baseline)"].append(base | {"train_s": 0.0, "kmeans_s": time.perf_counter() - started})
         for name in names:
             started = time.perf_counter()
-            encoder = train_stage(X, EncoderConfig(objective=name), seed=seed, k=k)
-            Z = encoder.transform(X)
+            Z = train(X, EncoderConfig(objective=name), seed).latent
             train_s = time.perf_counter() - started
-            scores = cluster_stage(Z, X, truth, cfg, seed).scores.as_dict()
+            scores = cluster_and_score(Z, X, truth, cfg, seed).scores.as_dict()
             label = name + (" (default)" if name == DEFAULT_OBJECTIVE else "") + (" (paper)" if name == "autoencoder" else "")
             rows.setdefault(label, []).append(scores | {"train_s": train_s})
             log.info("seed %d %s: acc %.3f in %.1f s", seed, name, scores["acc"] or 0, train_s)
@@ -158,11 +111,3 @@ def linear_probe(X: np.ndarray, truth: np.ndarray, *, seed: int = 0, folds: int 
         return None
     split = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(LogisticRegression(max_iter=3000), X[known], y, cv=split).mean())
-
-
-def main(args: argparse.Namespace) -> int:
-    if args.which == "quality":
-        return quality(args)
-    from .bench_speed import speed
-
-    return speed(args)

@@ -18,11 +18,10 @@ import time
 
 import numpy as np
 
-from .bench import load_embedded, machine, n_clusters
-from .cluster import align_to, kmeans, label_scores
-from .config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
-from .describe import describe, term_counts
-from .objectives import DEFAULT_OBJECTIVE
+from .common import load_embedded, machine, n_clusters
+from ..cluster import align_to, kmeans, label_scores
+from ..config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
+from ..describe import describe, term_counts
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +49,9 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
               backend: str = "auto") -> None:
     """The candidate ``backend`` against sentence-transformers float32 on the CPU; on a GPU, also
     against float32 on the same GPU (the fair same-device reference)."""
-    from .backends import load_model, resolve_backend
-    from .bench_embed import BASELINE, bench_embedding
-    from .config import cache_dir
+    from ..backends import load_model, resolve_backend
+    from .embedding import BASELINE, bench_embedding
+    from ..config import cache_dir
 
     candidate = resolve_backend(backend)
     on_gpu = candidate.startswith("cuda")
@@ -86,13 +85,15 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
 def repeated_work(data: str) -> None:
     from pathlib import Path
 
-    from .pipeline import run
-    from .results import ResultCache
-    from .store import EmbeddingStore
+    from ..cache import DiskCache
+    from ..pipeline import run
+    from ..results import ResultCache
+    from ..store import EmbeddingStore
 
-    cfg = RunConfig(data=DataConfig(source=data, fraction=0.10), encoder=EncoderConfig(objective=DEFAULT_OBJECTIVE))
+    cfg = RunConfig(data=DataConfig(source=data, fraction=0.10))
     with tempfile.TemporaryDirectory() as tmp:  # a fresh store and result cache, as on a first use
-        caches = {"store": EmbeddingStore(Path(tmp) / "embeddings.sqlite"), "results": ResultCache(Path(tmp) / "results")}
+        caches = {"store": EmbeddingStore(Path(tmp) / "embeddings.sqlite"),
+                  "cache": DiskCache(ResultCache(Path(tmp) / "results"))}
         first = run(cfg, **caches)
         second = run(cfg, **caches)
         grown = run(cfg.with_(data={"fraction": 0.20}), **caches)
@@ -109,7 +110,7 @@ def repeated_work(data: str) -> None:
 def projection(Z: np.ndarray, seed: int) -> None:
     from sklearn.manifold import TSNE, trustworthiness
 
-    from .project import tsne
+    from ..project import tsne
 
     started = time.perf_counter()
     ours = tsne(Z, seed=seed)
@@ -134,8 +135,8 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
     """
     import plotly.io as pio
 
-    from .pipeline import baseline_stage, cluster_stage
-    from .plots import map_figure
+    from ..pipeline import cluster_and_score
+    from ..plots import map_figure
 
     terms = term_counts(texts)  # counted once per sample, before any k change
     xy = Z[:, :2]
@@ -145,13 +146,13 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
     for k in (5, 6, 7):
         cfg = ClusterConfig(k=k)
         started = time.perf_counter()
-        stage = cluster_stage(Z, X, truth, cfg, seed)
+        stage = cluster_and_score(Z, X, truth, cfg, seed)
         summaries = describe(terms, Z, stage.clustering.labels, stage.clustering.centers)
         labels = align_to(previous, stage.clustering.labels)
         names = {s.cluster: ", ".join(s.keywords[:3]) for s in summaries}
         pio.to_json(map_figure(xy, labels, names, texts, ids), validate=False)
         cold.append(time.perf_counter() - started)
-        baseline_stage(X, truth, cfg, seed)
+        cluster_and_score(X, X, truth, cfg, seed)
         deltas.append(time.perf_counter() - started)
         started = time.perf_counter()  # warm: the stage comes from the cache
         labels = align_to(previous, stage.clustering.labels)
@@ -169,14 +170,14 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
 
 
 def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> None:
-    from .pipeline import trained
-    from .project import tsne
+    from ..pipeline import train
+    from ..project import tsne
 
     big = _grow(X, n, seed, normalise=True)
     words = [texts[i % len(texts)] for i in range(n)]
     timings = {"embed (extrapolated)": n / rate}
     started = time.perf_counter()
-    _, _, Z = trained(big, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=seed)
+    Z = train(big, EncoderConfig(), seed).latent
     timings["train"] = time.perf_counter() - started
     started = time.perf_counter()
     cluster = kmeans(Z, 4, seed=seed)
@@ -198,14 +199,14 @@ PARTS = ("embedding", "repeat", "projection", "reaction", "scale")
 
 
 def speed(args: argparse.Namespace) -> int:
-    from .errors import UserError
-    from .pipeline import trained
+    from ..errors import UserError
+    from ..pipeline import train
 
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         raise UserError(f"unknown --parts {', '.join(unknown)}; choose from {', '.join(PARTS)}")
-    from .backends import resolve_backend
+    from ..backends import resolve_backend
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     texts, truth, X, embedder = load_embedded(args)
@@ -216,7 +217,7 @@ def speed(args: argparse.Namespace) -> int:
     if "repeat" in parts:
         repeated_work(args.data)
     if "projection" in parts or "reaction" in parts:
-        _, _, Z = trained(X, EncoderConfig(objective=DEFAULT_OBJECTIVE), seed=0)
+        Z = train(X, EncoderConfig(), 0).latent
         Z12 = _grow(Z, 12_000, 0, normalise=False)
         if "projection" in parts:
             projection(Z12, 0)

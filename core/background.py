@@ -1,0 +1,121 @@
+"""Work done ahead of the user: every k of the slider clustered in a low-priority background thread.
+
+A pass belongs to its data: a new pass for the same data (another k, retrained vectors) takes over
+from the one before it, which stops at its next step and keeps what it finished in the cache; a pass
+for other data (another session's upload) runs beside it and cancels nothing.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+
+from .cache import StageCache
+from .config import RunConfig
+from .describe import Terms
+from .pipeline import baseline_stage, cluster_stage
+
+log = logging.getLogger(__name__)
+
+#: The k slider's range: the background pass fills exactly these.
+K_RANGE = range(2, 21)
+
+_lock = threading.Lock()
+_generation: dict[str, int] = {}           # data key -> generation of its newest pass
+_started: OrderedDict[str, bool] = OrderedDict()  # pass keys already started, most recent last
+
+
+def k_order(here: int, n: int, ks: range = K_RANGE) -> list[int]:
+    """The ks below n, nearest ``here`` first (ties: the smaller k)."""
+    return sorted((k for k in ks if k < n), key=lambda k: (abs(k - here), k))
+
+
+def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], object]],
+                      *, name: str = "clusterlens-precompute") -> threading.Thread | None:
+    """Run ``steps`` in order in one low-priority daemon thread.
+
+    A later call with the same ``data_key`` stops this one before its next step; calls with other
+    data keys do not. Returns None when ``pass_key`` has already been started (and not stopped)."""
+    with _lock:
+        if pass_key in _started:
+            return None
+        _started[pass_key] = True
+        while len(_started) > 256:
+            _started.popitem(last=False)
+        generation = _generation.get(data_key, 0) + 1
+        _generation[data_key] = generation
+
+    def work() -> None:
+        _lower_priority()
+        try:
+            for step in steps:
+                if _generation.get(data_key) != generation:  # taken over: a later call may run these again
+                    with _lock:
+                        _started.pop(pass_key, None)
+                    return
+                step()
+        except Exception:  # a background nicety must never take the server down
+            log.exception("background work failed")
+            with _lock:
+                _started.pop(pass_key, None)
+
+    thread = threading.Thread(target=work, name=f"{name}-{generation}", daemon=True)
+    thread.start()
+    return thread
+
+
+def forget() -> None:
+    """Forget every pass (tests; a cleared cache)."""
+    with _lock:
+        _started.clear()
+        _generation.clear()
+
+
+def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, terms: Terms,
+                  cfg: RunConfig, cache: StageCache) -> threading.Thread | None:
+    """Fill ``cache`` with the clustering at every k of the slider, nearest the current k first, then
+    the raw-embedding baselines. ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``)."""
+    ks = k_order(cfg.cluster.k, len(Z))
+
+    def at(k: int) -> RunConfig:
+        return replace(cfg, cluster=replace(cfg.cluster, k=k))
+
+    steps: list[Callable[[], object]] = [
+        (lambda k=k: cluster_stage(keys["train"], keys["sample"], Z, X, truth, terms, at(k).cluster, cfg.seed, cache))
+        for k in ks]
+    steps += [(lambda k=k: baseline_stage(keys["embed"], keys["sample"], X, truth, at(k).cluster, cfg.seed, cache))
+              for k in ks]
+    pass_key = "|".join((keys["train"], keys["embed"], keys["sample"], str(cfg.seed), repr(cfg.cluster)))
+    return run_in_background(keys["sample"], pass_key, steps)
+
+
+def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, terms: Terms,
+            cfg: RunConfig, cache: StageCache, ks: range = range(2, 13)) -> dict[str, list]:
+    """Silhouette, Davies-Bouldin (latent) and, with labels, ACC/NMI of K-Means for each k in ``ks``.
+
+    Each k is the same cached clustering the map and the cards use at that k (usually already computed
+    by :func:`precompute_ks`), so the sweep and the cards always agree."""
+    out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": [], "acc": [], "nmi": []}
+    for k in ks:
+        if k >= len(Z):
+            break
+        _, stage = cluster_stage(keys["train"], keys["sample"], Z, X, truth, terms,
+                                 replace(cfg.cluster, k=k), cfg.seed, cache)
+        out["k"].append(k)
+        for name in ("silhouette", "davies_bouldin", "acc", "nmi"):
+            out[name].append(getattr(stage.scores, name))
+    return out
+
+
+def _lower_priority() -> None:
+    """Run this thread (and the OpenMP workers it starts) at the lowest CPU priority, where the OS
+    allows it, so that the foreground stays responsive on a small machine."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass

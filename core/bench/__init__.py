@@ -1,0 +1,18 @@
+"""``python -m core bench quality|speed``: benchmarks that print each figure beside its baseline.
+
+They stand beside the library: they import ``core``, and ``core`` never imports them. Timings are
+measured side by side in one run on this machine, never asserted by tests.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.which == "quality":
+        from .quality import quality
+
+        return quality(args)
+    from .speed import speed
+
+    return speed(args)
