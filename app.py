@@ -6,9 +6,11 @@ import logging
 
 import streamlit as st
 
+from core.quiet import quiet_third_party
 from pages._sidebar import sidebar
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+quiet_third_party()
 st.set_page_config(page_title="ClusterLens", page_icon=":material/bubble_chart:", layout="wide")
 
 navigation = st.navigation([

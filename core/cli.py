@@ -15,6 +15,7 @@ import pandas as pd
 from .atomic import atomic_write_bytes, atomic_write_text
 from .config import DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .errors import UserError
+from .quiet import quiet_third_party
 
 log = logging.getLogger("core")
 
@@ -79,17 +80,22 @@ def run_config(args: argparse.Namespace) -> RunConfig:
 
 
 class StderrProgress:
-    """Progress lines on stderr, at most one per stage every half second (and always the last)."""
+    """One progress line per stage on stderr: redrawn in place on a terminal (at most every half
+    second), written once when the stage finishes otherwise (a log file gets no stream of updates)."""
 
     def __init__(self) -> None:
         self.last: dict[str, float] = {}
+        self.tty = sys.stderr.isatty()
 
     def __call__(self, stage: str, done: int, total: int, message: str) -> None:
+        finished = done >= total
         now = time.monotonic()
-        if done >= total or now - self.last.get(stage, 0.0) > 0.5:
+        if self.tty and (finished or now - self.last.get(stage, 0.0) > 0.5):
             self.last[stage] = now
+            sys.stderr.write(f"\r\033[K[{stage}] {message}" + ("\n" if finished else ""))
+        elif not self.tty and finished:
             sys.stderr.write(f"[{stage}] {message}\n")
-            sys.stderr.flush()
+        sys.stderr.flush()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -174,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # third-party chatter (retries, load reports) would bury the one error line
-        for noisy in ("huggingface_hub", "sentence_transformers", "transformers", "httpx"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+        quiet_third_party()
     try:
         return {"run": cmd_run, "embed": cmd_embed, "bench": cmd_bench}[args.command](args)
     except UserError as exc:

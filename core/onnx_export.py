@@ -15,6 +15,7 @@ from typing import Any
 
 from .atomic import atomic_write_bytes, atomic_write_text
 from .embed_fingerprint import model_fingerprint
+from .quiet import exporting
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def artefact(path: str, backend: str, cache_dir: Path) -> Path:
             log.warning("cached %s is missing or corrupt; rebuilding it", target)
         log.info("exporting %s to %s (once)", path, target)
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp, exporting():
             if backend == "onnx-int8":
                 built = _quantise(artefact(path, "onnx-fp32", cache_dir), Path(tmp))
             else:
