@@ -6,7 +6,7 @@ one clear message when something is wrong (never a traceback).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import numpy as np

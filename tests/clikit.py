@@ -10,13 +10,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from corpora import SCORE_KEYS, topic_csv  # noqa: F401  (re-exported for the CLI tests)
 
 ROOT = Path(__file__).resolve().parents[1]
-SCORE_KEYS = {"silhouette", "davies_bouldin", "silhouette_raw", "davies_bouldin_raw", "acc", "nmi", "ari"}
 FAST = ["--epochs", "3", "--projection", "none", "--fraction", "1"]
 
 SERVER = r"""
@@ -117,20 +116,6 @@ def assert_one_error_line(result: Result, pattern: str) -> None:
     assert len(result.lines) == 1, result.stderr
     assert result.lines[0].startswith("error: ") and "Traceback" not in result.stderr
     assert re.search(pattern, result.lines[0]), result.lines[0]
-
-
-def topic_csv(tmp_path, n_per_topic: int = 10, *, labels: bool = True, name: str = "texts.csv") -> Path:
-    """Short texts of three topics the fake embedder separates, optionally with a label column."""
-    words = {"sport": "team game match coach season player goal league",
-             "money": "stock market bank shares profit investor price trade",
-             "space": "rocket orbit planet nasa launch moon star telescope"}
-    rng = np.random.default_rng(0)
-    rows = [{"text": " ".join(rng.choice(vocab.split(), 5)) + f" {i}", "label": topic}
-            for topic, vocab in words.items() for i in range(n_per_topic)]
-    frame = pd.DataFrame(rows if labels else [{"text": r["text"]} for r in rows])
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return path
 
 
 def read_outputs(out: Path) -> tuple[dict, pd.DataFrame, list]:

@@ -10,22 +10,8 @@ from core.config import RunConfig
 from core.errors import UserError
 from core.pipeline import run
 from core.store import EmbeddingStore
+from corpora import SCORE_KEYS, topic_frame
 from fakes import FakeEmbedder
-
-TOPICS = {
-    "sport": "team game match coach season player goal league win score",
-    "money": "stock market bank shares profit investor price trade economy fund",
-    "space": "rocket orbit planet nasa launch moon star telescope mission galaxy",
-}
-SCORE_KEYS = {"silhouette", "davies_bouldin", "silhouette_raw", "davies_bouldin_raw", "acc", "nmi", "ari"}
-
-
-def topic_frame(n_per_topic: int = 12, seed: int = 0) -> pd.DataFrame:
-    """Short texts of three topics (five words drawn from each topic's vocabulary) with their labels."""
-    rng = np.random.default_rng(seed)
-    rows = [(" ".join(rng.choice(words.split(), 5)) + f" {i}", label)
-            for label, words in TOPICS.items() for i in range(n_per_topic)]
-    return pd.DataFrame(rows, columns=["text", "label"])
 
 
 def write_csv(tmp_path, frame: pd.DataFrame, name: str = "texts.csv") -> str:
