@@ -298,8 +298,6 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     lap("embed")
     train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress)
     lap("train")
-    if progress:
-        progress("cluster", 0, 1, "clustering")
     terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels
     cluster_key, clusters = cluster_stage(train_key, sample_key, trained.latent, X, truth, terms, cfg.cluster,
