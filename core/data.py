@@ -5,10 +5,8 @@ A source is ``hf://datasets/<owner>/<name>/<file>`` (the Hugging Face hub), a lo
 """
 from __future__ import annotations
 
-import csv
 import html
 import io
-import json
 import logging
 import math
 import re
@@ -23,6 +21,7 @@ import pandas as pd
 
 from .config import DEMO_SOURCE
 from .errors import UserError
+from .table_checks import check_hub_parts, csv_header, looks_utf16, scalar_cells
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
             text = _decode(data, name)
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str,
                                 keep_default_na=False, na_values=[""], on_bad_lines="error")
-            frame.columns = _csv_header(text, sep, list(frame.columns))
+            frame.columns = csv_header(text, sep, list(frame.columns))
     except UserError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for damaged files
@@ -109,46 +108,12 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
         raise UserError(f"{name} has more than one column named {', '.join(map(repr, twice))} "
                         "(after trimming spaces); rename or remove the extra ones")
     if suffix in (".jsonl", ".parquet"):
-        frame = _scalar_cells(frame, name)
-    return frame
-
-
-def _csv_header(text: str, sep: str, parsed: list[str]) -> list[str]:
-    """The header as written: pandas renames a repeated name (``text,text`` -> ``text``, ``text.1``),
-    which would hide the duplicate from the check in ``read_table``."""
-    try:
-        header = next(csv.reader(io.StringIO(text), delimiter=sep))
-    except (StopIteration, csv.Error):
-        return parsed
-    return header if len(header) == len(parsed) else parsed
-
-
-def _scalar_cells(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """JSONL and Parquet cells can hold lists, objects and booleans, which would otherwise reach the
-    model as Python reprs (``{'a': 1}``, ``True``): write them as JSON text instead, with a warning."""
-    def nested(value: object) -> bool:
-        return isinstance(value, (dict, list, tuple, np.ndarray, bool, np.bool_))
-
-    def as_json(value: object) -> object:
-        if not nested(value):
-            return value
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        return json.dumps(value.item() if isinstance(value, np.bool_) else value, ensure_ascii=False, default=str)
-
-    for column in frame.columns:
-        if frame[column].dtype != object and not pd.api.types.is_bool_dtype(frame[column]):
-            continue
-        mask = frame[column].map(nested)
-        if mask.any():
-            log.warning("%s: %d cell%s of column %r hold lists, objects or true/false; read as JSON text",
-                        name, int(mask.sum()), "" if mask.sum() == 1 else "s", column)
-            frame[column] = frame[column].astype(object).map(as_json)
+        frame = scalar_cells(frame, name)
     return frame
 
 
 def _decode(data: bytes, name: str) -> str:
-    if _looks_utf16(data[:8192]):
+    if looks_utf16(data[:8192]):
         raise UserError(f"{name} is not UTF-8 (UTF-16?); save it as UTF-8 and try again")
     if b"\x00" in data[:8192]:
         raise UserError(f"{name} looks like a binary file, not text")
@@ -159,29 +124,13 @@ def _decode(data: bytes, name: str) -> str:
                         "save it as UTF-8 and try again") from None
 
 
-_HUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # the hub's rule for user and repository names
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """A UTF-16 byte-order mark, or text whose every other byte is zero (UTF-16 without one)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    if len(head) < 4:
-        return False
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    return max(even, odd) >= 0.9 * (len(head) // 2) and min(even, odd) == 0
-
-
 def hub_download(source: str) -> Path:
     """Fetch ``hf://datasets/<owner>/<name>/<file>`` once through huggingface_hub (reused from its cache)."""
     match = re.fullmatch(r"hf://datasets/([^/]+)/([^/]+)/(.+)", source)
     if not match:
         raise UserError(f"bad hub address {source!r}: expected hf://datasets/<owner>/<name>/<file>")
     owner, name, filename = match.groups()
-    parts = [owner, name, *filename.split("/")]
-    if any(p in ("", ".", "..") for p in parts) or not all(_HUB_NAME.fullmatch(p) for p in (owner, name)):
-        raise UserError(f"bad hub address {source!r}: owner, dataset and file names may not be empty, "
-                        "'.' or '..' (expected hf://datasets/<owner>/<name>/<file>)")
+    check_hub_parts(source, owner, name, filename)
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError,
                                         RepositoryNotFoundError)

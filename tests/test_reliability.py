@@ -2,8 +2,10 @@
 history, a store that never sinks a run, and the last holes in input handling."""
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -298,3 +300,166 @@ def test_a_damaged_store_warns_once_not_once_per_row(tmp_path, caplog):
     assert store.get("m", keys) == {}
     warnings = store_warnings(caplog)
     assert warnings == ["embedding store: 73 damaged rows will be re-embedded"]
+
+
+# -- 5. the smaller holes ----------------------------------------------------------------------------
+# The patterns Streamlit's Markdown (remark-gfm's autolink literals) turns into links, applied to the
+# text after Markdown escapes are resolved, which is where remark-gfm applies them.
+_BARE_URL = re.compile(r"(?i)(https?://|www(?=\.))[-.\w]+")
+_BARE_EMAIL = re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+")
+
+
+def live_links(markdown: str) -> list[str]:
+    text = re.sub(r"\\(.)", r"\1", markdown)
+    return _BARE_URL.findall(text) + _BARE_EMAIL.findall(text)
+
+
+@pytest.mark.parametrize("name", ["https://evil.example/x.csv", "see http://a.b/c", "WWW.evil.example",
+                                  "www.evil.example/data.csv", "write to me@evil.example"])
+def test_plain_leaves_no_bare_address_to_link(name):
+    from pages._safe import plain
+
+    assert live_links(name), "the pattern should see the raw name as a link"
+    shown = plain(name)
+    assert live_links(shown) == [], shown
+    assert shown.replace("\u2060", "").replace("\\", "") == name  # the same characters on screen
+
+
+def shown_text(at) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "error", "warning", "info") for e in at.get(kind)]
+
+
+def test_file_and_column_names_are_not_links_on_the_data_and_map_pages(fake_app, tmp_path):
+    folder = tmp_path / "www.evil.example"
+    folder.mkdir()
+    path = folder / "https_evil.csv"
+    frame = pd.read_csv(topic_csv(tmp_path))
+    frame.columns = ["read https://evil.example/t", "mail me@evil.example"]
+    frame.to_csv(path, index=False)
+    at = fake_app("--text-col", frame.columns[0], "--label-col", frame.columns[1], data=str(path))
+    for page in ("pages/data.py", "pages/map.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, page
+        texts = shown_text(at)
+        assert any("evil" in t for t in texts), texts  # the names are shown ...
+        assert [t for t in texts if live_links(t)] == [], page  # ... as text
+
+
+def test_an_error_naming_an_address_is_not_a_link(fake_app):
+    at = fake_app(data="www.evil.example/missing.csv")
+    at.run()
+    assert at.error and "missing" in at.error[0].value
+    assert [t for t in shown_text(at) if live_links(t)] == []
+
+
+def test_out_that_is_a_file_fails_before_any_work(cli, tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", "taken")
+    assert_one_error_line(result, "--out taken is a file, not a folder")
+    assert not (Path(os.environ["CLUSTERLENS_CACHE_DIR"]) / "embeddings.sqlite").exists()  # nothing embedded
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_out_below_a_file_or_unwritable_fails_before_any_work(cli, tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", "taken/results")
+    assert_one_error_line(result, "cannot write --out taken/results: taken is a file")
+    if AS_ROOT:  # modes do not stop root; /proc refuses new files to everyone
+        unwritable = "/proc/clusterlens-out"
+    else:
+        (tmp_path / "locked").mkdir(mode=0o555)
+        unwritable = "locked/out"
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", unwritable)
+    assert_one_error_line(result, "cannot write --out .* is not writable")
+    assert not (Path(os.environ["CLUSTERLENS_CACHE_DIR"]) / "embeddings.sqlite").exists()
+
+
+def test_embed_out_that_is_a_folder_fails_before_any_work(cli, tmp_path):
+    (tmp_path / "folder").mkdir()
+    result = cli("embed", "--data", topic_csv(tmp_path), "--out", "folder")
+    assert_one_error_line(result, "--out folder is a folder")
+
+
+@pytest.mark.parametrize("source", ["hf://datasets/../../etc/passwd", "hf://datasets/owner/name/../../x.csv",
+                                    "hf://datasets/owner/name//x.csv"])
+def test_a_hub_path_that_climbs_out_is_a_clear_error(cli, tmp_path, source):
+    assert_one_error_line(cli("run", "--data", source, *FAST, "--out", "out"), "bad hub address.*'\\.\\.'")
+
+
+@pytest.mark.parametrize("header", ["text,text", "text,label,text", " text ,text"])
+def test_a_repeated_header_is_found(cli, tmp_path, header):
+    n = header.count(",") + 1
+    (tmp_path / "dup.csv").write_text(header + "\n" + "".join(",".join([f"row {i}"] * n) + "\n" for i in range(10)))
+    result = cli("run", "--data", "dup.csv", "--k", "2", *FAST, "--out", "out")
+    assert_one_error_line(result, "more than one column named 'text'")
+
+
+def test_nested_and_boolean_jsonl_cells_are_read_as_json_with_a_warning(caplog):
+    from core.data import read_table
+
+    lines = ['{"text": "plain words", "label": "a"}', '{"text": {"title": "x", "n": 1}, "label": "a"}',
+             '{"text": ["one", "two"], "label": "b"}', '{"text": true, "label": "b"}']
+    with caplog.at_level(logging.WARNING, logger="core.data"):
+        frame = read_table("\n".join(lines).encode(), "cells.jsonl")
+    assert frame["text"].tolist() == ["plain words", '{"title": "x", "n": 1}', '["one", "two"]', "true"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.data"]
+    assert len(warnings) == 1 and "3 cells of column 'text'" in warnings[0], warnings
+
+
+def test_list_and_boolean_parquet_cells_are_read_as_json_with_a_warning(caplog):
+    from core.data import read_table
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"text": [["a", "b"], ["c"]], "flag": [True, False], "label": ["x", "y"]}).to_parquet(buffer)
+    with caplog.at_level(logging.WARNING, logger="core.data"):
+        frame = read_table(buffer.getvalue(), "cells.parquet")
+    assert frame["text"].tolist() == ['["a", "b"]', '["c"]'] and frame["flag"].tolist() == ["true", "false"]
+    assert frame["label"].tolist() == ["x", "y"]
+    assert len([r for r in caplog.records if r.name == "core.data"]) == 2
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3 cmd", "@SUM(A1)", "\t=1+1"]
+
+
+def test_safe_csv_neutralises_formulas_and_keeps_numbers():
+    from core.csv_export import safe_csv
+
+    frame = pd.DataFrame({"text": FORMULAS + ["plain", "a = b"], "x": [-1.5] * 7, "cluster": [-1] * 7,
+                          "label": ["-1", "+2", "-0.5", "1e-3", "-", "-1-1", "@"]})
+    back = pd.read_csv(io.StringIO(safe_csv(frame)), keep_default_na=False, dtype=str)
+    assert back["text"].tolist() == [f"'{f}" for f in FORMULAS] + ["plain", "a = b"]
+    assert back["x"].tolist() == ["-1.5"] * 7 and back["cluster"].tolist() == ["-1"] * 7
+    assert back["label"].tolist() == ["-1", "+2", "-0.5", "1e-3", "'-", "'-1-1", "'@"]
+
+
+def test_the_cli_export_neutralises_formulas(cli, tmp_path):
+    rows = [f"{f} team game match {i}" for i, f in enumerate(FORMULAS)] * 2
+    rows += [f"rocket orbit planet {i}" for i in range(10)]
+    pd.DataFrame({"text": rows}).to_csv(tmp_path / "f.csv", index=False)
+    result = cli("run", "--data", "f.csv", "--k", "2", *FAST, "--out", "out")
+    assert result.rc == 0, result.stderr
+    cells = pd.read_csv(tmp_path / "out" / "assignments.csv")["text"].tolist()
+    assert not any(c.startswith(("=", "+", "-", "@", "\t")) for c in cells)
+    assert sum(c.startswith("'") for c in cells) == 10
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(cli, tmp_path, encoding):
+    (tmp_path / "wide.csv").write_bytes("text\nhello there\nanother one\n".encode(encoding))
+    result = cli("run", "--data", "wide.csv", "--k", "2", *FAST, "--out", "out")
+    assert_one_error_line(result, r"wide.csv is not UTF-8 \(UTF-16\?\)")
+
+
+@pytest.mark.parametrize("args, pattern", [(["run", "--k", "abc"], "argument --k: invalid int value: 'abc'"),
+                                           (["run", "--fraction", "half"], "argument --fraction: invalid float"),
+                                           (["nope"], "invalid choice: 'nope'"),
+                                           (["run", "--no-such-flag"], "unrecognized arguments: --no-such-flag")])
+def test_a_bad_argument_is_one_line_not_the_usage_block(cli, args, pattern):
+    assert_one_error_line(cli(*args), pattern)
+
+
+def test_the_server_listens_on_this_machine_only_by_default():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] in ("localhost", "127.0.0.1")
