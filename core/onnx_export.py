@@ -68,8 +68,10 @@ def artefact(path: str, backend: str, cache_dir: Path) -> Path:
         return _verified(cache_dir / "models" / tag, path, backend)
     except OSError as exc:
         folder = _scratch() / tag
-        log.warning("cannot keep exported models under %s (%s); exporting to %s for this process only",
-                    cache_dir / "models", exc.strerror or exc, folder)
+        if cache_dir not in _WARNED:  # once per process: the app loads models more than once
+            _WARNED.add(cache_dir)
+            log.warning("cannot keep exported models under %s (%s); exporting to %s for this process only",
+                        cache_dir / "models", exc.strerror or exc, folder)
         return _verified(folder, path, backend)
 
 
@@ -94,6 +96,7 @@ def _verified(folder: Path, path: str, backend: str) -> Path:
 
 
 _SCRATCH: list[Path] = []
+_WARNED: set[Path] = set()
 
 
 def _scratch() -> Path:

@@ -467,3 +467,24 @@ def test_the_server_listens_on_this_machine_only_by_default():
 
     config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] in ("localhost", "127.0.0.1")
+
+
+def test_an_unwritable_model_cache_exports_to_a_private_folder_with_one_warning(tmp_path, monkeypatch, caplog):
+    import core.onnx_export as onnx_export
+
+    def export(path, tmp):  # stands in for the minute-long real export
+        built = tmp / "raw.onnx"
+        built.write_bytes(b"graph of " + str(path).encode())
+        return built
+
+    monkeypatch.setattr(onnx_export, "_fingerprint", lambda path: "tag")
+    monkeypatch.setattr(onnx_export, "_export", export)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING, logger="core.onnx_export"):
+        target = onnx_export.artefact("model-folder", "onnx-fp32", blocked)
+        again = onnx_export.artefact("model-folder", "onnx-fp32", blocked)
+    assert target == again and target.read_bytes() == b"graph of model-folder"
+    assert not target.is_relative_to(blocked)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.onnx_export"]
+    assert len(warnings) == 1 and "for this process only" in warnings[0], warnings
