@@ -7,12 +7,17 @@ BERT kernels) and ``onnx-int8`` (the same with the feed-forward up-projections q
 per channel; quantising the other matrices drops the cosine to fp32 below 0.99 on AG News).
 ONNX artefacts are exported once from the local weights into ``cache_dir/models/<fingerprint>/``.
 The loaded model is never mutated after loading, so one instance serves every thread.
+
+The ONNX backends give every text the same vector bit for bit, whatever it is embedded beside: they
+run one text per call (see ``_load_onnx``). The torch and CUDA backends pad batches, so a vector can
+move in its last bits (float32) or more (bf16, fp16) with its batch neighbours.
 """
 from __future__ import annotations
 
 import importlib.util
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -29,11 +34,6 @@ ALIASES = {"torch": "torch-fp32", "bf16": "torch-bf16", "cuda": "cuda-fp16", "on
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 Runner = Callable[[list[str], int], np.ndarray]
-
-#: ONNX Runtime runs at most this many texts per call. Measured on 1,000 AG News texts on the 2-core
-#: AVX2 CPU: batches of 8 ran 1.2x faster than 64 (activations stay in cache, less padding), and
-#: int8's per-batch activation scales follow each text more closely (min cosine 0.996 vs 0.993).
-ONNX_BATCH = 8
 
 #: A GPU runs at least this many texts per batch: at 64 a small model leaves it idle between the
 #: tokenizer's and Python's turns (see README, embedding speed on a GPU).
@@ -207,28 +207,73 @@ def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.
         yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
 
 
-def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
+def _onnx_session(path: str, backend: str, cache_dir: Path):
+    """An ONNX Runtime session on one thread (callers run several texts at once instead)."""
     import onnxruntime as ort
 
     target = artefact(path, backend, cache_dir)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # the manifest matched but the runtime refuses it: rebuild once
         log.warning("cached %s does not load (%s); rebuilding it", target, exc)
         target.unlink(missing_ok=True)
         target = artefact(path, backend, cache_dir)
-        session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
+    """ONNX Runtime, one text per call, ``_cpu_count()`` calls at a time.
+
+    One text per call makes each vector a function of its text alone: int8's activation scales are
+    computed over the tensor a call sees, and padding changes the float sums, so in a batch a text's
+    vector would depend on its neighbours (and on which texts a store already held)."""
+    session = _onnx_session(path, backend, cache_dir)
+    tokenizer = _tokenizer(path)
+    dim = int(read_json(Path(path) / "config.json")["hidden_size"])
+    workers = _cpu_count()
+
+    def one(ids: list[int]) -> np.ndarray:
+        tokens = np.asarray([ids], np.int64)
+        return session.run(None, {"input_ids": tokens, "attention_mask": np.ones_like(tokens)})[0][0]
+
+    def run(texts: list[str], batch_size: int) -> np.ndarray:
+        ids = [e.ids for e in tokenizer.encode_batch(texts)]
+        if workers == 1 or len(ids) == 1:
+            return np.stack([one(i) for i in ids])
+        with ThreadPoolExecutor(min(workers, len(ids))) as pool:  # the runtime releases the GIL
+            return np.stack(list(pool.map(one, ids)))
+
+    log.info("loaded %s on %s, one text per call on %d threads", path, backend, workers)
+    return LoadedModel(backend=backend, dim=dim, _run=run)
+
+
+def load_onnx_padded(name_or_path: str, *, backend: str = "onnx-int8", cache_dir: Path,
+                     batch: int = 8) -> LoadedModel:
+    """The previous ONNX recipe (padded batches of ``batch``, all cores per call), kept only so that
+    ``bench speed`` can state what one text per call costs. Its vectors depend on batch neighbours."""
+    import onnxruntime as ort
+
+    path = resolve_model_path(name_or_path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _cpu_count()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(artefact(path, backend, Path(cache_dir))), options,
+                                   providers=["CPUExecutionProvider"])
     tokenizer = _tokenizer(path)
     dim = int(read_json(Path(path) / "config.json")["hidden_size"])
 
     def run(texts: list[str], batch_size: int) -> np.ndarray:
         out = np.empty((len(texts), dim), np.float32)
-        for rows, ids, mask in padded_batches(tokenizer, texts, min(batch_size, ONNX_BATCH)):
+        for rows, ids, mask in padded_batches(tokenizer, texts, min(batch_size, batch)):
             out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out
 
-    log.info("loaded %s on %s from %s", path, backend, target)
-    return LoadedModel(backend=backend, dim=dim, _run=run)
+    return LoadedModel(backend=f"{backend} (batches of {batch})", dim=dim, _run=run)

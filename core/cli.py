@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,14 +15,22 @@ import pandas as pd
 
 from .atomic import atomic_write_bytes, atomic_write_text
 from .config import DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .csv_export import safe_csv
 from .errors import UserError
 from .quiet import quiet_third_party
 
 log = logging.getLogger("core")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error:`` line and exit 2 (not the usage block first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Cluster short texts by meaning.")
+    parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -107,6 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     cfg = run_config(args)
     out = Path(args.out)
+    check_writable(out, folder=True)  # a bad --out fails now, not after all the work
     cache = NoCache() if args.no_cache else DiskCache(default_results())
     result = run(cfg, cache=cache, store=None if args.no_cache else default_store(), progress=StderrProgress())
     write_outputs(result, out)
@@ -123,6 +133,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_writable(path: Path, *, folder: bool) -> None:
+    """Fail with one line unless ``path`` can be written: an existing folder (``folder``) or file (not
+    ``folder``) we can write into, or a new one whose nearest existing parent is a writable folder.
+    Creates nothing: a probe file is made and removed at once."""
+    what = "--out"
+    if path.exists() and folder and not path.is_dir():
+        raise UserError(f"{what} {path} is a file, not a folder; pick a folder for the outputs")
+    if path.is_dir() and not folder:
+        raise UserError(f"{what} {path} is a folder; give the path of the .npy file to write")
+    probe = path if folder and path.is_dir() else path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"cannot write {what} {path}: {probe} is a file, not a folder")
+    try:
+        tempfile.TemporaryFile(dir=probe).close()
+    except OSError as exc:
+        raise UserError(f"cannot write {what} {path}: {probe} is not writable ({exc.strerror or exc})") from None
+
+
 def write_outputs(result, out: Path) -> None:
     """metrics.json, assignments.csv (id,text,cluster,x,y[,label]), clusters.json, encoder.safetensors."""
     out.mkdir(parents=True, exist_ok=True)
@@ -136,7 +166,7 @@ def write_outputs(result, out: Path) -> None:
     clusters = [{"cluster": s.cluster, "size": s.size, "keywords": s.keywords,
                  "examples": [texts[i] for i in s.examples]} for s in result.summaries]
     atomic_write_text(out / "metrics.json", json.dumps(result.metrics(), indent=2))
-    atomic_write_text(out / "assignments.csv", table.to_csv(index=False))
+    atomic_write_text(out / "assignments.csv", safe_csv(table))
     atomic_write_text(out / "clusters.json", json.dumps(clusters, indent=2, ensure_ascii=False))
     atomic_write_bytes(out / "encoder.safetensors", result.encoder.to_bytes())
 
@@ -149,6 +179,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     resolve_backend(args.backend)
+    check_writable(Path(args.out), folder=False)
     corpus = build_corpus(args.data, text_col=args.text_col)
     texts = corpus.texts[: args.limit] if args.limit else corpus.texts
     embedder = get_embedder(args.model, args.backend)

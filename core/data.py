@@ -21,6 +21,7 @@ import pandas as pd
 
 from .config import DEMO_SOURCE
 from .errors import UserError
+from .table_checks import check_hub_parts, csv_header, looks_utf16, scalar_cells
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,10 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
             frame = pd.read_json(io.StringIO(_decode(data, name)), lines=True)
         else:
             sep = "\t" if suffix == ".tsv" else ","
-            frame = pd.read_csv(io.StringIO(_decode(data, name)), sep=sep, dtype=str,
+            text = _decode(data, name)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str,
                                 keep_default_na=False, na_values=[""], on_bad_lines="error")
+            frame.columns = csv_header(text, sep, list(frame.columns))
     except UserError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for damaged files
@@ -104,10 +107,14 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
     if twice:  # e.g. "text" and " text ": frame["text"] would be a table, not a column
         raise UserError(f"{name} has more than one column named {', '.join(map(repr, twice))} "
                         "(after trimming spaces); rename or remove the extra ones")
+    if suffix in (".jsonl", ".parquet"):
+        frame = scalar_cells(frame, name)
     return frame
 
 
 def _decode(data: bytes, name: str) -> str:
+    if looks_utf16(data[:8192]):
+        raise UserError(f"{name} is not UTF-8 (UTF-16?); save it as UTF-8 and try again")
     if b"\x00" in data[:8192]:
         raise UserError(f"{name} looks like a binary file, not text")
     try:
@@ -123,6 +130,7 @@ def hub_download(source: str) -> Path:
     if not match:
         raise UserError(f"bad hub address {source!r}: expected hf://datasets/<owner>/<name>/<file>")
     owner, name, filename = match.groups()
+    check_hub_parts(source, owner, name, filename)
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError,
                                         RepositoryNotFoundError)

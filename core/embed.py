@@ -1,7 +1,10 @@
 """The embedder interface, the sentence-transformers embedder, and embedding through the store.
 
 An embedder maps texts to L2-normalised float32 vectors of shape (n, dim). Only texts the store has
-never seen (for this model's fingerprint) are encoded; the rest are read back.
+never seen (for this model's fingerprint and backend) are encoded; the rest are read back. The
+backend is part of the key because backends differ in the last digits (int8 by about 1%): a vector
+read back must be the one this backend would compute now, so a result never depends on which
+backend filled the store.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ class Embedder(Protocol):
     """What the pipeline needs of an embedding model."""
 
     name: str
-    fingerprint: str  # identifies the weights: the store's key, whatever the backend
+    fingerprint: str  # identifies the weights; with the backend, the store's key
     dim: int
     backend: str
 
@@ -93,6 +96,11 @@ def default_results():
     return ResultCache(cache_dir() / "results")
 
 
+def store_key(embedder: Embedder) -> str:
+    """The store's model key: the weights' fingerprint and the backend that computes the vectors."""
+    return f"{embedder.fingerprint}|{embedder.backend}"
+
+
 def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore | None = None,
                 batch_size: int = 64, progress: Progress | None = None) -> EmbedResult:
     """Embed ``texts`` -> (n, dim) float32, reading what the store has and writing what it lacks.
@@ -102,7 +110,8 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
     """
     n = len(texts)
     keys = [text_key(t) for t in texts]
-    found = store.get(embedder.fingerprint, list(dict.fromkeys(keys))) if store else {}
+    model_key = store_key(embedder)
+    found = store.get(model_key, list(dict.fromkeys(keys))) if store else {}
     todo: dict[bytes, str] = {}
     for key, text in zip(keys, texts):
         if key not in found:
@@ -122,7 +131,7 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
         new = dict(zip(chunk, vectors))
         found.update(new)
         if store:
-            store.put(embedder.fingerprint, new.items())
+            store.put(model_key, new.items())
         done += sum(copies[k] for k in chunk)
         if progress:
             progress(done, n)

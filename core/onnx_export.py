@@ -5,9 +5,11 @@ or outdated artefact is rebuilt (with a warning), written atomically.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -19,7 +21,7 @@ from .quiet import exporting
 
 log = logging.getLogger(__name__)
 
-RECIPE = "onnx-v1"  # bump when the export or quantisation recipe changes
+RECIPE = "onnx-v2"  # bump when the export or quantisation recipe changes
 _BUILD_LOCK = threading.RLock()  # re-entrant: the int8 build asks for the fp32 artefact
 
 
@@ -57,8 +59,24 @@ def _sha256(path: Path) -> str:
 
 
 def artefact(path: str, backend: str, cache_dir: Path) -> Path:
-    """The cached ONNX file for ``backend``, verified against its manifest; (re)built when needed."""
-    folder = cache_dir / "models" / _fingerprint(path)
+    """The cached ONNX file for ``backend``, verified against its manifest; (re)built when needed.
+
+    When the cache folder cannot be written (read-only, full, a file in its place), the export is
+    built in a private temporary folder for this process instead, with one warning: slower, never
+    wrong."""
+    tag = _fingerprint(path)
+    try:
+        return _verified(cache_dir / "models" / tag, path, backend)
+    except OSError as exc:
+        folder = _scratch() / tag
+        if cache_dir not in _WARNED:  # once per process: the app loads models more than once
+            _WARNED.add(cache_dir)
+            log.warning("cannot keep exported models under %s (%s); exporting to %s for this process only",
+                        cache_dir / "models", exc.strerror or exc, folder)
+        return _verified(folder, path, backend)
+
+
+def _verified(folder: Path, path: str, backend: str) -> Path:
     target = folder / f"model-{backend.split('-')[1]}.onnx"
     manifest = folder / f"{target.name}.sha256"
     with _BUILD_LOCK:
@@ -70,12 +88,26 @@ def artefact(path: str, backend: str, cache_dir: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp, exporting():
             if backend == "onnx-int8":
-                built = _quantise(artefact(path, "onnx-fp32", cache_dir), Path(tmp))
+                built = _quantise(_verified(folder, path, "onnx-fp32"), Path(tmp))
             else:
                 built = _export(path, Path(tmp))
             atomic_write_bytes(target, built.read_bytes())
         atomic_write_text(manifest, _sha256(target))
     return target
+
+
+_SCRATCH: list[Path] = []
+_WARNED: set[Path] = set()
+
+
+def _scratch() -> Path:
+    """One temporary folder per process for exports that cannot be cached; removed at exit."""
+    with _BUILD_LOCK:
+        if not _SCRATCH:
+            folder = Path(tempfile.mkdtemp(prefix="clusterlens-models-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            _SCRATCH.append(folder)
+        return _SCRATCH[0]
 
 
 def _export(path: str, tmp: Path) -> Path:

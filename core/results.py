@@ -42,6 +42,7 @@ class ResultCache:
     def __init__(self, root: str | Path, *, max_bytes: int = 2 << 30) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self._warned = False
 
     def _path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -53,12 +54,18 @@ class ResultCache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}  # reading checks each member's CRC
-            os.utime(path)  # mark as recently used
-            return arrays
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
             log.warning("cached result %s is damaged (%s); recomputing it", path.name, exc)
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # a read-only cache: recomputing is all that is needed
+                pass
             return None
+        try:
+            os.utime(path)  # mark as recently used
+        except OSError:
+            pass
+        return arrays
 
     def put(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         buffer = io.BytesIO()
@@ -67,7 +74,9 @@ class ResultCache:
             atomic_write_bytes(self._path(key), buffer.getvalue())
             self._trim()
         except OSError as exc:  # a full or read-only disk costs speed, never the result
-            log.warning("could not write the result cache (%s); continuing without it", exc)
+            if not self._warned:  # once: a run writes several entries
+                self._warned = True
+                log.warning("could not write the result cache (%s); continuing without it", exc.strerror or exc)
 
     def _trim(self) -> None:
         entries = sorted(self.root.glob("*.npz"), key=lambda p: p.stat().st_mtime)

@@ -4,6 +4,11 @@ A second run, or a larger sample, embeds only texts the store has never seen. Ev
 CRC32 of its vector, so a damaged row reads as a miss (and is re-embedded) rather than a wrong
 answer; a damaged database file is moved aside and rebuilt with a warning. SQLite's WAL mode and
 busy timeout let several processes read and write at once without losing rows.
+
+The store only ever saves time. Any other failure (a read-only or full disk, a database locked for
+longer than the timeout, a planted symlink, a file where its folder should be) logs one warning and
+turns the store off for the rest of its life: reads miss, writes are dropped, and the run computes
+what it needs, with the same result.
 """
 from __future__ import annotations
 
@@ -13,12 +18,14 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -42,18 +49,24 @@ def text_key(text: str) -> bytes:
 class EmbeddingStore:
     """Read and write float32 vectors by (model, text key). Safe across threads and processes."""
 
-    def __init__(self, path: str | Path, *, max_rows: int | None = 2_000_000) -> None:
+    def __init__(self, path: str | Path, *, max_rows: int | None = 2_000_000, timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.max_rows = max_rows
+        self.timeout = timeout
+        self.failed: str | None = None  # why the store was turned off, once it has been
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._with_recovery(lambda con: con.execute("SELECT count(*) FROM embeddings").fetchone())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._give_up(exc)
+        self._with_recovery(lambda con: con.execute("SELECT count(*) FROM embeddings").fetchone(), None)
 
     # -- public -----------------------------------------------------------------------------------
     def get(self, model: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         """The stored vectors among ``keys``; missing or damaged rows are simply absent."""
         def read(con: sqlite3.Connection) -> dict[bytes, np.ndarray]:
             found: dict[bytes, np.ndarray] = {}
+            damaged = 0
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start:start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -63,42 +76,59 @@ class EmbeddingStore:
                     if len(vec) == 4 * dim and zlib.crc32(vec) == crc:
                         found[bytes(key)] = np.frombuffer(vec, dtype=np.float32)
                     else:
-                        log.warning("embedding store: a damaged row will be re-embedded")
+                        damaged += 1
+            if damaged:  # one line for the lot: a damaged file can hold thousands of such rows
+                log.warning("embedding store: %d damaged row%s will be re-embedded", damaged,
+                            "" if damaged == 1 else "s")
             return found
 
-        return self._with_recovery(read)
+        return self._with_recovery(read, {})
 
     def put(self, model: str, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
-        """Insert or replace vectors, in one transaction."""
+        """Insert or replace vectors, in one transaction: all of them are saved or none."""
         rows, now = [], time.time()
         for key, vec in items:
             blob = np.ascontiguousarray(vec, dtype=np.float32).tobytes()
             rows.append((model, key, len(blob) // 4, zlib.crc32(blob), blob, now))
 
         def write(con: sqlite3.Connection) -> None:
-            with con:
+            con.execute("BEGIN IMMEDIATE")  # the connection is in autocommit mode: open one explicitly
+            try:
                 con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?,?,?)", rows)
-            self._enforce_limit(con)
+                self._enforce_limit(con)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
 
         if rows:
-            self._with_recovery(write)
+            self._with_recovery(write, None)
 
     def count(self, model: str | None = None) -> int:
+        """Rows stored (for ``model``, or in all); 0 once the store is off."""
         sql, args = ("SELECT count(*) FROM embeddings", []) if model is None else \
             ("SELECT count(*) FROM embeddings WHERE model=?", [model])
-        return int(self._with_recovery(lambda con: con.execute(sql, args).fetchone()[0]))
+        return int(self._with_recovery(lambda con: con.execute(sql, args).fetchone()[0], 0))
 
     # -- internals --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
-        con.execute(_SCHEMA)
+        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute(_SCHEMA)
+        except BaseException:
+            con.close()
+            raise
         return con
 
-    def _with_recovery(self, op):
-        """Run ``op(connection)``; a damaged database is moved aside, rebuilt empty, and ``op`` retried."""
+    def _with_recovery(self, op: Callable[[sqlite3.Connection], T], fallback: T) -> T:
+        """``op(connection)``; a damaged database is moved aside, rebuilt empty, and ``op`` retried.
+
+        Any other failure turns the store off (one warning) and returns ``fallback``."""
         with self._lock:
+            if self.failed:
+                return fallback
             for attempt in (1, 2):
                 try:
                     con = self._connect()
@@ -108,8 +138,23 @@ class EmbeddingStore:
                         con.close()
                 except sqlite3.DatabaseError as exc:
                     if attempt == 2 or not _is_corruption(exc):
-                        raise
-                    self._quarantine(exc)
+                        self._give_up(exc)
+                        return fallback
+                    try:
+                        self._quarantine(exc)
+                    except OSError as moved:
+                        self._give_up(moved)
+                        return fallback
+                except (sqlite3.Error, OSError) as exc:
+                    self._give_up(exc)
+                    return fallback
+            return fallback
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self.failed:
+            self.failed = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+            log.warning("embedding store %s is unusable (%s); continuing without it: texts are embedded "
+                        "again, results are the same", self.path, self.failed)
 
     def _quarantine(self, exc: Exception) -> None:
         aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
@@ -120,14 +165,15 @@ class EmbeddingStore:
                 part.replace(Path(str(aside) + suffix))
 
     def _enforce_limit(self, con: sqlite3.Connection) -> None:
+        """Inside the caller's transaction: drop the oldest rows beyond ``max_rows``."""
         if not self.max_rows:
             return
         n = con.execute("SELECT count(*) FROM embeddings").fetchone()[0]
         if n > self.max_rows:
             log.warning("embedding store over %d rows; dropping the oldest %d", self.max_rows, n - self.max_rows)
-            with con:
-                con.execute("DELETE FROM embeddings WHERE (model, key) IN "
-                            "(SELECT model, key FROM embeddings ORDER BY added LIMIT ?)", [n - self.max_rows])
+            con.execute("DELETE FROM embeddings WHERE (model, key) IN "
+                        "(SELECT model, key FROM embeddings ORDER BY added LIMIT ?)", [n - self.max_rows])
+
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

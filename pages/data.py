@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core.csv_export import safe_csv
 from pages._common import page_view
 from pages._safe import plain
 
@@ -35,7 +36,7 @@ if corpus.label_col:
     assignments["label"] = corpus.frame["label"]
 metrics = view.metrics()
 left, middle, right = st.columns(3)
-left.download_button("Assignments (CSV)", assignments.to_csv(index=False), "assignments.csv", "text/csv")
+left.download_button("Assignments (CSV)", safe_csv(assignments), "assignments.csv", "text/csv")
 middle.download_button("Metrics (JSON)", json.dumps(metrics, indent=2, default=str), "metrics.json",
                        "application/json")
 right.download_button("Encoder weights (safetensors)", view.encoder.to_bytes(), "encoder.safetensors",
