@@ -118,17 +118,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def write_outputs(result, out: Path) -> None:
-    """metrics.json, assignments.csv (id,text,cluster,x,y[,label]), clusters.json, encoder.safetensors."""
+    """metrics.json, assignments.csv (see ``core.export.assignments_table``), clusters.json, encoder.safetensors."""
+    from .export import assignments_table, cluster_name, clusters_document, confidence
+
     out.mkdir(parents=True, exist_ok=True)
-    frame = result.corpus.frame
-    table = pd.DataFrame({"id": frame["id"], "text": frame["text"], "cluster": result.clusters.clustering.labels})
-    xy = result.xy if result.xy is not None else np.full((len(frame), 2), np.nan)
-    table["x"], table["y"] = xy[:, 0], xy[:, 1]
-    if result.corpus.label_col:
-        table["label"] = frame["label"]
-    texts = result.corpus.texts
-    clusters = [{"cluster": s.cluster, "size": s.size, "keywords": s.keywords,
-                 "examples": [texts[i] for i in s.examples]} for s in result.summaries]
+    clustering = result.clusters.clustering
+    names = {s.cluster: cluster_name(s) for s in result.summaries}
+    table = assignments_table(result.corpus, clustering.labels, names, confidence(result.latent, clustering.centers),
+                              result.xy)
+    clusters = clusters_document(result.summaries, result.corpus.texts)
     atomic_write_text(out / "metrics.json", json.dumps(result.metrics(), indent=2))
     atomic_write_text(out / "assignments.csv", table.to_csv(index=False))
     atomic_write_text(out / "clusters.json", json.dumps(clusters, indent=2, ensure_ascii=False))
