@@ -234,11 +234,12 @@ def projection(train_key: str, Z: np.ndarray, cfg: RunConfig) -> np.ndarray | No
 
 def k_sweep(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, words: Terms,
             cfg: RunConfig, ks: range = range(2, 13)) -> dict[str, list]:
-    """Silhouette and Davies-Bouldin of K-Means on the (n, latent) vectors for each k in ``ks``.
+    """Silhouette, Davies-Bouldin (and ACC, NMI: None without labels) of K-Means on the (n, latent)
+    vectors for each k in ``ks``.
 
     Each k is the same cached clustering the map and the cards use at that k (usually already
     computed by :func:`precompute`), so the sweep and the cards always agree."""
-    out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": []}
+    out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": [], "acc": [], "nmi": []}
     for k in ks:
         if k >= len(Z):
             break
@@ -246,6 +247,8 @@ def k_sweep(train_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | No
         out["k"].append(k)
         out["silhouette"].append(stage.scores.silhouette)
         out["davies_bouldin"].append(stage.scores.davies_bouldin)
+        out["acc"].append(stage.scores.acc)
+        out["nmi"].append(stage.scores.nmi)
     return out
 
 

@@ -18,7 +18,7 @@ from core.data import Corpus
 from core.describe import ClusterSummary, Terms
 from core.embed import EmbedResult
 from core.encoder import Encoder
-from core.errors import UserError
+from core.errors import UserError, app_message
 from core.pipeline import ClusterStage, check_sample
 
 from . import _cached as cached
@@ -128,7 +128,7 @@ def guarded(compute: Callable[[], T]) -> T:
     try:
         return compute()
     except UserError as exc:
-        st.error(plain(exc), icon=":material/error:")
+        st.error(plain(app_message(exc)), icon=":material/error:")
         st.caption("Change the settings in the sidebar, or pick another data source.")
     except MemoryError:
         st.error("Out of memory: lower the sample fraction and try again.")
