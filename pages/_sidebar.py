@@ -89,7 +89,8 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
                 cached.hub_file.clear()
                 st.rerun()
             return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
-        return Source(DEFAULT_SOURCE, hub_path, "AG News (Zhouhc/attack-agnews, agnews_train.csv)")
+        # the address, not the local copy: read from the hub's cache, named as the CLI names it (metrics.json)
+        return Source(DEFAULT_SOURCE, DEFAULT_SOURCE, "AG News (Zhouhc/attack-agnews, agnews_train.csv)")
     if choice == DEMO:
         return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
     if choice == UPLOAD:

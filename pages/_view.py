@@ -6,6 +6,7 @@ one clear message when something is wrong (never a traceback).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
@@ -46,6 +47,7 @@ class View:
     xy: np.ndarray | None
     words: Terms                            # the texts' term counts, for cluster keywords
     keys: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, as the CLI's metrics.json
 
     @property
     def k(self) -> int:
@@ -98,21 +100,35 @@ def _aligned(data_key: str, stage: ClusterStage, summaries: list[ClusterSummary]
 
 def _build(source: Source, cfg: RunConfig) -> View:
     progress = _Progress()
+    timings: dict[str, float] = {}
+    start = clock = time.perf_counter()
+
+    def lap(name: str) -> None:  # this run's seconds per stage (near 0 where a cache answered)
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name], clock = now - clock, now
+
     data_key, corpus = cached.corpus(source.key, source.value, cfg)
     check_sample(corpus, cfg.cluster.k)
+    lap("load")
     embed_key, embedded = cached.embeddings(data_key, corpus.texts, cfg, progress)
     X = embedded.vectors
+    lap("embed")
     train_key, encoder, latent = cached.encoder(embed_key, X, cfg, progress)
+    lap("train")
     words = cached.terms(data_key, corpus.texts)
     stage, summaries = cached.clustering(train_key, latent, X, corpus.labels, words, cfg)
     labels, summaries = _aligned(data_key, stage, summaries)
+    lap("cluster")
     if cfg.project.method != "none" and len(corpus) >= 5:
         progress(cfg.project.method, 0, 1, f"drawing the map with {cfg.project.method} ...")
     xy = cached.projection(train_key, latent, cfg) if len(corpus) >= 5 else None
+    lap("project")
+    timings["total"] = time.perf_counter() - start
     progress.clear()
     cached.precompute(train_key, embed_key, latent, X, corpus.labels, words, cfg)
     return View(cfg, source, corpus, embedded, encoder, latent, stage, labels, summaries, xy, words,
-                {"data": data_key, "embed": embed_key, "train": train_key})
+                {"data": data_key, "embed": embed_key, "train": train_key}, timings)
 
 
 def current_view(source: Source | None, cfg: RunConfig) -> View:

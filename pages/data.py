@@ -37,7 +37,7 @@ st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch")
 st.subheader("Export")
 st.caption("File names carry the data's name and k. Assignments list each text's cluster, the cluster's name and "
            "a confidence (0 on the border between two clusters, 1 at a centre), as the command line writes them.")
-metrics = metrics_document(cfg, corpus, view.embedded, view.clusters.scores, view.baseline.scores)
+metrics = metrics_document(cfg, corpus, view.embedded, view.clusters.scores, view.baseline.scores, view.timings)
 clusters = clusters_document(view.summaries, corpus.texts)  # the map's (aligned) ids and names
 
 
@@ -47,10 +47,10 @@ def name(what: str, suffix: str) -> str:
 
 buttons = st.columns(4)
 buttons[0].download_button("Assignments (CSV)", assignments(view).to_csv(index=False), name("assignments", "csv"),
-                           "text/csv")
+                           "text/csv", on_click="ignore")
 buttons[1].download_button("Clusters (JSON)", json.dumps(clusters, indent=2, ensure_ascii=False),
-                           name("clusters", "json"), "application/json")
+                           name("clusters", "json"), "application/json", on_click="ignore")
 buttons[2].download_button("Metrics (JSON)", json.dumps(metrics, indent=2, default=str), name("metrics", "json"),
-                           "application/json")
+                           "application/json", on_click="ignore")
 buttons[3].download_button("Encoder weights (safetensors)", view.encoder.to_bytes(), name("encoder", "safetensors"),
-                           "application/octet-stream")
+                           "application/octet-stream", on_click="ignore")

@@ -119,7 +119,8 @@ st.dataframe(table, hide_index=True, width="stretch",
              column_config={"text": st.column_config.TextColumn(width="large")})
 export = assignments(view).iloc[selected]
 st.download_button("Download the selection (CSV)", export.to_csv(index=False),
-                   export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:")
+                   export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
+                   on_click="ignore")  # a download needs no rerun
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
 st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting

@@ -42,6 +42,7 @@ def test_counts_and_downloads(fake_app, monkeypatch):
     assert {c["cluster"]: c["name"] for c in clusters} == dict(zip(table["cluster"], table["cluster_name"]))
     metrics_doc = json.loads(downloads["Metrics (JSON)"][1])
     assert metrics_doc["source"].endswith("app.csv") and metrics_doc["n_docs"] == 200
+    assert set(metrics_doc["timings_s"]) == {"load", "embed", "train", "cluster", "project", "total"}  # as the CLI's
 
 
 def test_an_uploads_exports_are_named_after_the_file(fake_app, app_csv, monkeypatch):
