@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     def data_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", default=DEFAULT_SOURCE,
                        help="hf://datasets/<owner>/<name>/<file>, a .csv/.tsv/.parquet/.jsonl file, or 'demo'")
-        p.add_argument("--text-col", default=None, help="text column (default: text, else title + description)")
+        p.add_argument("--text-col", default=None,
+                       help="text column; a+b joins several (default: detected from common names)")
         p.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
         p.add_argument("--backend", default=EmbedConfig.backend, help="auto, torch, onnx, ... (see README)")
 
