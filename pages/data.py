@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import streamlit as st
 
@@ -37,7 +38,8 @@ st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch")
 st.subheader("Export")
 st.caption("File names carry the data's name and k. Assignments list each text's cluster, the cluster's name and "
            "a confidence (0 on the border between two clusters, 1 at a centre), as the command line writes them.")
-metrics = metrics_document(cfg, corpus, view.embedded, view.clusters.scores, view.baseline.scores, view.timings)
+as_cli = replace(cfg, data=replace(cfg.data, source=corpus.source))  # the source as the CLI names it, not a cache key
+metrics = metrics_document(as_cli, corpus, view.embedded, view.clusters.scores, view.baseline.scores, view.timings)
 clusters = clusters_document(view.summaries, corpus.texts)  # the map's (aligned) ids and names
 
 

@@ -55,3 +55,23 @@ def test_an_uploads_exports_are_named_after_the_file(fake_app, app_csv, monkeypa
     assert not at.exception and not at.error
     assert downloads["Assignments (CSV)"][0] == "My-News-k4-assignments.csv"
     assert json.loads(downloads["Metrics (JSON)"][1])["source"] == "My News.csv"  # not "uploaded table"
+
+
+def test_the_apps_metrics_equal_the_clis_for_the_same_settings(fake_app, monkeypatch):
+    from dataclasses import replace
+
+    from core.pipeline import run
+    from fakes import FakeEmbedder
+
+    downloads = _record_downloads(monkeypatch)
+    at = fake_app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and not at.error
+    app = json.loads(downloads["Metrics (JSON)"][1])
+    cfg = at.session_state["current"][1]
+    cli = run(replace(cfg, data=replace(cfg.data, source=app["source"])), embedder=FakeEmbedder()).metrics()
+    cli = json.loads(json.dumps(cli, default=str))
+    assert set(app) == set(cli) and set(app["timings_s"]) == set(cli["timings_s"])
+    for doc in (app, cli):
+        doc.pop("timings_s"), doc.pop("embed_cache")  # seconds, and what a store held, differ by nature
+    assert app == cli
