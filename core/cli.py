@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .atomic import atomic_write_bytes, atomic_write_text
 from .config import DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
@@ -37,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     def data_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", default=DEFAULT_SOURCE,
                        help="hf://datasets/<owner>/<name>/<file>, a .csv/.tsv/.parquet/.jsonl file, or 'demo'")
-        p.add_argument("--text-col", default=None, help="text column (default: text, else title + description)")
+        p.add_argument("--text-col", default=None,
+                       help="text column; a+b joins several (default: detected from common names)")
         p.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
         p.add_argument("--backend", default=EmbedConfig.backend, help="auto, torch, onnx, ... (see README)")
 
@@ -154,17 +154,15 @@ def check_writable(path: Path, *, folder: bool) -> None:
 
 
 def write_outputs(result, out: Path) -> None:
-    """metrics.json, assignments.csv (id,text,cluster,x,y[,label]), clusters.json, encoder.safetensors."""
+    """metrics.json, assignments.csv (see ``core.export.assignments_table``), clusters.json, encoder.safetensors."""
+    from .export import assignments_table, cluster_name, clusters_document, confidence
+
     out.mkdir(parents=True, exist_ok=True)
-    frame = result.corpus.frame
-    table = pd.DataFrame({"id": frame["id"], "text": frame["text"], "cluster": result.clusters.clustering.labels})
-    xy = result.xy if result.xy is not None else np.full((len(frame), 2), np.nan)
-    table["x"], table["y"] = xy[:, 0], xy[:, 1]
-    if result.corpus.label_col:
-        table["label"] = frame["label"]
-    texts = result.corpus.texts
-    clusters = [{"cluster": s.cluster, "size": s.size, "keywords": s.keywords,
-                 "examples": [texts[i] for i in s.examples]} for s in result.summaries]
+    clustering = result.clusters.clustering
+    names = {s.cluster: cluster_name(s) for s in result.summaries}
+    table = assignments_table(result.corpus, clustering.labels, names, confidence(result.latent, clustering.centers),
+                              result.xy)
+    clusters = clusters_document(result.summaries, result.corpus.texts)
     atomic_write_text(out / "metrics.json", json.dumps(result.metrics(), indent=2))
     atomic_write_text(out / "assignments.csv", safe_csv(table))
     atomic_write_text(out / "clusters.json", json.dumps(clusters, indent=2, ensure_ascii=False))

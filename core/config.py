@@ -35,7 +35,7 @@ class DataConfig:
     """Where the texts come from and how many of them to keep."""
 
     source: str = DEFAULT_SOURCE
-    text_col: str | None = None
+    text_col: str | tuple[str, ...] | None = None  # several columns are joined (headline + body)
     label_col: str | None = None
     fraction: float = 0.10
 

@@ -11,7 +11,7 @@ import logging
 import math
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .config import DEMO_SOURCE
+from .columns import as_str as _as_str
+from .columns import pick_columns, title_column
 from .errors import UserError
 from .table_checks import check_hub_parts, csv_header, looks_utf16, scalar_cells
 
@@ -43,6 +45,8 @@ class Corpus:
     text_col: str
     label_col: str | None
     n_dropped: int
+    n_rows: int = 0      # rows in the source (before dropping empty texts and sampling)
+    n_repaired: int = 0  # of the source's texts, those whose HTML entities or tags were repaired
 
     @cached_property
     def texts(self) -> list[str]:
@@ -142,7 +146,9 @@ def hub_download(source: str) -> Path:
         pass
     if not _reachable(constants.ENDPOINT):
         raise UserError(f"the Hugging Face hub ({constants.ENDPOINT}) is unreachable and {source} is not "
-                        "cached; use a local file or the demo corpus (--data demo)")
+                        "cached; use a local file or the demo corpus (--data demo)",
+                        app=f"the Hugging Face hub ({constants.ENDPOINT}) is unreachable and {source} is not "
+                            "cached; upload a file or pick the demo corpus under Data in the sidebar")
     try:  # one HEAD without retries: hf_hub_download retries a failing hub for about 25 s before giving up
         get_hf_file_metadata(hf_hub_url(**kwargs), timeout=10)
     except (EntryNotFoundError, RepositoryNotFoundError):
@@ -150,14 +156,19 @@ def hub_download(source: str) -> Path:
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "an error"
         raise UserError(f"the Hugging Face hub ({constants.ENDPOINT}) answered HTTP {status} for {source}; "
-                        "try again later, or use a local file or the demo corpus (--data demo)") from None
+                        "try again later, or use a local file or the demo corpus (--data demo)",
+                        app=f"the Hugging Face hub ({constants.ENDPOINT}) answered HTTP {status} for {source}; "
+                            "try again later, or upload a file or pick the demo corpus under Data in the sidebar"
+                        ) from None
     except Exception:  # timeouts and dropped connections: hf_hub_download below says what it can
         pass
     try:
         return Path(hf_hub_download(**kwargs, etag_timeout=10))
     except LocalEntryNotFoundError:  # a subclass of EntryNotFoundError: test it first
         raise UserError(f"the Hugging Face hub is unreachable and {source} is not cached; "
-                        "use a local file or the demo corpus (--data demo)") from None
+                        "use a local file or the demo corpus (--data demo)",
+                        app=f"the Hugging Face hub is unreachable and {source} is not cached; "
+                            "upload a file or pick the demo corpus under Data in the sidebar") from None
     except (EntryNotFoundError, RepositoryNotFoundError):
         raise UserError(f"the hub has no file {filename!r} in dataset {owner}/{name}") from None
     except Exception as exc:
@@ -192,63 +203,50 @@ def read_source(source: str | pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 # -- columns and cleaning -----------------------------------------------------------------------------
-_ENTITY = re.compile(r"(?<![&\w])#(\d{2,6});")
+_ENTITY = re.compile(r"(?<![&\w])(#\d{2,6}|amp|quot|lt|gt|apos|nbsp);")  # a crawl's "&" stripped: "#36;", " amp;"
 _APOSTROPHE = re.compile(r"\s#39;(?=[a-z])")  # "Bush #39;s" (a crawl's stripped "&#39;") -> "Bush's"
+_GLUED_AMP = re.compile(r"\b([A-Z]{1,4}) &(?=[A-Z])")  # "S &P" (from "S amp;P") -> "S&P", "AT &T" -> "AT&T"
+_SPACED_QUOTE = re.compile(r"(?<=[A-Za-z]) ' (?=(?:s|t|re|ve|ll|d|m)\b)|(?<=[a-z]s) '(?= [a-z])")  # "players ' fault"
+_TAG = re.compile(r"</?(?:a|abbr|b|big|blockquote|br|code|div|em|font|h[1-6]|hr|i|img|li|ol|p|pre|small|span|"
+                  r"strong|sub|sup|table|td|th|tr|tt|u|ul)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
-    """Undo common crawl damage: ``\\`` line breaks, bare ``#36;`` and ``&amp;`` entities, runs of space."""
+    """Undo common crawl damage; the text's words are kept.
+
+    ``\\`` line breaks become spaces; HTML entities, whole or with their ``&`` stripped (``#36;``,
+    `` amp;``, ``&lt;b&gt;``), are decoded; HTML tags (``<b>``, ``</a>``; not ``<TXN.N>``, a ticker)
+    are removed; ``S amp;P`` becomes ``S&P`` and ``players ' fault`` ``players' fault``; runs of
+    whitespace become one space. Cut at ``MAX_TEXT_CHARS``.
+    """
     text = _APOSTROPHE.sub("'", text.replace("\\", " "))
-    text = html.unescape(_ENTITY.sub(r"&#\1;", text))
+    text = html.unescape(_ENTITY.sub(r"&\1;", text))
+    text = _TAG.sub(" ", text)
+    text = _GLUED_AMP.sub(r"\1&", text)
+    text = _SPACED_QUOTE.sub("'", text)
     return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
 
 
-def pick_columns(frame: pd.DataFrame, text_col: str | None, label_col: str | None
-                 ) -> tuple[pd.Series, pd.Series | None, str, str | None]:
-    """Choose the text (named, ``text``, or ``title`` + ``description``) and label columns."""
-    cols = list(frame.columns)
-    listed = ", ".join(map(str, cols[:30])) + (" ..." if len(cols) > 30 else "")
-    title = None
-    if text_col:
-        if text_col not in cols:
-            raise UserError(f"no column {text_col!r}; the columns are: {listed}")
-        text, text_name = frame[text_col], text_col
-    elif "text" in cols:
-        text, text_name = frame["text"], "text"
-    elif "title" in cols and "description" in cols:
-        title = frame["title"]
-        text = _as_str(title) + ". " + _as_str(frame["description"])
-        empty_title = title.isna() | (_as_str(title).str.strip() == "")
-        text = text.where(~empty_title, _as_str(frame["description"]))
-        text_name = "title + description"
-    else:
-        raise UserError(f"no text column found: name one with --text-col (or a column called 'text', "
-                        f"or both 'title' and 'description'); the columns are: {listed}")
-    if label_col:
-        if label_col not in cols:
-            raise UserError(f"no label column {label_col!r}; the columns are: {listed}")
-        label, label_name = frame[label_col], label_col
-    elif "label" in cols and text_name != "label":
-        label, label_name = frame["label"], "label"
-    else:
-        label, label_name = None, None
-    if title is None and "title" in cols and text_name != "title":
-        title = frame["title"]
-    return text, label, text_name, label_name if label is not None else None
+def _repaired(raw: str, cleaned: str) -> bool:
+    """Did cleaning change more than whitespace (an entity, a tag, a stripped ``&``)?"""
+    return _SPACE.sub(" ", raw).strip()[:MAX_TEXT_CHARS] != cleaned
 
 
-def _as_str(series: pd.Series) -> pd.Series:
-    return series.astype("string").fillna("")
-
-
-def build_corpus(source: str | pd.DataFrame, *, text_col: str | None = None,
+def build_corpus(source: str | pd.DataFrame, *, text_col: str | list[str] | tuple[str, ...] | None = None,
                  label_col: str | None = None) -> Corpus:
-    """Read ``source`` and return the cleaned corpus; empty and missing texts are dropped and counted."""
+    """Read ``source`` and return the cleaned corpus; empty and missing texts are dropped and counted.
+
+    A DataFrame source may carry its display name in ``frame.attrs["name"]`` (an upload's file name).
+    """
     raw, name = read_source(source)
+    if isinstance(source, pd.DataFrame) and source.attrs.get("name"):
+        name = str(source.attrs["name"])
     raw = raw.reset_index(drop=True)
     text, label, text_name, label_name = pick_columns(raw, text_col, label_col)
-    texts = _as_str(text).map(clean_text)
+    raw_texts = _as_str(text)
+    texts = raw_texts.map(clean_text)
+    n_repaired = int(sum(_repaired(r, c) for r, c in zip(raw_texts.tolist(), texts.tolist()) if c))
     keep = texts.str.len() > 0
     if label is not None:
         missing_label = label.isna() | (_as_str(label).str.strip() == "")
@@ -256,10 +254,8 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | None = None,
             n_missing = int(missing_label[keep].sum())
             log.warning("%d rows have no label; they are kept, and scores use the labelled rows only", n_missing)
     frame = pd.DataFrame({"id": np.arange(len(raw)), "text": texts})
-    if "title" in raw.columns and text_name != "title":
-        titles = _as_str(raw["title"]).map(clean_text)
-    else:
-        titles = texts.str.slice(0, 120)
+    title_col = title_column(raw, text_name)
+    titles = _as_str(raw[title_col]).map(clean_text) if title_col is not None else texts.str.slice(0, 120)
     frame["title"] = titles.where(titles.str.len() > 0, texts.str.slice(0, 120))
     if label is not None:
         frame["label"] = _as_str(label).str.strip().replace("", pd.NA)
@@ -269,7 +265,8 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | None = None,
     n_dropped = int((~keep).sum())
     if n_dropped:
         log.warning("dropped %d empty or missing texts", n_dropped)
-    return Corpus(frame=frame, source=name, text_col=text_name, label_col=label_name, n_dropped=n_dropped)
+    return Corpus(frame=frame, source=name, text_col=text_name, label_col=label_name, n_dropped=n_dropped,
+                  n_rows=len(raw), n_repaired=n_repaired)
 
 
 # -- sampling ------------------------------------------------------------------------------------------
@@ -292,6 +289,4 @@ def sample(corpus: Corpus, fraction: float, seed: int) -> Corpus:
     """
     size = sample_size(len(corpus), fraction)
     rows = sample_order(len(corpus), seed)[:size]
-    frame = corpus.frame.iloc[rows].reset_index(drop=True)
-    return Corpus(frame=frame, source=corpus.source, text_col=corpus.text_col,
-                  label_col=corpus.label_col, n_dropped=corpus.n_dropped)
+    return replace(corpus, frame=corpus.frame.iloc[rows].reset_index(drop=True))

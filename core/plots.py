@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from scipy.optimize import linear_sum_assignment
 
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D",
            "#BAB0AC", "#EECA3B", "#1F77B4", "#8C564B", "#17BECF", "#BCBD22", "#7F7F7F", "#D62728",
@@ -13,22 +14,48 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def label_colours(labels: np.ndarray, clusters: np.ndarray) -> dict[str, str]:
+    """A colour per label value: the colour of the cluster it is matched to, so that colouring the map
+    by label and by cluster agree where they agree.
+
+    ``labels`` (n,) strings and ``clusters`` (n,) int ids. Labels are matched one-to-one to the
+    clusters they overlap most (Hungarian on the contingency table, as ACC does); a label left
+    over (more labels than clusters) takes a palette colour no cluster uses.
+    """
+    values, codes = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    ids, cluster_codes = np.unique(clusters, return_inverse=True)
+    table = np.zeros((len(values), len(ids)), dtype=np.int64)
+    np.add.at(table, (codes, cluster_codes), 1)
+    rows, cols = linear_sum_assignment(-table)
+    out = {str(values[r]): colour(int(ids[c])) for r, c in zip(rows, cols)}
+    spare = iter(range(int(ids.max()) + 1 if len(ids) else 0, 10_000))
+    for value in values:
+        out.setdefault(str(value), colour(next(spare)))
+    return out
+
+
 def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str], ids: np.ndarray,
-               *, title: str = "") -> go.Figure:
+               *, title: str = "", colours: dict | None = None) -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy``, one trace per group (legend ``names[group]``).
 
     Each point carries its row id in ``customdata`` so a selection can be mapped back to articles.
     Names and hover texts are escaped: Plotly would otherwise render HTML (links) found in articles.
     ``groups`` are the values to colour by (cluster ids or label strings); traces follow ``names``' order.
+    A group's colour is ``colours[group]``, else the palette's at an integer group (a cluster id), else
+    the palette's at the trace's position (a label is never read as a number: ``'²'.isdigit()``).
     """
     fig = go.Figure()
     for i, (group, name) in enumerate(names.items()):
         rows = np.flatnonzero(groups == group)
         if not len(rows):
             continue
+        if colours and group in colours:
+            color = colours[group]
+        else:
+            color = colour(int(group) if isinstance(group, (int, np.integer)) else i)
         fig.add_trace(go.Scattergl(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=_escape(name),
-            marker={"size": 5, "opacity": 0.75, "color": colour(int(group) if str(group).isdigit() else i)},
+            marker={"size": 5, "opacity": 0.75, "color": color},
             # an object array skips Plotly's per-element validation of a list (7x faster to build)
             customdata=ids[rows].reshape(-1, 1), text=np.array([_escape(hover[r]) for r in rows], dtype=object),
             hovertemplate="%{text}<extra>" + _escape(name) + "</extra>"))
@@ -44,14 +71,25 @@ def loss_figure(history: list[float]) -> go.Figure:
     return fig
 
 
-def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], suggested: int | None) -> go.Figure:
+def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], suggested: int | None,
+                 *, acc: list[float | None] | None = None, nmi: list[float | None] | None = None,
+                 n_labels: int | None = None) -> go.Figure:
+    """Silhouette (left axis, with ACC and NMI against labels when given: all in [0, 1]) and
+    Davies-Bouldin (right axis) for each k; the suggested k and the number of labels marked."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=ks, y=silhouettes, name="silhouette (higher is better)", mode="lines+markers"))
+    for name, values, dash in (("ACC vs labels", acc, "dot"), ("NMI vs labels", nmi, "dashdot")):
+        if values is not None and any(v is not None for v in values):
+            fig.add_trace(go.Scatter(x=ks, y=[np.nan if v is None else v for v in values], name=name,
+                                     mode="lines+markers", line={"dash": dash}))
     fig.add_trace(go.Scatter(x=ks, y=dbs, name="Davies-Bouldin (lower is better)", mode="lines+markers",
                              yaxis="y2"))
     if suggested is not None:
-        fig.add_vline(x=suggested, line_dash="dash", annotation_text=f"suggested k={suggested}")
-    fig.update_layout(xaxis_title="k", yaxis={"title": "silhouette"},
+        fig.add_vline(x=suggested, line_dash="dash", annotation_text=f"highest silhouette: k={suggested}")
+    if n_labels is not None and n_labels != suggested:
+        fig.add_vline(x=n_labels, line_dash="dot", line_color="grey", annotation_text=f"{n_labels} labels",
+                      annotation_position="bottom right")
+    fig.update_layout(xaxis={"title": "k", "dtick": 1}, yaxis={"title": "silhouette" + (", ACC, NMI" if acc else "")},
                       yaxis2={"title": "Davies-Bouldin", "overlaying": "y", "side": "right"},
                       height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
     return fig
@@ -61,7 +99,10 @@ def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: l
     label_names, cluster_names = [_escape(n) for n in label_names], [_escape(n) for n in cluster_names]
     fig = go.Figure(go.Heatmap(z=table, x=label_names, y=cluster_names, colorscale="Blues",
                                text=table, texttemplate="%{text}", hovertemplate="%{y} / %{x}: %{z}<extra></extra>"))
-    fig.update_layout(xaxis_title="true label", yaxis_title="cluster", height=120 + 36 * len(cluster_names),
+    # categorical axes: labels "1".."4" would otherwise be read as numbers (ticks at 0.5, 1, 1.5, ...)
+    fig.update_layout(xaxis={"title": "true label", "type": "category"},
+                      yaxis={"title": "cluster", "type": "category", "autorange": "reversed"},
+                      height=120 + 36 * len(cluster_names),
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
 

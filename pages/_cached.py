@@ -18,7 +18,8 @@ import streamlit as st
 
 from core import background, pipeline
 from core.cache import DiskCache, MemoryCache
-from core.data import read_table
+from core.config import RunConfig
+from core.data import Corpus, read_table
 from core.embed import default_results, get_embedder
 from core.errors import UserError
 
@@ -50,6 +51,13 @@ def upload_table(data: bytes, name: str) -> tuple[str, pd.DataFrame]:
     """Read an uploaded file (in memory; never written to disk) -> (content key, raw table)."""
     digest = hashlib.sha256(data).hexdigest()[:20]
     return digest, CACHE.fetch("upload", digest + name, lambda: read_table(data, name))
+
+
+def corpus(source_key: str, source: str | pd.DataFrame, cfg: RunConfig) -> tuple[str, Corpus]:
+    """The sample the run for ``cfg`` reads, through the same cached read and sample stages as the
+    run itself (the sidebar shows its size before the run starts; the run then finds it cached)."""
+    read_key, full = pipeline.read_stage(source_key, source, cfg.data, CACHE)
+    return pipeline.sample_stage(read_key, full, cfg.data, cfg.seed, CACHE)
 
 
 def precompute(result: pipeline.RunResult) -> None:

@@ -11,7 +11,8 @@ import streamlit as st
 
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RunConfig)
-from core.errors import UserError
+from core.errors import UserError, app_message
+from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 from core.pipeline import source_key
 
@@ -33,9 +34,10 @@ class Source:
     key: str
     value: str | pd.DataFrame
     label: str
-    text_col: str | None = None
+    text_col: str | tuple[str, ...] | None = None
     label_col: str | None = None
     is_demo: bool = False
+    n_rows: int | None = None  # rows in the file, when known before the run (an upload)
 
 
 def launch_args() -> argparse.Namespace:
@@ -52,33 +54,44 @@ def _server_paths_allowed() -> bool:
     return os.environ.get(ALLOW_SERVER_PATHS, "").lower() in {"1", "true", "yes"}
 
 
-def _columns_picker(columns: list[str]) -> tuple[str | None, str | None]:
+def _columns_picker(columns: list[str]) -> tuple[tuple[str, ...] | None, str | None]:
+    """The text column(s) (several are joined, e.g. headline + body) and the label column; empty: detect."""
     auto = "(detect)"
-    text = st.selectbox("Text column", [auto, *columns], key=S.TEXT_COL,
-                        help="Detected: 'text', else 'title' + 'description'.")
+    text = st.multiselect("Text column(s)", columns, key=S.TEXT_COL, placeholder="(detect)",
+                          help="Empty: detected from common names (text; title or headline joined with body, "
+                               "description or content; sentence, question, review ...). Pick several to join them.")
     label = st.selectbox("Label column (optional, for scoring only)", [auto, *columns], key=S.LABEL_COL,
-                         help="Detected: 'label' if present. Labels never train anything.")
-    return (None if text == auto else text), (None if label == auto else label)
+                         help="Detected: 'label', 'category', 'class', 'topic', 'intent' ... Labels never train "
+                              "anything.")
+    return (tuple(text) or None), (None if label == auto else label)
 
 
-def _hub_source(args: argparse.Namespace) -> Source:
-    path, problem = cached.hub_file(DEFAULT_SOURCE)
-    if path is None:
-        st.warning(f"{plain(problem)}. Showing the bundled demo corpus instead.", icon=":material/cloud_off:")
-        if st.button("Try the hub again"):
-            cached.hub_file.clear()
-            st.rerun()
-        return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
-    return Source(DEFAULT_SOURCE, path, "AG News (Zhouhc/attack-agnews, agnews_train.csv)")
+def _why_offline(problem: str | None) -> str:
+    """The first clause of the hub's problem ("the Hugging Face hub (...) is unreachable ...")."""
+    return (problem or "the hub could not be reached").split(";")[0].strip()
 
 
-def choose_source(args: argparse.Namespace) -> Source | None:
-    """The data-source part of the sidebar. Returns None while an upload is awaited or unreadable."""
+def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
+    """The data-source part of the sidebar. Returns None while an upload is awaited or unreadable.
+
+    The radio names what is loaded: when the hub file cannot be fetched, its option says the demo
+    corpus is shown instead, with the reason in one line and a retry button under it."""
     options = ([f"From the command line: {args.data}"] if args.data else []) + [HUB, UPLOAD, DEMO]
     options += [SERVER] if _server_paths_allowed() else []
-    choice = st.radio("Data", options, key=S.SOURCE)
+    current = st.session_state.get(S.SOURCE, options[0])
+    hub_path, problem = cached.hub_file(DEFAULT_SOURCE) if current == HUB else (None, None)
+    offline = current == HUB and hub_path is None
+    shown = {HUB: "Demo corpus (the AG News hub file is unavailable)"} if offline else {}
+    choice = st.radio("Data", options, key=S.SOURCE, format_func=lambda o: shown.get(o, o))
     if choice == HUB:
-        return _hub_source(args)
+        if offline:
+            st.caption(f"{plain(_why_offline(problem))}.")
+            if st.button("Retry the hub", icon=":material/refresh:"):
+                cached.hub_file.clear()
+                st.rerun()
+            return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
+        # the address, not the local copy: read from the hub's cache, named as the CLI names it (metrics.json)
+        return Source(DEFAULT_SOURCE, DEFAULT_SOURCE, "AG News (Zhouhc/attack-agnews, agnews_train.csv)")
     if choice == DEMO:
         return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
     if choice == UPLOAD:
@@ -92,11 +105,14 @@ def choose_source(args: argparse.Namespace) -> Source | None:
             return None
         try:
             digest, table = cached.upload_table(upload.getvalue(), upload.name)
+            limits.check_upload(len(table), upload.name)
         except UserError as exc:
-            st.error(plain(exc))
+            st.error(plain(app_message(exc)))
             return None
         text_col, label_col = _columns_picker(list(map(str, table.columns)))
-        return Source(f"upload:{digest}", table, upload.name, text_col, label_col)
+        named = table.copy(deep=False)  # the cached table is shared: name a shallow copy
+        named.attrs["name"] = upload.name  # the corpus's source name (metrics.json, export file names)
+        return Source(f"upload:{digest}", named, upload.name, text_col, label_col, n_rows=len(table))
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
         return Source(source_key(path), path, path) if path else None
@@ -104,12 +120,24 @@ def choose_source(args: argparse.Namespace) -> Source | None:
                   is_demo=args.data == DEMO_SOURCE)
 
 
-def settings(source: Source | None, args: argparse.Namespace) -> RunConfig:
-    """The method's settings. The default fraction is the paper's 10%, or all of a small corpus."""
-    small = source is not None and source.is_demo
-    default_fraction = args.fraction if args.fraction and not small else (1.0 if small else DataConfig.fraction)
-    fraction = st.slider("Sample fraction", 0.01, 1.0, default_fraction, 0.01, key=f"{S.FRACTION}:{small}",
-                         help="Share of the rows kept (seeded; a smaller sample is part of a larger one).")
+def _default_fraction(source: Source | None, args: argparse.Namespace, limits: Limits) -> float:
+    """All of an upload up to the comfortable size; all of the demo; else ``--fraction`` or the paper's 10%."""
+    if source is not None and source.is_demo:
+        return 1.0
+    if source is not None and source.n_rows is not None:
+        return limits.default_fraction(source.n_rows)
+    return args.fraction if args.fraction else DataConfig.fraction
+
+
+def settings(source: Source | None, args: argparse.Namespace, limits: Limits) -> RunConfig:
+    """The method's settings. The default fraction: see :func:`_default_fraction`; each source keeps its own."""
+    default_fraction = _default_fraction(source, args, limits)
+    fraction = st.slider("Sample fraction", 0.01, 1.0, default_fraction, 0.01,
+                         key=f"{S.FRACTION}:{source.key if source else ''}",
+                         help="Share of the file's rows in use (seeded; a smaller sample is part of a larger one).")
+    if source is not None and source.n_rows and default_fraction < 1:
+        st.caption(f"The file has {source.n_rows:,} rows; the default fraction keeps about {limits.comfortable:,}, "
+                   f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
     k = st.slider("Clusters (k)", cached.K_RANGE.start, cached.K_RANGE.stop - 1, ClusterConfig.k, key=S.K)
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
     with st.expander("Encoder and seed"):
@@ -132,10 +160,37 @@ def settings(source: Source | None, args: argparse.Namespace) -> RunConfig:
         seed=int(seed))
 
 
+def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:
+    """"N rows in the file, M in use (fraction F)" and the columns used, under the settings; stops the app
+    with a message naming the slider when the sample is over the run limit. The corpus comes from the
+    same cache the pages read, so this costs nothing extra; a problem with it is left to the page.
+    Returns the over-the-limit message, or None."""
+    try:
+        _, corpus = cached.corpus(source.key, source.value, cfg)
+    except Exception:  # the page shows the problem, with its message
+        return None
+    n_file = corpus.n_rows or len(corpus) + corpus.n_dropped
+    detected = " (detected)" if not cfg.data.text_col else ""
+    labels = (f"labels: {plain(corpus.label_col)}" + (" (detected)" if not cfg.data.label_col else "")
+              if corpus.label_col else "no label column")
+    st.caption(f"{n_file:,} rows in the file, {len(corpus):,} in use (fraction {cfg.data.fraction:.2f}) · "
+               f"text: {plain(corpus.text_col)}{detected} · {labels}")
+    try:
+        limits.check_run(len(corpus))
+    except UserError as exc:
+        return app_message(exc)
+    return None
+
+
 def sidebar() -> tuple[Source | None, RunConfig]:
     args = launch_args()
+    limits = Limits.from_env()
     with st.sidebar:
-        source = choose_source(args)
-        cfg = settings(source, args)
+        source = choose_source(args, limits)
+        cfg = settings(source, args, limits)
+        over = rows_in_use(source, cfg, limits) if source is not None else None
     st.session_state[S.CURRENT] = (source, cfg)
+    if over:  # no page runs: it would start the work the limit forbids
+        st.error(plain(over), icon=":material/block:")
+        st.stop()
     return source, cfg

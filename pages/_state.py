@@ -26,5 +26,8 @@ SEARCH = "search"
 # results kept between reruns
 PREVIOUS_LABELS = "previous_labels"  # {data key: aligned labels of the last clustering}, for stable colours
 
+# a lock held while this session's run computes its view: one heavy job per session at a time
+HEAVY_JOB = "heavy_job"
+
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
 CURRENT = "current"

@@ -6,7 +6,7 @@ one clear message when something is wrong (never a traceback).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -16,8 +16,8 @@ from core.cluster import align_to
 from core.config import RunConfig
 from core.describe import ClusterSummary
 from core.embed import default_store
-from core.errors import UserError
-from core.pipeline import ClusterStage, RunResult, run
+from core.errors import UserError, app_message
+from core.pipeline import ClusterStage, RunResult, metrics_document, run
 
 from . import _cached as cached
 from . import _state as S
@@ -47,6 +47,7 @@ class View:
     xy = property(lambda self: self.result.xy)
     words = property(lambda self: self.result.terms)
     keys = property(lambda self: self.result.keys)
+    timings = property(lambda self: self.result.timings)  # this rerun's seconds per stage (near 0 when cached)
 
     @property
     def k(self) -> int:
@@ -68,8 +69,12 @@ class View:
         return cached.baseline_if_ready(self.result)
 
     def metrics(self) -> dict:
-        """The same ``metrics.json`` as the CLI's for these settings."""
-        return self.result.metrics(self.baseline)
+        """The same ``metrics.json`` as the CLI's for these settings (the source named as the CLI names
+        it, not by the app's cache key)."""
+        cfg = self.cfg
+        as_cli = replace(cfg, data=replace(cfg.data, source=self.corpus.source))
+        return metrics_document(as_cli, self.corpus, self.embedded, self.clusters.scores, self.baseline.scores,
+                                self.timings)
 
 
 class _Progress:
@@ -122,7 +127,7 @@ def guarded(compute: Callable[[], T]) -> T:
     try:
         return compute()
     except UserError as exc:
-        st.error(plain(exc), icon=":material/error:")
+        st.error(plain(app_message(exc)), icon=":material/error:")
         st.caption("Change the settings in the sidebar, or pick another data source.")
     except MemoryError:
         st.error("Out of memory: lower the sample fraction and try again.")

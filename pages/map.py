@@ -5,10 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.csv_export import safe_csv
+from core.export import export_name
 from core.pipeline import ClusterStage
-from core.plots import map_figure
+from core.plots import label_colours, map_figure
 from pages import _state as S
-from pages._common import delta, fmt, page_view
+from pages._common import assignments, delta, fmt, page_view
 from pages._safe import plain
 
 MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
@@ -18,54 +20,66 @@ corpus, scores = view.corpus, view.clusters.scores
 st.title("Map")
 st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {view.cfg.embed.model} ({view.embedded.backend}) · "
            f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
+HINT = ("**Drag a box or lasso** on the map, or **click a point**, to list its articles below; "
+        "change **k** (the number of clusters) in the sidebar.")
 
-slots = [column.empty() for column in st.columns(5 if scores.acc is not None else 2)]
 
-
-def cards(base: ClusterStage | None) -> None:
-    """The metric cards; each change is against K-Means on the raw embeddings (``base``; None: not yet known)."""
+def cards(slots: list, base: ClusterStage | None) -> None:
+    """The metric cards; each change is against K-Means on the raw embeddings (``base``; None: still computing)."""
     b = base.scores if base else None
     wait = " (K-Means on the raw embeddings for this k is still being computed)" if base is None else ""
 
-    def change(key: str) -> str | None:
-        return delta(getattr(scores, key), getattr(b, key)) if b else None
+    def change(key: str) -> dict:
+        if b is None:  # a visible cue on the card, not only in its tooltip
+            return {"delta": "computing the change ...", "delta_color": "off", "delta_arrow": "off"}
+        return {"delta": delta(getattr(scores, key), getattr(b, key))}
 
-    slots[0].metric("Silhouette (latent space)", fmt(scores.silhouette), change("silhouette"),
+    slots[0].metric("Silhouette (latent space)", fmt(scores.silhouette), **change("silhouette"),
                     help="Higher is better. Change against K-Means on the raw embeddings (its silhouette in the "
                          f"raw space, {fmt(b.silhouette if b else None)}){wait}. These clusters measured on the raw "
                          f"embeddings (cosine): {fmt(scores.silhouette_raw)}.")
-    slots[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin), change("davies_bouldin"),
-                    delta_color="inverse",
+    dbi = change("davies_bouldin")
+    dbi.setdefault("delta_color", "inverse")
+    slots[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin), **dbi,
                     help="Lower is better. Change against K-Means on the raw embeddings "
                          f"({fmt(b.davies_bouldin if b else None)}){wait}. On the raw embeddings: "
                          f"{fmt(scores.davies_bouldin_raw)}.")
     if scores.acc is not None:
         for slot, name, key in zip(slots[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
-            slot.metric(f"{name} vs labels", fmt(getattr(scores, key)), change(key),
+            slot.metric(f"{name} vs labels", fmt(getattr(scores, key)), **change(key),
                         help=f"Agreement with the label column '{plain(corpus.label_col)}' (labels only evaluate). "
                              f"Change against K-Means on the raw embeddings ({fmt(getattr(b, key) if b else None)})"
                              f"{wait}.")
 
 
-# The cards and the colours come first; the baseline's changes follow when it is not cached yet
-# (it is K-Means on the 384-d embeddings, the slowest part of a change of k).
-ready = view.baseline_if_ready()
-cards(ready)
+def metric_cards() -> None:
+    """The cards under one caption; the baseline's changes follow when it is not cached yet (it is
+    K-Means on the 384-d embeddings, the slowest part of a change of k), with a cue on each card."""
+    st.caption("Each card's small figure is its change against K-Means on the raw embeddings with the same k: "
+               "green is better, red is worse.")
+    slots = [column.empty() for column in st.columns(5 if scores.acc is not None else 2)]
+    ready = view.baseline_if_ready()
+    cards(slots, ready)
+    if ready is None:
+        cards(slots, view.baseline)
+
 
 if view.xy is None:
-    st.info("Too few texts to draw a map; raise the sample fraction.")
-    if ready is None:
-        cards(view.baseline)
+    st.info("Too few texts to draw a map; raise the sample fraction in the sidebar.")
+    metric_cards()
     st.stop()
 
 frame = corpus.frame
+hint, colour_column = st.columns([3, 1], vertical_alignment="center")
+hint.markdown(":material/touch_app: " + HINT)
 colour_options = ["Cluster"] + (["True label"] if corpus.label_col else [])
-colour_by = st.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
+colour_by = colour_column.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
 if colour_by == "Cluster":
-    groups, names = view.labels, view.names()
+    groups, names, colours = view.labels, view.names(), None
 else:
     groups = frame["label"].fillna("(missing)").astype(str).to_numpy()
     names = {g: g for g in sorted(set(groups))}
+    colours = label_colours(groups, view.labels)  # a label takes the colour of the cluster it mostly falls in
 
 rows = np.arange(len(frame))
 if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
@@ -74,11 +88,10 @@ if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
         : max(1, int(MAX_DRAWN * np.mean(view.labels == c)))] for c in range(view.k)]))
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample); selections list only drawn points.")
 fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[rows].tolist(), rows,
-                 title=f"{view.cfg.project.method.upper()} of the latent space")
+                 title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours)
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})
-if ready is None:
-    cards(view.baseline)
+metric_cards()
 
 
 def _row_id(point: dict) -> int | None:
@@ -97,7 +110,6 @@ def _row_id(point: dict) -> int | None:
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 selected = sorted({r for r in map(_row_id, points) if r is not None and 0 <= r < len(frame)})
 if not selected:
-    st.caption("Drag a box or lasso on the map, or click a point, to list its articles here.")
     st.stop()
 table = pd.DataFrame({"cluster": view.labels[selected], "title": frame["title"].to_numpy()[selected],
                       "text": frame["text"].to_numpy()[selected]})
@@ -106,6 +118,10 @@ if corpus.label_col:
 st.subheader(f"{len(selected):,} selected articles")
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"text": st.column_config.TextColumn(width="large")})
+export = assignments(view).iloc[selected]
+st.download_button("Download the selection (CSV)", safe_csv(export),
+                   export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
+                   on_click="ignore")  # a download needs no rerun
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
 st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting

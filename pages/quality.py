@@ -22,12 +22,24 @@ sweep = cached.k_sweep(view.result)
 if sweep["k"]:
     sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
     suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
-    st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested),
+    has_labels = view.corpus.label_col is not None
+    n_labels = int(view.corpus.frame["label"].nunique()) if has_labels else None
+    st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested,
+                                 acc=sweep.get("acc") if has_labels else None,
+                                 nmi=sweep.get("nmi") if has_labels else None, n_labels=n_labels),
                     width="stretch")
+    why = ("Silhouette favours coarse splits: it rewards a few well-separated groups, so its best k is often "
+           "below the number of topics a reader would name. Take it as a lower bound, and look for the k whose "
+           "clusters read well on the Clusters page.")
+    if has_labels:
+        accs = [a if a is not None else np.nan for a in sweep.get("acc", [])]
+        best_acc = int(sweep["k"][int(np.nanargmax(accs))]) if accs and not np.all(np.isnan(accs)) else None
+        why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc} (labels only evaluate; they "
+                "choose nothing)." if best_acc is not None else "")
     st.caption(f"K-Means on the latent vectors for k = {sweep['k'][0]}..{sweep['k'][-1]}, the same clusterings "
                f"as the map's at each k ({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
-               f"{view.cfg.cluster.silhouette_sample:,} points). Suggested k = {suggested}, the highest silhouette; "
-               f"the current k is {view.k}.")
+               f"{view.cfg.cluster.silhouette_sample:,} points). The highest silhouette is at k = {suggested}; "
+               f"the current k is {view.k}. {why}")
 else:
     st.info("Too few texts for a k sweep.")
 

@@ -56,7 +56,8 @@ def test_bad_file_is_a_message_not_a_traceback(fake_app, tmp_path):
     at = fake_app(data=str(path))
     at.run()
     assert not at.exception
-    assert at.error and "no text column" in at.error[0].value
+    assert at.error and "No text column found" in at.error[0].value
+    assert "Text column" in at.error[0].value and "--" not in at.error[0].value  # the app's picker, not a CLI flag
 
 
 def test_demo_corpus_when_chosen(fake_app):
@@ -75,9 +76,12 @@ def test_upload_with_column_pickers_and_a_bad_upload(fake_app, app_csv):
     assert not at.exception and "binary" in at.sidebar.error[0].value
     at.sidebar.file_uploader[0].set_value(("news.csv", app_csv.read_bytes(), "text/csv")).run()
     assert not at.exception and not at.error
-    assert at.sidebar.selectbox(key="text_col").options == ["(detect)", "title", "description", "label"]
-    at.sidebar.selectbox(key="text_col").set_value("title").run()
+    assert set(at.sidebar.multiselect(key="text_col").options) == {"title", "description", "label"}
+    line = at.sidebar.caption[-1].value.replace("\\", "")  # Markdown escapes
+    assert "200 rows in the file, 200 in use (fraction 1.00)" in line and "title + description (detected)" in line
+    at.sidebar.multiselect(key="text_col").set_value(["title"]).run()
     assert not at.exception and not at.error and len(at.metric) == 5
+    assert "text: title ·" in at.sidebar.caption[-1].value
 
 
 def test_upload_over_the_limit_is_a_message(fake_app, app_csv):
@@ -102,8 +106,10 @@ def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeyp
     monkeypatch.setattr("core.data._reachable", lambda url, timeout=5.0: False)
     at = fake_app(data=None)
     at.run()
-    assert not at.exception
-    assert at.warning and "Showing the bundled demo corpus instead" in at.warning[0].value
+    assert not at.exception and not at.warning  # one short line, not a warning box
+    assert at.sidebar.radio(key="source").options[0] == "Demo corpus (the AG News hub file is unavailable)"
+    assert "unreachable" in at.sidebar.caption[0].value and "--data" not in at.sidebar.caption[0].value
+    assert at.sidebar.button[0].label == "Retry the hub"
     assert "320 texts" in at.caption[0].value
 
 
@@ -147,3 +153,71 @@ def test_a_failing_baseline_is_a_message_not_a_traceback(fake_app, monkeypatch):
     at.run()
     assert not at.exception
     assert len(at.error) == 1 and "baseline exploded" in at.error[0].value
+
+
+def test_a_60_row_upload_is_used_whole_with_headline_and_body(fake_app):
+    """Issue 18: an upload is not cut to 10%; the sidebar says how many rows are in the file and in use."""
+    rows = [f"Topic {i % 3} news {i},{['markets rise and shares gain', 'team wins the final match', 'new chip and phone launch'][i % 3]} number {i},{i % 3}"
+            for i in range(60)]
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    at.sidebar.file_uploader[0].set_value(("tiny news.csv", ("headline,body,label\n" + "\n".join(rows)).encode(),
+                                           "text/csv")).run()
+    assert not at.exception and not at.error
+    line = at.sidebar.caption[-1].value.replace("\\", "")
+    assert "60 rows in the file, 60 in use (fraction 1.00)" in line and "headline + body (detected)" in line
+    assert "60 texts from tiny news.csv" in at.caption[0].value.replace("\\", "")
+
+
+def test_a_label_that_looks_like_a_digit_colours_the_map(fake_app, tmp_path):
+    """Issue 17, item 4: a label '²' crashed the map under "Colour by: True label"."""
+    import pandas as pd
+
+    words = ["markets rise and shares gain", "team wins the final match", "new chip and phone launch"]
+    path = tmp_path / "digits.csv"
+    pd.DataFrame({"text": [f"{words[i % 3]} {i}" for i in range(30)],
+                  "label": [["²", "1", "x"][i % 3] for i in range(30)]}).to_csv(path, index=False)
+    at = fake_app(data=str(path))
+    at.run()
+    at.radio(key="colour_by").set_value("True label").run()
+    assert not at.exception and not at.error
+
+
+def test_rows_over_the_upload_limit_are_refused(fake_app, app_csv, monkeypatch):
+    monkeypatch.setenv("CLUSTERLENS_MAX_UPLOAD_ROWS", "100")
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    at.sidebar.file_uploader[0].set_value(("news.csv", app_csv.read_bytes(), "text/csv")).run()
+    assert not at.exception and "200 rows, over this server's limit of 100 rows per upload" in \
+        at.sidebar.error[0].value.replace("\\", "")
+    assert not at.metric
+
+
+def test_a_run_over_the_run_limit_names_the_fraction_and_starts_nothing(fake_app, monkeypatch):
+    monkeypatch.setenv("CLUSTERLENS_MAX_RUN_ROWS", "150")
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.metric and at.fake.encoded == 0
+    assert "over this server's limit of 150 per run; lower the sample fraction" in at.error[0].value.replace("\\", "")
+    at.sidebar.slider(key=next(s.key for s in at.sidebar.slider if s.label == "Sample fraction")).set_value(0.5).run()
+    assert not at.exception and not at.error and len(at.metric) == 5
+
+
+def test_cards_show_a_computing_cue_until_the_baseline_is_in(fake_app, monkeypatch):
+    """The first drawing of the cards (before the baseline) carries a visible cue on each card."""
+    import streamlit as st
+
+    seen = []
+    original = st.delta_generator.DeltaGenerator.metric
+
+    def spy(self, label, value, delta=None, *args, **kwargs):
+        seen.append(delta)
+        return original(self, label, value, delta, *args, **kwargs)
+
+    monkeypatch.setattr(st.delta_generator.DeltaGenerator, "metric", spy)
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    assert seen[:5] == ["computing the change ..."] * 5 and all(d and "computing" not in d for d in seen[5:10])

@@ -8,7 +8,8 @@ def test_loss_sweep_and_confusion(fake_app):
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader] == ["Training loss", "How many clusters?", "Clusters against labels"]
     sweep_caption = [c.value for c in at.caption if c.value.startswith("K-Means on the latent vectors")]
-    assert sweep_caption and "Suggested k =" in sweep_caption[0]
+    assert sweep_caption and "The highest silhouette is at k =" in sweep_caption[0]
+    assert "favours coarse splits" in sweep_caption[0] and "ACC is highest at k =" in sweep_caption[0]
     assert any(c.value.startswith("ACC ") for c in at.caption)
     trained, clustered = cached.CACHE.lru("train").misses, cached.CACHE.lru("cluster").misses
     assert clustered == 11  # k = 2..12, each the clustering the map would use at that k
@@ -20,6 +21,9 @@ def test_loss_sweep_and_confusion(fake_app):
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     trace = next(t for spec in specs for t in spec["data"] if t.get("name", "").startswith("silhouette"))
     swept = dict(zip(trace["x"], trace["y"]))[3]
+    assert any(t.get("name") == "ACC vs labels" for spec in specs for t in spec["data"])  # beside silhouette
+    heatmap = next(spec for spec in specs if spec["data"][0]["type"] == "heatmap")
+    assert heatmap["layout"]["xaxis"]["type"] == "category"  # labels 1..4 are names, not numbers 0.5, 1, 1.5
     at.switch_page("pages/map.py").run()
     card = next(float(m.value) for m in at.metric if m.label.startswith("Silhouette"))
     assert card == round(swept, 3)

@@ -38,6 +38,12 @@ SELECTED_JS = """() => {
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
   return gd.data.flatMap((t, i) => (t.selectedpoints || []).map(j => String((t.text || gd._fullData[i].text)[j])));
 }"""
+CARDS_JS = """() => {
+  const texts = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].map(e => e.innerText);
+  const labels = texts("stMetricLabel"), values = texts("stMetricValue");
+  const pending = document.body.innerText.includes("computing the change");
+  return labels.length === 5 && values.length === 5 && !pending ? {labels, values} : null;
+}"""
 CELLS_JS = """() => {
   const cells = [...document.querySelectorAll('[data-testid="stDataFrame"] [role="gridcell"]')];
   return cells.length ? cells.map(c => c.innerText.trim()) : null;
@@ -122,7 +128,7 @@ def _set_k_to_5(page, server: StreamlitServer) -> list[str]:
     wait_idle(page, timeout=STEP_TIMEOUT, server=server)
     assert thumb.get_attribute("aria-valuetext") == "5"
     assert [entry.split(":")[0] for entry in legend] == ["0", "1", "2", "3", "4"], legend
-    assert "k = 5" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    assert "k = 5" in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
     return legend
 
 
@@ -199,9 +205,9 @@ def test_map_selection_and_clusters_in_a_real_browser(app_server, corpus, tmp_pa
         _open_map(page, app_server, corpus, FIRST_RUN_TIMEOUT)
         _lap(timings, started, "map")
 
-        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-        assert len(values) == 5, (labels, values)
+        # the cards are drawn under the map, then redrawn once their changes against the baseline are in
+        cards = wait_until(page, CARDS_JS, timeout=STEP_TIMEOUT, what="5 cards with their changes", server=app_server)
+        labels, values = cards["labels"], cards["values"]
         for name in ("Silhouette", "Davies-Bouldin", "ACC", "NMI", "ARI"):
             assert any(name in label for label in labels), (name, labels)
         numbers = [float(v.strip()) for v in values]
@@ -217,7 +223,8 @@ def test_map_selection_and_clusters_in_a_real_browser(app_server, corpus, tmp_pa
         page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Clusters").click()
         _wait_clusters_page(page, app_server, 5)
         _lap(timings, started, "clusters page")
-        assert page.locator('[data-testid="stCaptionContainer"]').first.inner_text().startswith("5 clusters of 320")
+        caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        assert caption.startswith("5 clusters of 320"), caption
         keywords = _cluster_headers(page)
         assert sorted(keywords) == [0, 1, 2, 3, 4], keywords
         found = {c: [w for w in words if _whole_word(w, text)] for c, words in keywords.items()}
@@ -252,7 +259,7 @@ def test_open_cluster_button_keeps_settings_and_opens_the_cluster(app_server, co
         _wait_clusters_page(page, app_server, 5)
         _lap(timings, started, "clusters page")
         assert page.get_by_role("slider", name="Clusters (k)").get_attribute("aria-valuetext") == "5"
-        caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+        caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
         assert caption.startswith("5 clusters of 320"), f"the slider shows k = 5, the page: {caption!r}"
         focus = int(target.group(1))
         opened = page.locator('[data-testid="stExpander"] details[open]')

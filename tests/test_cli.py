@@ -29,10 +29,13 @@ def test_run_writes_metrics_assignments_and_clusters(cli, tmp_path):
     assert metrics["embed_cache"] == {"hits": 0, "misses": 30}
     assert metrics["config"]["encoder"]["hidden"] == 32 and metrics["config"]["encoder"]["epochs"] == 3
     assert all(metrics[key] is not None for key in ("acc", "nmi", "ari"))
-    assert list(table.columns) == ["id", "text", "cluster", "x", "y", "label"]
+    assert list(table.columns) == ["id", "title", "text", "cluster", "cluster_name", "confidence", "x", "y", "label"]
     assert len(table) == 30 and set(table["cluster"]) == {0, 1, 2} and table["x"].isna().all()
+    assert table["confidence"].between(0, 1).all() and table["confidence"].max() > 0.2
     assert [c["cluster"] for c in clusters] == [0, 1, 2]
-    assert all(set(c) == {"cluster", "size", "keywords", "examples"} for c in clusters)
+    assert all(set(c) == {"cluster", "name", "size", "keywords", "examples"} for c in clusters)
+    names = {c["cluster"]: c["name"] for c in clusters}
+    assert all(table["cluster_name"] == table["cluster"].map(names))
     assert sum(c["size"] for c in clusters) == 30
     assert all(c["keywords"] and set(c["examples"]) <= set(table["text"]) for c in clusters)
     assert "[embed]" in result.stderr and "[train]" in result.stderr and "30 texts, k=3" in result.stderr
@@ -44,7 +47,7 @@ def test_run_with_a_map_fills_x_and_y(cli, tmp_path):
                  "--projection", "tsne", "--fraction", "1", "--out", "out")
     assert result.rc == 0, result.stderr
     metrics, table, _ = read_outputs(tmp_path / "out")
-    assert list(table.columns) == ["id", "text", "cluster", "x", "y"]  # no label column without labels
+    assert "label" not in table.columns and list(table.columns)[-2:] == ["x", "y"]  # no label column without labels
     assert np.isfinite(table[["x", "y"]].to_numpy()).all()
     assert metrics["acc"] is None and metrics["nmi"] is None and metrics["ari"] is None
     assert metrics["baseline"]["acc"] is None

@@ -87,7 +87,7 @@ def test_bad_fraction(fraction):
 
 
 def test_clean_text():
-    assert clean_text("a\\b  #36;5 &amp; Bush #39;s <b>") == "a b $5 & Bush's <b>"
+    assert clean_text("a\\b  #36;5 &amp; Bush #39;s <b>bold</b>") == "a b $5 & Bush's bold"  # a crawl's tags go
 
 
 @pytest.mark.parametrize("content, message", [
@@ -109,3 +109,86 @@ def test_missing_file_and_wrong_type(tmp_path):
         build_corpus(str(tmp_path / "nope.csv"))
     with pytest.raises(UserError, match="unsupported file type"):
         build_corpus(str(write(tmp_path, "a.xlsx", "x")))
+
+
+# -- crawl damage (AG News) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, clean", [
+    ("&lt;b&gt;Apple&lt;/b&gt; shares rise", "Apple shares rise"),             # an escaped tag, then the tag
+    ("Texas Instruments Inc. &lt;TXN.N&gt; fell", "Texas Instruments Inc. <TXN.N> fell"),  # a ticker, not a tag
+    ("the  #36;10 million prize", "the $10 million prize"),                    # "&" stripped from "&#36;"
+    ("the S amp;P 500 rose", "the S&P 500 rose"),
+    ("Johnson  amp; Johnson bids", "Johnson & Johnson bids"),
+    ("AT amp;T and J amp;J", "AT&T and J&J"),
+    ("it was the players ' fault", "it was the players' fault"),
+    ("Bush #39;s plan", "Bush's plan"),
+    ('<a href="http://x">a link</a> and<br/>more', "a link and more"),
+    ("line\\\\break", "line break"),
+])
+def test_clean_text_repairs_crawl_damage(raw, clean):
+    assert clean_text(raw) == clean
+
+
+def test_stripped_quot_entities_become_quotes():
+    assert clean_text("In  quot;helping themselves quot; he").startswith('In "helping themselves')
+
+
+def test_repaired_share_is_counted(ag_news_path):
+    corpus = build_corpus(str(ag_news_path))
+    assert not corpus.frame["text"].str.contains("&lt;|&gt;|#36;| amp;|<b>", regex=True).any()
+    assert corpus.n_rows == 7600
+    raw = pd.read_csv(ag_news_path)
+    raw = raw["title"].fillna("") + " " + raw["description"].fillna("")
+    damaged = raw.str.contains(r"&[a-z]+;|#\d+;|\\| (?:amp|quot|gt|lt);|<[a-z/]", regex=True)
+    assert corpus.n_repaired == int(damaged.sum())  # 3,023 of 7,600: mostly "#39;" and "\\" line breaks
+    assert sample(corpus, 0.1, 0).n_repaired == corpus.n_repaired and sample(corpus, 0.1, 0).n_rows == 7600
+
+
+def test_clean_texts_count_as_not_repaired():
+    corpus = build_corpus(pd.DataFrame({"text": ["plain words", "  spaced   out ", "a &amp; b"]}))
+    assert corpus.n_repaired == 1 and corpus.n_rows == 3
+
+
+# -- column detection -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("columns, picked, label", [
+    (["headline", "body", "label"], "headline + body", "label"),
+    (["Title", "Content", "Category"], "Title + Content", "Category"),
+    (["sentence", "intent"], "sentence", "intent"),
+    (["review", "sentiment"], "review", "sentiment"),
+    (["text", "title", "label"], "text", "label"),       # a "text" column is taken alone
+    (["question", "topic"], "question", "topic"),
+    (["headline", "x"], "headline", None),
+])
+def test_common_column_names_are_detected(columns, picked, label):
+    frame = pd.DataFrame({c: [f"{c} words number one", f"{c} words number two"] for c in columns})
+    corpus = build_corpus(frame)
+    assert corpus.text_col == picked and corpus.label_col == label
+
+
+def test_the_wordiest_column_is_the_last_resort():
+    frame = pd.DataFrame({"id": ["1", "2"], "notes": ["a few words here", "and a few more there"]})
+    assert build_corpus(frame).text_col == "notes"
+
+
+def test_several_text_columns_are_joined(tmp_path):
+    path = write(tmp_path, "a.csv", "headline,body,label\nBig news,All the details,a\n,Only a body,b\nOnly a head,,c\n")
+    for text_col in (["headline", "body"], ("headline", "body"), "headline+body"):
+        corpus = build_corpus(str(path), text_col=text_col)
+        assert corpus.texts == ["Big news. All the details", "Only a body", "Only a head"]
+        assert corpus.text_col == "headline + body" and corpus.frame["title"].iloc[0] == "Big news"
+    with pytest.raises(UserError, match="no column 'nope'"):
+        build_corpus(str(path), text_col=["headline", "nope"])
+
+
+def test_no_text_column_speaks_cli_and_app():
+    with pytest.raises(UserError) as caught:
+        build_corpus(pd.DataFrame({"a": ["1", "2"], "b": ["3", "4"]}))
+    assert "--text-col" in str(caught.value)
+    assert "--" not in caught.value.app_message and "'Text column' picker" in caught.value.app_message
+    assert "a, b" in caught.value.app_message
+
+
+def test_an_uploads_name_is_its_source():
+    frame = pd.DataFrame({"text": ["one text", "another"]})
+    frame.attrs["name"] = "news.csv"
+    assert build_corpus(frame).source == "news.csv"
+    assert build_corpus(pd.DataFrame({"text": ["x"]})).source == "uploaded table"

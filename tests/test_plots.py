@@ -21,3 +21,45 @@ def test_map_figure_carries_row_ids_and_shows_text_literally():
     assert fig.layout.dragmode == "select"
     spec = json.loads(pio.to_json(fig, validate=False))  # what Streamlit sends: the texts as plain strings
     assert spec["data"][0]["text"] == ["&lt;b&gt;bold&lt;/b&gt;", "d"]
+
+
+def test_a_label_that_looks_like_a_digit_does_not_crash_the_map():
+    """'²'.isdigit() is True but int('²') fails: a label is never read as a number (issue 17, item 4)."""
+    from core.plots import PALETTE
+
+    xy = np.zeros((4, 2), dtype=np.float32)
+    groups = np.array(["²", "1", "²", "x"], dtype=object)
+    fig = map_figure(xy, groups, {"1": "1", "x": "x", "²": "²"}, list("abcd"), np.arange(4))
+    assert [t.name for t in fig.data] == ["1", "x", "²"]
+    assert [t.marker.color for t in fig.data] == PALETTE[:3]  # by position, not by the label's value
+
+
+def test_label_colours_follow_their_majority_cluster():
+    from core.plots import colour, label_colours
+
+    clusters = np.array([2, 2, 2, 0, 0, 1, 1, 1, 1])
+    labels = np.array(["b", "b", "a", "a", "a", "c", "c", "c", "d"])
+    colours = label_colours(labels, clusters)
+    assert colours["b"] == colour(2) and colours["a"] == colour(0) and colours["c"] == colour(1)
+    assert colours["d"] not in {colour(0), colour(1), colour(2)}  # a fourth label: a colour of its own
+    fig = map_figure(np.zeros((9, 2)), labels, {v: v for v in "abcd"}, ["t"] * 9, np.arange(9), colours=colours)
+    assert [t.marker.color for t in fig.data] == [colours[v] for v in "abcd"]
+
+
+def test_confusion_axes_are_categorical():
+    from core.plots import confusion_figure
+
+    fig = confusion_figure(np.array([[3, 1], [0, 4]]), ["0: a", "1: b"], ["1", "2"])
+    spec = json.loads(pio.to_json(fig, validate=False))
+    assert spec["layout"]["xaxis"]["type"] == "category" and spec["layout"]["yaxis"]["type"] == "category"
+    assert list(fig.data[0].x) == ["1", "2"]
+
+
+def test_sweep_shows_acc_and_nmi_when_given():
+    from core.plots import sweep_figure
+
+    fig = sweep_figure([2, 3, 4], [0.3, 0.25, 0.2], [1.2, 1.1, 1.0], 2, acc=[0.5, 0.6, 0.8], nmi=[0.3, 0.4, 0.5],
+                       n_labels=4)
+    assert [t.name for t in fig.data] == ["silhouette (higher is better)", "ACC vs labels", "NMI vs labels",
+                                          "Davies-Bouldin (lower is better)"]
+    assert len(sweep_figure([2, 3], [0.3, 0.2], [1.0, 1.1], 2).data) == 2  # no labels: no ACC/NMI lines

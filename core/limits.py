@@ -1,0 +1,71 @@
+"""How much work one upload and one run of the app may ask for; an operator sets these.
+
+On the 2-core reference machine (README, Speed) a cold run embeds about 100 texts/s and trains and
+maps 7,600 texts in about 20 s, so 10,000 texts take about two and a half minutes: uploads use all
+their rows up to that size. Above it, the default sample is a share of the file that keeps about
+that many (the user may raise it up to the run limit). Hard limits refuse a file or a run that
+would tie the server up for long (120,000 texts took 33 minutes cold).
+
+Environment variables (positive integers): ``CLUSTERLENS_COMFORTABLE_ROWS`` (default 10,000),
+``CLUSTERLENS_MAX_UPLOAD_ROWS`` (rows in an uploaded file, default 200,000) and
+``CLUSTERLENS_MAX_RUN_ROWS`` (texts in one run of the app, default 50,000).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+COMFORTABLE_ROWS, MAX_UPLOAD_ROWS, MAX_RUN_ROWS = 10_000, 200_000, 50_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``comfortable``: texts a run uses by default; ``max_upload``: rows per uploaded file;
+    ``max_run``: texts per run."""
+
+    comfortable: int = COMFORTABLE_ROWS
+    max_upload: int = MAX_UPLOAD_ROWS
+    max_run: int = MAX_RUN_ROWS
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """The limits set in the environment, the defaults where unset or not a positive integer."""
+        def read(name: str, default: int) -> int:
+            raw = os.environ.get(name, "").replace("_", "").replace(",", "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                value = 0
+            if value < 1:
+                log.warning("%s=%r is not a positive integer; using %d", name, os.environ[name], default)
+                return default
+            return value
+
+        return cls(read("CLUSTERLENS_COMFORTABLE_ROWS", COMFORTABLE_ROWS),
+                   read("CLUSTERLENS_MAX_UPLOAD_ROWS", MAX_UPLOAD_ROWS),
+                   read("CLUSTERLENS_MAX_RUN_ROWS", MAX_RUN_ROWS))
+
+    def default_fraction(self, n_rows: int) -> float:
+        """All rows up to ``comfortable``, else the share (two decimals, at least 0.01) that keeps about that many."""
+        if n_rows <= self.comfortable:
+            return 1.0
+        return max(0.01, int(100 * self.comfortable / n_rows) / 100)
+
+    def check_upload(self, n_rows: int, name: str) -> None:
+        """Refuse an uploaded file of more than ``max_upload`` rows."""
+        if n_rows > self.max_upload:
+            raise UserError(f"{name} has {n_rows:,} rows, over this server's limit of {self.max_upload:,} rows per "
+                            "upload; upload a sample of it")
+
+    def check_run(self, n_texts: int) -> None:
+        """Refuse a run over ``max_run`` texts, naming the control that lowers it."""
+        if n_texts > self.max_run:
+            raise UserError(f"{n_texts:,} texts is over this server's limit of {self.max_run:,} per run; "
+                            "lower the sample fraction")
