@@ -50,11 +50,15 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """K-Means settings. ``n_init`` is pinned: scikit-learn changed its default once already."""
+    """K-Means settings and the refinement of its partition. ``n_init`` is pinned: scikit-learn changed
+    its default once already."""
 
     k: int = 4
     n_init: int = 10
     silhouette_sample: int = 3_000  # a seeded sample above this: O(n^2) pairs would dominate a k change
+    # coview: K-Means on the raw embeddings, refined where the texts' words and the embedding's
+    # neighbours agree (core.coview); none: the K-Means partition as it is
+    refine: str = "coview"
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,17 @@ def crossfit_predict(features: sp.csr_matrix, labels: np.ndarray, *, seed: int, 
     return predicted
 
 
+def keep_every_cluster(labels: np.ndarray, move: np.ndarray, k: int) -> np.ndarray:
+    """``move`` (n,) bool without the moves that would leave one of the k clusters empty.
+
+    A cluster all of whose texts would leave keeps them all: the user asked for k clusters, and an
+    empty one has no keywords, no centre and no place on the map.
+    """
+    staying = np.bincount(labels[~move], minlength=k)
+    emptied = np.flatnonzero((staying == 0) & (np.bincount(labels, minlength=k) > 0))
+    return move & ~np.isin(labels, emptied) if len(emptied) else move
+
+
 def refine(X: np.ndarray, labels: np.ndarray, texts: list[str] | None, *, seed: int,
            rounds: int = DEFAULT_ROUNDS, z: float = DEFAULT_Z, neighbours: np.ndarray | None = None,
            words: sp.csr_matrix | None = None) -> Refinement:
@@ -145,7 +156,7 @@ def refine(X: np.ndarray, labels: np.ndarray, texts: list[str] | None, *, seed: 
             moved.append(0)
             break
         predicted = crossfit_predict(words, labels, seed=seed + r)
-        move = candidates & (predicted == vote)
+        move = keep_every_cluster(labels, candidates & (predicted == vote), k)
         moved.append(int(move.sum()))
         if not move.any():
             break

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core.coview import crossfit_predict, neighbour_vote, refine, word_view
+from core.coview import crossfit_predict, keep_every_cluster, neighbour_vote, refine, word_view
 
 
 def corpus(sizes=(60, 60, 60), d: int = 32, spread: float = 0.35, seed: int = 0):
@@ -109,3 +109,11 @@ def test_mismatched_lengths_are_rejected():
     texts, X, truth = corpus()
     with pytest.raises(ValueError, match="same length"):
         refine(X[:-1], truth, texts, seed=0)
+
+
+def test_no_cluster_is_emptied():
+    labels = np.array([0, 0, 1, 2, 2])
+    move = np.array([False, True, True, True, False])
+    kept = keep_every_cluster(labels, move, 3)
+    assert kept.tolist() == [False, True, False, True, False]  # cluster 1's only text stays
+    assert set(np.unique(np.where(kept, 9, labels))) >= {0, 1, 2}
