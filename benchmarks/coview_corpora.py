@@ -1,6 +1,6 @@
 """The co-view refinement against raw K-Means on the development corpora of issue #13.
 
-    python benchmarks/coview_corpora.py [--corpora demo,ag760,...] [--seeds 0,1,42] [--z 1.5] [--rounds 3]
+    python benchmarks/coview_corpora.py [--corpora demo,ag760,...] [--seeds 0,1,42] [--z 1.5] [--rounds 3] [--ks 2,8]
 
 For each corpus and seed: K-Means on the raw embeddings (the app's baseline: n_init 10, that seed),
 then :func:`core.coview.refine` of that partition; ACC and NMI of both and the difference. The
@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,42")
     parser.add_argument("--z", type=float, default=DEFAULT_Z)
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--ks", default=None, help="comma-separated k to use instead of the corpus's class count")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     print("| corpus | n | k | seed | raw K-Means ACC / NMI | co-view ACC / NMI | change | moved per round | refine s |")
@@ -94,11 +95,12 @@ def main() -> None:
     for name in args.corpora.split(","):
         if name != "demo" and not name.startswith("synthetic") and not DATA.exists():
             continue
-        texts, y, X, k = corpus(name)
+        texts, y, X, classes = corpus(name)
         started = time.perf_counter()
         views = {"neighbours": neighbours_of(X), "words": word_view(texts)} if texts is not None else {}
         views_s = time.perf_counter() - started
-        for seed in seeds:
+        for k, seed in [(k, seed) for k in ([int(v) for v in args.ks.split(",")] if args.ks else [classes])
+                        for seed in seeds]:
             base = kmeans(X, k, seed=seed).labels
             started = time.perf_counter()
             result = refine(X, base, texts, seed=seed, z=args.z, rounds=args.rounds, **views)
