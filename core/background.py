@@ -76,26 +76,26 @@ def forget() -> None:
         _generation.clear()
 
 
-def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, terms: Terms,
-                  cfg: RunConfig, cache: StageCache) -> threading.Thread | None:
+def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+                  terms: Terms, cfg: RunConfig, cache: StageCache) -> threading.Thread | None:
     """Fill ``cache`` with the clustering at every k of the slider, nearest the current k first, then
-    the raw-embedding baselines. ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``)."""
+    the raw-embedding baselines (already there for the co-view method, which starts from them).
+    ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``)."""
     ks = k_order(cfg.cluster.k, len(Z))
 
     def at(k: int) -> RunConfig:
         return replace(cfg, cluster=replace(cfg.cluster, k=k))
 
     steps: list[Callable[[], object]] = [
-        (lambda k=k: cluster_stage(keys["train"], keys["sample"], Z, X, truth, terms, at(k).cluster, cfg.seed, cache))
-        for k in ks]
+        (lambda k=k: cluster_stage(keys, Z, X, texts, truth, terms, at(k).cluster, cfg.seed, cache)) for k in ks]
     steps += [(lambda k=k: baseline_stage(keys["embed"], keys["sample"], X, truth, at(k).cluster, cfg.seed, cache))
               for k in ks]
     pass_key = "|".join((keys["train"], keys["embed"], keys["sample"], str(cfg.seed), repr(cfg.cluster)))
     return run_in_background(keys["sample"], pass_key, steps)
 
 
-def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, terms: Terms,
-            cfg: RunConfig, cache: StageCache, ks: range = range(2, 13)) -> dict[str, list]:
+def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+            terms: Terms, cfg: RunConfig, cache: StageCache, ks: range = range(2, 13)) -> dict[str, list]:
     """Silhouette, Davies-Bouldin (latent) and, with labels, ACC/NMI of K-Means for each k in ``ks``.
 
     Each k is the same cached clustering the map and the cards use at that k (usually already computed
@@ -104,8 +104,7 @@ def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, truth: np.ndarra
     for k in ks:
         if k >= len(Z):
             break
-        _, stage = cluster_stage(keys["train"], keys["sample"], Z, X, truth, terms,
-                                 replace(cfg.cluster, k=k), cfg.seed, cache)
+        _, stage = cluster_stage(keys, Z, X, texts, truth, terms, replace(cfg.cluster, k=k), cfg.seed, cache)
         out["k"].append(k)
         for name in ("silhouette", "davies_bouldin", "acc", "nmi"):
             out[name].append(getattr(stage.scores, name))

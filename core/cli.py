@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .config import DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .config import CLUSTER_METHODS, DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .csv_export import safe_csv
 from .errors import UserError
 from .quiet import quiet_third_party
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--objective", default=None, help="training objective (default: the best measured)")
     run.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EncoderConfig.epochs})")
     run.add_argument("--k", type=int, default=ClusterConfig.k)
+    run.add_argument("--clusters", choices=CLUSTER_METHODS, default=ClusterConfig.method,
+                     help="coview: K-Means on the embeddings refined by the texts' words (default); "
+                          "latent: the paper's K-Means on the encoder's latent space")
     run.add_argument("--projection", choices=PROJECTIONS, default=ProjectConfig.method)
     run.add_argument("--seed", type=int, default=RunConfig.seed)
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store and results")
@@ -65,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("which", choices=("quality", "speed"))
     bench.add_argument("--data", default="../shared/data/ag_news_test.csv")
     bench.add_argument("--k", type=int, default=None, help="clusters (default: the number of labels)")
+    bench.add_argument("--label-col", default=None, help="label column (default: label, if present)")
     bench.add_argument("--seeds", default="0,1,2,3,4")
     bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     bench.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
@@ -85,7 +89,7 @@ def run_config(args: argparse.Namespace) -> RunConfig:
         data=DataConfig(source=args.data, text_col=args.text_col, label_col=args.label_col, fraction=args.fraction),
         embed=EmbedConfig(model=args.model, backend=args.backend),
         encoder=EncoderConfig(hidden=args.hidden, latent=args.latent, objective=objective, epochs=epochs),
-        cluster=ClusterConfig(k=args.k), project=ProjectConfig(method=args.projection), seed=args.seed)
+        cluster=ClusterConfig(k=args.k, method=args.clusters), project=ProjectConfig(method=args.projection), seed=args.seed)
 
 
 class StderrProgress:

@@ -18,6 +18,7 @@ DEMO_SOURCE = "demo"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CACHE_ENV = "CLUSTERLENS_CACHE_DIR"
 PROJECTIONS = ("tsne", "umap", "none")
+CLUSTER_METHODS = ("coview", "latent")
 MAX_HIDDEN = 4096
 MAX_LATENT = 1024
 MAX_EPOCHS = 1000
@@ -84,13 +85,19 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """K-Means settings. ``n_init`` is pinned: scikit-learn changed its default once already."""
+    """K-Means settings and the refinement of its partition. ``n_init`` is pinned: scikit-learn changed
+    its default once already."""
 
     k: int = 4
     n_init: int = 10
     silhouette_sample: int = 3_000  # a seeded sample above this: O(n^2) pairs would dominate a k change
+    # coview: K-Means on the raw embeddings, refined where the texts' words and the embedding's
+    # neighbours agree (core.coview); latent: the paper's K-Means on the encoder's latent vectors
+    method: str = "coview"
 
     def __post_init__(self) -> None:
+        if self.method not in CLUSTER_METHODS:
+            raise UserError(f"unknown cluster method {self.method!r}; choose one of {', '.join(CLUSTER_METHODS)}")
         _in_range("k", self.k, 2, MAX_K)
         _in_range("n_init", self.n_init, 1, 1000)
         _in_range("the silhouette sample", self.silhouette_sample, 2, 10**7)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .cache import NoCache, StageCache
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
+from .coview import neighbours_of, refine, word_view
 from .config import DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, describe, term_counts
@@ -198,16 +199,45 @@ def cluster_and_score(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cf
     return ClusterStage(clustering, score(Z, X, clustering.labels, truth, cfg, seed))
 
 
-def cluster_stage(train_key: str, sample_key: str, Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None,
+def coview_views(X: np.ndarray, texts: list[str]) -> dict[str, Any]:
+    """The k-free inputs of the co-view refinement: the (n, m) k-NN graph of the (n, dim) embeddings
+    and the texts' TF-IDF word view (see ``core.coview``)."""
+    return {"neighbours": neighbours_of(X), "words": word_view(texts)}
+
+
+def views_stage(keys: dict[str, str], X: np.ndarray, texts: list[str], cache: StageCache) -> dict[str, Any]:
+    """:func:`coview_views`, once per sample and embeddings: every k reuses them."""
+    key = stage_key("views", keys["embed"], keys["sample"])
+    return cache.fetch("views", key, lambda: coview_views(X, texts))
+
+
+def refined(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], views: dict[str, Any],
+            truth: np.ndarray | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
+    """The (n,) partition ``start`` of the raw embeddings ``X`` refined by the texts' words, with its
+    centres and scores in the (n, latent) space ``Z`` (the map's space)."""
+    labels = refine(X, start, texts, seed=seed, **views).labels
+    centers = np.stack([Z[labels == c].mean(0) if (labels == c).any() else Z.mean(0) for c in range(cfg.k)])
+    clustering = Clustering(labels, centers.astype(np.float32), float(((Z - centers[labels]) ** 2).sum()))
+    return ClusterStage(clustering, score(Z, X, labels, truth, cfg, seed))
+
+
+def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
                   terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
-    """K-Means on the (n, latent) vectors ``Z``, scored there and on the (n, dim) embeddings ``X``, and
-    each cluster described (keywords, nearest texts). The sample key covers the labels and the words."""
+    """The clusters for ``cfg``, scored in the (n, latent) space ``Z`` and on the (n, dim) embeddings
+    ``X``, each described (keywords, nearest texts). ``coview``: the raw-embedding baseline's K-Means
+    partition refined by the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
+    ``keys`` are the run's ``sample`` (labels, words), ``embed`` and ``train`` keys."""
     def compute() -> ClusterStage:
-        stage = cluster_and_score(Z, X, truth, cfg, seed)
+        if cfg.method == "coview":
+            _, base = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
+            stage = refined(Z, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
+                            seed)
+        else:
+            stage = cluster_and_score(Z, X, truth, cfg, seed)
         c = stage.clustering
         return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
 
-    key = stage_key("cluster", train_key, sample_key, asdict(cfg), seed)
+    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed)
     return key, cache.fetch("cluster", key, compute)
 
 
@@ -300,14 +330,14 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     lap("train")
     terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels
-    cluster_key, clusters = cluster_stage(train_key, sample_key, trained.latent, X, truth, terms, cfg.cluster,
+    stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key}
+    cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
                                           cfg.seed, cache)
     base = baseline_stage(embed_key, sample_key, X, truth, cfg.cluster, cfg.seed, cache)[1] if baseline else None
     lap("cluster")
     project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
     lap("project")
     timings["total"] = time.perf_counter() - start
-    keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
-            "cluster": cluster_key, "project": project_key}
+    keys = stage_keys | {"cluster": cluster_key, "project": project_key}
     return RunResult(cfg, corpus, embedded, trained.encoder, trained.latent, clusters, base, xy, terms, keys,
                      timings)

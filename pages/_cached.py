@@ -63,8 +63,8 @@ def corpus(source_key: str, source: str | pd.DataFrame, cfg: RunConfig) -> tuple
 def precompute(result: pipeline.RunResult) -> None:
     """Every other k of the slider, clustered ahead of the user (see ``core.background``)."""
     if PRECOMPUTE:
-        background.precompute_ks(result.keys, result.latent, result.embeddings.vectors, result.corpus.labels,
-                                 result.terms, result.config, CACHE)
+        background.precompute_ks(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
+                                 result.corpus.labels, result.terms, result.config, CACHE)
 
 
 def baseline_if_ready(result: pipeline.RunResult) -> pipeline.ClusterStage | None:
@@ -82,8 +82,8 @@ def baseline(result: pipeline.RunResult) -> pipeline.ClusterStage:
 
 
 def k_sweep(result: pipeline.RunResult) -> dict[str, list]:
-    return background.k_sweep(result.keys, result.latent, result.embeddings.vectors, result.corpus.labels,
-                              result.terms, result.config, CACHE)
+    return background.k_sweep(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
+                              result.corpus.labels, result.terms, result.config, CACHE)
 
 
 @st.cache_data(ttl=60, show_spinner="Fetching the data set from the Hugging Face hub ...")

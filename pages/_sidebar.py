@@ -142,6 +142,11 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
     with st.expander("Encoder and seed"):
         objectives = list(OBJECTIVES)
+        methods = {"coview": "K-Means refined by the texts' words", "latent": "K-Means on the latent space (paper)"}
+        method = st.selectbox("Clusters", list(methods), format_func=methods.get, key=S.CLUSTER_METHOD,
+                              help="The default starts from K-Means on the sentence embeddings and moves a text "
+                                   "only where its nearest neighbours and a classifier on the texts' words agree. "
+                                   "The paper's method clusters the encoder's latent vectors.")
         objective = st.selectbox("Training objective", objectives, index=objectives.index(DEFAULT_OBJECTIVE),
                                  key=S.OBJECTIVE, help="'autoencoder' is the paper's method.")
         hidden = st.select_slider("Hidden size", [32, 64, 128, 256, 512], EncoderConfig.hidden, key=S.HIDDEN)
@@ -155,7 +160,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
                         fraction=float(fraction)),
         embed=EmbedConfig(),
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
-        cluster=ClusterConfig(k=int(k)),
+        cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method="umap" if projection == "UMAP" else "tsne"),
         seed=int(seed))
 

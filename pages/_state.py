@@ -12,6 +12,7 @@ LATENT = "latent"
 OBJECTIVE = "objective"
 EPOCHS = "epochs"
 K = "k"
+CLUSTER_METHOD = "cluster_method"
 PROJECTION = "projection"
 SEED = "seed"
 

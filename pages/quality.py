@@ -11,6 +11,14 @@ from pages._common import fmt, page_view
 
 view = page_view()
 st.title("Quality")
+st.markdown(
+    "**How the clusters are made.** By default, K-Means runs on the sentence embeddings and its partition is "
+    "then refined with a second view of the texts, their words: a text moves to another cluster only when most "
+    "of its nearest neighbours clearly lie there *and* a word classifier that never saw that text's own cluster "
+    "agrees. Small corpora, where neither view can say enough, keep the K-Means clusters, so the default is "
+    "never far below plain K-Means. The map and the latent-space scores come from the encoder, trained on the "
+    "embeddings' neighbours. *Clusters* under *Encoder and seed* in the sidebar switches to the paper's method, "
+    "K-Means on the encoder's latent space.")
 
 st.subheader("Training loss")
 st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_history_)} epochs, "

@@ -32,7 +32,7 @@ def machine() -> str:
 
 def load_embedded(args: argparse.Namespace):
     """The benchmark corpus (all rows, or the first --limit) and its embeddings, through the store."""
-    corpus = build_corpus(args.data)
+    corpus = build_corpus(args.data, label_col=getattr(args, "label_col", None))
     if corpus.labels is None:
         raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
     texts, truth = corpus.texts[: args.limit], corpus.labels[: args.limit]  # a None limit keeps all
