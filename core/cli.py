@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fraction", type=float, default=DataConfig.fraction, help="share of rows to keep (0, 1]")
     run.add_argument("--hidden", type=int, default=EncoderConfig.hidden)
     run.add_argument("--latent", type=int, default=EncoderConfig.latent)
-    run.add_argument("--objective", default=None, help="training objective (default: the best measured)")
+    run.add_argument("--objective", default=None, help="training objective (default: neighbours)")
     run.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EncoderConfig.epochs})")
     run.add_argument("--k", type=int, default=ClusterConfig.k)
     run.add_argument("--clusters", choices=CLUSTER_METHODS, default=ClusterConfig.method,

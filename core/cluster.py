@@ -41,7 +41,7 @@ def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
     """K-Means on (n, d) ``X`` with ``random_state=seed`` and an explicit ``n_init``.
 
     Up to ``SINGLE_THREAD_UP_TO`` values (12,000 x 384 embeddings, or 78,000 x 64 latent vectors)
-    it runs on one OpenMP thread: as fast as two on this 2-core machine when idle, 15x faster when
+    it runs on one OpenMP thread: as fast as two on a small machine when idle, far faster when
     another K-Means (the app's background thread, another session) holds the cores, and the labels
     no longer depend on the number of cores (scikit-learn's chunked sums do).
     """

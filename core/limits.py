@@ -1,10 +1,9 @@
 """How much work one upload and one run of the app may ask for; an operator sets these.
 
-On the 2-core reference machine (README, Speed) a cold run embeds about 100 texts/s and trains and
-maps 7,600 texts in about 20 s, so 10,000 texts take about two and a half minutes: uploads use all
-their rows up to that size. Above it, the default sample is a share of the file that keeps about
-that many (the user may raise it up to the run limit). Hard limits refuse a file or a run that
-would tie the server up for long (120,000 texts took 33 minutes cold).
+The defaults come from the speed benchmark on a 2-core machine (docs/benchmarks.md): 10,000 texts
+are a cold run of a few minutes, so uploads use all their rows up to that size. Above it, the
+default sample is a share of the file that keeps about that many (the user may raise it up to the
+run limit). Hard limits refuse a file or a run that would tie the server up for long.
 
 Environment variables (positive integers): ``CLUSTERLENS_COMFORTABLE_ROWS`` (default 10,000),
 ``CLUSTERLENS_MAX_UPLOAD_ROWS`` (rows in an uploaded file, default 200,000) and

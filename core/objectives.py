@@ -84,19 +84,17 @@ class NeighbourEmbedding:
     latent stays faithful to the embedding. Trains ``cfg.epochs`` passes over the anchors with Adam.
 
     Repulsion at half weight: a random pair is often two texts of the same large topic, and full
-    repulsion tore large topics into pieces that K-Means then split (on AG News with one class five
-    times the others, one seed in three fell from raw K-Means' ACC 0.69 to 0.51). Half keeps them
-    whole and tightens the clusters (Davies-Bouldin 1.02 to 0.98) at the same ACC.
+    repulsion tore large topics into pieces that K-Means then split (on unbalanced corpora; see
+    docs/benchmarks.md). Half keeps them whole and still tightens the clusters.
     """
 
     name: str = "neighbours"
-    negatives: int = 1  # more repulsion split large topics (5 lost to raw K-Means when unbalanced)
+    negatives: int = 1  # more repulsion split large topics on unbalanced corpora
     repulsion: float = 0.5  # weight of the negatives' term (see above)
     reconstruction: float = 1.0
     dropout: float = 0.1
-    # per epoch: every corpus gets at least the steps 7,600 texts get (30 batches of 256). With 8,
-    # corpora of a few thousand texts in many small clusters stopped short (synthetic 50 clusters
-    # of 50: ACC 0.67, with 30: 0.74, raw K-Means 0.76; AG News subsets level)
+    # per epoch: every corpus gets at least the steps 7,600 texts get (30 batches of 256); with fewer,
+    # corpora of a few thousand texts in many small clusters stopped short of convergence
     min_batches: int = 30
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:

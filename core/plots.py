@@ -56,7 +56,7 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
         fig.add_trace(go.Scattergl(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=_escape(name),
             marker={"size": 5, "opacity": 0.75, "color": color},
-            # an object array skips Plotly's per-element validation of a list (7x faster to build)
+            # an object array skips Plotly's per-element validation of a list (much faster to build)
             customdata=ids[rows].reshape(-1, 1), text=np.array([_escape(hover[r]) for r in rows], dtype=object),
             hovertemplate="%{text}<extra>" + _escape(name) + "</extra>"))
     fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
