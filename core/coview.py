@@ -74,8 +74,8 @@ def word_view(texts: list[str], *, min_df: int = 2) -> sp.csr_matrix | None:
 
 def neighbours_of(X: np.ndarray) -> np.ndarray:
     """(n, m) indices of each row's ``default_n_neighbors(n)`` nearest other rows of (n, d) ``X`` (cosine)."""
-    return cosine_knn(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
-                      default_n_neighbors(len(X))).numpy()
+    X = torch.tensor(np.asarray(X, dtype=np.float32))  # a copy: the pipeline's vectors are read-only
+    return cosine_knn(X, default_n_neighbors(len(X))).numpy()
 
 
 def neighbour_vote(labels: np.ndarray, neighbours: np.ndarray, k: int) -> np.ndarray:

@@ -33,11 +33,23 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
     assert cached.CACHE.lru("train").misses == trained + 1 and at.fake.encoded == encoded
 
 
-def test_colour_by_true_label(fake_app):
+def legend(at) -> list[str]:
+    """The map's legend entries: the names of its traces."""
+    import json
+
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [trace["name"] for trace in figure["data"] if trace.get("showlegend", True)]
+
+
+def test_colour_by_true_label(fake_app, app_csv):
+    import pandas as pd
+
     at = fake_app()
     at.run()
+    assert [name.split(":")[0] for name in legend(at)] == ["0", "1", "2", "3"]  # one entry per cluster
     at.radio(key="colour_by").set_value("True label").run()
     assert not at.exception and not at.error
+    assert sorted(legend(at)) == sorted(pd.read_csv(app_csv)["label"].unique())  # one entry per label
 
 
 def test_too_few_texts_for_k_is_a_message(fake_app, tmp_path):
