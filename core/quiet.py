@@ -14,7 +14,9 @@ from typing import Iterator
 log = logging.getLogger(__name__)
 
 NOISY_LOGGERS = ("huggingface_hub", "sentence_transformers", "transformers", "httpx", "onnxruntime",
-                 "torch.onnx", "onnxscript", "onnx_ir")
+                 "torch.onnx", "onnxscript", "onnx_ir",
+                 # onnxruntime's transformer optimiser logs each fusion under these bare names
+                 "fusion_base", "fusion_utils", "onnx_model", "onnx_model_bert", "optimizer")
 
 
 def quiet_third_party() -> None:
