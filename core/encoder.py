@@ -5,11 +5,12 @@ seeds a private generator and trains, learned state ends in ``_``, ``transform``
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -24,6 +25,13 @@ log = logging.getLogger(__name__)
 
 #: progress(epoch, epochs, loss) after every epoch.
 EpochProgress = Callable[[int, int, float], None]
+
+#: torch threads while training on the CPU. The network's matrices are small (a batch of 256 by
+#: 384 -> 128 -> 64), so a second thread gains little alone, and beside other work (the app's
+#: background pass, another session, the embedding) threads that spin for a busy core multiply the
+#: CPU time many times over. One thread also makes the sums, and so the weights, independent of
+#: the machine's core count.
+TRAIN_THREADS = 1
 
 
 class MLP(nn.Module):
@@ -73,13 +81,14 @@ class Encoder:
         encoder.to(device)
         decoder.to(device)
         data = torch.tensor(X, device=device)  # a copy: callers' arrays may be read-only
-        state = objective.prepare(data)
         optimiser = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=cfg.lr)
         history: list[float] = []
-        for epoch in range(cfg.epochs):
-            history.append(_epoch(objective, encoder, decoder, data, state, optimiser, cfg.batch_size, generator))
-            if progress:
-                progress(epoch + 1, cfg.epochs, history[-1])
+        with _cpu_threads(TRAIN_THREADS if device.type == "cpu" else None):
+            state = objective.prepare(data)
+            for epoch in range(cfg.epochs):
+                history.append(_epoch(objective, encoder, decoder, data, state, optimiser, cfg.batch_size, generator))
+                if progress:
+                    progress(epoch + 1, cfg.epochs, history[-1])
         self.encoder_ = encoder.cpu().eval()
         self.decoder_ = decoder.cpu().eval()
         self.loss_history_ = history
@@ -180,6 +189,20 @@ def _safetensors_metadata(blob: bytes) -> dict[str, str]:
         raise ValueError("truncated header")
     header = json.loads(blob[8:8 + n])
     return header.get("__metadata__", {})
+
+
+@contextlib.contextmanager
+def _cpu_threads(n: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``n`` for the block (unchanged for None), then restored."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _torch_seeded:
