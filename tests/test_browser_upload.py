@@ -66,8 +66,9 @@ def test_upload_a_60_row_file_and_download_named_exports(bare_server, upload_fil
 
         radio.get_by_text("Upload a file").click()
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload_file))
-        line = wait_until(page, CAPTION_JS, arg="rows in the file", timeout=FIRST_RUN_TIMEOUT,
-                          what="the rows line in the sidebar", server=bare_server)
+        # the demo's rows line stays up until the upload's run has read the file: wait for the upload's
+        line = wait_until(page, CAPTION_JS, arg="60 rows in the file", timeout=FIRST_RUN_TIMEOUT,
+                          what="the upload's rows line in the sidebar", server=bare_server)
         assert "60 rows in the file, 60 in use (fraction 1.00)" in line, line
         assert "headline + body (detected)" in line, line
         drawn = wait_until(page, """() => { const r = (%s)(); return r && r.points === 60 ? r : null; }""" % MAP_JS,
