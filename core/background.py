@@ -47,8 +47,10 @@ def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], obj
         _started[pass_key] = True
         while len(_started) > 256:
             _started.popitem(last=False)
-        generation = _generation.get(data_key, 0) + 1
-        _generation[data_key] = generation
+        generation = _generation.pop(data_key, 0) + 1
+        _generation[data_key] = generation  # most recent last
+        while len(_generation) > 256:
+            del _generation[next(iter(_generation))]
 
     def work() -> None:
         _lower_priority()

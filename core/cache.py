@@ -88,7 +88,8 @@ class LRU:
                 return value
             finally:
                 with self.lock:
-                    self.key_locks.pop(key, None)
+                    if self.key_locks.get(key) is key_lock:  # a later waiter may hold a newer lock
+                        del self.key_locks[key]
 
     def peek(self, key: str) -> Any | None:
         """The cached value, or None without computing anything."""

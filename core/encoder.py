@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -191,18 +192,29 @@ def _safetensors_metadata(blob: bytes) -> dict[str, str]:
     return header.get("__metadata__", {})
 
 
+_THREADS_LOCK = threading.Lock()
+_THREADS = {"users": 0, "before": 0}
+
+
 @contextlib.contextmanager
 def _cpu_threads(n: int | None) -> Iterator[None]:
-    """torch's intra-op threads set to ``n`` for the block (unchanged for None), then restored."""
+    """torch's intra-op threads (a process-wide setting) set to ``n`` while any training holds it, and
+    restored when the last one ends, so trainings in two sessions cannot leave it changed."""
     if n is None:
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
+    with _THREADS_LOCK:
+        if _THREADS["users"] == 0:
+            _THREADS["before"] = torch.get_num_threads()
+            torch.set_num_threads(n)
+        _THREADS["users"] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _THREADS_LOCK:
+            _THREADS["users"] -= 1
+            if _THREADS["users"] == 0:
+                torch.set_num_threads(_THREADS["before"])
 
 
 class _torch_seeded:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: progress(stage, done, total, message) from any stage.
 StageProgress = Callable[[str, int, int, str], None]
+#: Bumped whenever training changes its results for the same settings (the disk cache then misses).
+TRAIN_RECIPE = 2
 #: load_embedder(model, backend) -> a shared embedder.
 EmbedderLoader = Callable[[str, str], Embedder]
 
@@ -123,7 +125,7 @@ def train(X: np.ndarray, cfg: EncoderConfig, seed: int, *, progress: StageProgre
 def train_stage(embed_key: str, X: np.ndarray, cfg: EncoderConfig, seed: int, cache: StageCache, *,
                 progress: StageProgress | None = None) -> tuple[str, Trained]:
     """:func:`train`, cached on the embeddings' content, the encoder settings and the seed."""
-    key = stage_key("train", embed_key, asdict(cfg), seed)
+    key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed)
     return key, cache.fetch("train", key, lambda: train(X, cfg, seed, progress=progress), TrainedCodec)
 
 

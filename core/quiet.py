@@ -20,7 +20,8 @@ NOISY_LOGGERS = ("huggingface_hub", "sentence_transformers", "transformers", "ht
 
 
 def quiet_third_party() -> None:
-    """Once per process: library loggers at WARNING, and no progress bars from transformers."""
+    """Once per process: library loggers at ERROR (their warnings are about internals a user cannot
+    act on; our own fallbacks are logged by us), and no progress bars from transformers."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

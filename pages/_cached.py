@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from typing import Any, Callable
 
 import pandas as pd
@@ -18,9 +19,10 @@ import streamlit as st
 
 from core import background, pipeline
 from core.cache import DiskCache, MemoryCache
-from core.config import RunConfig
+from core.config import RunConfig, cache_dir
 from core.data import Corpus, read_table
-from core.embed import default_results, get_embedder
+from core.embed import default_results, default_store, get_embedder
+from core.store import EmbeddingStore
 from core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,18 @@ K_RANGE = background.K_RANGE
 
 
 class _Disk:
-    """The disk cache under the cache folder as it is now (tests point it elsewhere per test)."""
+    """The disk cache under the cache folder as it is now (tests point it elsewhere per test): one
+    ``ResultCache`` per folder, so its warn-once state holds across reruns."""
+
+    def __init__(self) -> None:
+        self.by_folder: dict[str, DiskCache] = {}
+        self.lock = threading.Lock()
 
     def fetch(self, stage: str, key: str, compute: Callable[[], Any], codec=None) -> Any:
-        return DiskCache(default_results()).fetch(stage, key, compute, codec)
+        folder = str(cache_dir())
+        with self.lock:
+            disk = self.by_folder.get(folder) or self.by_folder.setdefault(folder, DiskCache(default_results()))
+        return disk.fetch(stage, key, compute, codec)
 
 
 CACHE = MemoryCache({"upload": 4, "read": 4, "sample": 8, "terms": 8, "embed": 4, "train": 8, "cluster": 64,
@@ -45,6 +55,16 @@ CACHE = MemoryCache({"upload": 4, "read": 4, "sample": 8, "terms": 8, "embed": 4
 def embedder(model: str, backend: str):
     """The shared embedding model (one per model and backend for the whole server)."""
     return get_embedder(model, backend)
+
+
+@st.cache_resource(show_spinner=False)
+def _store_in(folder: str) -> EmbeddingStore:
+    return default_store()
+
+
+def store() -> EmbeddingStore:
+    """The embedding store of the current cache folder, opened once (its warn-once state holds)."""
+    return _store_in(str(cache_dir()))
 
 
 def upload_table(data: bytes, name: str) -> tuple[str, pd.DataFrame]:

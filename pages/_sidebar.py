@@ -112,7 +112,7 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         text_col, label_col = _columns_picker(list(map(str, table.columns)))
         named = table.copy(deep=False)  # the cached table is shared: name a shallow copy
         named.attrs["name"] = upload.name  # the corpus's source name (metrics.json, export file names)
-        return Source(f"upload:{digest}", named, upload.name, text_col, label_col, n_rows=len(table))
+        return Source(f"upload:{digest}:{upload.name}", named, upload.name, text_col, label_col, n_rows=len(table))
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
         return Source(source_key(path), path, path) if path else None

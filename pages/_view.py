@@ -15,8 +15,8 @@ import streamlit as st
 from core.cluster import align_to
 from core.config import RunConfig
 from core.describe import ClusterSummary
-from core.embed import default_store
 from core.errors import UserError, app_message
+from core.export import cluster_name
 from core.pipeline import ClusterStage, RunResult, metrics_document, run
 
 from . import _cached as cached
@@ -54,8 +54,7 @@ class View:
         return len(self.summaries)
 
     def name(self, cluster: int, words: int = 3) -> str:
-        keywords = self.summaries[cluster].keywords[:words]
-        return f"{cluster}: " + (", ".join(keywords) if keywords else "(no keywords)")
+        return cluster_name(self.summaries[cluster], words)  # summaries are renumbered to the aligned ids
 
     def names(self) -> dict[int, str]:
         return {c: self.name(c) for c in range(self.k)}
@@ -107,7 +106,7 @@ def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[Clust
 def _build(source: Source, cfg: RunConfig) -> View:
     progress = _Progress()
     result = run(cfg, source=source.value, key=source.key, cache=cached.CACHE, load_embedder=cached.embedder,
-                 store=default_store(), progress=progress, baseline=False)
+                 store=cached.store(), progress=progress, baseline=False)
     progress.clear()
     labels, summaries = _aligned(result.keys["sample"], result.clusters)
     cached.precompute(result)

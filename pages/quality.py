@@ -8,6 +8,7 @@ from core.cluster import confusion
 from core.plots import confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages._common import fmt, page_view
+from pages._view import guarded
 
 view = page_view()
 st.title("Quality")
@@ -26,7 +27,7 @@ st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_hi
 st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
 
 st.subheader("How many clusters?")
-sweep = cached.k_sweep(view.result)
+sweep = guarded(lambda: cached.k_sweep(view.result))
 if sweep["k"]:
     sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
     suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
@@ -44,7 +45,9 @@ if sweep["k"]:
         best_acc = int(sweep["k"][int(np.nanargmax(accs))]) if accs and not np.all(np.isnan(accs)) else None
         why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc} (labels only evaluate; they "
                 "choose nothing)." if best_acc is not None else "")
-    st.caption(f"K-Means on the latent vectors for k = {sweep['k'][0]}..{sweep['k'][-1]}, the same clusterings "
+    how = ("K-Means on the embeddings refined by the texts' words, scored in the latent space"
+           if view.cfg.cluster.method == "coview" else "K-Means on the latent vectors")
+    st.caption(f"{how}, for k = {sweep['k'][0]}..{sweep['k'][-1]}: the same clusterings "
                f"as the map's at each k ({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). The highest silhouette is at k = {suggested}; "
                f"the current k is {view.k}. {why}")

@@ -32,6 +32,8 @@ def machine() -> str:
 
 def load_embedded(args: argparse.Namespace):
     """The benchmark corpus (all rows, or the first --limit) and its embeddings, through the store."""
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be at least 1, got {args.limit}")
     corpus = build_corpus(args.data, label_col=getattr(args, "label_col", None))
     if corpus.labels is None:
         raise UserError(f"{args.data} has no label column: the quality benchmark needs labels to evaluate")
@@ -51,6 +53,9 @@ def n_clusters(args: argparse.Namespace, truth: np.ndarray) -> int:
 
 def seeds(args: argparse.Namespace) -> list[int]:
     try:
-        return [int(s) for s in args.seeds.split(",") if s.strip()]
+        values = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
-        raise UserError(f"--seeds takes comma-separated integers, got {args.seeds!r}") from None
+        values = []
+    if not values or any(not 0 <= v < 2**32 for v in values):
+        raise UserError(f"--seeds takes comma-separated integers from 0 to 2**32 - 1, got {args.seeds!r}")
+    return values

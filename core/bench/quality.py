@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ..cluster import known_labels, label_scores
+from ..cluster import check_k, known_labels, label_scores
 from ..config import ClusterConfig, EncoderConfig
 from ..errors import UserError
 from .common import load_embedded, machine, n_clusters, seeds
@@ -22,6 +22,7 @@ def quality(args: argparse.Namespace) -> int:
 
     texts, truth, X, embedder = load_embedded(args)
     k = n_clusters(args, truth)
+    check_k(k, len(texts))
     names = args.objectives.split(",") if args.objectives else list(OBJECTIVES)
     for name in names:
         if name not in OBJECTIVES:
