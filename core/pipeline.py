@@ -276,11 +276,10 @@ class RunResult:
     def summaries(self) -> list[ClusterSummary]:
         return self.clusters.summaries
 
-    def metrics(self, baseline: ClusterStage | None = None) -> dict[str, Any]:
-        """The ``metrics.json`` document (the CLI's file and the app's download)."""
-        base = baseline or self.baseline
+    def metrics(self) -> dict[str, Any]:
+        """The CLI's ``metrics.json`` document (the app's ``View.metrics`` adds its lazily computed baseline)."""
         return metrics_document(self.config, self.corpus, self.embeddings, self.clusters.scores,
-                                base.scores if base else None, self.timings)
+                                self.baseline.scores if self.baseline else None, self.timings)
 
 
 def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores,
