@@ -79,10 +79,14 @@ def forget() -> None:
 
 
 def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
-                  terms: Terms, cfg: RunConfig, cache: StageCache) -> threading.Thread | None:
+                  terms: Terms, cfg: RunConfig, cache: StageCache,
+                  base: np.ndarray | None = None) -> threading.Thread | None:
     """Fill ``cache`` with the clustering at every k of the slider, nearest the current k first, then
     the raw-embedding baselines (already there for the co-view method, which starts from them).
-    ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``)."""
+    ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``, and ``base_embed`` with
+    ``base``, the base model's (n, dim) vectors, when ``X`` is a refined model's)."""
+    base_key = keys.get("base_embed", keys["embed"])
+    base = X if base is None else base
     ks = k_order(cfg.cluster.k, len(Z))
 
     def at(k: int) -> RunConfig:
@@ -90,7 +94,7 @@ def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
 
     steps: list[Callable[[], object]] = [
         (lambda k=k: cluster_stage(keys, Z, X, texts, truth, terms, at(k).cluster, cfg.seed, cache)) for k in ks]
-    steps += [(lambda k=k: baseline_stage(keys["embed"], keys["sample"], X, truth, at(k).cluster, cfg.seed, cache))
+    steps += [(lambda k=k: baseline_stage(base_key, keys["sample"], base, truth, at(k).cluster, cfg.seed, cache))
               for k in ks]
     pass_key = "|".join((keys["train"], keys["embed"], keys["sample"], str(cfg.seed), repr(cfg.cluster)))
     return run_in_background(keys["sample"], pass_key, steps)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .config import CLUSTER_METHODS, DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from .config import CLUSTER_METHODS, DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
 from .csv_export import safe_csv
 from .errors import UserError
 from .quiet import quiet_third_party
@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="coview: K-Means on the embeddings refined by the texts' words (default); "
                           "latent: the paper's K-Means on the encoder's latent space")
     run.add_argument("--projection", choices=PROJECTIONS, default=ProjectConfig.method)
+    run.add_argument("--refine", action="store_true",
+                     help="fine-tune the sentence model's top layers on these texts first (no labels; minutes)")
+    run.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs, help="refine: passes over the texts")
+    run.add_argument("--refine-layers", type=int, default=RefineConfig.layers, help="refine: top layers trained")
     run.add_argument("--seed", type=int, default=RunConfig.seed)
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store and results")
     run.add_argument("--out", default="out", help="folder for metrics.json, assignments.csv, clusters.json")
@@ -75,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--backend", default=EmbedConfig.backend,
                        help="embedding backend (speed: the candidate timed against torch-fp32; default auto)")
     bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
+    bench.add_argument("--refine", action="store_true", help="quality: add the Refine stage's row (slow)")
+    bench.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs)
+    bench.add_argument("--refine-layers", type=int, default=RefineConfig.layers)
     bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
     bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale",
                        help="speed: comma-separated sections to run (default: all)")
@@ -89,7 +96,8 @@ def run_config(args: argparse.Namespace) -> RunConfig:
         data=DataConfig(source=args.data, text_col=args.text_col, label_col=args.label_col, fraction=args.fraction),
         embed=EmbedConfig(model=args.model, backend=args.backend),
         encoder=EncoderConfig(hidden=args.hidden, latent=args.latent, objective=objective, epochs=epochs),
-        cluster=ClusterConfig(k=args.k, method=args.clusters), project=ProjectConfig(method=args.projection), seed=args.seed)
+        cluster=ClusterConfig(k=args.k, method=args.clusters), project=ProjectConfig(method=args.projection),
+        refine=RefineConfig(enabled=args.refine, epochs=args.refine_epochs, layers=args.refine_layers), seed=args.seed)
 
 
 class StderrProgress:
@@ -129,7 +137,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     sys.stderr.write(
         f"{m['n_docs']} texts, k={m['k']}, objective {cfg.encoder.objective}, embeddings {result.embeddings.backend} "
         f"({m['embed_cache']['hits']} from the store)\n"
-        f"latent: silhouette {_f(m['silhouette'])}  Davies-Bouldin {_f(m['davies_bouldin'])}  "
+        + (f"refined {m['refine']['base_model']}: {m['refine']['steps']} steps in {m['refine']['seconds']:.0f} s on "
+           f"{m['refine']['device']}\n" if "refine" in m else "")
+        + f"latent: silhouette {_f(m['silhouette'])}  Davies-Bouldin {_f(m['davies_bouldin'])}  "
         f"ACC {_f(m['acc'])}  NMI {_f(m['nmi'])}  ARI {_f(m['ari'])}\n"
         f"raw-embedding K-Means: silhouette {_f(b['silhouette'])}  Davies-Bouldin {_f(b['davies_bouldin'])}  "
         f"ACC {_f(b['acc'])}  NMI {_f(b['nmi'])}  ARI {_f(b['ari'])}\n"

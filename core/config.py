@@ -118,6 +118,32 @@ class ProjectConfig:
 
 
 @dataclass(frozen=True)
+class RefineConfig:
+    """Refine (opt-in): fine-tune the sentence model's top ``layers`` on the texts' own pseudo-labels
+    (see ``core.refine``), then embed, train and cluster again. ``keep``: the share of each cluster
+    learnt from (its most confident texts)."""
+
+    enabled: bool = False
+    layers: int = 2
+    epochs: int = 2
+    keep: float = 0.5
+    lr: float = 5e-5
+    batch: int = 32
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise UserError(f"refine must be on or off, got {self.enabled!r}")
+        _in_range("the number of refined layers", self.layers, 1, 64)
+        _in_range("the refine epochs", self.epochs, 1, 100)
+        _in_range("the refine batch size", self.batch, 2, 1024)
+        k, lr = self.keep, self.lr
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 < k <= 1:
+            raise UserError(f"the refine share kept must be in (0, 1], got {k!r}")
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 0.01:
+            raise UserError(f"the refine learning rate must be in (0, 0.01], got {lr!r}")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Every setting of one run. The same config and seed give the same result on the CPU."""
 
@@ -126,6 +152,7 @@ class RunConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     project: ProjectConfig = field(default_factory=ProjectConfig)
+    refine: RefineConfig = field(default_factory=RefineConfig)
     seed: int = 42
 
     def __post_init__(self) -> None:

@@ -24,10 +24,13 @@ from .coview import neighbours_of, refine, word_view
 from .config import DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, describe, term_counts
+from .backends import resolve_model_path
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
+from .embed_fingerprint import model_fingerprint
 from .encoder import Encoder
 from .errors import UserError
 from .project import project
+from .refine_stage import RefineInfo, refine_stage
 from .results import array_key, stage_key
 from .store import EmbeddingStore
 
@@ -96,6 +99,26 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
         return stage_key("embedded", array_key(result.vectors)), result
 
     return cache.fetch("embed", stage_key("embed", sample_key, asdict(cfg)), compute)
+
+
+def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, embedded: EmbedResult,
+               cache: StageCache, *, embedder: Embedder | None, store: EmbeddingStore | None, progress: StageProgress | None,
+               cancelled: Callable[[], bool] | None) -> tuple[str, EmbedResult, RefineInfo]:
+    """The refine stage (``core.refine_stage``) started from the fast default's clusters of ``embedded``."""
+    X, texts = embedded.vectors, corpus.texts
+    keys = {"sample": sample_key, "embed": embed_key}
+    start_cfg = replace(cfg.cluster, method="coview")
+
+    def start() -> tuple[np.ndarray, np.ndarray]:
+        _, base = baseline_stage(embed_key, sample_key, X, None, start_cfg, cfg.seed, cache)
+        labels = refined(X, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), None, start_cfg,
+                         cfg.seed).clustering.labels
+        return labels, base.clustering.labels
+
+    fingerprint = embedder.fingerprint if embedder else model_fingerprint(resolve_model_path(cfg.embed.model))
+    return refine_stage(keys, texts, embedded, start, cfg.refine, cfg.cluster, cfg.seed, cache,
+                        model=cfg.embed.model, fingerprint=fingerprint, store=store, progress=progress,
+                        cancelled=cancelled)
 
 
 # -- encoder ---------------------------------------------------------------------------------------------
@@ -271,6 +294,13 @@ class RunResult:
     terms: Terms
     keys: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    base_embeddings: EmbedResult | None = None  # the base model's vectors (= embeddings unless refined)
+    refine: RefineInfo | None = None
+
+    @property
+    def base_vectors(self) -> np.ndarray:
+        """(n, dim) the base model's vectors: what the raw-K-Means baseline clusters."""
+        return (self.base_embeddings or self.embeddings).vectors
 
     @property
     def summaries(self) -> list[ClusterSummary]:
@@ -279,12 +309,13 @@ class RunResult:
     def metrics(self) -> dict[str, Any]:
         """The CLI's ``metrics.json`` document (the app's ``View.metrics`` adds its lazily computed baseline)."""
         return metrics_document(self.config, self.corpus, self.embeddings, self.clusters.scores,
-                                self.baseline.scores if self.baseline else None, self.timings)
+                                self.baseline.scores if self.baseline else None, self.timings, self.refine)
 
 
 def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores,
-                     baseline: Scores | None, timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """The metrics of one run as JSON-ready values."""
+                     baseline: Scores | None, timings: dict[str, float] | None = None,
+                     refine: RefineInfo | None = None) -> dict[str, Any]:
+    """The metrics of one run as JSON-ready values (``refine`` only for a refined run)."""
     return {"n_docs": len(corpus), "k": cfg.cluster.k, "latent_dim": cfg.encoder.latent,
             "model": cfg.embed.model, "seed": cfg.seed, **scores.as_dict(),
             "baseline": baseline.as_dict() if baseline else None,
@@ -292,18 +323,23 @@ def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scor
             "embed_cache": {"hits": embedded.hits, "misses": embedded.misses},
             "embed_backend": embedded.backend, "objective": cfg.encoder.objective,
             "n_dropped": corpus.n_dropped, "source": corpus.source,
-            "text_col": corpus.text_col, "label_col": corpus.label_col, "config": cfg.to_dict()}
+            "text_col": corpus.text_col, "label_col": corpus.label_col, "config": cfg.to_dict()} | (
+        {"refine": refine.as_dict()} if refine else {})
 
 
 def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | None = None,
         cache: StageCache | None = None, embedder: Embedder | None = None,
         load_embedder: EmbedderLoader | None = None, store: EmbeddingStore | None = None,
-        progress: StageProgress | None = None, baseline: bool = True) -> RunResult:
+        progress: StageProgress | None = None, baseline: bool = True,
+        cancelled: Callable[[], bool] | None = None) -> RunResult:
     """The whole method: read, sample, embed, train, cluster (+ baseline), describe, project.
 
     ``source`` defaults to ``cfg.data.source``; a table (an upload) needs a ``key`` naming its content.
     With a cache, nothing already computed for the same inputs is computed again; ``baseline=False``
     leaves the raw-embedding yardstick to the caller (the app computes it in the background).
+    With ``cfg.refine.enabled`` the vectors after the embed stage are the refined model's; the
+    baseline stays K-Means on the base model's (``keys["base_embed"]``, ``base_embeddings``).
+    ``cancelled()`` turning true stops a refinement (``core.refine.Cancelled``).
     """
     cache = cache or NoCache()
     source = cfg.data.source if source is None else source
@@ -326,8 +362,14 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     lap("load")
     embed_key, embedded = embed_stage(sample_key, corpus.texts, cfg.embed, cache, embedder=embedder,
                                       load_embedder=load_embedder, store=store, progress=progress)
-    X = embedded.vectors
+    base_key, base_embedded, refined_info = embed_key, embedded, None
     lap("embed")
+    if cfg.refine.enabled:
+        embed_key, embedded, refined_info = refine_run(cfg, corpus, sample_key, embed_key, embedded, cache,
+                                                       embedder=embedder, store=store,
+                                                       progress=progress, cancelled=cancelled)
+        lap("refine")
+    X = embedded.vectors
     train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress)
     lap("train")
     terms = terms_stage(sample_key, corpus.texts, cache)
@@ -335,11 +377,12 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key}
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
                                           cfg.seed, cache)
-    base = baseline_stage(embed_key, sample_key, X, truth, cfg.cluster, cfg.seed, cache)[1] if baseline else None
+    base = (baseline_stage(base_key, sample_key, base_embedded.vectors, truth, cfg.cluster, cfg.seed, cache)[1]
+            if baseline else None)
     lap("cluster")
     project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
     lap("project")
     timings["total"] = time.perf_counter() - start
-    keys = stage_keys | {"cluster": cluster_key, "project": project_key}
+    keys = stage_keys | {"cluster": cluster_key, "project": project_key, "base_embed": base_key}
     return RunResult(cfg, corpus, embedded, trained.encoder, trained.latent, clusters, base, xy, terms, keys,
-                     timings)
+                     timings, base_embedded, refined_info)

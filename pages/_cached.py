@@ -84,20 +84,20 @@ def precompute(result: pipeline.RunResult) -> None:
     """Every other k of the slider, clustered ahead of the user (see ``core.background``)."""
     if PRECOMPUTE:
         background.precompute_ks(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
-                                 result.corpus.labels, result.terms, result.config, CACHE)
+                                 result.corpus.labels, result.terms, result.config, CACHE, result.base_vectors)
 
 
 def baseline_if_ready(result: pipeline.RunResult) -> pipeline.ClusterStage | None:
     """The raw-embedding baseline if it is already computed (by an earlier run or the background)."""
     cfg = result.config
-    return CACHE.peek("baseline", pipeline.baseline_key(result.keys["embed"], result.keys["sample"], cfg.cluster,
-                                                        cfg.seed))
+    return CACHE.peek("baseline", pipeline.baseline_key(result.keys["base_embed"], result.keys["sample"],
+                                                        cfg.cluster, cfg.seed))
 
 
 def baseline(result: pipeline.RunResult) -> pipeline.ClusterStage:
     """K-Means on the raw embeddings with this k and seed: the cards' yardstick."""
     cfg = result.config
-    return pipeline.baseline_stage(result.keys["embed"], result.keys["sample"], result.embeddings.vectors,
+    return pipeline.baseline_stage(result.keys["base_embed"], result.keys["sample"], result.base_vectors,
                                    result.corpus.labels, cfg.cluster, cfg.seed, CACHE)[1]
 
 

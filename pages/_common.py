@@ -10,6 +10,7 @@ import streamlit as st
 from core.export import assignments_table, confidence
 
 from . import _state as S
+from ._refine import panel, settle
 from ._view import View, current_view
 
 
@@ -21,6 +22,9 @@ def page_view() -> View:
     t-SNE). The new run waits here until the previous one has stopped, so repeated clicks never
     stack up work."""
     source, cfg = st.session_state[S.CURRENT]
+    if source is not None and cfg.refine.enabled:
+        wanted, cfg = cfg, settle(source, cfg)  # without Refine until its background job is done
+        panel(wanted)
     lock = st.session_state.setdefault(S.HEAVY_JOB, threading.Lock())
     note = st.empty()
     acquire_patiently(lock, lambda: note.caption("Waiting for this session's previous computation to stop ..."))

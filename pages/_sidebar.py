@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
-                         ProjectConfig, RunConfig)
+                         ProjectConfig, RefineConfig, RunConfig)
 from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
@@ -140,6 +140,10 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
                    f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
     k = st.slider("Clusters (k)", cached.K_RANGE.start, cached.K_RANGE.stop - 1, ClusterConfig.k, key=S.K)
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
+    refine = st.toggle("Refine embeddings", key=S.REFINE,
+                       help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
+                            "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
+                            "minutes and runs in the background; the map stays usable meanwhile.")
     with st.expander("Encoder and seed"):
         objectives = list(OBJECTIVES)
         methods = {"coview": "K-Means refined by the texts' words", "latent": "K-Means on the latent space (paper)"}
@@ -162,7 +166,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
         cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method="umap" if projection == "UMAP" else "tsne"),
-        seed=int(seed))
+        refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
 
 
 def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:

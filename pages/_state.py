@@ -15,6 +15,8 @@ K = "k"
 CLUSTER_METHOD = "cluster_method"
 PROJECTION = "projection"
 SEED = "seed"
+REFINE = "refine"              # the "Refine embeddings" toggle
+REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
 
 # map page
 COLOUR_BY = "colour_by"

@@ -73,7 +73,7 @@ class View:
         cfg = self.cfg
         as_cli = replace(cfg, data=replace(cfg.data, source=self.corpus.source))
         return metrics_document(as_cli, self.corpus, self.embedded, self.clusters.scores, self.baseline.scores,
-                                self.timings)
+                                self.timings, self.result.refine)
 
 
 class _Progress:

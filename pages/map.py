@@ -11,6 +11,7 @@ from core.pipeline import ClusterStage
 from core.plots import label_colours, map_figure
 from pages import _state as S
 from pages._common import assignments, delta, fmt, page_view
+from pages._refine import summary as refine_summary
 from pages._safe import plain
 
 MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
@@ -62,6 +63,7 @@ def metric_cards() -> None:
     cards(slots, ready)
     if ready is None:
         cards(slots, view.baseline)
+    refine_summary(view)
 
 
 if view.xy is None:

@@ -11,6 +11,7 @@ from ..cluster import check_k, known_labels, label_scores
 from ..config import ClusterConfig, EncoderConfig
 from ..errors import UserError
 from .common import load_embedded, machine, n_clusters, seeds
+from .refine_rows import refine_row
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,10 @@ def quality(args: argparse.Namespace) -> int:
             refine_s = time.perf_counter() - started + views_s
             rows.setdefault(label, []).append(scores | {"train_s": train_s + refine_s})
             log.info("seed %d %s: acc %.3f, refinement %.1f s", seed, label, scores["acc"] or 0, refine_s)
+        if getattr(args, "refine", False):
+            fast = refined(Z, X, starts[coview_label], texts, views, None, cfg, seed).clustering.labels
+            label, scores = refine_row(args, texts, X, truth, fast, baseline.clustering.labels, cfg, seed)
+            rows.setdefault(label, []).append(scores)
     print(f"quality on {args.data}: {len(texts)} texts, k={k}, seeds {args.seeds}, "
           f"embeddings {embedder.name} ({embedder.backend})")
     print(f"machine: {machine()}")

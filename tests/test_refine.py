@@ -1,0 +1,119 @@
+"""Refine: pseudo-labels, the contrastive loss, fine-tuning the real packaged model's top layer, the
+cached weights (safetensors) and the refined run's metrics."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import core.refine as refine_mod
+from core.backends import resolve_model_path
+from core.cache import DiskCache, NoCache
+from core.config import RefineConfig, RunConfig
+from core.errors import UserError
+from core.pipeline import run
+from core.refine import Cancelled, fine_tune, pseudo_labels, supervised_contrast
+from core.results import ResultCache
+from core.store import EmbeddingStore
+from corpora import topic_frame
+from fakes import FakeEmbedder
+
+MODEL = resolve_model_path("all-MiniLM-L6-v2")
+
+
+def test_pseudo_labels_keep_each_clusters_share_without_assuming_balance():
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8)
+    labels = np.repeat([0, 1, 2], [90, 10, 20])
+    X = centres[labels] + 0.3 * rng.normal(size=(120, 8))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    chosen = pseudo_labels(X, labels, None, 0.5)
+    assert np.bincount(labels[chosen]).tolist() == [45, 5, 10]
+    # the chosen are the most typical: their margin beats the rest of their cluster on average
+    own = (X * centres[labels]).sum(1)
+    assert own[chosen & (labels == 0)].mean() > own[~chosen & (labels == 0)].mean()
+    other = labels.copy()
+    other[:5] = 1  # raw K-Means puts 5 texts of cluster 0 with cluster 1's: none of them is learnt from
+    agreed = pseudo_labels(X, labels, other, 0.5)
+    assert not agreed[:5].any() and (agreed[5:] == chosen[5:]).all()
+
+
+def test_supervised_contrast_is_lower_when_clusters_are_tight():
+    labels = torch.tensor([0, 0, 1, 1])
+    tight = torch.nn.functional.normalize(torch.tensor([[1.0, 0.05], [1.0, -0.05], [0.05, 1.0], [-0.05, 1.0]]), dim=1)
+    mixed = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [0.1, 1.0]]), dim=1)
+    assert supervised_contrast(tight, labels) < supervised_contrast(mixed, labels)
+    assert torch.isfinite(supervised_contrast(tight, torch.tensor([0, 1, 2, 3])))  # no positive: no NaN
+
+
+def _corpus():
+    frame = topic_frame(8, words=6)
+    texts = frame["text"].tolist()
+    X = FakeEmbedder().encode(texts)
+    labels = frame["label"].astype("category").cat.codes.to_numpy()
+    return texts, X, labels
+
+
+def test_fine_tune_moves_the_model_and_returns_normalised_vectors():
+    texts, X, labels = _corpus()
+    reports = []
+    out = fine_tune(texts, X, labels, labels, model_path=MODEL, layers=1, epochs=2, keep=1.0, lr=1e-4, batch=8,
+                    seed=0, progress=lambda s, t, m: reports.append((s, t, m)))
+    assert out.vectors.shape == (len(texts), 384)
+    np.testing.assert_allclose(np.linalg.norm(out.vectors, axis=1), 1, atol=1e-5)
+    assert out.steps == 2 * 3 and len(out.losses) == out.steps  # 24 texts, batches of 8
+    assert any("loss" in m and "s left" in m for _, _, m in reports)
+    assert out.weights and all(name.startswith("encoder.layer.5.") for name in out.weights)
+    from sentence_transformers import SentenceTransformer
+
+    base = SentenceTransformer(MODEL, device="cpu").encode(texts, normalize_embeddings=True)
+    cosine = (base * out.vectors).sum(1)
+    assert cosine.min() > 0.5 and cosine.mean() < 0.9999  # the same model, changed by training
+
+
+def test_fine_tune_stops_when_cancelled():
+    texts, X, labels = _corpus()
+    calls = []
+    with pytest.raises(Cancelled):
+        fine_tune(texts, X, labels, None, model_path=MODEL, layers=1, epochs=5, keep=1.0, lr=1e-4, batch=8, seed=0,
+                  cancelled=lambda: calls.append(1) or len(calls) > 3)
+
+
+def test_refine_settings_are_checked():
+    with pytest.raises(UserError, match="refined layers"):
+        RefineConfig(layers=0)
+    with pytest.raises(UserError, match="learning rate"):
+        RefineConfig(lr=1.0)
+    with pytest.raises(UserError, match="share kept"):
+        RefineConfig(keep=0)
+
+
+def test_a_refined_run_reports_refine_keeps_the_base_baseline_and_reuses_its_weights(tmp_path, monkeypatch):
+    path = tmp_path / "texts.csv"
+    topic_frame(8, words=6).to_csv(path, index=False)
+    cfg = RunConfig().with_(data={"source": str(path), "fraction": 1.0}, encoder={"epochs": 2},
+                            cluster={"k": 3, "n_init": 2}, project={"method": "none"},
+                            refine={"enabled": True, "layers": 1, "epochs": 1, "batch": 8, "keep": 1.0})
+    store = EmbeddingStore(tmp_path / "store.sqlite")
+    fake = FakeEmbedder()
+    refined = run(cfg, cache=DiskCache(ResultCache(tmp_path / "results")), embedder=fake, store=store)
+    plain = run(cfg.with_(refine={"enabled": False}), embedder=fake)
+    m = json.loads(json.dumps(refined.metrics()))
+    assert set(m["refine"]) == {"base_model", "steps", "seconds", "device"}
+    assert m["refine"]["base_model"] == "all-MiniLM-L6-v2" and m["refine"]["steps"] == 3
+    assert "refine" not in plain.metrics()
+    assert m["baseline"] == plain.metrics()["baseline"]  # the yardstick stays raw K-Means on the base vectors
+    assert refined.embeddings.vectors.shape == (24, 384)
+    assert not np.allclose(refined.embeddings.vectors, plain.embeddings.vectors)
+    weights = list((tmp_path / "cache" / "refined").glob("*.safetensors"))
+    assert len(weights) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the saved refinement should have been reused")
+
+    monkeypatch.setattr(refine_mod, "fine_tune", no_training)
+    again = run(cfg, cache=NoCache(), embedder=fake, store=store)  # no stage cache: weights + store
+    np.testing.assert_array_equal(again.embeddings.vectors, refined.embeddings.vectors)
+    assert again.metrics()["refine"]["steps"] == 3
+    fresh = run(cfg, cache=NoCache(), embedder=fake, store=None)  # no store either: the saved weights embed
+    np.testing.assert_allclose(fresh.embeddings.vectors, refined.embeddings.vectors, atol=2e-4)
