@@ -51,8 +51,11 @@ def results(at) -> pd.DataFrame | None:
     return at.dataframe[0].value if len(at.dataframe) else None
 
 
-def test_search_by_meaning_highlights_and_lists_the_nearest_texts(demo_app):
-    at = demo_app
+def test_search_by_meaning_words_and_bad_queries(demo_app, monkeypatch):
+    """One app (the real model's first run is the slow part), every search in turn."""
+    import core.search
+
+    at, demo = demo_app, pd.read_csv(DEMO)
     assert drawn(at) == (320, 0) and results(at) is None
     at.text_input(key="search_query").set_value("football match: the striker scored twice in the final").run()
     assert not at.exception and not at.error
@@ -60,57 +63,49 @@ def test_search_by_meaning_highlights_and_lists_the_nearest_texts(demo_app):
     assert len(table) == 50 and list(table.columns[:2]) == ["similarity", "cluster"] and "text" in table
     assert table["similarity"].is_monotonic_decreasing and table["similarity"].iloc[0] > 0.3
     assert drawn(at) == (50, 270)  # the 50 nearest bright, the rest dimmed
-    labels = pd.read_csv(DEMO).set_index(pd.read_csv(DEMO)["title"] + ". " + pd.read_csv(DEMO)["description"])
-    sports = sum(labels["label"].get(t) == "Sports" for t in table["text"].head(20))
+    label_of = dict(zip(demo["title"], demo["label"]))
+    sports = sum(label_of[next(t for t in label_of if text.startswith(t))] == "Sports" for text in table["text"][:20])
     assert sports >= 15, table.head(20)  # found by meaning: the nearest are sports news
 
     at.number_input(key="search_n").set_value(10).run()
     assert len(results(at)) == 10 and drawn(at) == (10, 310)
 
-    title = pd.read_csv(DEMO)["title"].iat[5]  # a text's own headline finds it first
+    title = demo["title"].iat[5]  # a text's own headline finds it first
     at.text_input(key="search_query").set_value(title).run()
     assert results(at)["text"].iat[0].startswith(title)
 
     at.text_input(key="search_query").set_value("").run()  # clearing restores the map
     assert not at.exception and results(at) is None and drawn(at) == (320, 0)
 
-
-def test_a_10000_character_query_is_cut_with_a_notice(demo_app):
-    at = demo_app
-    at.text_input(key="search_query").set_value("markets " * 1250).run()
+    at.text_input(key="search_query").set_value("markets " * 1250).run()  # 10,000 characters: cut, said
     assert not at.exception and not at.error
-    assert any("only its first 1,000 are searched" in i.value for i in at.info)
-    assert len(results(at)) == 50
+    assert any("only its first 1,000 are searched" in i.value for i in at.info) and len(results(at)) == 10
 
+    calls = []
+    monkeypatch.setattr(core.search, "embed_query", lambda *a: calls.append(a) or pytest.fail("embedded"))
+    at.text_input(key="search_query").set_value("   ").run()  # blank: nothing happens
+    assert not at.exception and not at.error and not at.info and results(at) is None and not calls
+    assert drawn(at) == (320, 0)
 
-def test_contains_words_filters_the_whole_corpus(fake_app, app_csv):
-    at = fake_app()
-    at.run()
-    texts = pd.read_csv(app_csv)
-    words = texts["title"] + ". " + texts["description"]
-    expected = words.str.contains(r"(?i)\bthe\b") & words.str.contains(r"(?i)\bof\b")
-    at.text_input(key="search_words").set_value("OF the").run()
+    words = (demo["title"] + " " + demo["description"]).str.lower()
+    expected = int((words.str.contains(r"\bthe\b") & words.str.contains(r"\bof\b")).sum())
+    at.text_input(key="search_words").set_value("OF the").run()  # any case, all words
     assert not at.exception and not at.error
     table = results(at)
-    assert len(table) == expected.sum() > 0 and drawn(at) == (expected.sum(), 200 - expected.sum())
-    assert table["text"].str.contains(r"(?i)\bof\b").all() and "similarity" not in table
+    assert len(table) == expected > 0 and drawn(at) == (expected, 320 - expected) and "similarity" not in table
+    assert table["text"].str.contains(r"(?i)\bof\b").all()
     at.text_input(key="search_words").set_value("zzzunknownword").run()
-    assert not at.exception and any("No texts match" in w.value for w in at.warning)
-    assert drawn(at) == (0, 200)
+    assert not at.exception and any("No texts match" in w.value for w in at.warning) and drawn(at) == (0, 320)
     at.text_input(key="search_words").set_value("").run()
-    assert results(at) is None and drawn(at) == (200, 0)
+    assert results(at) is None and drawn(at) == (320, 0)
 
 
-def test_an_empty_query_changes_nothing(fake_app):
-    at = fake_app()
-    at.run()
-    before = traces(at)
-    at.text_input(key="search_query").set_value("   ").run()
-    assert not at.exception and not at.error and not at.warning and results(at) is None
-    assert traces(at) == before and at.fake.calls == 1  # no query embedded: only the corpus was
+def least_typical(at) -> list[float]:
+    """The confidences of the Clusters page's least typical texts ("• 0.12 · headline"), in page order."""
+    return [float(t.value[2:].split(" · ")[0]) for t in at.text if re.match(r"• \d\.\d\d · ", t.value)]
 
 
-def test_colour_by_confidence_and_the_floor_hides_texts(fake_app):
+def test_confidence_colours_the_map_lists_the_least_typical_and_hides_texts(fake_app):
     at = fake_app()
     at.run()
     at.radio(key="colour_by").set_value("Confidence").run()
@@ -119,30 +114,25 @@ def test_colour_by_confidence_and_the_floor_hides_texts(fake_app):
     assert figure["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "confidence"
     assert all(t["marker"]["coloraxis"] == "coloraxis" for t in figure["data"]) and drawn(at) == (200, 0)
 
+    at.switch_page("pages/clusters.py").run()  # each cluster's 5 least typical texts, lowest first
+    assert not at.exception and not at.error
+    values = least_typical(at)
+    assert len(values) == 5 * 4 and all(values[i:i + 5] == sorted(values[i:i + 5]) for i in range(0, 20, 5))
+    assert min(values) < 0.2  # the least typical lie near a border
+
+    at.switch_page("pages/map.py").run()
     at.slider(key="min_confidence").set_value(0.3).run()
     assert not at.exception and not at.error
     shown, _ = drawn(at)
     assert 0 < shown < 200
     assert any(f"{200 - shown} of 200 texts hidden (confidence below 0.30)" in c.value for c in at.caption)
-    at.text_input(key="search_words").set_value("the").run()
-    assert (results(at)["confidence"] >= 0.3).all()
+    at.text_input(key="search_words").set_value("the").run()  # the lists skip hidden texts too
+    assert len(results(at)) and (results(at)["confidence"] >= 0.3).all()
 
     at.switch_page("pages/clusters.py").run()  # the floor holds on the Clusters page and thins its lists
     assert not at.exception and not at.error
     assert at.slider(key="min_confidence").value == pytest.approx(0.3)
     counts = [re.match(r"([\d,]+) articles;", c.value) for c in at.caption]
     assert sum(int(m.group(1).replace(",", "")) for m in counts if m) == shown  # each cluster's list, thinned
-    least = [t.value for t in at.text if t.value.startswith("• ") and " · " in t.value]
-    assert least and all(float(t[2:].split(" · ")[0]) >= 0.3 for t in least)
-    assert len(least) <= 5 * 4
-
-
-def test_each_cluster_lists_its_least_typical_texts(fake_app):
-    at = fake_app()
-    at.run()
-    at.switch_page("pages/clusters.py").run()
-    assert not at.exception and not at.error
-    values = [float(t.value[2:].split(" · ")[0]) for t in at.text if t.value.startswith("• ") and " · " in t.value]
-    assert len(values) == 5 * 4  # 5 per cluster, k = 4
-    assert all(values[i:i + 5] == sorted(values[i:i + 5]) for i in range(0, 20, 5))  # lowest first
-    assert min(values) < 0.2  # the least typical are near a border
+    values = least_typical(at)
+    assert values and min(values) >= 0.3
