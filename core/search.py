@@ -50,18 +50,20 @@ def embed_query(embedder: Embedder, query: Query) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def top_cosine(vectors: np.ndarray, query: np.ndarray, n: int, *,
-               keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def top_cosine(vectors: np.ndarray, query: np.ndarray, n: int, *, keep: np.ndarray | None = None,
+               unit_rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The ``n`` rows of (N, dim) ``vectors`` most similar to the (dim,) ``query`` by cosine.
 
     Returns (rows (m,), similarities (m,)) sorted by similarity, highest first (ties by row), with
     m = min(n, rows allowed). ``keep`` (N,) bool limits the candidates (e.g. texts above a confidence
-    floor). Rows need not be normalised: each is divided by its norm.
+    floor). Each row is divided by its norm, unless ``unit_rows`` says they are unit vectors already
+    (an embedder's output is), which halves the work.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32).ravel()
-    norms = np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)
-    sims = (vectors @ query) / (norms * max(float(np.linalg.norm(query)), 1e-12))
+    sims = vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+    if not unit_rows:
+        sims /= np.maximum(np.sqrt(np.einsum("ij,ij->i", vectors, vectors)), 1e-12)
     candidates = np.arange(len(vectors)) if keep is None else np.flatnonzero(keep)
     n = max(0, min(int(n), len(candidates)))
     if n == 0:
@@ -76,12 +78,12 @@ def top_cosine(vectors: np.ndarray, query: np.ndarray, n: int, *,
     return rows.astype(np.int64), sims[rows].astype(np.float32)
 
 
-def nearest_to_row(vectors: np.ndarray, row: int, n: int = 10, *,
-                   keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest_to_row(vectors: np.ndarray, row: int, n: int = 10, *, keep: np.ndarray | None = None,
+                   unit_rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The ``n`` texts nearest to text ``row`` by cosine (the text itself excluded), as :func:`top_cosine`."""
     allowed = np.ones(len(vectors), bool) if keep is None else np.asarray(keep, bool).copy()
     allowed[row] = False
-    return top_cosine(vectors, vectors[row], n, keep=allowed)
+    return top_cosine(vectors, vectors[row], n, keep=allowed, unit_rows=unit_rows)
 
 
 def words_of(query: str) -> list[str]:

@@ -104,7 +104,7 @@ def controls(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
         keep = keep & search.contains_words(view.corpus.texts, words)
     if query is not None:
         vector = search.embed_query(cached.embedder(view.cfg.embed.model, view.cfg.embed.backend), query)
-        rows, sims = search.top_cosine(view.embedded.vectors, vector, n, keep=keep)
+        rows, sims = search.top_cosine(view.embedded.vectors, vector, n, keep=keep, unit_rows=True)
         what = f"the {len(rows):,} texts nearest in meaning to '{plain(query.text[:80])}'"
         return Found(_mask(len(keep), rows), _table(view, rows, conf, sims),
                      what + (f" among those containing '{plain(words)}'" if has_words else ""), query.notice)
@@ -126,7 +126,7 @@ def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
     if not chosen or chosen[0] != view.keys["sample"] or not 0 <= chosen[1] < len(keep):
         return None
     row = int(chosen[1])
-    rows, sims = search.nearest_to_row(view.embedded.vectors, row, NEAREST_N, keep=keep)
+    rows, sims = search.nearest_to_row(view.embedded.vectors, row, NEAREST_N, keep=keep, unit_rows=True)
     mask = _mask(len(keep), rows)
     mask[row] = True
     title = str(view.corpus.frame["title"].iat[row])

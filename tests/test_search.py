@@ -74,3 +74,12 @@ def test_least_typical_lists_a_clusters_lowest_confidence_first():
     assert search.least_typical(conf, labels, 1, 5).tolist() == [3, 5]
     keep = conf >= 0.2
     assert search.least_typical(conf, labels, 0, 2, keep=keep).tolist() == [4, 2]
+
+
+def test_unit_rows_gives_the_same_ranking_on_unit_vectors():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    a = search.top_cosine(vectors, vectors[4] * 3, 20)
+    b = search.top_cosine(vectors, vectors[4] * 3, 20, unit_rows=True)
+    assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1], atol=1e-6) and a[0][0] == 4
