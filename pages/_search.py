@@ -169,4 +169,4 @@ def least_typical(view: View, conf: np.ndarray, keep: np.ndarray, cluster: int, 
     st.markdown("**Least typical texts** (lowest confidence: nearest the border with another cluster)")
     titles = view.corpus.frame["title"].to_numpy()
     for row in rows:
-        st.text(f"• {conf[row]:.2f} · {titles[row]}")  # text, never Markdown/HTML
+        st.text(f"{conf[row]:.2f} · {titles[row]}")  # confidence, headline; text, never Markdown/HTML

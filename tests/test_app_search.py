@@ -101,13 +101,26 @@ def test_search_by_meaning_words_and_bad_queries(demo_app, monkeypatch):
 
 
 def least_typical(at) -> list[float]:
-    """The confidences of the Clusters page's least typical texts ("• 0.12 · headline"), in page order."""
-    return [float(t.value[2:].split(" · ")[0]) for t in at.text if re.match(r"• \d\.\d\d · ", t.value)]
+    """The confidences of the Clusters page's least typical texts ("0.12 · headline"), in page order."""
+    return [float(t.value.split(" · ")[0]) for t in at.text if re.match(r"\d\.\d\d · ", t.value)]
 
 
-def test_confidence_colours_the_map_lists_the_least_typical_and_hides_texts(fake_app):
+def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_hides(fake_app):
     at = fake_app()
     at.run()
+    at.session_state["map_chart"] = {"selection": {"points": [{"customdata": [5]}], "point_indices": [0],
+                                                   "box": [], "lasso": []}}  # a click on row 5
+    at.run()
+    next(b for b in at.button if b.label == "Nearest articles").click().run()
+    assert not at.exception and not at.error
+    assert drawn(at) == (11, 189)  # the point and its 10 nearest bright
+    table = results(at)
+    assert len(table) == 10 and table["similarity"].is_monotonic_decreasing
+    assert any("the 10 articles nearest to" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Clear the nearest articles").click().run()
+    assert not at.exception and drawn(at) == (200, 0)
+    at.session_state["map_chart"] = {"selection": {"points": [], "point_indices": [], "box": [], "lasso": []}}
+
     at.radio(key="colour_by").set_value("Confidence").run()
     assert not at.exception and not at.error
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -19,12 +19,13 @@ DEMO = ROOT / "core" / "demo" / "demo_news.csv"
 FIRST_RUN_TIMEOUT = 420  # s: embedding 320 texts (exporting the ONNX model first), training, t-SNE
 STEP_TIMEOUT = 120
 
-# {bright, dimmed} points of the map as the browser holds them (a trace's ``meta`` marks the dimmed)
+# {bright, dimmed} points of the map as the browser holds them: a trace's ``meta`` marks the dimmed;
+# its hover ``text`` is a plain list (``x`` may arrive binary-encoded)
 POINTS_JS = """() => {
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
   if (!gd || !gd.data || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
   let bright = 0, dimmed = 0;
-  for (const t of gd.data) { const n = (t.x && t.x.length) || 0; if (t.meta === 'dimmed') dimmed += n; else bright += n; }
+  for (const t of gd.data) { const n = (t.text && t.text.length) || 0; if (t.meta === 'dimmed') dimmed += n; else bright += n; }
   return {bright, dimmed, opacities: gd.data.map(t => t.marker && t.marker.opacity)};
 }"""
 ROWS_JS = """() => {
@@ -66,7 +67,7 @@ def test_search_by_meaning_lists_results_and_dims_the_map(demo_server, tmp_path)
             start = _points(page, demo_server, "p.bright === 320")
             assert start["dimmed"] == 0, start
 
-            box = page.get_by_label("Search by meaning")
+            box = page.get_by_role("textbox", name="Search by meaning", exact=True)
             box.fill("football match: the striker scored twice in the final")
             box.press("Enter")
             heading = page.get_by_role("heading", name="Search results")
