@@ -25,7 +25,10 @@ POINTS_JS = """() => {
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
   if (!gd || !gd.data || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
   let bright = 0, dimmed = 0;
-  for (const t of gd.data) { const n = (t.text && t.text.length) || 0; if (t.meta === 'dimmed') dimmed += n; else bright += n; }
+  for (const t of gd.data) {
+    const n = (t.text && t.text.length) || 0;
+    if (t.meta === 'dimmed') dimmed += n; else bright += n;
+  }
   return {bright, dimmed, opacities: gd.data.map(t => t.marker && t.marker.opacity)};
 }"""
 ROWS_JS = """() => {
