@@ -8,6 +8,8 @@ from scipy.optimize import linear_sum_assignment
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D",
            "#BAB0AC", "#EECA3B", "#1F77B4", "#8C564B", "#17BECF", "#BCBD22", "#7F7F7F", "#D62728",
            "#9467BD", "#2CA02C", "#FF7F0E", "#AEC7E8"]
+DIMMED = "dimmed"   # the ``meta`` of a map trace holding the points a highlight leaves out
+DIM_OPACITY = 0.12
 
 
 def colour(i: int) -> str:
@@ -35,7 +37,8 @@ def label_colours(labels: np.ndarray, clusters: np.ndarray) -> dict[str, str]:
 
 
 def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str], ids: np.ndarray,
-               *, title: str = "", colours: dict | None = None) -> go.Figure:
+               *, title: str = "", colours: dict | None = None, highlight: np.ndarray | None = None,
+               values: np.ndarray | None = None, values_name: str = "confidence") -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy``, one trace per group (legend ``names[group]``).
 
     Each point carries its row id in ``customdata`` so a selection can be mapped back to articles.
@@ -43,8 +46,15 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
     ``groups`` are the values to colour by (cluster ids or label strings); traces follow ``names``' order.
     A group's colour is ``colours[group]``, else the palette's at an integer group (a cluster id), else
     the palette's at the trace's position (a label is never read as a number: ``'²'.isdigit()``).
+
+    ``highlight`` (n,) bool, optional: the True points are drawn large and opaque on top, the others
+    small and faint (each group becomes a faint trace, named ``DIMMED``, under a bright one; the pair
+    shares one legend entry). ``values`` (n,) floats in [0, 1], optional: points are coloured on a
+    continuous scale (titled ``values_name``) instead of by group; the groups still make the traces.
     """
     fig = go.Figure()
+    on_top = []
+    highlight = None if highlight is None else np.asarray(highlight, dtype=bool)
     for i, (group, name) in enumerate(names.items()):
         rows = np.flatnonzero(groups == group)
         if not len(rows):
@@ -53,14 +63,34 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
             color = colours[group]
         else:
             color = colour(int(group) if isinstance(group, (int, np.integer)) else i)
-        fig.add_trace(go.Scattergl(
-            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=_escape(name),
-            marker={"size": 5, "opacity": 0.75, "color": color},
-            # an object array skips Plotly's per-element validation of a list (much faster to build)
-            customdata=ids[rows].reshape(-1, 1), text=np.array([_escape(hover[r]) for r in rows], dtype=object),
-            hovertemplate="%{text}<extra>" + _escape(name) + "</extra>"))
+        parts = [(rows, 5, 0.75, None)] if highlight is None else \
+            [(rows[~highlight[rows]], 4, DIM_OPACITY, DIMMED), (rows[highlight[rows]], 8, 0.95, None)]
+        legend_on = parts[-1][0] if len(parts[-1][0]) else parts[0][0]  # one legend entry per group
+        paired = {} if highlight is None else {"legendgroup": str(i), "legendrank": i + 1}  # in names' order
+        for part, size, opacity, meta in parts:
+            if not len(part):
+                continue
+            marker = {"size": size, "opacity": opacity, "color": color}
+            if values is not None:
+                marker.update(color=np.asarray(values, dtype=np.float64)[part], coloraxis="coloraxis")
+            trace = go.Scattergl(
+                x=xy[part, 0], y=xy[part, 1], mode="markers", name=_escape(name), showlegend=part is legend_on,
+                meta=meta, marker=marker, **paired,
+                # an object array skips Plotly's per-element validation of a list (much faster to build)
+                customdata=ids[part].reshape(-1, 1), text=np.array([_escape(hover[r]) for r in part], dtype=object),
+                hovertemplate="%{text}<extra>" + _escape(name) + "</extra>")
+            if highlight is not None and meta is None:
+                on_top.append(trace)
+            else:
+                fig.add_trace(trace)
+    for trace in on_top:  # highlighted points are drawn over every faint one
+        fig.add_trace(trace)
     fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"itemsizing": "constant"}, xaxis={"visible": False}, yaxis={"visible": False})
+                      legend={"itemsizing": "constant", "tracegroupgap": 0}, xaxis={"visible": False},
+                      yaxis={"visible": False})
+    if values is not None:
+        fig.update_layout(coloraxis={"colorscale": "Viridis", "cmin": 0.0, "cmax": 1.0,
+                                     "colorbar": {"title": {"text": _escape(values_name)}, "thickness": 14}})
     return fig
 
 

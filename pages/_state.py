@@ -34,3 +34,10 @@ HEAVY_JOB = "heavy_job"
 
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
 CURRENT = "current"
+
+# search and outliers (map page; the confidence floor also on the clusters page)
+SEARCH_QUERY = "search_query"      # "Search by meaning"
+SEARCH_N = "search_n"              # how many nearest texts a search highlights
+SEARCH_WORDS = "search_words"      # "Contains words"
+NEAREST_OF = "nearest_of"          # (data key, row): the point whose nearest articles are highlighted
+MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)

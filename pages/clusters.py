@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.plots import colour
+from pages import _search
 from pages import _state as S
 from pages._common import page_view
 from pages._safe import plain
@@ -16,6 +17,8 @@ st.title("Clusters")
 st.caption(f"{view.k} clusters of {len(frame):,} texts. Keywords are class-based TF-IDF; representative "
            "headlines are the articles nearest each cluster's centre in the latent space.")
 
+conf = _search.confidence(view)
+keep = _search.visible(conf)  # "Hide texts below confidence", shared with the Map page
 focus = st.session_state.get(S.FOCUS_CLUSTER)
 focus = focus if isinstance(focus, int) and 0 <= focus < view.k else None
 
@@ -28,8 +31,9 @@ for summary in view.summaries:
         st.markdown("**Most representative headlines**")
         for row in summary.examples:
             st.text("• " + frame["title"].iat[row])  # article text is shown as text, never as Markdown/HTML
+        _search.least_typical(view, conf, keep, c)
 
-        members = frame[view.labels == c]
+        members = frame[(view.labels == c) & keep]
         query = st.text_input("Search this cluster's articles", key=f"{S.SEARCH}:{c}", placeholder="word or phrase")
         if query:
             hit = members["text"].str.contains(query, case=False, regex=False)

@@ -9,6 +9,7 @@ from core.csv_export import safe_csv
 from core.export import export_name
 from core.pipeline import ClusterStage
 from core.plots import label_colours, map_figure
+from pages import _search
 from pages import _state as S
 from pages._common import assignments, delta, fmt, page_view
 from pages._refine import summary as refine_summary
@@ -72,11 +73,14 @@ if view.xy is None:
     st.stop()
 
 frame = corpus.frame
-hint, colour_column = st.columns([3, 1], vertical_alignment="center")
+hint, colour_column, floor_column = st.columns([2, 1, 1], vertical_alignment="center")
 hint.markdown(":material/touch_app: " + HINT)
-colour_options = ["Cluster"] + (["True label"] if corpus.label_col else [])
+colour_options = ["Cluster"] + (["True label"] if corpus.label_col else []) + ["Confidence"]
 colour_by = colour_column.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
-if colour_by == "Cluster":
+conf = _search.confidence(view)
+keep = _search.visible(conf, floor_column)  # texts below the confidence floor are neither drawn nor listed
+found = _search.controls(view, conf, keep)  # what a search highlights (None: no search)
+if colour_by != "True label":
     groups, names, colours = view.labels, view.names(), None
 else:
     groups = frame["label"].fillna("(missing)").astype(str).to_numpy()
@@ -89,11 +93,15 @@ if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
     rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(view.labels == c))[
         : max(1, int(MAX_DRAWN * np.mean(view.labels == c)))] for c in range(view.k)]))
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample); selections list only drawn points.")
+rows = rows[keep[rows]]
 fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[rows].tolist(), rows,
-                 title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours)
+                 title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours,
+                 highlight=None if found is None else found.mask[rows],
+                 values=conf[rows] if colour_by == "Confidence" else None)
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})
 metric_cards()
+_search.results(found)
 
 
 def _row_id(point: dict) -> int | None:
@@ -118,6 +126,8 @@ table = pd.DataFrame({"cluster": view.labels[selected], "title": frame["title"].
 if corpus.label_col:
     table["label"] = frame["label"].to_numpy()[selected]
 st.subheader(f"{len(selected):,} selected articles")
+if len(selected) == 1:
+    _search.nearest_button(view, selected[0])
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"text": st.column_config.TextColumn(width="large")})
 export = assignments(view).iloc[selected]

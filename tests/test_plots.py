@@ -63,3 +63,29 @@ def test_sweep_shows_acc_and_nmi_when_given():
     assert [t.name for t in fig.data] == ["silhouette (higher is better)", "ACC vs labels", "NMI vs labels",
                                           "Davies-Bouldin (lower is better)"]
     assert len(sweep_figure([2, 3], [0.3, 0.2], [1.0, 1.1], 2).data) == 2  # no labels: no ACC/NMI lines
+
+
+def test_map_figure_highlight_dims_the_rest_and_keeps_one_legend_entry_per_group():
+    from core.plots import DIMMED
+
+    xy = np.arange(12, dtype=np.float32).reshape(6, 2)
+    groups = np.array([0, 0, 1, 1, 2, 2])
+    highlight = np.array([True, False, False, False, True, True])
+    fig = map_figure(xy, groups, {0: "a", 1: "b", 2: "c"}, list("uvwxyz"), np.arange(6), highlight=highlight)
+    bright = [t for t in fig.data if t.meta != DIMMED]
+    dimmed = [t for t in fig.data if t.meta == DIMMED]
+    assert sorted(int(i) for t in bright for i in np.asarray(t.customdata).ravel()) == [0, 4, 5]
+    assert sorted(int(i) for t in dimmed for i in np.asarray(t.customdata).ravel()) == [1, 2, 3]
+    assert fig.data[-1].meta != DIMMED and all(t.marker.opacity < 0.2 for t in dimmed)  # bright on top
+    assert sorted(t.name for t in fig.data if t.showlegend) == ["a", "b", "c"]  # b only dimmed: still listed
+    plain = map_figure(xy, groups, {0: "a", 1: "b", 2: "c"}, list("uvwxyz"), np.arange(6))
+    assert [t.meta for t in plain.data] == [None] * 3 and len(plain.data) == 3  # no highlight: as before
+
+
+def test_map_figure_colours_by_values_on_a_continuous_scale():
+    xy = np.zeros((4, 2), dtype=np.float32)
+    fig = map_figure(xy, np.array([0, 1, 0, 1]), {0: "a", 1: "b"}, list("wxyz"), np.arange(4),
+                     values=np.array([0.1, 0.2, 0.3, 0.9]))
+    assert [list(t.marker.color) for t in fig.data] == [[0.1, 0.3], [0.2, 0.9]]
+    assert fig.layout.coloraxis.cmin == 0 and fig.layout.coloraxis.cmax == 1
+    assert fig.layout.coloraxis.colorbar.title.text == "confidence"
