@@ -61,11 +61,11 @@ def get(key: str) -> Job | None:
 
 
 def start(key: str, work: Callable[[Job], Any], *, cancelled_types: tuple[type[BaseException], ...] = ()) -> Job:
-    """The job for ``key``: the one already running or done, else ``work(job)`` started in a
-    low-priority daemon thread. A failed or cancelled job is started again."""
+    """The job for ``key``: the one already running, done or failed (see :func:`discard`), else
+    ``work(job)`` started in a low-priority daemon thread. A cancelled job is started again."""
     with _lock:
         job = _jobs.get(key)
-        if job is not None and job.state in (RUNNING, DONE):
+        if job is not None and job.state in (RUNNING, DONE, FAILED):
             return job
         job = _jobs[key] = Job(key)
         _jobs.move_to_end(key)
@@ -89,6 +89,13 @@ def start(key: str, work: Callable[[Job], Any], *, cancelled_types: tuple[type[B
 
     threading.Thread(target=run, name="clusterlens-job", daemon=True).start()
     return job
+
+
+def discard(key: str) -> None:
+    """Forget a finished job (a failed one is then started again by the next :func:`start`)."""
+    with _lock:
+        if key in _jobs and _jobs[key].state != RUNNING:
+            del _jobs[key]
 
 
 def forget() -> None:

@@ -21,18 +21,19 @@ def page_view() -> View:
     while the previous run keeps computing until its next Streamlit call (an embedding batch, a
     t-SNE). The new run waits here until the previous one has stopped, so repeated clicks never
     stack up work."""
-    source, cfg = st.session_state[S.CURRENT]
-    if source is not None and cfg.refine.enabled:
-        wanted, cfg = cfg, settle(source, cfg)  # without Refine until its background job is done
-        panel(wanted)
+    source, wanted = st.session_state[S.CURRENT]
+    cfg = settle(source, wanted) if source is not None else wanted  # without Refine until its job is done
     lock = st.session_state.setdefault(S.HEAVY_JOB, threading.Lock())
     note = st.empty()
     acquire_patiently(lock, lambda: note.caption("Waiting for this session's previous computation to stop ..."))
     note.empty()
     try:
-        return current_view(source, cfg)
+        view = current_view(source, cfg)
     finally:
         lock.release()
+    if cfg is not wanted:
+        panel(source, wanted)
+    return view
 
 
 def acquire_patiently(lock: threading.Lock, waiting: Callable[[], None], poll: float = 0.25) -> None:

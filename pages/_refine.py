@@ -10,7 +10,6 @@ import streamlit as st
 
 from core import jobs
 from core.config import RunConfig
-from core.embed import get_embedder
 from core.pipeline import Scores, run
 from core.refine import Cancelled
 from core.results import stage_key
@@ -35,19 +34,26 @@ def job_key(source: Source, cfg: RunConfig) -> str:
 
 
 def settle(source: Source, cfg: RunConfig) -> RunConfig:
-    """The settings to draw now: ``cfg`` once its refinement is done, else the same without Refine
-    (the refinement is started, or found running, in the background)."""
+    """The settings to draw now: ``cfg`` once its refinement is done, else the same without Refine."""
     if not cfg.refine.enabled:
         return cfg
+    job = jobs.get(job_key(source, cfg))
+    return cfg if job is not None and job.state == jobs.DONE else without(cfg)
+
+
+def start(source: Source, cfg: RunConfig) -> jobs.Job:
+    """The refined run for ``cfg`` as a background job (found if already running or done). Started
+    after the page's own view, so the base embeddings are cached and the job only refines."""
     store = cached.store()  # opened here: a cache_resource is not for background threads
 
     def work(job: jobs.Job) -> None:
-        run(cfg, source=source.value, key=source.key, cache=cached.CACHE, load_embedder=get_embedder, store=store,
+        run(cfg, source=source.value, key=source.key, cache=cached.CACHE, store=store,
+            load_embedder=lambda model, backend: cached.get_embedder(model, backend),
             progress=job.progress, baseline=False, cancelled=job.cancelled)
 
     job = jobs.start(job_key(source, cfg), work, cancelled_types=(Cancelled,))
     st.session_state[S.REFINE_JOB] = job.key
-    return cfg if job.state == jobs.DONE else without(cfg)
+    return job
 
 
 def _cancel(key: str) -> None:
@@ -65,8 +71,8 @@ def _progress(key: str) -> None:
     if job.state == jobs.DONE:
         st.rerun(scope="app")  # the refined run is cached now: draw it
     if job.state == jobs.FAILED:
-        st.error(f"Refine failed ({plain(job.error or '')[:300]}). The map shows the clusters without it; "
-                 "turn **Refine embeddings** off and on in the sidebar to try again.")
+        st.error(f"Refine failed ({plain(job.error or '')[:300]}). The map shows the clusters without it.")
+        st.button("Try Refine again", key="refine_retry", on_click=jobs.discard, args=(key,))
         return
     if job.state == jobs.CANCELLED:
         st.info("Refine was cancelled; the map shows the clusters without it.")
@@ -79,15 +85,12 @@ def _progress(key: str) -> None:
     button.button("Cancel", key="refine_cancel", on_click=_cancel, args=(key,), icon=":material/cancel:")
 
 
-def panel(cfg: RunConfig) -> None:
-    """The Refine job's progress (while it runs) above the page; nothing when Refine is off."""
-    key = st.session_state.get(S.REFINE_JOB)
-    if not cfg.refine.enabled or key is None:
-        return
-    job = jobs.get(key)
-    if job is not None and job.state != jobs.DONE:
+def panel(source: Source, cfg: RunConfig) -> None:
+    """Start (or find) the Refine job for ``cfg`` and show its progress above the page."""
+    job = start(source, cfg)
+    if job.state != jobs.DONE:
         st.caption("Until Refine is done, the map and the cards show the clusters without it.")
-        _progress(key)
+        _progress(job.key)
 
 
 def before_after(before: Scores, after: Scores, seconds: float, steps: int, device: str) -> None:
