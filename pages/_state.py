@@ -32,3 +32,8 @@ HEAVY_JOB = "heavy_job"
 
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
 CURRENT = "current"
+
+# progress of a computing run
+CANCEL = "cancel"              # the Cancel button beside the progress bar
+CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
+RESUME = "resume"              # the Resume button shown after a cancel
