@@ -4,10 +4,13 @@
 
 Prints newPlot (until two animation frames after) and the mean of 5 relayouts (a pan), in ms.
 """
-import sys, time, numpy as np, json
+import os
+import sys
+
+import numpy as np
 ROOT = __import__('pathlib').Path(__file__).resolve().parents[1]; sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / 'tests'))
 from core.plots import map_figure
-import plotly, os
+import plotly
 n=int(sys.argv[1]); mode=sys.argv[2]
 rng=np.random.default_rng(0); g=rng.integers(0,8,n)
 xy=(rng.uniform(-40,40,(8,2))[g]+rng.normal(scale=6,size=(n,2))).astype(np.float32)

@@ -1,7 +1,6 @@
 """The map: the 2-D projection coloured by cluster, metric cards, and the articles behind a selection."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 

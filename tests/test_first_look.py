@@ -6,7 +6,6 @@ import torch
 
 from core import backends
 from core.config import DataConfig, RunConfig
-from core.data import build_corpus
 from core.embed import embed_texts
 from core.map_points import drawn_rows, hover_titles
 from core.objectives import NeighbourEmbedding, anchor_batches
