@@ -97,6 +97,23 @@ def resolve_backend(requested: str) -> str:
     return name
 
 
+#: Up to this many texts, ``auto`` embeds with torch-fp32 where it would pick ONNX int8: exporting and
+#: quantising the model (once per cache folder) takes longer on two cores than int8's speed-up saves
+#: on so few texts, and a first map of a small corpus should not wait for it (see ``backend_for``).
+SMALL_CORPUS = 2_000
+
+
+def backend_for(requested: str, n_texts: int) -> str:
+    """The backend to load for a sample of ``n_texts``: ``requested``, except that ``auto`` becomes
+    ``torch-fp32`` for at most :data:`SMALL_CORPUS` texts when it would resolve to ``onnx-int8``.
+
+    A function of the settings and the sample size only, so the same run always gets the same vectors
+    (never "whichever backend happened to be ready")."""
+    if requested.strip().lower() == "auto" and n_texts <= SMALL_CORPUS and resolve_backend("auto") == "onnx-int8":
+        return "torch-fp32"
+    return requested
+
+
 def resolve_model_path(name_or_path: str) -> str:
     """A local model folder for ``name_or_path``, never touching the network."""
     if Path(name_or_path).expanduser().is_dir():

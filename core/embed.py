@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 #: progress(done, total) while embedding.
 Progress = Callable[[int, int], None]
-CHUNK = 512  # texts encoded between progress reports and store writes
+CHUNK = 512  # at most this many texts encoded between progress reports and store writes
+STEPS = 20  # ... and fewer texts than that when it takes fewer for about this many reports
 
 
 class Embedder(Protocol):
@@ -123,8 +124,9 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
         progress(hits, n)
     started = time.perf_counter()
     done = hits
-    for start in range(0, len(order), CHUNK):
-        chunk = order[start:start + CHUNK]
+    step = min(CHUNK, max(batch_size, -(-len(order) // STEPS)))  # small corpora report progress smoothly
+    for start in range(0, len(order), step):
+        chunk = order[start:start + step]
         vectors = np.asarray(embedder.encode([todo[k] for k in chunk], batch_size=batch_size), dtype=np.float32)
         if vectors.shape != (len(chunk), embedder.dim) or not np.isfinite(vectors).all():
             raise RuntimeError(f"the embedder returned a bad array of shape {vectors.shape}")

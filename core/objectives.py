@@ -40,12 +40,18 @@ def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.d
 
 
 def anchor_batches(n: int, batch_size: int, min_batches: int, generator: torch.Generator,
-                   device: torch.device) -> Iterator[torch.Tensor]:
-    """Yield index tensors of one epoch of at least ``min_batches`` batches (whole shuffled passes)."""
+                   device: torch.device, max_passes: int | None = None) -> Iterator[torch.Tensor]:
+    """Yield index tensors of one epoch of at least ``min_batches`` batches (whole shuffled passes),
+    but at most ``max_passes`` passes over the ``n`` rows (None: no limit)."""
     per_pass = -(-n // batch_size)
     passes = max(1, -(-min_batches // per_pass))
+    if max_passes is not None:
+        passes = min(passes, max_passes)
     for _ in range(passes):
         yield from batches(n, batch_size, generator, device)
+
+
+MAX_PASSES = 3  # see NeighbourEmbedding.max_passes
 
 
 @dataclass(frozen=True)
@@ -93,16 +99,19 @@ class NeighbourEmbedding:
     repulsion: float = 0.5  # weight of the negatives' term (see above)
     reconstruction: float = 1.0
     dropout: float = 0.1
-    # per epoch: every corpus gets at least the steps 7,600 texts get (30 batches of 256); with fewer,
-    # corpora of a few thousand texts in many small clusters stopped short of convergence
+    # per epoch: a corpus gets the steps 7,600 texts get (30 batches of 256); with fewer, corpora of
+    # a few thousand texts in many small clusters stopped short of convergence ...
     min_batches: int = 30
+    # ... but at most this many passes over its texts, so the steps of a small corpus scale with its
+    # size: 320 texts took 1,500 steps (24 passes an epoch) and trained no better than with 100
+    max_passes: int = MAX_PASSES
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:
         """(n, m) indices of each row's raw-space cosine neighbours."""
         return cosine_knn(X, default_n_neighbors(len(X)))
 
     def epoch_batches(self, n, batch_size, generator, device):
-        return anchor_batches(n, batch_size, self.min_batches, generator, device)
+        return anchor_batches(n, batch_size, self.min_batches, generator, device, self.max_passes)
 
     def loss(self, encoder, decoder, X, idx, state, generator):
         return self._batch_loss(encoder, decoder, X, idx, state, generator)

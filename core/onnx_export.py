@@ -22,7 +22,7 @@ from .quiet import exporting
 log = logging.getLogger(__name__)
 
 RECIPE = "onnx-v2"  # bump when the export or quantisation recipe changes
-_BUILD_LOCK = threading.RLock()  # re-entrant: the int8 build asks for the fp32 artefact
+_BUILD_LOCK = threading.RLock()
 
 
 def read_json(path: Path, default: object = None) -> Any:
@@ -80,20 +80,27 @@ def _verified(folder: Path, path: str, backend: str) -> Path:
     target = folder / f"model-{backend.split('-')[1]}.onnx"
     manifest = folder / f"{target.name}.sha256"
     with _BUILD_LOCK:
-        if target.is_file() and manifest.is_file() and manifest.read_text().strip() == _sha256(target):
+        if _intact(target):
             return target
         if target.exists() or manifest.exists():
             log.warning("cached %s is missing or corrupt; rebuilding it", target)
         log.info("exporting %s to %s (once)", path, target)
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp, exporting():
-            if backend == "onnx-int8":
-                built = _quantise(_verified(folder, path, "onnx-fp32"), Path(tmp))
+            if backend == "onnx-int8":  # from the float32 export if it is already kept, else from a private one
+                fp32 = folder / "model-fp32.onnx"
+                built = _quantise(fp32 if _intact(fp32) else _export(path, Path(tmp)), Path(tmp))
             else:
                 built = _export(path, Path(tmp))
             atomic_write_bytes(target, built.read_bytes())
         atomic_write_text(manifest, _sha256(target))
     return target
+
+
+def _intact(target: Path) -> bool:
+    """``target`` exists and matches its SHA-256 manifest."""
+    manifest = target.with_name(f"{target.name}.sha256")
+    return target.is_file() and manifest.is_file() and manifest.read_text().strip() == _sha256(target)
 
 
 _SCRATCH: list[Path] = []

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .backends import backend_for
 from .cache import NoCache, StageCache
 from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
 from .coview import neighbours_of, refine, word_view
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 #: progress(stage, done, total, message) from any stage.
 StageProgress = Callable[[str, int, int, str], None]
 #: Bumped whenever training changes its results for the same settings (the disk cache then misses).
-TRAIN_RECIPE = 2
+TRAIN_RECIPE = 3
 #: load_embedder(model, backend) -> a shared embedder.
 EmbedderLoader = Callable[[str, str], Embedder]
 
@@ -90,9 +91,10 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
     """(n,) texts -> (n, dim) embeddings through the store. The key returned is the vectors' content.
 
     The model is ``embedder``, else ``load_embedder(model, backend)`` (the app's shared one), else the
-    process-wide one; it is loaded only when some text is not in the cache."""
+    process-wide one; it is loaded only when some text is not in the cache. The backend is
+    ``backend_for(cfg.backend, n)``: a small sample does not wait for an ONNX export."""
     def compute() -> tuple[str, EmbedResult]:
-        model = embedder or (load_embedder or get_embedder)(cfg.model, cfg.backend)
+        model = embedder or (load_embedder or get_embedder)(cfg.model, backend_for(cfg.backend, len(texts)))
         report = (lambda d, t: progress("embed", d, t, f"embedded {d} of {t} texts")) if progress else None
         result = embed_texts(texts, model, store=store, batch_size=cfg.batch_size, progress=report)
         result.vectors.setflags(write=False)
@@ -146,10 +148,17 @@ def train(X: np.ndarray, cfg: EncoderConfig, seed: int, *, progress: StageProgre
 
 
 def train_stage(embed_key: str, X: np.ndarray, cfg: EncoderConfig, seed: int, cache: StageCache, *,
-                progress: StageProgress | None = None) -> tuple[str, Trained]:
-    """:func:`train`, cached on the embeddings' content, the encoder settings and the seed."""
+                progress: StageProgress | None = None, before: Callable[[], None] | None = None) -> tuple[str, Trained]:
+    """:func:`train`, cached on the embeddings' content, the encoder settings and the seed.
+    ``before()`` is called only when the encoder is actually trained (not when it is cached)."""
     key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed)
-    return key, cache.fetch("train", key, lambda: train(X, cfg, seed, progress=progress), TrainedCodec)
+
+    def compute() -> Trained:
+        if before:
+            before()
+        return train(X, cfg, seed, progress=progress)
+
+    return key, cache.fetch("train", key, compute, TrainedCodec)
 
 
 # -- projection ------------------------------------------------------------------------------------------
@@ -173,7 +182,8 @@ def project_stage(train_key: str, Z: np.ndarray, cfg: ProjectConfig, seed: int, 
     def compute() -> np.ndarray:
         if progress:
             progress("project", 0, 1, f"drawing the map with {cfg.method}")
-        return _frozen(project(Z, cfg.method, seed=seed, perplexity=cfg.perplexity))
+        report = (lambda d, t: progress("project", d, t, f"{cfg.method}, iteration {d} of {t}")) if progress else None
+        return _frozen(project(Z, cfg.method, seed=seed, perplexity=cfg.perplexity, progress=report))
 
     xy = cache.fetch("project", key, compute, MapCodec)
     return key, xy if xy is not None and xy.shape == (len(Z), 2) else None
@@ -278,6 +288,21 @@ def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.nda
     return key, cache.fetch("baseline", key, lambda: cluster_and_score(X, X, truth, cfg, seed))
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """A run so far, once its embeddings exist and before its encoder trains (for a provisional look);
+    ``keys`` name its ``read``, ``sample`` and ``embed`` stages."""
+
+    config: RunConfig
+    corpus: Corpus
+    embeddings: EmbedResult
+    keys: dict[str, str]
+
+
+#: on_embedded(run so far): called when the encoder is about to be trained (never when it is cached).
+EmbeddedHook = Callable[[Embedded], None]
+
+
 @dataclass
 class RunResult:
     """Everything one run produced. Arrays are row-aligned with ``corpus.frame``; ``keys`` name each
@@ -331,7 +356,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
         cache: StageCache | None = None, embedder: Embedder | None = None,
         load_embedder: EmbedderLoader | None = None, store: EmbeddingStore | None = None,
         progress: StageProgress | None = None, baseline: bool = True,
-        cancelled: Callable[[], bool] | None = None) -> RunResult:
+        cancelled: Callable[[], bool] | None = None, on_embedded: EmbeddedHook | None = None) -> RunResult:
     """The whole method: read, sample, embed, train, cluster (+ baseline), describe, project.
 
     ``source`` defaults to ``cfg.data.source``; a table (an upload) needs a ``key`` naming its content.
@@ -340,6 +365,8 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     With ``cfg.refine.enabled`` the vectors after the embed stage are the refined model's; the
     baseline stays K-Means on the base model's (``keys["base_embed"]``, ``base_embeddings``).
     ``cancelled()`` turning true stops a refinement (``core.refine.Cancelled``).
+    ``on_embedded`` gets the run so far when the encoder is about to train (the app draws a
+    provisional map from it meanwhile).
     """
     cache = cache or NoCache()
     source = cfg.data.source if source is None else source
@@ -370,7 +397,9 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
                                                        progress=progress, cancelled=cancelled)
         lap("refine")
     X = embedded.vectors
-    train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress)
+    so_far = {"read": read_key, "sample": sample_key, "embed": embed_key, "base_embed": base_key}
+    before = (lambda: on_embedded(Embedded(cfg, corpus, embedded, so_far))) if on_embedded else None
+    train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress, before=before)
     lap("train")
     terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels

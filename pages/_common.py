@@ -14,13 +14,13 @@ from ._refine import panel, settle
 from ._view import View, current_view
 
 
-def page_view() -> View:
+def page_view(provisional: bool = False) -> View:
     """The current run for this page (the sidebar has already resolved the settings).
 
     One heavy job per session: Streamlit starts a new script run at once when a widget changes,
     while the previous run keeps computing until its next Streamlit call (an embedding batch, a
     t-SNE). The new run waits here until the previous one has stopped, so repeated clicks never
-    stack up work."""
+    stack up work. ``provisional``: a provisional map while the encoder trains (the map page)."""
     source, wanted = st.session_state[S.CURRENT]
     cfg = settle(source, wanted) if source is not None else wanted  # without Refine until its job is done
     lock = st.session_state.setdefault(S.HEAVY_JOB, threading.Lock())
@@ -28,7 +28,7 @@ def page_view() -> View:
     acquire_patiently(lock, lambda: note.caption("Waiting for this session's previous computation to stop ..."))
     note.empty()
     try:
-        view = current_view(source, cfg)
+        view = current_view(source, cfg, provisional)
     finally:
         lock.release()
     if cfg is not wanted:

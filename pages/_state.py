@@ -41,3 +41,8 @@ SEARCH_N = "search_n"              # how many nearest texts a search highlights
 SEARCH_WORDS = "search_words"      # "Contains words"
 NEAREST_OF = "nearest_of"          # (data key, row): the point whose nearest articles are highlighted
 MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)
+
+# progress of a computing run
+CANCEL = "cancel"              # the Cancel button beside the progress bar
+CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
+RESUME = "resume"              # the Resume button shown after a cancel

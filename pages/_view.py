@@ -21,6 +21,8 @@ from core.pipeline import ClusterStage, RunResult, metrics_document, run
 
 from . import _cached as cached
 from . import _state as S
+from ._first_look import FirstLookSlot
+from ._progress import ProgressPanel, stop_if_cancelled, work_key
 from ._safe import plain
 from ._sidebar import Source
 
@@ -76,19 +78,6 @@ class View:
                                 self.timings, self.result.refine)
 
 
-class _Progress:
-    """Draws stage progress into one placeholder, only while a stage is actually computing."""
-
-    def __init__(self) -> None:
-        self.slot = st.empty()
-
-    def __call__(self, stage: str, done: int, total: int, message: str) -> None:
-        self.slot.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {message}")
-
-    def clear(self) -> None:
-        self.slot.empty()
-
-
 def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[ClusterSummary]]:
     """Renumber clusters to match this session's previous clustering of the same texts."""
     labels = stage.clustering.labels
@@ -103,22 +92,27 @@ def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[Clust
     return new, renamed
 
 
-def _build(source: Source, cfg: RunConfig) -> View:
-    progress = _Progress()
+def _build(source: Source, cfg: RunConfig, provisional: bool = False) -> View:
+    work = work_key(source.key, cfg)
+    stop_if_cancelled(work)
+    progress, look = ProgressPanel(work), FirstLookSlot() if provisional else None
     result = run(cfg, source=source.value, key=source.key, cache=cached.CACHE, load_embedder=cached.embedder,
-                 store=cached.store(), progress=progress, baseline=False)
+                 store=cached.store(), progress=progress, baseline=False, on_embedded=look)
     progress.clear()
+    if look:
+        look.clear()
     labels, summaries = _aligned(result.keys["sample"], result.clusters)
     cached.precompute(result)
     return View(source, result, labels, summaries)
 
 
-def current_view(source: Source | None, cfg: RunConfig) -> View:
-    """The view for the sidebar's settings; stops the page with a message if it cannot be built."""
+def current_view(source: Source | None, cfg: RunConfig, provisional: bool = False) -> View:
+    """The view for the sidebar's settings; stops the page with a message if it cannot be built.
+    ``provisional``: draw a provisional map while the encoder trains (the map page)."""
     if source is None:
         st.info("Choose a data source in the sidebar (upload a file, or pick the demo corpus).")
         st.stop()
-    return guarded(lambda: _build(source, cfg))
+    return guarded(lambda: _build(source, cfg, provisional))
 
 
 def guarded(compute: Callable[[], T]) -> T:

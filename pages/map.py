@@ -1,12 +1,12 @@
 """The map: the 2-D projection coloured by cluster, metric cards, and the articles behind a selection."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.csv_export import safe_csv
 from core.export import export_name
+from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from core.pipeline import ClusterStage
 from core.plots import label_colours, map_figure
 from pages import _search
@@ -15,9 +15,7 @@ from pages._common import assignments, delta, fmt, page_view
 from pages._refine import summary as refine_summary
 from pages._safe import plain
 
-MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
-
-view = page_view()
+view = page_view(provisional=True)
 corpus, scores = view.corpus, view.clusters.scores
 st.title("Map")
 st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {view.cfg.embed.model} ({view.embedded.backend}) · "
@@ -87,14 +85,11 @@ else:
     names = {g: g for g in sorted(set(groups))}
     colours = label_colours(groups, view.labels)  # a label takes the colour of the cluster it mostly falls in
 
-rows = np.arange(len(frame))
-if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
-    rng = np.random.default_rng(view.cfg.seed)
-    rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(view.labels == c))[
-        : max(1, int(MAX_DRAWN * np.mean(view.labels == c)))] for c in range(view.k)]))
-    st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample); selections list only drawn points.")
-rows = rows[keep[rows]]
-fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[rows].tolist(), rows,
+rows = drawn_rows(view.labels, view.cfg.seed)  # every point up to MAX_DRAWN, else a stratified sample
+if len(rows) < len(frame):
+    st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample: the map draws at most "
+               f"{MAX_DRAWN:,}); selections list only drawn points.")
+fig = map_figure(view.xy[rows], groups[rows], names, hover_titles(frame["title"].to_numpy()[rows]), rows,
                  title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours,
                  highlight=None if found is None else found.mask[rows],
                  values=conf[rows] if colour_by == "Confidence" else None)

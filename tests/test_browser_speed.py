@@ -1,0 +1,169 @@
+"""Speed in a real browser (issue 16): the demo corpus's first map on a fresh cache, a warm reopen,
+and a map of 200,000 points that pans and box-selects (WebGL through Chromium's SwiftShader).
+
+Times are printed (and recorded in docs/benchmarks.md); the machine is shared, so the tests assert
+only generous bounds that hold on a busy machine, plus the behaviour itself.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from browserkit import StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
+from test_browser import _require_browser
+
+ROOT = Path(__file__).resolve().parents[1]
+N_BIG = 200_000
+
+# the map's points, its title, and whether WebGL has drawn it (two animation frames after the data is in)
+MAP_STATE_JS = """() => {
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd._fullLayout) return null;
+  const points = gd._fullData.reduce((n, t) => n + ((t.x && t.x.length) || 0), 0);
+  const title = (gd._fullLayout.title && gd._fullLayout.title.text) || "";
+  return points > 0 && gd.querySelector('.gl-canvas') ? {points, title} : null;
+}"""
+FINAL_MAP_JS = MAP_STATE_JS.replace("return points > 0", "return /latent space/.test(title) && points > 0")
+# records when the browser receives the first large message (the figure) from the server
+SPY_JS = """(() => {
+  window.__bigFrameAt = null;
+  class Spy extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
+        if (size > 1000000 && window.__bigFrameAt === null) window.__bigFrameAt = performance.now();
+      });
+    }
+  }
+  window.WebSocket = Spy;
+})();"""
+DRAWN_JS = """(n) => {
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas')) return false;
+  return gd._fullData.reduce((m, t) => m + ((t.x && t.x.length) || 0), 0) === n;
+}"""
+FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+RANGE_JS = """() => {
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  return [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
+}"""
+MOVED_JS = """(before) => {
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const now = [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
+  return now.some((v, i) => Math.abs(v - before[i]) > 1e-9);
+}"""
+
+
+def _server(tmp_path: Path, app: str, args: list[str], **env: str) -> StreamlitServer:
+    _require_browser()
+    environment = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(tmp_path / "fresh-cache"), HF_HUB_OFFLINE="1",
+                       PYTHONUNBUFFERED="1", **env)
+    server = StreamlitServer(ROOT, app, args, environment, tmp_path / "streamlit.log")
+    server.wait_healthy(timeout=120)
+    return server
+
+
+def _cpu_seconds(server: StreamlitServer) -> float:
+    """CPU time (user + system, all threads) the server process has used: a figure the load of a shared
+    machine inflates far less than wall time."""
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _time_to_map(page, server, *, final: bool, timeout: float) -> tuple[float, dict]:
+    """Open the app; seconds until the map (``final``: the encoder's map, not the provisional one)."""
+    started = time.monotonic()
+    page.goto(server.url, wait_until="domcontentloaded")
+    state = wait_until(page, FINAL_MAP_JS if final else MAP_STATE_JS, timeout=timeout, what="the map", server=server,
+                       poll=0.1)
+    return time.monotonic() - started, state
+
+
+@pytest.mark.timeout(900)
+def test_the_demo_corpus_first_map_on_a_fresh_cache_and_a_warm_reopen(tmp_path):
+    """A new user offline: no --data, the hub unreachable, so the app opens the 320-text demo corpus."""
+    server = _server(tmp_path, "app.py", [])
+    try:
+        with chromium_page() as page:
+            started, cpu0 = time.monotonic(), _cpu_seconds(server)
+            first, state = _time_to_map(page, server, final=False, timeout=600)
+            first_title, first_cpu = state["title"], _cpu_seconds(server) - cpu0
+            assert state["points"] == 320, state
+            wait_until(page, FINAL_MAP_JS, timeout=600, what="the encoder's map", server=server, poll=0.1)
+            final, final_cpu = time.monotonic() - started, _cpu_seconds(server) - cpu0
+            wait_idle(page, timeout=300, server=server)
+        with chromium_page() as page:  # a new session: everything comes from the server's caches
+            warm, state = _time_to_map(page, server, final=True, timeout=120)
+            assert state["points"] == 320, state
+            raise_on_app_error(page, server)
+        print(f"\nfirst map ({'provisional' if 'provisional' in first_title else 'the encoder'}'s): {first:.1f} s "
+              f"({first_cpu:.1f} CPU-s of the server); the encoder's map: {final:.1f} s ({final_cpu:.1f} CPU-s); "
+              f"warm reopen: {warm:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        # generous bounds that hold on a busy shared machine (the figures themselves are in the benchmarks)
+        assert final < 240 and warm < 60, (first, final, warm)
+    finally:
+        server.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
+    server = _server(tmp_path, "tests/bigmap_app.py", [], BIGMAP_N=str(N_BIG))
+    try:
+        with chromium_page() as page:
+            page.add_init_script(SPY_JS)
+            started = time.monotonic()
+            page.goto(server.url, wait_until="domcontentloaded")
+            page.wait_for_function(DRAWN_JS, arg=N_BIG, timeout=300_000, polling=100)
+            drawn_at = page.evaluate(FRAMES_JS)
+            received_at = page.evaluate("() => window.__bigFrameAt")
+            total = time.monotonic() - started
+            assert received_at is not None, "no large message from the server: the figure was not seen arriving"
+            render = (drawn_at - received_at) / 1000
+            raise_on_app_error(page, server)
+            assert not page.get_by_text(re.compile(r"Showing [\d,]+ of")).count()  # every point drawn, no sample
+
+            # pan: the modebar's pan tool, a drag, and the axes have moved
+            plot = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
+            box = plot.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.locator('[data-testid="stPlotlyChart"] .modebar-btn[data-val="pan"]').first.click()
+            before = page.evaluate(RANGE_JS)
+            t = time.monotonic()
+            _drag(page, box, (0.5, 0.5), (0.3, 0.4))
+            wait_until(page, MOVED_JS, arg=before, timeout=30, what="the axes to move after a pan", poll=0.1)
+            pan = time.monotonic() - t
+
+            # box select: the modebar's box tool, a box in the middle, the selected articles listed
+            page.locator('[data-testid="stPlotlyChart"] .modebar-btn[data-val="select"]').first.click()
+            t = time.monotonic()
+            _drag(page, box, (0.45, 0.45), (0.55, 0.55))
+            heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected articles"))
+            heading.wait_for(timeout=300_000)
+            selected = int(re.match(r"([\d,]+) selected", heading.inner_text()).group(1).replace(",", ""))
+            select = time.monotonic() - t
+            wait_idle(page, timeout=120, server=server)
+            raise_on_app_error(page, server)
+        print(f"\n{N_BIG:,} points: drawn {render:.1f} s after the figure arrived ({total:.1f} s after opening "
+              f"the page, server included); pan {pan:.1f} s; box select of {selected:,} points listed in "
+              f"{select:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        assert selected > 0
+        # the target is 10 s; on the shared machine Streamlit's chart component alone took 20-32 s (see
+        # docs/benchmarks.md), so the bound only catches a pathology (an SVG fallback, a lost WebGL context)
+        assert render < 120, render
+    finally:
+        server.stop()
+
+
+def _drag(page, box: dict, start: tuple[float, float], end: tuple[float, float]) -> None:
+    x0, y0 = box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"]
+    x1, y1 = box["x"] + end[0] * box["width"], box["y"] + end[1] * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+    page.mouse.up()
