@@ -89,6 +89,7 @@ rows = drawn_rows(view.labels, view.cfg.seed)  # every point up to MAX_DRAWN, el
 if len(rows) < len(frame):
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample: the map draws at most "
                f"{MAX_DRAWN:,}); selections list only drawn points.")
+rows = rows[keep[rows]]
 fig = map_figure(view.xy[rows], groups[rows], names, hover_titles(frame["title"].to_numpy()[rows]), rows,
                  title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours,
                  highlight=None if found is None else found.mask[rows],
