@@ -20,6 +20,12 @@ st.markdown(
     "never far below plain K-Means. The map and the latent-space scores come from the encoder, trained on the "
     "embeddings' neighbours. *Clusters* under *Encoder and seed* in the sidebar switches to the paper's method, "
     "K-Means on the encoder's latent space.")
+st.markdown(
+    "**Refine embeddings** (sidebar, off by default) goes further: it fine-tunes the top layers of the sentence "
+    "model itself on these texts, learning from each cluster's most typical texts (no labels), then embeds, "
+    "trains and clusters again. It takes minutes, runs in the background while the map stays usable, and the "
+    "Map page then shows the scores without and with it. The cards still compare with K-Means on the original "
+    "embeddings.")
 
 st.subheader("Training loss")
 st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_history_)} epochs, "
