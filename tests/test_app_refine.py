@@ -27,13 +27,17 @@ def _stand_in(release: threading.Event | None = None):
     return fine_tune
 
 
-def _wait_for(state: str, timeout: float = 480) -> jobs.Job:
+def _wait_for(state: str, timeout: float = 240) -> jobs.Job:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         running = [j for j in jobs._jobs.values()]
         if running and running[-1].state == state:
             return running[-1]
         time.sleep(0.1)
+    import faulthandler
+    import sys
+
+    faulthandler.dump_traceback(sys.stderr, all_threads=True)
     raise AssertionError(f"no job reached {state}: {[j.state for j in jobs._jobs.values()]}")
 
 
