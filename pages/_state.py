@@ -19,6 +19,19 @@ SEED = "seed"
 # map page
 COLOUR_BY = "colour_by"
 MAP_CHART = "map_chart"        # the plotly chart's selection state
+SEARCH_QUERY = "search_query"  # the map's search box (its text is part of the view's link)
+SELECTION = "selection"        # (sample key, row ids) the map's selection sends to the Clusters page
+
+# the sidebar's "Columns" controls (any column of the file; see pages/_colour.py)
+FILTER_COLUMN = "filter_column"
+FILTER_VALUES = "filter_values"  # + ":" + the column: one multiselect per column
+LABEL_NAMES = "label_names"
+
+# the view's link (pages/_link.py)
+LINK_READ = "link_read"        # this session has read its URL's settings (once, on its first run)
+LINK_PENDING = "link_pending"  # link settings waiting for their widget: {"fraction": f, "upload": name}
+LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query they were about)
+LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to

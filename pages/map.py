@@ -8,10 +8,11 @@ import streamlit as st
 from core.csv_export import safe_csv
 from core.export import export_name
 from core.pipeline import ClusterStage
-from core.plots import label_colours, map_figure
 from pages import _state as S
+from pages._colour import colour_by, show_only
 from pages._common import assignments, delta, fmt, page_view
 from pages._safe import plain
+from pages._selection import remember
 
 MAX_DRAWN = 30_000  # above this, a stratified sample is drawn
 
@@ -72,14 +73,7 @@ if view.xy is None:
 frame = corpus.frame
 hint, colour_column = st.columns([3, 1], vertical_alignment="center")
 hint.markdown(":material/touch_app: " + HINT)
-colour_options = ["Cluster"] + (["True label"] if corpus.label_col else [])
-colour_by = colour_column.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
-if colour_by == "Cluster":
-    groups, names, colours = view.labels, view.names(), None
-else:
-    groups = frame["label"].fillna("(missing)").astype(str).to_numpy()
-    names = {g: g for g in sorted(set(groups))}
-    colours = label_colours(groups, view.labels)  # a label takes the colour of the cluster it mostly falls in
+colouring = colour_by(view, colour_column)  # the clusters, the label or any other column of the file
 
 rows = np.arange(len(frame))
 if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
@@ -87,8 +81,12 @@ if len(rows) > MAX_DRAWN:  # stratified: every cluster keeps its share
     rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(view.labels == c))[
         : max(1, int(MAX_DRAWN * np.mean(view.labels == c)))] for c in range(view.k)]))
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample); selections list only drawn points.")
-fig = map_figure(view.xy[rows], groups[rows], names, frame["title"].to_numpy()[rows].tolist(), rows,
-                 title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours)
+kept, only = show_only(corpus)  # the sidebar's "Show only"
+if only:
+    rows = rows[kept[rows]]
+    st.caption(plain(only))
+fig = colouring.figure(view.xy[rows], rows, frame["title"].to_numpy()[rows].tolist(),
+                       f"{view.cfg.project.method.upper()} of the latent space")
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})
 metric_cards()
@@ -124,6 +122,7 @@ st.download_button("Download the selection (CSV)", safe_csv(export),
                    on_click="ignore")  # a download needs no rerun
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
 st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
+remember(view, selected)  # and lists the selection itself
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
-st.page_link("pages/clusters.py", label=f"Open cluster {view.name(top)} on the Clusters page",
+st.page_link("pages/clusters.py", label=f"Open the selection and cluster {view.name(top)} on the Clusters page",
              icon=":material/arrow_forward:")
