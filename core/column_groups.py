@@ -124,9 +124,10 @@ def filter_groups(series: pd.Series) -> Groups:
         return groups
     values = pd.Series(groups.values)
     bins = pd.qcut(values, FILTER_BINS, duplicates="drop")
-    labels = bins.map(lambda b: f"{b.left:.4g} to {b.right:.4g}").astype(object)
     order = [f"{b.left:.4g} to {b.right:.4g}" for b in bins.cat.categories]
-    return _categories(labels.where(values.notna(), MISSING), order)
+    codes = bins.cat.codes.to_numpy()  # -1 where the value is missing
+    labels = pd.Series([order[c] if c >= 0 else MISSING for c in codes], dtype=object)
+    return _categories(labels, order)
 
 
 def shown(groups: Groups, picked: list[str]) -> np.ndarray:
