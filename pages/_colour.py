@@ -135,8 +135,9 @@ def column_controls(source, cfg) -> None:
 
 def _label_names_box(corpus: Corpus) -> None:
     values = sorted(set(corpus.frame["label"].dropna().astype(str)))
-    example = "\n".join(f"{v}=" for v in values[:4])
-    hint = " The labels are numbers: give them names." if integer_labels(set(values)) else ""
+    numbers = integer_labels(set(values))  # numbers (AG News' 1-4) say nothing: every value is listed to name
+    example = "\n".join(f"{v}=" for v in values[: 30 if numbers else 4])
+    hint = " The labels are numbers: give them names." if numbers else ""
     text = st.text_area("Label names", key=S.LABEL_NAMES, placeholder=example or "1=World", height=100,
                         max_chars=5_000, help="One 'value=name' per line, e.g. 1=World; the names replace the "
                                               f"values in the legend and the lists.{hint}")

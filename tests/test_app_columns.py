@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apphelpers import fake_app  # noqa: F401  (fixture)
 from core.data import sample_order
 from corpora import topic_frame
 

@@ -2,11 +2,8 @@
 writing its URL (AppTest's ``query_params`` stand for the browser's address)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from apphelpers import fake_app  # noqa: F401  (fixture)
 from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
 from core.view_link import link_source, parse, to_query
 
