@@ -73,7 +73,7 @@ def colour_by(view, container) -> Colouring:
         container.warning(f"This data has no column '{plain(chosen)}' to colour by; the map is coloured by "
                           "cluster.", icon=":material/palette:")
         del st.session_state[S.COLOUR_BY]
-    choice = container.radio("Colour by", [CLUSTER, *options], horizontal=True, key=S.COLOUR_BY,
+    choice = container.radio("Colour by", [CLUSTER, *options], horizontal=True, key=S.COLOUR_BY, format_func=plain,
                              help="The clusters, the label, or any other column of the file (few values: a colour "
                                   "each; a number: a scale; many values: the 20 most frequent and '(other)').")
     if choice == CLUSTER:
@@ -127,7 +127,7 @@ def column_controls(source, cfg) -> None:
             if key in st.session_state:
                 st.session_state[key] = [v for v in st.session_state[key] if v in groups.order]
             names = label_names(corpus) if options[column] == "label" else {}
-            st.multiselect(f"Values of {column}", list(groups.order), key=key, placeholder="(all)",
+            st.multiselect(f"Values of {plain(column)}", list(groups.order), key=key, placeholder="(all)",
                            format_func=lambda v: names.get(v, v))
         if corpus.label_col:
             _label_names_box(corpus)

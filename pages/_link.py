@@ -126,4 +126,4 @@ def _url(query: dict[str, str]) -> str:
     if not url:
         return text
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
