@@ -21,6 +21,7 @@ import pandas as pd
 
 from .config import DEMO_SOURCE
 from .columns import as_str as _as_str
+from .column_groups import EXTRA
 from .columns import pick_columns, title_column
 from .errors import UserError
 from .table_checks import check_hub_parts, csv_header, looks_utf16, scalar_cells
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 READERS = (".csv", ".tsv", ".parquet", ".jsonl")
 DEMO_PATH = Path(__file__).parent / "demo" / "demo_news.csv"
+MAX_EXTRA = 30  # other columns kept (to colour and filter the map by)
 MAX_TEXT_CHARS = 20_000  # longer texts are cut: the model reads only the first 256 tokens anyway
 
 
@@ -37,7 +39,8 @@ class Corpus:
     """Cleaned texts of one source.
 
     ``frame`` has columns ``id`` (row number in the source), ``text``, ``title`` (a headline for
-    display: the title column, else the text's start) and, when known, ``label`` (strings).
+    display: the title column, else the text's start), when known ``label`` (strings), and the
+    file's other columns as ``extra:<name>`` (as read; see ``core.column_groups``).
     """
 
     frame: pd.DataFrame
@@ -259,6 +262,8 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | list[str] | tupl
     frame["title"] = titles.where(titles.str.len() > 0, texts.str.slice(0, 120))
     if label is not None:
         frame["label"] = _as_str(label).str.strip().replace("", pd.NA)
+    for column in _other_columns(raw, text_name, label_name, title_col):
+        frame[EXTRA + str(column)] = raw[column].to_numpy()
     frame = frame[keep.to_numpy()].reset_index(drop=True)
     if frame.empty:
         raise UserError(f"no usable text in {name}: every text in column {text_name!r} is empty")
@@ -267,6 +272,18 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | list[str] | tupl
         log.warning("dropped %d empty or missing texts", n_dropped)
     return Corpus(frame=frame, source=name, text_col=text_name, label_col=label_name, n_dropped=n_dropped,
                   n_rows=len(raw), n_repaired=n_repaired)
+
+
+def _other_columns(raw: pd.DataFrame, text_name: str, label_name: str | None, title_col: str | None) -> list:
+    """The file's columns that are not the text, its title or the label (at most MAX_EXTRA), kept so
+    that the map can be coloured and filtered by them."""
+    cols = list(raw.columns)
+    used = {text_name} if text_name in cols else set(text_name.split(" + "))
+    used |= {label_name, title_col}
+    other = [c for c in cols if c not in used]
+    if len(other) > MAX_EXTRA:
+        log.info("keeping the first %d of the file's %d other columns", MAX_EXTRA, len(other))
+    return other[:MAX_EXTRA]
 
 
 # -- sampling ------------------------------------------------------------------------------------------

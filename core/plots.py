@@ -140,3 +140,27 @@ def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: l
 def _escape(text: str) -> str:
     """Plotly renders a subset of HTML in labels: show names literally."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: list[str], ids: np.ndarray,
+                       *, title: str = "") -> go.Figure:
+    """A WebGL scatter of (n, 2) ``xy`` coloured on a scale by (n,) float ``values`` (a number column),
+    with a colour bar named ``name``; rows without a value are grey. Row ids in ``customdata``, as
+    :func:`map_figure` (a selection maps back to articles the same way)."""
+    fig = go.Figure()
+    present = ~np.isnan(values)
+    for rows, missing in ((np.flatnonzero(present), False), (np.flatnonzero(~present), True)):
+        if not len(rows):
+            continue
+        marker = ({"size": 5, "opacity": 0.5, "color": "#BAB0AC"} if missing else
+                  {"size": 5, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis",
+                   "colorbar": {"title": {"text": _escape(name)}}})
+        fig.add_trace(go.Scattergl(
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name="(missing)" if missing else _escape(name),
+            marker=marker, customdata=ids[rows].reshape(-1, 1),
+            text=np.array([_escape(hover[r]) for r in rows], dtype=object),
+            hovertemplate="%{text}<extra>" + ("(missing)" if missing else _escape(name) + ": %{marker.color:.4g}")
+                          + "</extra>"))
+    fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      showlegend=not present.all(), xaxis={"visible": False}, yaxis={"visible": False})
+    return fig

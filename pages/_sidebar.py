@@ -17,6 +17,8 @@ from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 from core.pipeline import source_key
 
 from . import _cached as cached
+from . import _link as link
+from ._colour import column_controls
 from . import _state as S
 from ._safe import plain
 
@@ -98,6 +100,7 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"],
                                   key=S.UPLOAD, help="Read in memory only; never stored on the server.")
         if upload is None:
+            link.upload_again()
             return None
         limit_mb = st.get_option("server.maxUploadSize")
         if upload.size > limit_mb * 1024 * 1024:  # the browser enforces it too; a direct request may not
@@ -132,6 +135,7 @@ def _default_fraction(source: Source | None, args: argparse.Namespace, limits: L
 def settings(source: Source | None, args: argparse.Namespace, limits: Limits) -> RunConfig:
     """The method's settings. The default fraction: see :func:`_default_fraction`; each source keeps its own."""
     default_fraction = _default_fraction(source, args, limits)
+    link.fraction_from_link(f"{S.FRACTION}:{source.key if source else ''}", source.label if source else None)
     fraction = st.slider("Sample fraction", 0.01, 1.0, default_fraction, 0.01,
                          key=f"{S.FRACTION}:{source.key if source else ''}",
                          help="Share of the file's rows in use (seeded; a smaller sample is part of a larger one).")
@@ -194,9 +198,12 @@ def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:
 def sidebar() -> tuple[Source | None, RunConfig]:
     args = launch_args()
     limits = Limits.from_env()
+    link.read_once(demo=DEMO, hub=HUB, upload=UPLOAD)  # a link's (or a reload's) settings, before the widgets
     with st.sidebar:
         source = choose_source(args, limits)
         cfg = settings(source, args, limits)
+        column_controls(source, cfg)  # "Show only" and label names, for any column of the file
+        link.offer(source, cfg)  # the URL follows the settings; the link to copy
         over = rows_in_use(source, cfg, limits) if source is not None else None
     st.session_state[S.CURRENT] = (source, cfg)
     if over:  # no page runs: it would start the work the limit forbids

@@ -21,6 +21,19 @@ REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs
 # map page
 COLOUR_BY = "colour_by"
 MAP_CHART = "map_chart"        # the plotly chart's selection state
+SEARCH_QUERY = "search_query"  # the map's search box (its text is part of the view's link)
+SELECTION = "selection"        # (sample key, row ids) the map's selection sends to the Clusters page
+
+# the sidebar's "Columns" controls (any column of the file; see pages/_colour.py)
+FILTER_COLUMN = "filter_column"
+FILTER_VALUES = "filter_values"  # + ":" + the column: one multiselect per column
+LABEL_NAMES = "label_names"
+
+# the view's link (pages/_link.py)
+LINK_READ = "link_read"        # this session has read its URL's settings (once, on its first run)
+LINK_PENDING = "link_pending"  # link settings waiting for their widget: {"fraction": f, "upload": name}
+LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query they were about)
+LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
@@ -36,7 +49,6 @@ HEAVY_JOB = "heavy_job"
 CURRENT = "current"
 
 # search and outliers (map page; the confidence floor also on the clusters page)
-SEARCH_QUERY = "search_query"      # "Search by meaning"
 SEARCH_N = "search_n"              # how many nearest texts a search highlights
 SEARCH_WORDS = "search_words"      # "Contains words"
 NEAREST_OF = "nearest_of"          # (data key, row): the point whose nearest articles are highlighted

@@ -6,8 +6,10 @@ import streamlit as st
 from core.plots import colour
 from pages import _search
 from pages import _state as S
+from pages._colour import show_only
 from pages._common import page_view
 from pages._safe import plain
+from pages._selection import selection_section
 
 PAGE_SIZE = 25
 
@@ -19,6 +21,10 @@ st.caption(f"{view.k} clusters of {len(frame):,} texts. Keywords are class-based
 
 conf = _search.confidence(view)
 keep = _search.visible(conf)  # "Hide texts below confidence", shared with the Map page
+selection_section(view)  # the map's selection, when there is one
+kept, only = show_only(view.corpus)  # the sidebar's "Show only"
+if only:
+    st.caption(plain(only))
 focus = st.session_state.get(S.FOCUS_CLUSTER)
 focus = focus if isinstance(focus, int) and 0 <= focus < view.k else None
 
@@ -33,7 +39,7 @@ for summary in view.summaries:
             st.text("• " + frame["title"].iat[row])  # article text is shown as text, never as Markdown/HTML
         _search.least_typical(view, conf, keep, c)
 
-        members = frame[(view.labels == c) & keep]
+        members = frame[(view.labels == c) & keep & kept]
         query = st.text_input("Search this cluster's articles", key=f"{S.SEARCH}:{c}", placeholder="word or phrase")
         if query:
             hit = members["text"].str.contains(query, case=False, regex=False)

@@ -8,12 +8,13 @@ from core.csv_export import safe_csv
 from core.export import export_name
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from core.pipeline import ClusterStage
-from core.plots import label_colours, map_figure
 from pages import _search
 from pages import _state as S
+from pages._colour import colour_by, show_only
 from pages._common import assignments, delta, fmt, page_view
 from pages._refine import summary as refine_summary
 from pages._safe import plain
+from pages._selection import remember
 
 view = page_view(provisional=True)
 corpus, scores = view.corpus, view.clusters.scores
@@ -73,27 +74,22 @@ if view.xy is None:
 frame = corpus.frame
 hint, colour_column, floor_column = st.columns([2, 1, 1], vertical_alignment="center")
 hint.markdown(":material/touch_app: " + HINT)
-colour_options = ["Cluster"] + (["True label"] if corpus.label_col else []) + ["Confidence"]
-colour_by = colour_column.radio("Colour by", colour_options, horizontal=True, key=S.COLOUR_BY)
+colouring = colour_by(view, colour_column)  # the clusters, the label, any other column, or the confidence
 conf = _search.confidence(view)
 keep = _search.visible(conf, floor_column)  # texts below the confidence floor are neither drawn nor listed
 found = _search.controls(view, conf, keep)  # what a search highlights (None: no search)
-if colour_by != "True label":
-    groups, names, colours = view.labels, view.names(), None
-else:
-    groups = frame["label"].fillna("(missing)").astype(str).to_numpy()
-    names = {g: g for g in sorted(set(groups))}
-    colours = label_colours(groups, view.labels)  # a label takes the colour of the cluster it mostly falls in
 
 rows = drawn_rows(view.labels, view.cfg.seed)  # every point up to MAX_DRAWN, else a stratified sample
 if len(rows) < len(frame):
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample: the map draws at most "
                f"{MAX_DRAWN:,}); selections list only drawn points.")
-rows = rows[keep[rows]]
-fig = map_figure(view.xy[rows], groups[rows], names, hover_titles(frame["title"].to_numpy()[rows]), rows,
-                 title=f"{view.cfg.project.method.upper()} of the latent space", colours=colours,
-                 highlight=None if found is None else found.mask[rows],
-                 values=conf[rows] if colour_by == "Confidence" else None)
+kept, only = show_only(corpus)  # the sidebar's "Show only"
+rows = rows[keep[rows] & kept[rows]]
+if only:
+    st.caption(plain(only))
+fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
+                       f"{view.cfg.project.method.upper()} of the latent space",
+                       highlight=None if found is None else found.mask[rows], confidence=conf[rows])
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})
 metric_cards()
@@ -132,6 +128,7 @@ st.download_button("Download the selection (CSV)", safe_csv(export),
                    on_click="ignore")  # a download needs no rerun
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
 st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
+remember(view, selected)  # and lists the selection itself
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
-st.page_link("pages/clusters.py", label=f"Open cluster {view.name(top)} on the Clusters page",
+st.page_link("pages/clusters.py", label=f"Open the selection and cluster {view.name(top)} on the Clusters page",
              icon=":material/arrow_forward:")

@@ -189,7 +189,8 @@ CLUSTER_SECTIONS_JS = """(k) => [...document.querySelectorAll('[data-testid="stE
 def _wait_clusters_page(page, server: StreamlitServer, k: int) -> None:
     """Wait for the Clusters page with all ``k`` sections drawn (Streamlit shows its "running" widget
     only after a delay, so idleness alone can be seen before the page is complete)."""
-    page.wait_for_url(re.compile(r"/clusters$"), timeout=STEP_TIMEOUT * 1000)
+    # the view's settings follow in the query (pages/_link.py)
+    page.wait_for_url(re.compile(r"/clusters(\?.*)?$"), timeout=STEP_TIMEOUT * 1000)
     page.get_by_role("heading", name="Clusters", exact=True).wait_for(timeout=STEP_TIMEOUT * 1000)
     wait_until(page, CLUSTER_SECTIONS_JS, arg=k, timeout=STEP_TIMEOUT, what=f"{k} cluster sections", server=server)
     wait_idle(page, timeout=STEP_TIMEOUT, server=server)

@@ -1,0 +1,159 @@
+"""Any column of a file as groups: to colour the map by it, to show only some of its values, and
+display names for the label column.
+
+``corpus.frame`` keeps a file's other columns as ``extra:<name>`` (see ``core.data``). A column
+with few values is categorical; one with many is a continuous number (coloured on a scale), an
+ISO date (grouped by day, month or year, whichever gives few enough groups) or text (its most
+frequent values and "(other)").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+EXTRA = "extra:"            # prefix of a file's other columns in corpus.frame
+MAX_CATEGORIES = 30         # up to this many distinct values: one colour each
+TOP = 20                    # text with more values: the most frequent ones and OTHER
+FILTER_BINS = 5             # a continuous number is filtered by quantile bins
+MISSING = "(missing)"
+OTHER = "(other)"
+MAX_NAME = 100              # characters of a label's display name
+_PERIODS = (("D", "%Y-%m-%d"), ("M", "%Y-%m"), ("Y", "%Y"))
+
+
+@dataclass(frozen=True)
+class Groups:
+    """A column as groups. ``kind`` is "categories" (``labels`` (n,) str, ``order`` the legend's order)
+    or "numeric" (``values`` (n,) float with NaN for missing; ``labels`` unused)."""
+
+    kind: str
+    labels: np.ndarray | None
+    order: tuple[str, ...]
+    values: np.ndarray | None = None
+
+
+def extra_columns(frame: pd.DataFrame) -> list[str]:
+    """The names of a file's other columns kept in ``frame`` (without the prefix), in file order."""
+    return [str(c)[len(EXTRA):] for c in frame.columns if str(c).startswith(EXTRA)]
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.where(text.notna() & (text != ""), MISSING).astype(object)
+
+
+def _numbers(series: pd.Series) -> np.ndarray | None:
+    """The column as floats when (nearly) all its present values are numbers, else None."""
+    present = series.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    if present.empty:
+        return None
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().mean() < 0.95:
+        return None
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _dates(series: pd.Series) -> pd.Series | None:
+    """The column as timestamps when (nearly) all its present values are ISO dates, else None."""
+    present = series.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty or not present.str.match(r"^\d{4}-\d{2}(-\d{2})?").all():
+        return None
+    dates = pd.to_datetime(series.astype("string"), errors="coerce", format="ISO8601", utc=True)
+    return dates if dates.notna().sum() >= 0.95 * len(present) else None
+
+
+def _categories(labels: pd.Series, order: list[str] | None = None) -> Groups:
+    values = labels.to_numpy(dtype=object)
+    if order is None:
+        order = sorted(set(values) - {MISSING, OTHER}, key=_natural)
+    extra = [g for g in (OTHER, MISSING) if g in set(values)]
+    return Groups("categories", values, tuple(order) + tuple(extra))
+
+
+def _natural(text: str) -> tuple:
+    """Numbers in their numeric order ("2" before "10"), then text."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _by_period(dates: pd.Series) -> Groups | None:
+    """Dates grouped by the finest period (day, month, year) that gives at most MAX_CATEGORIES groups."""
+    present = dates.dropna()
+    for _, fmt in _PERIODS:
+        labels = present.dt.strftime(fmt)
+        if labels.nunique() <= MAX_CATEGORIES:
+            full = dates.dt.strftime(fmt).astype(object).where(dates.notna(), MISSING)
+            return _categories(pd.Series(full), sorted(set(labels)))
+    return None
+
+
+def colour_groups(series: pd.Series) -> Groups:
+    """How a column colours the map: its categories, dates by period, a number on a scale, or the
+    TOP most frequent text values and OTHER. ``series`` (n,) is row-aligned with the map."""
+    text = _as_text(series)
+    if text.nunique() <= MAX_CATEGORIES:
+        return _categories(text)
+    numbers = _numbers(series)
+    if numbers is not None:
+        return Groups("numeric", None, (), numbers)
+    dates = _dates(series)
+    if dates is not None:
+        grouped = _by_period(dates)
+        if grouped is not None:
+            return grouped
+    return _top(text)
+
+
+def _top(text: pd.Series) -> Groups:
+    counts = text[text != MISSING].value_counts()
+    top = list(counts.index[:TOP])
+    return _categories(text.where(text.isin(top) | (text == MISSING), OTHER), top)
+
+
+def filter_groups(series: pd.Series) -> Groups:
+    """The values "Show only" offers for a column: as :func:`colour_groups`, but a continuous number
+    falls into FILTER_BINS quantile bins ("[low, high]") to pick from."""
+    groups = colour_groups(series)
+    if groups.kind != "numeric":
+        return groups
+    values = pd.Series(groups.values)
+    bins = pd.qcut(values, FILTER_BINS, duplicates="drop")
+    order = [f"{b.left:.4g} to {b.right:.4g}" for b in bins.cat.categories]
+    codes = bins.cat.codes.to_numpy()  # -1 where the value is missing
+    labels = pd.Series([order[c] if c >= 0 else MISSING for c in codes], dtype=object)
+    return _categories(labels, order)
+
+
+def shown(groups: Groups, picked: list[str]) -> np.ndarray:
+    """(n,) bool: the rows whose group is one of ``picked`` (categories only)."""
+    return np.isin(groups.labels.astype(str), list(picked))
+
+
+def parse_label_names(text: str, values: set[str]) -> tuple[dict[str, str], list[str]]:
+    """``value=name`` lines -> ({label value: display name}, problems). Blank lines are skipped; a line
+    without "=", an unknown value or an empty name is a problem (one line each) and is not used."""
+    names: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        value, sep, name = line.partition("=")
+        value, name = value.strip(), " ".join(name.split())
+        if not sep or not name:
+            problems.append(f"line {number} is not 'value=name'")
+        elif value not in values:
+            problems.append(f"line {number}: no label {value[:40]!r}")
+        else:
+            names[value] = name[:MAX_NAME]
+    return names, problems
+
+
+def integer_labels(values: set[str]) -> bool:
+    """Are the labels whole numbers (such as AG News' 1-4), so names are worth giving?"""
+    return bool(values) and all(v.strip().lstrip("-").isdigit() for v in values)

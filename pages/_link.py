@@ -1,0 +1,129 @@
+"""The view in the page's URL: a link that reproduces it, and a reload that keeps it.
+
+On a session's first run the URL's settings (``core.view_link``) are put into the widgets' session
+state before the sidebar draws them; on every run the URL is rewritten from the settings in use, so
+a browser reload (a new session on the same URL) opens the same view. Page widgets that are not on
+the current page (the map's colour-by and search box) are remembered and restored when their page
+shows again, so they stay in the link.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import streamlit as st
+
+from core.config import RunConfig
+from core.view_link import link_source, parse, to_query
+
+from . import _state as S
+from ._safe import plain
+
+PROJECTIONS = {"tsne": "t-SNE", "umap": "UMAP"}
+#: link parameter -> the widget's session-state key, for settings taken as they are
+DIRECT = {"k": S.K, "method": S.CLUSTER_METHOD, "objective": S.OBJECTIVE, "hidden": S.HIDDEN, "latent": S.LATENT,
+          "epochs": S.EPOCHS, "seed": S.SEED, "colour": S.COLOUR_BY, "focus": S.FOCUS_CLUSTER, "q": S.SEARCH_QUERY}
+STICKY = (S.COLOUR_BY, S.SEARCH_QUERY)  # page widgets: their state goes when their page is not shown
+DEFAULT_COLOUR = "Cluster"
+
+
+def read_once(demo: str, hub: str, upload: str) -> None:
+    """Before the sidebar's widgets: on the session's first run, the URL's settings into session state
+    (``demo``, ``hub``, ``upload``: the source radio's options); on later runs, restore page widgets."""
+    state = st.session_state
+    if S.LINK_READ not in state:
+        state[S.LINK_READ] = True
+        settings, notices = parse(st.query_params.to_dict())
+        state[S.LINK_NOTICES] = (notices, None)
+        for name, key in DIRECT.items():
+            if name in settings:
+                state[key] = settings[name]
+        if "projection" in settings:
+            state[S.PROJECTION] = PROJECTIONS[settings["projection"]]
+        if "data" in settings:
+            state[S.SOURCE] = demo if settings["data"] == "demo" else hub
+        elif "upload" in settings:
+            state[S.SOURCE] = upload
+        state[S.LINK_PENDING] = {k: settings[k] for k in ("fraction", "upload") if k in settings}
+        state[S.LINK_STICKY] = {key: state[key] for key in STICKY if key in state}
+    for key, value in state.get(S.LINK_STICKY, {}).items():
+        if key not in state:
+            state[key] = value
+
+
+def fraction_from_link(key: str, source_label: str | None) -> None:
+    """Before the fraction slider of the source keyed ``key``: the link's fraction, once, for the first
+    source that shows (for an upload: only the file the link names)."""
+    pending = st.session_state.get(S.LINK_PENDING, {})
+    if source_label is None or "fraction" not in pending:
+        return
+    if pending.get("upload") not in (None, source_label):
+        return
+    fraction = pending.pop("fraction")
+    st.session_state.setdefault(key, fraction)
+
+
+def upload_again() -> None:
+    """While the uploader is empty: name the file a link (or the page before a reload) was made with."""
+    name = st.session_state.get(S.LINK_PENDING, {}).get("upload")
+    if name:
+        st.info(f"This view was made with the file {plain(name)}: upload it again to see it. The other "
+                "settings are kept.", icon=":material/upload_file:")
+
+
+def _data(source) -> tuple[str | None, str | None]:
+    """(``data``, ``upload``) for the link: a shareable source by name, an upload by its file name."""
+    if source is None:
+        return None, st.session_state.get(S.LINK_PENDING, {}).get("upload")
+    if source.key.startswith("upload:"):
+        return None, source.label
+    return link_source(source.key), None
+
+
+def query(source, cfg: RunConfig) -> dict[str, str]:
+    """The link's query for the settings in use."""
+    state = st.session_state
+    data, upload = _data(source)
+    colour = state.get(S.COLOUR_BY)
+    focus = state.get(S.FOCUS_CLUSTER)
+    q = state.get(S.SEARCH_QUERY)
+    query = to_query(cfg, data=data, upload=upload, colour=None if colour in (None, DEFAULT_COLOUR) else str(colour),
+                     focus=focus if isinstance(focus, int) else None, q=q if isinstance(q, str) else None)
+    pending = state.get(S.LINK_PENDING, {})
+    if source is None and "fraction" in pending:  # still waiting for the upload the link names
+        query["fraction"] = f"{pending['fraction']:g}"
+    return query
+
+
+def offer(source, cfg: RunConfig) -> None:
+    """After the sidebar's settings: the URL rewritten to them, the notices about the link, and the
+    link to copy."""
+    state = st.session_state
+    state[S.LINK_STICKY] = {key: state[key] for key in STICKY if key in state}
+    wanted = query(source, cfg)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    notices, about = state.get(S.LINK_NOTICES, ([], None))
+    if notices and about is None:  # remembered against the first query written after reading the link
+        state[S.LINK_NOTICES] = (notices, wanted)
+    elif notices and about != wanted:  # the user changed a setting: the link's problems are past
+        state[S.LINK_NOTICES] = ([], None)
+        notices = []
+    for notice in notices:
+        st.warning(plain(notice), icon=":material/link_off:")
+    with st.expander("Link to this view", icon=":material/link:"):
+        st.code(_url(wanted), language=None, wrap_lines=True)
+        st.caption("Opens these settings in any browser with access to this app. An upload is named, not "
+                   "included: whoever opens the link uploads the file again.")
+
+
+def _url(query: dict[str, str]) -> str:
+    """The page's address with ``query`` (just ``?query`` when the address is unknown, as in tests)."""
+    text = "?" + urlencode(query)
+    try:
+        url = st.context.url
+    except Exception:  # no browser behind this run
+        url = None
+    if not url:
+        return text
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))

@@ -1,0 +1,135 @@
+"""The view's link (issue 14, item 6): core.view_link's parsing and writing, and the app reading and
+writing its URL (AppTest's ``query_params`` stand for the browser's address)."""
+from __future__ import annotations
+
+import pytest
+
+from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
+from core.view_link import link_source, parse, to_query
+
+
+def test_round_trip_of_every_setting():
+    cfg = RunConfig(data=DataConfig(source="demo", fraction=0.35),
+                    encoder=EncoderConfig(hidden=256, latent=16, objective="autoencoder", epochs=7),
+                    cluster=ClusterConfig(k=7, method="latent"), project=ProjectConfig(method="umap"), seed=123)
+    query = to_query(cfg, data=link_source("demo"), colour="source", focus=3, q="rocket launch")
+    assert query == {"data": "demo", "fraction": "0.35", "k": "7", "method": "latent", "objective": "autoencoder",
+                     "hidden": "256", "latent": "16", "epochs": "7", "seed": "123", "projection": "umap",
+                     "colour": "source", "focus": "3", "q": "rocket launch"}
+    settings, notices = parse(query)
+    assert notices == []
+    assert settings == {"data": "demo", "fraction": 0.35, "k": 7, "method": "latent", "objective": "autoencoder",
+                        "hidden": 256, "latent": 16, "epochs": 7, "seed": 123, "projection": "umap",
+                        "colour": "source", "focus": 3, "q": "rocket launch"}
+
+
+def test_an_upload_is_named_never_a_path_and_the_hub_by_name():
+    cfg = RunConfig()
+    assert to_query(cfg, data=None, upload="my news.csv")["upload"] == "my news.csv"
+    assert "data" not in to_query(cfg, data=link_source("path:/srv/secret.csv:10:0"))
+    assert to_query(cfg, data=link_source(cfg.data.source))["data"] == "hub"
+    assert parse({"data": "hub"})[0] == {"data": cfg.data.source}
+    settings, notices = parse({"data": "/etc/passwd", "upload": "../x.csv"})
+    assert settings == {} and len(notices) == 2
+    assert "data=" in notices[0] and "'demo' or 'hub'" in notices[0]
+    assert "upload=" in notices[1] and "no folders" in notices[1]
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("k", "1", "from 2 to 20"), ("k", "five", "from 2 to 20"), ("fraction", "0", "from 0.01 to 1.0"),
+    ("fraction", "nan", "from 0.01 to 1.0"), ("seed", "-1", "from 0"), ("hidden", "100", "one of 32, 64"),
+    ("objective", "magic", "one of autoencoder, neighbours"), ("projection", "pca", "one of tsne, umap"),
+    ("q", "x" * 1001, "at most 1,000 characters"), ("upload", "data.xlsx", "ending in .csv"),
+    ("latent", "129", "from 2 to 128"), ("focus", "-3", "from 0")])
+def test_a_bad_value_is_ignored_with_a_notice_naming_it(name, value, expected):
+    settings, notices = parse({name: value, "k": "6"} if name != "k" else {name: value})
+    assert name not in settings
+    assert len(notices) == 1 and f"{name}=" in notices[0] and expected in notices[0], notices
+
+
+def test_unknown_keys_and_empty_values_are_ignored():
+    settings, notices = parse({"zoom": "3", "k": ["4", "9"], "q": "", "data": "DEMO"})
+    assert settings == {"k": 9, "data": "demo"}  # a repeated parameter: its last value, as st.query_params
+    assert notices == ["The link's parameter 'zoom' is not a setting of this app; it was ignored."]
+
+
+def test_data_wins_over_an_upload():
+    settings, notices = parse({"data": "demo", "upload": "news.csv"})
+    assert settings == {"data": "demo"} and "upload was ignored" in notices[0]
+
+
+# -- the app ------------------------------------------------------------------------------------------
+def test_a_link_opens_the_demo_with_k_5_and_the_url_follows_the_settings(fake_app):
+    at = fake_app(data=None)
+    at.query_params = {"data": "demo", "k": "5"}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.sidebar.slider(key="k").value == 5
+    assert at.sidebar.radio(key="source").value == "Demo corpus (bundled, fictional)"
+    assert "320 texts" in at.caption[0].value and "k = 5" in at.caption[0].value
+    assert at.query_params["data"] == "demo" and at.query_params["k"] == "5"
+    assert at.query_params["fraction"] == "1"  # the demo's default: all of it
+    link = at.sidebar.code[0].value
+    assert link.startswith("?") and "data=demo" in link and "k=5" in link
+
+    at.sidebar.slider(key="k").set_value(3).run()
+    assert at.query_params["k"] == "3"
+
+
+def test_bad_and_unknown_parameters_are_notices_not_crashes(fake_app):
+    at = fake_app(data=None)
+    at.query_params = {"data": "demo", "k": "99", "zoom": "2", "seed": "x", "colour": "Nonsense", "epochs": "2",
+                       "fraction": "0.2"}
+    at.run()
+    assert not at.exception and not at.error
+    warnings = " ".join(w.value for w in at.warning)
+    assert "k=" in warnings and "zoom" in warnings and "seed=" in warnings and "colour" in warnings
+    assert at.sidebar.slider(key="k").value == 4 and at.radio(key="colour_by").value == "Cluster"
+    assert "zoom" not in at.query_params and at.query_params["k"] == "4"
+
+
+def test_every_setting_of_a_link_reaches_its_widget_and_the_url_keeps_it(fake_app):
+    """While the upload the link names is awaited nothing is computed, but every widget is drawn."""
+    link = {"upload": "news.csv", "fraction": "0.2", "k": "3", "method": "latent", "objective": "autoencoder",
+            "hidden": "64", "latent": "8", "epochs": "2", "seed": "7", "projection": "umap",
+            "colour": "True label", "focus": "1", "q": "rocket launch"}
+    at = fake_app(data=None)
+    at.query_params = dict(link)
+    at.run()
+    assert not at.exception and not at.error
+    side = at.sidebar
+    assert side.radio(key="source").value == "Upload a file" and side.slider(key="k").value == 3
+    assert side.selectbox(key="cluster_method").value == "latent"
+    assert side.selectbox(key="objective").value == "autoencoder"
+    assert side.select_slider(key="hidden").value == 64 and side.slider(key="latent").value == 8
+    assert side.number_input(key="epochs").value == 2 and side.number_input(key="seed").value == 7
+    assert side.radio(key="projection").value == "UMAP"
+    assert at.session_state["colour_by"] == "True label" and at.session_state["focus_cluster"] == 1
+    assert at.session_state["search_query"] == "rocket launch"
+    assert dict(at.query_params) == link  # the URL the app writes back is the link
+
+
+def test_the_widget_ranges_are_the_links(fake_app):
+    from core import view_link
+
+    at = fake_app(data=None)
+    at.query_params = {"data": "demo", "fraction": "0.1", "epochs": "1"}
+    at.run()
+    side = at.sidebar
+    assert (side.slider(key="latent").min, side.slider(key="latent").max) == view_link.LATENT_RANGE
+    assert (side.number_input(key="epochs").min, side.number_input(key="epochs").max) == view_link.EPOCHS_RANGE
+    assert tuple(side.select_slider(key="hidden").options) == tuple(map(str, view_link.HIDDEN_CHOICES))
+
+
+def test_a_reload_of_an_upload_asks_for_the_file_and_keeps_the_rest(fake_app, app_csv):
+    at = fake_app(data=None)
+    at.query_params = {"upload": "news.csv", "fraction": "0.5", "k": "3", "epochs": "2"}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.sidebar.radio(key="source").value == "Upload a file"
+    assert any("news.csv" in i.value.replace("\\", "") and "upload it again" in i.value for i in at.sidebar.info)
+    assert at.query_params["upload"] == "news.csv" and at.query_params["fraction"] == "0.5"
+    at.sidebar.file_uploader[0].set_value(("news.csv", app_csv.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.sidebar.slider(key="k").value == 3
+    assert "100 in use (fraction 0.50)" in at.sidebar.caption[-1].value.replace("\\", "")
