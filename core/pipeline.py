@@ -27,6 +27,7 @@ from .describe import ClusterSummary, Terms, describe, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .encoder import Encoder
 from .errors import UserError
+from .naming import names_stage
 from .project import project
 from .results import array_key, stage_key
 from .store import EmbeddingStore
@@ -299,7 +300,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
         cache: StageCache | None = None, embedder: Embedder | None = None,
         load_embedder: EmbedderLoader | None = None, store: EmbeddingStore | None = None,
         progress: StageProgress | None = None, baseline: bool = True) -> RunResult:
-    """The whole method: read, sample, embed, train, cluster (+ baseline), describe, project.
+    """The whole method: read, sample, embed, train, cluster (+ baseline), describe and name, project.
 
     ``source`` defaults to ``cfg.data.source``; a table (an upload) needs a ``key`` naming its content.
     With a cache, nothing already computed for the same inputs is computed again; ``baseline=False``
@@ -335,6 +336,10 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key}
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
                                           cfg.seed, cache)
+    _, names = names_stage(stage_keys | {"cluster": cluster_key}, clusters.clustering.labels, cfg.cluster.k, X,
+                           corpus.texts, cfg.embed, cache, embedder=embedder, load_embedder=load_embedder, store=store)
+    clusters = replace(clusters, summaries=[replace(s, keywords=words or s.keywords)  # c-TF-IDF if none
+                                            for s, words in zip(clusters.summaries, names)])
     base = baseline_stage(embed_key, sample_key, X, truth, cfg.cluster, cfg.seed, cache)[1] if baseline else None
     lap("cluster")
     project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
