@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: embed(phrases) -> (m, dim) L2-normalised vectors, by the corpus's own sentence model.
 PhraseEmbedder = Callable[[list[str]], np.ndarray]
 #: Bumped whenever naming changes its output for the same inputs (the stage cache then misses).
-NAMES_RECIPE = 1
+NAMES_RECIPE = 2
 
 
 _PIECES = re.compile(r"[\w'-]+|[^\w\s]")  # words (with digits) and single punctuation marks, in order

@@ -32,3 +32,15 @@ HEAVY_JOB = "heavy_job"
 
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
 CURRENT = "current"
+
+# cluster edits (pages/_edits.py): the Edits of the current data+encoder+k, a split being previewed,
+# a notice to show once after the edits were reset, and the edit widgets
+EDITS = "edits"
+SPLIT_PREVIEW = "split_preview"
+EDITS_RESET = "edits_reset"
+EDIT_DONE = "edit_done"
+SPLIT_CLUSTER = "edit_split_cluster"
+SPLIT_PARTS = "edit_split_parts"
+MERGE = "edit_merge"
+RENAME_CLUSTER = "edit_rename_cluster"
+RENAME_TO = "edit_rename_to"
