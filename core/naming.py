@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 #: embed(phrases) -> (m, dim) L2-normalised vectors, by the corpus's own sentence model.
 PhraseEmbedder = Callable[[list[str]], np.ndarray]
 #: Bumped whenever naming changes its output for the same inputs (the stage cache then misses).
-NAMES_RECIPE = 2
+NAMES_RECIPE = 3
+#: A phrase must occur this often in a cluster to name it (where the cluster has such phrases).
+MIN_COUNT = 2
 
 
 _PIECES = re.compile(r"[\w'-]+|[^\w\s]")  # words (with digits) and single punctuation marks, in order
@@ -169,7 +171,18 @@ def centres(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 def unique_heads(keywords: list[list[str]], strength: list[dict[str, float]], *, words: int = 3) -> list[list[str]]:
     """Keep each word in the first ``words`` keywords of one cluster only: where it is most distinctive
-    (``strength[c][phrase]``); elsewhere the phrase moves behind the head, so the next one shows."""
+    (``strength[c][phrase]``); elsewhere the phrase moves behind the head, so the next one shows.
+    Repeated a few times, since a phrase moving up may clash in turn (a cluster whose list runs out
+    keeps what it has)."""
+    for _ in range(words + 1):
+        moved = _unique_heads_once(keywords, strength, words)
+        if moved == keywords:
+            break
+        keywords = moved
+    return keywords
+
+
+def _unique_heads_once(keywords: list[list[str]], strength: list[dict[str, float]], words: int) -> list[list[str]]:
     owner: dict[str, tuple[float, int]] = {}
     for c, phrases in enumerate(keywords):
         for p in phrases[:words]:
@@ -197,6 +210,9 @@ def name_keywords(terms: Terms, labels: np.ndarray, k: int, X: np.ndarray, embed
     counts = per_cluster(terms, labels, k)
     scores = candidate_scores(counts)
     scores[:, generic_phrases(terms, counts)] = 0.0  # "said coach" is no name, as "said" is none
+    rare = counts < MIN_COUNT  # a phrase seen once in a cluster is a typo or an aside, not its topic
+    rare[~(scores * ~rare > 0).any(axis=1)] = False  # unless the cluster has nothing else
+    scores[rare] = 0.0
     common = set(top_words(terms, generic)) if generic else set()
     demote = np.array([bool(common & set(str(w).split())) for w in terms.words], dtype=bool)
     scores[:, demote] *= 1e-3  # the corpus's most frequent words: behind every other candidate
@@ -220,6 +236,7 @@ def name_keywords(terms: Terms, labels: np.ndarray, k: int, X: np.ndarray, embed
         else:  # the c-TF-IDF order, as relevance in [0, 1]
             V = np.eye(len(phrases[c]), dtype=np.float32)
             relevance = scores[c, pools[c]] / max(float(scores[c, pools[c]].max()), 1e-12)
+        relevance = relevance - 2.0 * demote[pools[c]]  # the corpus's most frequent words only when nothing else
         picked = mmr(relevance, V, phrases[c], top=top, diversity=diversity)
         keywords.append([phrases[c][i] for i in picked])
     strength = [{str(terms.words[i]): float(scores[c, i]) for i in pools[c]} for c in range(k)]
