@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: embed(phrases) -> (m, dim) L2-normalised vectors, by the corpus's own sentence model.
 PhraseEmbedder = Callable[[list[str]], np.ndarray]
 #: Bumped whenever naming changes its output for the same inputs (the stage cache then misses).
-NAMES_RECIPE = 3
+NAMES_RECIPE = 4
 #: A phrase must occur this often in a cluster to name it (where the cluster has such phrases).
 MIN_COUNT = 2
 
