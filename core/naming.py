@@ -29,7 +29,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from .cache import StageCache
 from .config import EmbedConfig
 from .describe import TOKENS, Terms
-from .embed import Embedder, embed_texts, get_embedder
+from . import embed as embedding
+from .embed import Embedder, embed_texts
 from .results import stage_key
 from .store import EmbeddingStore
 
@@ -281,7 +282,7 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
     key = stage_key("names", NAMES_RECIPE, keys["cluster"], keys["embed"])
 
     def compute() -> list[list[str]]:
-        model = embedder or (load_embedder or get_embedder)(cfg.model, cfg.backend)
+        model = embedder or (load_embedder or embedding.get_embedder)(cfg.model, cfg.backend)
 
         def embed(phrases: list[str]) -> np.ndarray:
             return embed_texts(phrases, model, store=store, batch_size=cfg.batch_size).vectors

@@ -337,7 +337,8 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
                                           cfg.seed, cache)
     _, names = names_stage(stage_keys | {"cluster": cluster_key}, clusters.clustering.labels, cfg.cluster.k, X,
-                           corpus.texts, cfg.embed, cache, embedder=embedder, load_embedder=load_embedder, store=store)
+                           corpus.texts, cfg.embed, cache, embedder=embedder,
+                           load_embedder=load_embedder or get_embedder, store=store)
     clusters = replace(clusters, summaries=[replace(s, keywords=words or s.keywords)  # c-TF-IDF if none
                                             for s, words in zip(clusters.summaries, names)])
     base = baseline_stage(embed_key, sample_key, X, truth, cfg.cluster, cfg.seed, cache)[1] if baseline else None

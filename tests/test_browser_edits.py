@@ -71,7 +71,7 @@ def test_a_renamed_cluster_is_named_so_on_the_map(server, tmp_path):
             box.press("Enter")
             wait_idle(page, timeout=STEP_TIMEOUT, server=server)
             page.get_by_role("button", name="Rename").click()
-            heads = wait_until(page, f"() => ({SECTIONS_JS})()?.find(t => t.startsWith('Cluster 0: {NAME}'))",
+            heads = wait_until(page, f"() => ({SECTIONS_JS})()?.find(t => t.includes('Cluster 0: {NAME}'))",
                                timeout=STEP_TIMEOUT, what="the renamed section", server=server)
             assert heads
 
