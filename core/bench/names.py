@@ -12,7 +12,7 @@ from collections import Counter
 
 from ..cache import DiskCache
 from ..config import ClusterConfig, DataConfig, ProjectConfig, RunConfig
-from ..describe import ctfidf_keywords
+from ..describe import ctfidf_keywords, term_counts
 from ..embed import default_results, default_store
 from ..errors import UserError
 from ..naming import phrase_counts, top_words
@@ -40,8 +40,6 @@ def names(args: argparse.Namespace) -> int:
     result = run(cfg, cache=DiskCache(default_results()), store=default_store())
     texts, labels = result.corpus.texts, result.clusters.clustering.labels
     heads = [s.keywords[:3] for s in result.summaries]
-    from ..describe import term_counts  # the old names, for comparison
-
     old = ctfidf_keywords(term_counts(texts), labels, args.k, top=3)
     frequent = top_words(phrase_counts(texts), 10)
     checks = name_checks(heads, frequent)
