@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--out", required=True, help="where to write the (N, dim) float32 .npy array")
 
     bench = sub.add_parser("bench", help="benchmarks that print ratios against a baseline")
-    bench.add_argument("which", choices=("quality", "speed"))
+    bench.add_argument("which", choices=("quality", "speed", "names"))
     bench.add_argument("--data", default="../shared/data/ag_news_test.csv")
     bench.add_argument("--k", type=int, default=None, help="clusters (default: the number of labels)")
     bench.add_argument("--label-col", default=None, help="label column (default: label, if present)")

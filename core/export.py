@@ -59,10 +59,13 @@ def assignments_table(corpus: Corpus, labels: np.ndarray, names: dict[int, str],
     return table
 
 
-def clusters_document(summaries: list[ClusterSummary], texts: list[str]) -> list[dict[str, Any]]:
-    """The ``clusters.json`` document: per cluster its id, name, size, keywords and representative texts."""
-    return [{"cluster": s.cluster, "name": cluster_name(s), "size": s.size, "keywords": s.keywords,
-             "examples": [texts[i] for i in s.examples]} for s in summaries]
+def clusters_document(summaries: list[ClusterSummary], texts: list[str],
+                      names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    """The ``clusters.json`` document: per cluster its id, name, size, keywords and representative texts.
+    ``names`` (the app's, with the user's names) default to :func:`cluster_name`."""
+    names = names or {}
+    return [{"cluster": s.cluster, "name": names.get(s.cluster, cluster_name(s)), "size": s.size,
+             "keywords": s.keywords, "examples": [texts[i] for i in s.examples]} for s in summaries]
 
 
 def data_stem(source_name: str) -> str:

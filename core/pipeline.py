@@ -30,6 +30,7 @@ from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .embed_fingerprint import model_fingerprint
 from .encoder import Encoder
 from .errors import UserError
+from .naming import names_stage
 from .project import project
 from .refine_stage import RefineInfo, refine_stage
 from .results import array_key, stage_key
@@ -357,7 +358,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
         load_embedder: EmbedderLoader | None = None, store: EmbeddingStore | None = None,
         progress: StageProgress | None = None, baseline: bool = True,
         cancelled: Callable[[], bool] | None = None, on_embedded: EmbeddedHook | None = None) -> RunResult:
-    """The whole method: read, sample, embed, train, cluster (+ baseline), describe, project.
+    """The whole method: read, sample, embed, train, cluster (+ baseline), describe and name, project.
 
     ``source`` defaults to ``cfg.data.source``; a table (an upload) needs a ``key`` naming its content.
     With a cache, nothing already computed for the same inputs is computed again; ``baseline=False``
@@ -406,6 +407,12 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key}
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
                                           cfg.seed, cache)
+    # names are words embedded by the base model, so they are ranked against the base model's vectors
+    _, names = names_stage(stage_keys | {"cluster": cluster_key, "embed": base_key}, clusters.clustering.labels,
+                           cfg.cluster.k, base_embedded.vectors, corpus.texts, cfg.embed, cache, embedder=embedder,
+                           load_embedder=load_embedder or get_embedder, store=store)
+    clusters = replace(clusters, summaries=[replace(s, keywords=words or s.keywords)  # c-TF-IDF if none
+                                            for s, words in zip(clusters.summaries, names)])
     base = (baseline_stage(base_key, sample_key, base_embedded.vectors, truth, cfg.cluster, cfg.seed, cache)[1]
             if baseline else None)
     lap("cluster")

@@ -58,3 +58,15 @@ MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)
 CANCEL = "cancel"              # the Cancel button beside the progress bar
 CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
 RESUME = "resume"              # the Resume button shown after a cancel
+
+# cluster edits (pages/_edits.py): the Edits of the current data+encoder+k, a split being previewed,
+# a notice to show once after the edits were reset, and the edit widgets
+EDITS = "edits"
+SPLIT_PREVIEW = "split_preview"
+EDITS_RESET = "edits_reset"
+EDIT_DONE = "edit_done"
+SPLIT_CLUSTER = "edit_split_cluster"
+SPLIT_PARTS = "edit_split_parts"
+MERGE = "edit_merge"
+RENAME_CLUSTER = "edit_rename_cluster"
+RENAME_TO = "edit_rename_to"

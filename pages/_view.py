@@ -6,7 +6,7 @@ one clear message when something is wrong (never a traceback).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -39,6 +39,7 @@ class View:
     result: RunResult
     labels: np.ndarray                      # (n,) aligned cluster ids
     summaries: list[ClusterSummary]         # indexed by aligned id
+    user_names: dict[int, str] = field(default_factory=dict)  # names the user gave (pages/_edits.py)
 
     cfg = property(lambda self: self.result.config)
     corpus = property(lambda self: self.result.corpus)
@@ -56,6 +57,9 @@ class View:
         return len(self.summaries)
 
     def name(self, cluster: int, words: int = 3) -> str:
+        """The one place names come from: the user's name if given, else the first keywords."""
+        if cluster in self.user_names:
+            return f"{cluster}: {self.user_names[cluster]}"
         return cluster_name(self.summaries[cluster], words)  # summaries are renumbered to the aligned ids
 
     def names(self) -> dict[int, str]:
@@ -74,8 +78,9 @@ class View:
         it, not by the app's cache key)."""
         cfg = self.cfg
         as_cli = replace(cfg, data=replace(cfg.data, source=self.corpus.source))
-        return metrics_document(as_cli, self.corpus, self.embedded, self.clusters.scores, self.baseline.scores,
-                                self.timings, self.result.refine)
+        doc = metrics_document(as_cli, self.corpus, self.embedded, self.clusters.scores, self.baseline.scores,
+                               self.timings, self.result.refine)
+        return doc | {"k": self.k}  # an edited partition's own number of clusters (a split or a merge)
 
 
 def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[ClusterSummary]]:
@@ -112,7 +117,9 @@ def current_view(source: Source | None, cfg: RunConfig, provisional: bool = Fals
     if source is None:
         st.info("Choose a data source in the sidebar (upload a file, or pick the demo corpus).")
         st.stop()
-    return guarded(lambda: _build(source, cfg, provisional))
+    from ._edits import with_edits  # the session's splits, merges and names of this clustering
+
+    return with_edits(guarded(lambda: _build(source, cfg, provisional)))
 
 
 def guarded(compute: Callable[[], T]) -> T:

@@ -8,6 +8,7 @@ from pages import _search
 from pages import _state as S
 from pages._colour import show_only
 from pages._common import page_view
+from pages._edits import edit_panel
 from pages._safe import plain
 from pages._selection import selection_section
 
@@ -16,8 +17,9 @@ PAGE_SIZE = 25
 view = page_view()
 frame = view.corpus.frame
 st.title("Clusters")
-st.caption(f"{view.k} clusters of {len(frame):,} texts. Keywords are class-based TF-IDF; representative "
-           "headlines are the articles nearest each cluster's centre in the latent space.")
+st.caption(f"{view.k} clusters of {len(frame):,} texts. Keywords are words and word pairs typical of a cluster "
+           "(class-based TF-IDF), ranked by closeness in meaning to it and kept diverse; the texts shown are the "
+           "nearest to each cluster's centre in the latent space.")
 
 conf = _search.confidence(view)
 keep = _search.visible(conf)  # "Hide texts below confidence", shared with the Map page
@@ -25,6 +27,8 @@ selection_section(view)  # the map's selection, when there is one
 kept, only = show_only(view.corpus)  # the sidebar's "Show only"
 if only:
     st.caption(plain(only))
+if edit_panel(view):  # a split is previewed: only it is shown
+    st.stop()
 focus = st.session_state.get(S.FOCUS_CLUSTER)
 focus = focus if isinstance(focus, int) and 0 <= focus < view.k else None
 
@@ -34,8 +38,8 @@ for summary in view.summaries:
     with st.expander(header, expanded=(c == focus)):
         st.markdown(f"<span style='color:{colour(c)}'>■</span> **Keywords:**", unsafe_allow_html=True)
         st.text(", ".join(summary.keywords) or "(none)")
-        st.markdown("**Most representative headlines**")
-        for row in summary.examples:
+        st.markdown("**The 3 texts nearest the centre**")
+        for row in summary.examples[:3]:
             st.text("• " + frame["title"].iat[row])  # article text is shown as text, never as Markdown/HTML
         _search.least_typical(view, conf, keep, c)
 

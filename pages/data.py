@@ -38,7 +38,7 @@ st.subheader("Export")
 st.caption("File names carry the data's name and k. Assignments list each text's cluster, the cluster's name and "
            "a confidence (0 on the border between two clusters, 1 at a centre), as the command line writes them.")
 metrics = view.metrics()
-clusters = clusters_document(view.summaries, corpus.texts)  # the map's (aligned) ids and names
+clusters = clusters_document(view.summaries, corpus.texts, view.names())  # the map's ids and names
 
 
 def name(what: str, suffix: str) -> str:

@@ -17,11 +17,18 @@ class FakeEmbedder:
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
         self.encoded = 0
+        self.short = 0  # of them, texts of one or two words: the cluster names' candidate phrases
         self.calls = 0
+
+    @property
+    def texts_encoded(self) -> int:
+        """Texts encoded, not counting the names' candidate phrases (core.naming embeds those)."""
+        return self.encoded - self.short
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         self.calls += 1
         self.encoded += len(texts)
+        self.short += sum(len(t.split()) <= 2 for t in texts)
         out = np.zeros((len(texts), self.dim), np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"[a-z]{3,}", text.lower()):

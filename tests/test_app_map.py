@@ -18,19 +18,19 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
     assert set(cards) == {"Silhouette (latent space)", "Davies-Bouldin (latent space)", "ACC vs labels",
                           "NMI vs labels", "ARI vs labels"}
     assert cards["ACC vs labels"] > 0.25
-    encoded, trained = at.fake.encoded, cached.CACHE.lru("train").misses
+    encoded, trained = at.fake.texts_encoded, cached.CACHE.lru("train").misses
     projected = cached.CACHE.lru("project").misses
     assert encoded == 200 and trained == 1
 
     at.sidebar.slider(key="k").set_value(6).run()
     assert not at.exception and not at.error
-    assert at.fake.encoded == encoded and cached.CACHE.lru("train").misses == trained  # no re-embedding, no retraining
+    assert at.fake.texts_encoded == encoded and cached.CACHE.lru("train").misses == trained  # no re-embedding, no retraining
     assert cached.CACHE.lru("project").misses == projected  # the map is not re-projected
     assert cached.CACHE.lru("cluster").misses == 2
     assert numbers(at) != cards
 
     at.sidebar.slider(key="latent").set_value(16).run()  # a new latent size retrains, but never re-embeds
-    assert cached.CACHE.lru("train").misses == trained + 1 and at.fake.encoded == encoded
+    assert cached.CACHE.lru("train").misses == trained + 1 and at.fake.texts_encoded == encoded
 
 
 def legend(at) -> list[str]:

@@ -88,7 +88,7 @@ def test_duplicate_texts_are_kept_and_embedded_once(tmp_path):
     frame = pd.concat([topic_frame(4)] * 3, ignore_index=True)
     fake = FakeEmbedder()
     result = run(config(write_csv(tmp_path, frame)), embedder=fake)
-    assert len(result.corpus) == 36 and fake.encoded == 12
+    assert len(result.corpus) == 36 and fake.texts_encoded == 12
     texts, labels = result.corpus.frame["text"], result.clusters.clustering.labels
     for text in texts.unique():  # copies of a text land in the same cluster
         assert len(set(labels[(texts == text).to_numpy()])) == 1

@@ -1,4 +1,4 @@
-"""``python -m core bench quality|speed``: benchmarks that print each figure beside its baseline.
+"""``python -m core bench quality|speed|names``: benchmarks that print each figure beside its baseline.
 
 They stand beside the library: they import ``core``, and ``core`` never imports them. Timings are
 measured side by side in one run on this machine, never asserted by tests.
@@ -9,6 +9,10 @@ import argparse
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.which == "names":
+        from .names import names
+
+        return names(args)
     if args.which == "quality":
         from .quality import quality
 
