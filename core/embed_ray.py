@@ -96,12 +96,14 @@ def embed_on_ray(texts: list[str], *, model: str, backend: str, out: str, addres
 
     if not texts:
         raise UserError("no texts to embed")
+    if not log.isEnabledFor(logging.INFO):  # without --verbose, Ray Data's own progress lines are noise
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     if not ray.is_initialized():
         ray.init(address=address, runtime_env=runtime_env(), logging_level=logging.WARNING, log_to_driver=False)
     n_actors, gpus = pool_size(ray.cluster_resources(), actors)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # the file lists the texts in their order
-    context.enable_progress_bars = False
     started = time.perf_counter()
     frame = pd.DataFrame({"row_id": np.arange(len(texts), dtype=np.int64), "text": texts})
     vectors = ray.data.from_pandas(frame).map_batches(
