@@ -104,6 +104,7 @@ def embed_on_ray(texts: list[str], *, model: str, backend: str, out: str, addres
     n_actors, gpus = pool_size(ray.cluster_resources(), actors)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # the file lists the texts in their order
+    context.enable_progress_bars = False  # the CLI prints its own summary line
     started = time.perf_counter()
     frame = pd.DataFrame({"row_id": np.arange(len(texts), dtype=np.int64), "text": texts})
     vectors = ray.data.from_pandas(frame).map_batches(
