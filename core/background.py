@@ -22,6 +22,8 @@ from .pipeline import baseline_stage, cluster_stage
 
 log = logging.getLogger(__name__)
 
+#: OpenMP threads of a background pass (its K-Means): one core, whatever the corpus size.
+BACKGROUND_OPENMP_THREADS = 1
 #: The k slider's range: the background pass fills exactly these.
 K_RANGE = range(2, 21)
 
@@ -53,18 +55,26 @@ def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], obj
             del _generation[next(iter(_generation))]
 
     def work() -> None:
+        from threadpoolctl import threadpool_limits
+
         _lower_priority()
         try:
-            for step in steps:
-                if _generation.get(data_key) != generation:  # taken over: a later call may run these again
-                    with _lock:
-                        _started.pop(pass_key, None)
-                    return
-                step()
+            # one OpenMP thread (K-Means, at any size): OpenMP's thread count belongs to the calling
+            # thread, so the foreground keeps its own, and a pass beside a user's work takes one core
+            with threadpool_limits(limits=BACKGROUND_OPENMP_THREADS, user_api="openmp"):
+                _run_steps()
         except Exception:  # a background nicety must never take the server down
             log.exception("background work failed")
             with _lock:
                 _started.pop(pass_key, None)
+
+    def _run_steps() -> None:
+        for step in steps:
+            if _generation.get(data_key) != generation:  # taken over: a later call may run these again
+                with _lock:
+                    _started.pop(pass_key, None)
+                return
+            step()
 
     thread = threading.Thread(target=work, name=f"{name}-{generation}", daemon=True)
     thread.start()

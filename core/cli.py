@@ -61,12 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=RunConfig.seed)
     run.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store and results")
     run.add_argument("--out", default="out", help="folder for metrics.json, assignments.csv, clusters.json")
+    run.add_argument("--embeddings", default=None, metavar="FILE.parquet",
+                     help="use these vectors (from `embed --out FILE.parquet`) instead of embedding")
 
     emb = sub.add_parser("embed", help="embed the first N texts and report throughput")
     data_args(emb)
     emb.add_argument("--limit", type=int, default=None, help="embed only the first N texts")
     emb.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store")
-    emb.add_argument("--out", required=True, help="where to write the (N, dim) float32 .npy array")
+    emb.add_argument("--out", required=True,
+                     help="FILE.npy: the (N, dim) float32 array; FILE.parquet (or a URI): vectors keyed by text "
+                          "hash, with the model in the metadata (for run --embeddings)")
+    emb.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="embed on a Ray cluster (ray://host:10001, or none: a local or RAY_ADDRESS cluster); "
+                          "needs requirements-scale.txt and a .parquet --out")
+    emb.add_argument("--ray-actors", type=int, default=None, help="model copies on Ray (default: one per GPU, "
+                     "else one per CPU but one)")
 
     bench = sub.add_parser("bench", help="benchmarks that print ratios against a baseline")
     bench.add_argument("which", choices=("quality", "speed", "names"))
@@ -83,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs)
     bench.add_argument("--refine-layers", type=int, default=RefineConfig.layers)
     bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
-    bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale",
+    bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale,ann,sharing",
                        help="speed: comma-separated sections to run (default: all)")
     return parser
 
@@ -130,7 +139,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_writable(out, folder=True)  # a bad --out fails now, not after all the work
     cache = NoCache() if args.no_cache else DiskCache(default_results())
-    result = run(cfg, cache=cache, store=None if args.no_cache else default_store(), progress=StderrProgress())
+    embedder = store = None
+    if args.embeddings:  # the file's vectors, checked against --model now; no model is loaded
+        from .embed_file import FileEmbedder, read_embeddings
+
+        embedder = FileEmbedder(read_embeddings(args.embeddings), model=cfg.embed.model)
+    elif not args.no_cache:
+        store = default_store()
+    result = run(cfg, cache=cache, embedder=embedder, store=store, progress=StderrProgress())
     write_outputs(result, out)
     m = result.metrics()
     b = m["baseline"]
@@ -187,20 +203,38 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from .backends import resolve_backend
     from .data import build_corpus
     from .embed import default_store, embed_texts, get_embedder
+    from .embed_file import is_remote, write_embeddings
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     resolve_backend(args.backend)
-    check_writable(Path(args.out), folder=False)
+    parquet = args.out.endswith(".parquet") or is_remote(args.out)
+    if args.ray is not None and not parquet:
+        raise UserError(f"--ray writes Parquet: give --out a .parquet path, not {args.out}")
+    if not is_remote(args.out):
+        check_writable(Path(args.out), folder=False)
     corpus = build_corpus(args.data, text_col=args.text_col)
     texts = corpus.texts[: args.limit] if args.limit else corpus.texts
+    if args.ray is not None:
+        from .embed_ray import embed_on_ray
+
+        report = embed_on_ray(texts, model=args.model, backend=args.backend, address=args.ray or None,
+                              out=args.out, actors=args.ray_actors)
+        print(f"embedded {len(texts)} texts on Ray in {report.seconds:.2f} s ({len(texts) / report.seconds:.1f} "
+              f"texts/s, {report.actors} actor{'s' if report.actors > 1 else ''}, backend {report.backend}); "
+              f"wrote {args.out}")
+        return 0
     embedder = get_embedder(args.model, args.backend)
     report = StderrProgress()  # one reporter, so its throttling holds across calls
     result = embed_texts(texts, embedder, store=None if args.no_cache else default_store(),
                          progress=lambda d, t: report("embed", d, t, f"embedded {d} of {t} texts"))
-    buffer = io.BytesIO()
-    np.save(buffer, result.vectors)
-    atomic_write_bytes(Path(args.out), buffer.getvalue())
+    if parquet:
+        write_embeddings(args.out, texts, result.vectors, model=args.model, fingerprint=embedder.fingerprint,
+                         backend=result.backend)
+    else:
+        buffer = io.BytesIO()
+        np.save(buffer, result.vectors)
+        atomic_write_bytes(Path(args.out), buffer.getvalue())
     rate = result.misses / result.seconds if result.seconds > 0 and result.misses else 0.0
     if result.hits:
         sys.stderr.write(f"{result.hits} of {len(texts)} texts read from the store (not timed)\n")

@@ -38,7 +38,7 @@ import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from .neighbours import cosine_knn, default_n_neighbors
+from .neighbours import default_n_neighbors, nearest_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,10 @@ def word_view(texts: list[str], *, min_df: int = 2) -> sp.csr_matrix | None:
 
 
 def neighbours_of(X: np.ndarray) -> np.ndarray:
-    """(n, m) indices of each row's ``default_n_neighbors(n)`` nearest other rows of (n, d) ``X`` (cosine)."""
+    """(n, m) indices of each row's ``default_n_neighbors(n)`` nearest other rows of (n, d) ``X`` (cosine;
+    approximate above ``core.neighbours.ANN_ABOVE`` rows)."""
     X = torch.tensor(np.asarray(X, dtype=np.float32))  # a copy: the pipeline's vectors are read-only
-    return cosine_knn(X, default_n_neighbors(len(X))).numpy()
+    return nearest_neighbours(X, default_n_neighbors(len(X))).numpy()
 
 
 def neighbour_vote(labels: np.ndarray, neighbours: np.ndarray, k: int) -> np.ndarray:

@@ -5,10 +5,26 @@ clusters or from labels.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import threading
 
+import numpy as np
 import torch
 from torch.nn import functional as F
+
+log = logging.getLogger(__name__)
+
+#: Above this many points the neighbour graph is approximate (NN-descent): the exact graph costs
+#: n^2 similarities (about 7 minutes for 120,000 texts here). At or below it, the exact graph, so
+#: results for such corpora are unchanged. Read at call time (tests lower it).
+ANN_ABOVE = 20_000
+#: NN-descent's own seed: fixed, so the graph (and everything trained on it) is a function of the
+#: data alone, the same for every run seed.
+ANN_SEED = 0
+#: Candidates kept per point while NN-descent refines its graph (more: higher recall, slower).
+ANN_CANDIDATES = 30
 
 
 def default_n_neighbors(n: int) -> int:
@@ -38,6 +54,61 @@ def cosine_knn(X: torch.Tensor, n_neighbors: int, chunk: int = 2048) -> torch.Te
             sim[rows, rows + start] = -math.inf
             out.append(sim.topk(n_neighbors, dim=1).indices)
     return torch.cat(out)
+
+
+def nearest_neighbours(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
+    """Indices (n, n_neighbors) of each row's nearest other rows of (n, d) ``X`` by cosine similarity.
+
+    Exact (:func:`cosine_knn`) up to ``ANN_ABOVE`` rows, approximate above (:func:`approximate_knn`).
+    The result is on ``X``'s device; a row is never its own neighbour.
+    """
+    if len(X) <= ANN_ABOVE:
+        return cosine_knn(X, n_neighbors)
+    data = np.ascontiguousarray(X.detach().cpu().numpy(), dtype=np.float32)
+    memo = (hashlib.sha256(data.tobytes()).hexdigest(), n_neighbors, ANN_SEED)
+    with _LAST_LOCK:  # the training objective and the co-view refinement ask for the same graph
+        found = _LAST.get(memo)
+    if found is None:
+        found = approximate_knn(data, n_neighbors)
+        with _LAST_LOCK:
+            _LAST.clear()
+            _LAST[memo] = found
+    return torch.from_numpy(found.copy()).to(X.device)
+
+
+_LAST: dict[tuple[str, int, int], np.ndarray] = {}  # the last approximate graph (one entry: they are large)
+_LAST_LOCK = threading.Lock()
+
+
+def approximate_knn(X: np.ndarray, n_neighbors: int, *, seed: int = ANN_SEED) -> np.ndarray:
+    """Indices (n, n_neighbors) int64 of each row's approximate nearest other rows of (n, d) ``X`` (cosine).
+
+    pynndescent's NN-descent on one thread with a fixed seed, so the graph is deterministic. Its
+    graph holds each point itself (usually first); that entry is dropped, or the last one when a
+    duplicate point took its place. The first call in a process compiles numba code (minutes on a
+    busy 2-core machine); later calls reuse it.
+    """
+    from pynndescent import NNDescent
+
+    n = len(X)
+    if not 1 <= n_neighbors < n:
+        raise ValueError(f"need 1 <= n_neighbors < n, got n_neighbors={n_neighbors} for n={n}")
+    unit = np.asarray(X, dtype=np.float32)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    # euclidean on unit vectors orders neighbours as cosine does, and is pynndescent's fastest metric;
+    # its n_neighbors counts the point itself
+    index = NNDescent(unit, metric="euclidean", n_neighbors=min(n - 1, max(ANN_CANDIDATES, n_neighbors + 1)),
+                      random_state=seed, n_jobs=1, low_memory=True, verbose=False)
+    graph = index.neighbor_graph[0]
+    rows = np.arange(n)[:, None]
+    not_self = graph != rows
+    # keep the first n_neighbors entries that are not the row itself (stable order)
+    order = np.argsort(~not_self, axis=1, kind="stable")
+    picked = np.take_along_axis(graph, order, axis=1)[:, :n_neighbors]
+    if (picked < 0).any():  # NN-descent may leave a slot empty on tiny or degenerate data
+        raise RuntimeError("the approximate neighbour graph is incomplete")
+    log.info("approximate %d-neighbour graph of %d points (NN-descent)", n_neighbors, n)
+    return picked.astype(np.int64)
 
 
 def feature_dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:

@@ -17,7 +17,7 @@ from torch.nn import functional as F
 
 from .config import EncoderConfig
 from .errors import UserError
-from .neighbours import cosine_knn, default_n_neighbors, feature_dropout
+from .neighbours import default_n_neighbors, feature_dropout, nearest_neighbours
 
 
 class Objective(Protocol):
@@ -108,7 +108,7 @@ class NeighbourEmbedding:
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:
         """(n, m) indices of each row's raw-space cosine neighbours."""
-        return cosine_knn(X, default_n_neighbors(len(X)))
+        return nearest_neighbours(X, default_n_neighbors(len(X)))
 
     def epoch_batches(self, n, batch_size, generator, device):
         return anchor_batches(n, batch_size, self.min_batches, generator, device, self.max_passes)

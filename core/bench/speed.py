@@ -8,13 +8,14 @@
 3. projection of 12,000 latent points: ours vs scikit-learn's t-SNE (time, trustworthiness);
 4. reaction to a change of k for 12,000 texts (the app's path: K-Means, scores, keywords, baseline,
    id alignment, the figure);
-5. scale: the downstream stages on 120,000 points, embedding time extrapolated.
+5. scale: the downstream stages on 120,000 points, embedding time extrapolated;
+6. ann: the approximate neighbour graph's recall and ACC against the exact graph (``scaling``);
+7. sharing: two trainings side by side against each alone (``sharing``).
 """
 from __future__ import annotations
 
 import argparse
 import logging
-import resource
 import tempfile
 import time
 
@@ -184,33 +185,7 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
           f"{', '.join(f'{t:.2f}' for t in deltas)} | |")
 
 
-def scale(X: np.ndarray, texts: list[str], n: int, seed: int, rate: float) -> None:
-    from ..pipeline import train
-    from ..project import tsne
-
-    big = _grow(X, n, seed, normalise=True)
-    words = [texts[i % len(texts)] for i in range(n)]
-    timings = {"embed (extrapolated)": n / rate}
-    started = time.perf_counter()
-    Z = train(big, EncoderConfig(), seed).latent
-    timings["train"] = time.perf_counter() - started
-    started = time.perf_counter()
-    cluster = kmeans(Z, 4, seed=seed)
-    describe(term_counts(words), Z, cluster.labels, cluster.centers)
-    timings["cluster + keywords"] = time.perf_counter() - started
-    started = time.perf_counter()
-    tsne(Z, seed=seed)
-    timings["t-SNE"] = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n#### 5. Scale: {n:,} texts (embeddings: the real ones plus jittered copies)")
-    print("| stage | seconds |\n|---|---|")
-    for name, seconds in timings.items():
-        print(f"| {name} | {seconds:.1f} |")
-    print(f"| total (cold) | {sum(timings.values()):.1f} |")
-    print(f"peak memory of this process: {peak:,.0f} MiB")
-
-
-PARTS = ("embedding", "repeat", "projection", "reaction", "scale")
+PARTS = ("embedding", "repeat", "projection", "reaction", "scale", "ann", "sharing")
 
 
 def speed(args: argparse.Namespace) -> int:
@@ -244,5 +219,15 @@ def speed(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         embedder.encode(texts[:500])
         rate = 500 / (time.perf_counter() - started)
-        scale(X, texts, args.scale, 0, rate)
+        from .scaling import scale
+
+        scale(_grow(X, args.scale, 0, normalise=True), [texts[i % len(texts)] for i in range(args.scale)], 0, rate)
+    if "ann" in parts:
+        from .scaling import ann
+
+        ann(X, texts, truth, k, 0)
+    if "sharing" in parts:
+        from .sharing import sharing
+
+        sharing(X, 0)
     return 0

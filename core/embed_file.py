@@ -1,0 +1,195 @@
+"""Embeddings as data: a Parquet file of vectors that ``python -m core run --embeddings`` reads back.
+
+One row per text: ``row_id`` (int64, the text's row in the corpus that was embedded), ``text_hash``
+(the hex of :func:`core.store.text_key`: 16 bytes of SHA-256 of the UTF-8 text) and ``vector``
+(a fixed-size list of ``dim`` float32). The schema's metadata names the model (the name a run's
+``--model`` must match), its fingerprint, the backend that computed the vectors and the dimension,
+so vectors never meet texts of another model unnoticed. Rows are matched to a run's texts by the
+text's hash, so a file embedded once serves any sample, order or subset of the same texts.
+
+The file is written by the local path (``python -m core embed --out FILE.parquet``) and by the Ray
+path (``core.embed_ray``) alike; a local path is written atomically, any other pyarrow URI directly.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .store import text_key
+
+FORMAT = "clusterlens-embeddings/1"
+_META = ("model", "fingerprint", "backend", "dim")
+
+
+def text_hashes(texts: list[str]) -> list[str]:
+    """(n,) hex text hashes, the file's key for each text."""
+    return [text_key(t).hex() for t in texts]
+
+
+def is_remote(path: str) -> bool:
+    """A URI pyarrow resolves (``s3://``, ``gs://``, ``hdfs://``, ...) rather than a local path."""
+    return "://" in str(path) and not str(path).startswith("file://")
+
+
+def _schema(dim: int, *, model: str, fingerprint: str, backend: str):
+    import pyarrow as pa
+
+    meta = {"format": FORMAT, "model": model, "fingerprint": fingerprint, "backend": backend, "dim": str(dim)}
+    return pa.schema([("row_id", pa.int64()), ("text_hash", pa.string()),
+                      ("vector", pa.list_(pa.float32(), dim))],
+                     metadata={f"clusterlens.{k}".encode(): v.encode() for k, v in meta.items()})
+
+
+class EmbeddingsWriter:
+    """Write an embeddings file batch by batch (the Ray path streams its results through this).
+
+    The schema is fixed by the first batch (its dimension, fingerprint and backend); a later batch
+    from another model or backend is an error. A local file appears only when :meth:`close` runs."""
+
+    def __init__(self, path: str, *, model: str) -> None:
+        self.path, self.model = str(path), model
+        self.rows = 0
+        self._writer = None
+        self._tmp: str | None = None
+        self._meta: tuple[str, str, int] | None = None
+
+    @property
+    def backend(self) -> str | None:
+        """The backend of the vectors written so far (None before the first batch)."""
+        return self._meta[1] if self._meta else None
+
+    def write(self, row_ids: np.ndarray, hashes: list[str], vectors: np.ndarray, *, fingerprint: str,
+              backend: str) -> None:
+        """Append (b,) row ids, (b,) hex text hashes and (b, dim) float32 vectors."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        meta = (fingerprint, backend, vectors.shape[1])
+        if self._meta is None:
+            self._meta = meta
+            schema = _schema(vectors.shape[1], model=self.model, fingerprint=fingerprint, backend=backend)
+            target = self.path
+            if not is_remote(self.path):
+                folder = Path(self.path).resolve().parent
+                folder.mkdir(parents=True, exist_ok=True)
+                fd, self._tmp = tempfile.mkstemp(dir=folder, prefix=f".{Path(self.path).name}.", suffix=".tmp")
+                os.close(fd)
+                target = self._tmp
+            self._writer = pq.ParquetWriter(target, schema)
+        elif meta != self._meta:
+            raise RuntimeError(f"vectors of fingerprint/backend/dim {meta} after {self._meta}: the workers "
+                               "do not all run the same model")
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        table = pa.table({"row_id": pa.array(np.asarray(row_ids, dtype=np.int64)),
+                          "text_hash": pa.array(list(hashes), type=pa.string()),
+                          "vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])},
+                         schema=self._writer.schema)
+        self._writer.write_table(table)
+        self.rows += len(table)
+
+    def close(self) -> None:
+        """Finish the file (and move a local one into place)."""
+        if self._writer is None:
+            raise RuntimeError("no vectors were written")
+        self._writer.close()
+        if self._tmp:
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+
+    def abort(self) -> None:
+        """Drop a half-written local file."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._tmp:
+            Path(self._tmp).unlink(missing_ok=True)
+
+
+def write_embeddings(path: str, texts: list[str], vectors: np.ndarray, *, model: str, fingerprint: str,
+                     backend: str) -> None:
+    """Write (n,) ``texts``' (n, dim) ``vectors`` to ``path`` (row ids 0..n-1)."""
+    writer = EmbeddingsWriter(path, model=model)
+    try:
+        writer.write(np.arange(len(texts)), text_hashes(texts), vectors, fingerprint=fingerprint, backend=backend)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+@dataclass(frozen=True)
+class EmbeddingsFile:
+    """An embeddings file read back: ``vectors`` (n, dim) float32 in file order, ``hashes`` (n,) hex."""
+
+    path: str
+    model: str
+    fingerprint: str
+    backend: str
+    dim: int
+    row_ids: np.ndarray
+    hashes: list[str]
+    vectors: np.ndarray
+
+    def lookup(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) vectors of ``texts`` by their hash; one clear error if any text has none."""
+        index = {h: i for i, h in enumerate(self.hashes)}
+        rows = [index.get(h, -1) for h in text_hashes(texts)]
+        missing = [t for t, r in zip(texts, rows) if r < 0]
+        if missing:
+            first = missing[0][:60].replace("\n", " ")
+            raise UserError(f"texts of this run have no vector in {self.path} (the first: {first!r}); embed "
+                            "these texts with `python -m core embed --data ... --out FILE.parquet`",
+                            app=f"texts of this run have no vector in the embeddings file (the first: {first!r}); "
+                                "upload the file embedded from these texts")
+        return self.vectors[np.asarray(rows, dtype=np.int64)] if rows else np.zeros((0, self.dim), np.float32)
+
+
+def read_embeddings(path: str) -> EmbeddingsFile:
+    """Read an embeddings file (a local path, a folder of parts, or a pyarrow URI); one clear error if it
+    is not one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(f"cannot read the embeddings file {path}: {str(exc).splitlines()[0]}") from None
+    meta = {k.decode().removeprefix("clusterlens."): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    if any(k not in meta for k in _META):
+        raise UserError(f"{path} is not an embeddings file of `python -m core embed`: its metadata names no "
+                        f"model (it needs clusterlens.{', clusterlens.'.join(_META)})")
+    vector = table.schema.field("vector").type if "vector" in table.schema.names else None
+    if not {"row_id", "text_hash"} <= set(table.schema.names) or not isinstance(vector, pa.FixedSizeListType) \
+            or vector.list_size != int(meta["dim"]):
+        raise UserError(f"{path} lacks the columns row_id, text_hash and a vector of {meta['dim']} float32")
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+    if not np.isfinite(vectors).all():
+        raise UserError(f"{path} holds vectors that are not finite numbers")
+    return EmbeddingsFile(str(path), meta["model"], meta["fingerprint"], meta["backend"], int(meta["dim"]),
+                          table.column("row_id").to_numpy(), table.column("text_hash").to_pylist(), vectors)
+
+
+class FileEmbedder:
+    """The :class:`core.embed.Embedder` a run uses with ``--embeddings``: the file's vectors, looked up
+    by text (never a model). Checks the model name at once: a file of another model is an error."""
+
+    def __init__(self, file: EmbeddingsFile, *, model: str) -> None:
+        if file.model != model:
+            raise UserError(f"{file.path} holds vectors of model {file.model!r}, but this run uses {model!r}; "
+                            f"pass --model {file.model} or embed the texts again with --model {model}",
+                            app=f"the embeddings file holds vectors of model {file.model!r}, but the sidebar's "
+                                f"model is {model!r}")
+        self.file = file
+        self.name = file.model
+        self.fingerprint = file.fingerprint
+        self.dim = file.dim
+        self.backend = f"file ({file.backend})"
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.file.lookup(list(texts))

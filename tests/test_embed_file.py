@@ -1,0 +1,77 @@
+"""Embeddings as data: ``embed --out FILE.parquet`` writes vectors keyed by text hash with the model in
+the metadata, and ``run --embeddings FILE.parquet`` uses them instead of a model (same clusters),
+with one error line for another model's file or texts the file lacks."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from clikit import FAST, assert_one_error_line, read_outputs, topic_csv
+from core.embed_file import FileEmbedder, read_embeddings, text_hashes, write_embeddings
+from core.errors import UserError
+from fakes import FakeEmbedder
+
+
+def test_the_file_round_trips_vectors_and_metadata(tmp_path):
+    texts = ["alpha beta", "gamma delta", "alpha beta", "epsilon"]
+    vectors = FakeEmbedder(8).encode(texts)
+    path = str(tmp_path / "e.parquet")
+    write_embeddings(path, texts, vectors, model="m", fingerprint="f1", backend="b1")
+    schema = pq.read_schema(path)
+    assert schema.names == ["row_id", "text_hash", "vector"]
+    vector = schema.field("vector").type
+    assert isinstance(vector, pa.FixedSizeListType) and vector.list_size == 8 and vector.value_type == pa.float32()
+    assert schema.metadata[b"clusterlens.model"] == b"m" and schema.metadata[b"clusterlens.dim"] == b"8"
+    back = read_embeddings(path)
+    assert (back.model, back.fingerprint, back.backend, back.dim) == ("m", "f1", "b1", 8)
+    assert back.hashes == text_hashes(texts) and list(back.row_ids) == [0, 1, 2, 3]
+    assert np.array_equal(back.lookup(["epsilon", "alpha beta"]), vectors[[3, 0]])
+    with pytest.raises(UserError, match=r"have no vector in .*\(the first: 'zeta'\)"):
+        back.lookup(["alpha beta", "zeta"])
+    with pytest.raises(UserError, match=r"holds vectors of model 'm', but this run uses 'other'; pass --model m"):
+        FileEmbedder(back, model="other")
+
+
+def test_a_parquet_file_without_the_metadata_is_one_clear_error(tmp_path):
+    path = tmp_path / "plain.parquet"
+    pd.DataFrame({"text": ["a"], "x": [1.0]}).to_parquet(path)
+    with pytest.raises(UserError, match="its metadata names no model"):
+        read_embeddings(str(path))
+
+
+def test_run_with_the_embedded_file_gives_the_same_clusters_as_embedding(cli, tmp_path):
+    data = topic_csv(tmp_path)
+    embedded = cli("embed", "--data", data, "--out", "vectors.parquet", "--no-cache")
+    assert embedded.rc == 0, embedded.stderr
+    file = read_embeddings(str(tmp_path / "vectors.parquet"))
+    assert (file.model, file.backend, file.dim, len(file.hashes)) == ("all-MiniLM-L6-v2", "fake", 384, 30)
+    args = ("--data", data, "--k", "3", "--seed", "3", "--no-cache", *FAST)
+    direct = cli("run", *args, "--out", "direct")
+    from_file = cli("run", *args, "--fraction", "0.5", "--embeddings", "vectors.parquet", "--out", "half")
+    same = cli("run", *args, "--embeddings", "vectors.parquet", "--out", "file")
+    assert direct.rc == same.rc == from_file.rc == 0, same.stderr + from_file.stderr
+    _, table_direct, _ = read_outputs(tmp_path / "direct")
+    metrics, table_file, _ = read_outputs(tmp_path / "file")
+    assert metrics["embed_backend"] == "file (fake)"
+    assert table_file["cluster"].tolist() == table_direct["cluster"].tolist()
+    assert metrics["acc"] == read_outputs(tmp_path / "direct")[0]["acc"] and metrics["acc"] > 0.9
+    assert len(read_outputs(tmp_path / "half")[1]) == 15  # a sample is looked up by text: any subset works
+
+
+def test_run_with_another_models_file_or_missing_texts_is_one_error_line(cli, tmp_path):
+    data = topic_csv(tmp_path)
+    assert cli("embed", "--data", data, "--out", "v.parquet", "--no-cache", "--limit", "20").rc == 0
+    args = ("run", "--data", data, "--k", "3", "--no-cache", *FAST)
+    assert_one_error_line(cli(*args, "--embeddings", "v.parquet", "--model", "other-model"),
+                          r"holds vectors of model 'all-MiniLM-L6-v2', but this run uses 'other-model'")
+    assert_one_error_line(cli(*args, "--embeddings", "v.parquet"), r"texts of this run have no vector in v\.parquet")
+    assert_one_error_line(cli(*args, "--embeddings", "nope.parquet"), r"cannot read the embeddings file nope\.parquet")
+    assert not (tmp_path / "out").exists()
+
+
+def test_embed_ray_with_a_npy_out_is_one_error_line(cli, tmp_path):
+    assert_one_error_line(cli("embed", "--data", topic_csv(tmp_path), "--ray", "--out", "v.npy"),
+                          r"--ray writes Parquet: give --out a \.parquet path")
