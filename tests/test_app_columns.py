@@ -60,7 +60,7 @@ def test_colour_by_any_column_of_an_upload_and_labels_take_their_clusters_colour
         assert trace["marker"]["color"] == majority, trace["name"]
 
     colour = at.radio(key="colour_by")
-    assert colour.options == ["Cluster", "True label", "source", "score", "day"]
+    assert colour.options == ["Cluster", "True label", "source", "score", "day", "Confidence"]
 
     colour.set_value("source").run()
     assert not at.exception and not at.error

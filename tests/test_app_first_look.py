@@ -59,7 +59,7 @@ def test_cancel_stops_the_run_keeps_the_embeddings_and_resume_continues(fake_app
     started = _training_stops_the_page(monkeypatch)
     at = fake_app()
     at.run()
-    assert started == [1] and at.fake.encoded == 200
+    assert started == [1] and at.fake.texts_encoded == 200
 
     at.button(key=S.CANCEL).click().run()
     assert not at.exception and not at.error
@@ -74,7 +74,7 @@ def test_cancel_stops_the_run_keeps_the_embeddings_and_resume_continues(fake_app
     cached.CACHE.clear()  # only the store remembers the embeddings now
     at.button(key=S.RESUME).click().run()
     assert not at.exception and not at.error and not at.warning
-    assert at.fake.encoded == 200  # nothing embedded again: read back from the store
+    assert at.fake.texts_encoded == 200  # nothing embedded again: read back from the store
     assert len(at.metric) == 5 and len(at.get("plotly_chart")) == 1
 
 
