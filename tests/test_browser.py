@@ -253,8 +253,8 @@ def test_open_cluster_button_keeps_settings_and_opens_the_cluster(app_server, co
         _box_select(page, app_server, titles)
         _lap(timings, started, "selection")
 
-        button = page.get_by_role("link", name=re.compile(r"Open cluster"))
-        target = re.search(r"Open cluster (\d+):", button.inner_text())
+        button = page.get_by_role("link", name=re.compile(r"Open the selection and cluster"))
+        target = re.search(r"Open the selection and cluster (\d+):", button.inner_text())
         assert target, button.inner_text()
         button.click()
         _wait_clusters_page(page, app_server, 5)

@@ -63,7 +63,7 @@ def test_a_renamed_cluster_is_named_so_on_the_map(server, tmp_path):
             assert len(legend) == 4 and NAME not in " ".join(legend), legend
 
             _go(page, server, "Clusters")
-            page.wait_for_url(re.compile(r"/clusters$"), timeout=STEP_TIMEOUT * 1000)
+            page.wait_for_url(re.compile(r"/clusters(\?.*)?$"), timeout=STEP_TIMEOUT * 1000)
             wait_until(page, SECTIONS_JS, timeout=STEP_TIMEOUT, what="the cluster sections", server=server)
             wait_idle(page, timeout=STEP_TIMEOUT, server=server)
             box = page.get_by_label("New name")
