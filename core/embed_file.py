@@ -179,6 +179,8 @@ class FileEmbedder:
     """The :class:`core.embed.Embedder` a run uses with ``--embeddings``: the file's vectors, looked up
     by text (never a model). Checks the model name at once: a file of another model is an error."""
 
+    embeds_any_text = False  # only the texts the file holds (cluster names then skip the model)
+
     def __init__(self, file: EmbeddingsFile, *, model: str) -> None:
         if file.model != model:
             raise UserError(f"{file.path} holds vectors of model {file.model!r}, but this run uses {model!r}; "

@@ -282,11 +282,17 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
     key = stage_key("names", NAMES_RECIPE, keys["cluster"], keys["embed"])
 
     def compute() -> list[list[str]]:
-        model = embedder or (load_embedder or embedding.get_embedder)(cfg.model, cfg.backend)
+        from .backends import backend_for
+
+        backend = backend_for(cfg.backend, len(texts))  # the model the texts were embedded with
+        model = embedder or (load_embedder or embedding.get_embedder)(cfg.model, backend)
+        batch = 1 if embedder is None and backend != cfg.backend else cfg.batch_size  # as the embed stage
 
         def embed(phrases: list[str]) -> np.ndarray:
-            return embed_texts(phrases, model, store=store, batch_size=cfg.batch_size).vectors
+            return embed_texts(phrases, model, store=store, batch_size=batch).vectors
 
+        if not getattr(model, "embeds_any_text", True):  # a file of vectors: ranked by c-TF-IDF alone
+            embed = None
         return name_keywords(phrases_stage(keys["sample"], texts, cache), labels, k, X, embed)
 
     return key, cache.fetch("names", key, compute, NamesCodec)

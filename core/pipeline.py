@@ -95,9 +95,13 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
     process-wide one; it is loaded only when some text is not in the cache. The backend is
     ``backend_for(cfg.backend, n)``: a small sample does not wait for an ONNX export."""
     def compute() -> tuple[str, EmbedResult]:
-        model = embedder or (load_embedder or get_embedder)(cfg.model, backend_for(cfg.backend, len(texts)))
+        backend = backend_for(cfg.backend, len(texts))
+        model = embedder or (load_embedder or get_embedder)(cfg.model, backend)
         report = (lambda d, t: progress("embed", d, t, f"embedded {d} of {t} texts")) if progress else None
-        result = embed_texts(texts, model, store=store, batch_size=cfg.batch_size, progress=report)
+        # the small-sample torch stand-in for ONNX runs one text per call, as ONNX does: padded batches
+        # would let a vector move with its batch neighbours, so a result would depend on the store
+        batch = 1 if embedder is None and backend != cfg.backend else cfg.batch_size
+        result = embed_texts(texts, model, store=store, batch_size=batch, progress=report)
         result.vectors.setflags(write=False)
         return stage_key("embedded", array_key(result.vectors)), result
 

@@ -87,17 +87,22 @@ def precompute(result: pipeline.RunResult) -> None:
                                  result.corpus.labels, result.terms, result.config, CACHE, result.base_vectors)
 
 
+def _base_key(result: pipeline.RunResult) -> str:
+    """The base model's embed key (the baseline's parent; the same as ``embed`` unless refined)."""
+    return result.keys.get("base_embed", result.keys["embed"])
+
+
 def baseline_if_ready(result: pipeline.RunResult) -> pipeline.ClusterStage | None:
     """The raw-embedding baseline if it is already computed (by an earlier run or the background)."""
     cfg = result.config
-    return CACHE.peek("baseline", pipeline.baseline_key(result.keys["base_embed"], result.keys["sample"],
+    return CACHE.peek("baseline", pipeline.baseline_key(_base_key(result), result.keys["sample"],
                                                         cfg.cluster, cfg.seed))
 
 
 def baseline(result: pipeline.RunResult) -> pipeline.ClusterStage:
     """K-Means on the raw embeddings with this k and seed: the cards' yardstick."""
     cfg = result.config
-    return pipeline.baseline_stage(result.keys["base_embed"], result.keys["sample"], result.base_vectors,
+    return pipeline.baseline_stage(_base_key(result), result.keys["sample"], result.base_vectors,
                                    result.corpus.labels, cfg.cluster, cfg.seed, CACHE)[1]
 
 
