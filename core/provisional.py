@@ -8,13 +8,14 @@ for the encoder's map, and the app labels them so.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .cache import StageCache
 from .describe import describe
 from .export import cluster_name
+from .naming import name_keywords, phrases_stage
 from .pipeline import Embedded, baseline_stage, terms_stage
 
 log = logging.getLogger(__name__)
@@ -48,5 +49,8 @@ def first_look(so_far: Embedded, cache: StageCache) -> FirstLook:
     _, base = baseline_stage(keys["embed"], keys["sample"], X, corpus.labels, cfg.cluster, cfg.seed, cache)
     c = base.clustering
     summaries = describe(terms_stage(keys["sample"], corpus.texts, cache), X, c.labels, c.centers)
+    # the names' own word ranking without the model (frequent words demoted), so no "said" even here
+    words = name_keywords(phrases_stage(keys["sample"], corpus.texts, cache), c.labels, cfg.cluster.k, X, None)
+    summaries = [replace(s, keywords=w or s.keywords) for s, w in zip(summaries, words)]
     names = {s.cluster: cluster_name(s) for s in summaries}
     return FirstLook(pca_2d(X, cfg.seed), c.labels, names)
