@@ -117,7 +117,8 @@ def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, 
     start_cfg = replace(cfg.cluster, method="coview")
 
     def start() -> tuple[np.ndarray, np.ndarray]:
-        _, base = baseline_stage(embed_key, sample_key, X, None, start_cfg, cfg.seed, cache)
+        # with the labels: this is the run's cached baseline too, and the cards score it against them
+        _, base = baseline_stage(embed_key, sample_key, X, corpus.labels, start_cfg, cfg.seed, cache)
         labels = refined(X, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), None, start_cfg,
                          cfg.seed).clustering.labels
         return labels, base.clustering.labels

@@ -103,6 +103,7 @@ def test_a_refined_run_reports_refine_keeps_the_base_baseline_and_reuses_its_wei
     assert m["refine"]["base_model"] == "all-MiniLM-L6-v2" and m["refine"]["steps"] == 3
     assert "refine" not in plain.metrics()
     assert m["baseline"] == plain.metrics()["baseline"]  # the yardstick stays raw K-Means on the base vectors
+    assert m["baseline"]["acc"] is not None  # scored against the labels, though Refine computed it first
     assert refined.embeddings.vectors.shape == (24, 384)
     assert not np.allclose(refined.embeddings.vectors, plain.embeddings.vectors)
     weights = list((tmp_path / "cache" / "refined").glob("*.safetensors"))
