@@ -205,8 +205,8 @@ class FileEmbedder:
         if file.model != model:
             raise UserError(f"{file.path} holds vectors of model {file.model!r}, but this run uses {model!r}; "
                             f"pass --model {file.model} or embed the texts again with --model {model}",
-                            app=f"the embeddings file holds vectors of model {file.model!r}, but the sidebar's "
-                                f"model is {model!r}")
+                            app=f"the embeddings file holds vectors of model {file.model!r}, but this app embeds "
+                                f"with {model!r}")
         expected = model_dim(model)
         if expected is not None and file.dim != expected:
             raise UserError(f"{file.path} holds vectors of {file.dim} dimensions, but model {model!r} makes "
