@@ -169,12 +169,17 @@ def read_embeddings(path: str | bytes, *, name: str | None = None) -> Embeddings
     if not {"row_id", "text_hash"} <= set(table.schema.names) or not isinstance(vector, pa.FixedSizeListType) \
             or vector.list_size != int(meta["dim"]):
         raise UserError(f"{label} lacks the columns row_id, text_hash and a vector of {meta['dim']} float32")
-    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+    try:  # a column of the right type may still hold nulls or values of another type
+        flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+        row_ids = np.asarray(table.column("row_id").to_numpy(), dtype=np.int64)
+        hashes = [str(h) for h in table.column("text_hash").to_pylist()]
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise UserError(f"{label} holds rows that cannot be read as vectors ({str(exc).splitlines()[0]})") from None
     if not np.isfinite(vectors).all():
         raise UserError(f"{label} holds vectors that are not finite numbers")
     return EmbeddingsFile(label, meta["model"], meta["fingerprint"], meta["backend"], int(meta["dim"]),
-                          table.column("row_id").to_numpy(), table.column("text_hash").to_pylist(), vectors)
+                          row_ids, hashes, vectors)
 
 
 def model_dim(model: str) -> int | None:

@@ -11,6 +11,7 @@ as before, and one message under the uploader says why. Removing the file embeds
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ HELP = ("Optional: vectors computed elsewhere (`python -m core embed --data FILE
         "this machine or a Ray cluster). The texts in use are matched to the file's rows by their text; the "
         "model does not run. Read in memory only; never stored on the server. Remove the file to embed with "
         "the model.")
+log = logging.getLogger(__name__)
 WHAT_NOW = ("Upload another file under Embeddings in the sidebar (written by `python -m core embed --out` from "
             "these texts), or remove it to embed with the model.")
 
@@ -103,6 +105,10 @@ def attach(pending: Pending, source: Source | None, cfg: RunConfig) -> Source | 
         embedder = _checked(pending.upload, source, cfg)
     except UserError as exc:
         return _keep_previous(pending, source, cfg, _sentence(app_message(exc), pending.upload.name))
+    except Exception as exc:  # never a traceback: a file this reader did not foresee
+        log.exception("the embeddings file %s could not be used", pending.upload.name)
+        return _keep_previous(pending, source, cfg, f"The embeddings file {pending.upload.name} cannot be used "
+                                                    f"({type(exc).__name__}: {str(exc)[:200]}).")
     st.session_state[S.EMBEDDINGS_USED] = embedder
     file = embedder.file
     pending.slot.caption(f"Vectors from {plain(file.path)}: {len(file.hashes):,} texts embedded by {plain(file.model)} "

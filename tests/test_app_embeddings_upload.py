@@ -122,11 +122,25 @@ def _plain_parquet(path) -> bytes:
     return path.read_bytes()
 
 
+def _null_vectors(path, texts) -> bytes:
+    """The right schema and metadata, but a row without a vector."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.embed_file import _schema
+
+    schema = _schema(384, model=DEFAULT_MODEL, fingerprint="f", backend="b")
+    vectors = pa.array([[0.5] * 384, None], type=schema.field("vector").type)
+    pq.write_table(pa.table({"row_id": [0, 1], "text_hash": ["a", "b"], "vector": vectors}, schema=schema), path)
+    return path.read_bytes()
+
+
 BAD = {
     "not Parquet": (lambda p, t, v: b"title,description\nnot,parquet\n",
                     r"Cannot read the embeddings file bad\.parquet"),
     "no metadata": (lambda p, t, v: _plain_parquet(p), r"bad\.parquet is not an embeddings file of `python -m core "
                                                        r"embed`: its metadata names no model"),
+    "null vectors": (lambda p, t, v: _null_vectors(p, t), r"bad\.parquet holds rows that cannot be read as vectors"),
     "other texts": (lambda p, t, v: _file(p, t[:150], v[:150]),
                     r"The embeddings file has no vector for 50 of the 200 texts in use \(the first: .*\)"
                     r".*The sidebar's Data, Text column\(s\) and Sample fraction choose the texts"),
