@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -149,30 +150,54 @@ class EmbeddingsFile:
         return self.vectors[np.asarray(rows, dtype=np.int64)] if rows else np.zeros((0, self.dim), np.float32)
 
 
-def read_embeddings(path: str) -> EmbeddingsFile:
-    """Read an embeddings file (a local path, a folder of parts, or a pyarrow URI); one clear error if it
-    is not one."""
+def read_embeddings(path: str | bytes, *, name: str | None = None) -> EmbeddingsFile:
+    """Read an embeddings file (a local path, a folder of parts, a pyarrow URI, or the bytes of an
+    upload named ``name``); one clear error if it is not one."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    label = name or str(path)
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(path) if isinstance(path, bytes) else path)
     except (OSError, pa.ArrowException) as exc:
-        raise UserError(f"cannot read the embeddings file {path}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"cannot read the embeddings file {label}: {str(exc).splitlines()[0]}") from None
     meta = {k.decode().removeprefix("clusterlens."): v.decode() for k, v in (table.schema.metadata or {}).items()}
     if any(k not in meta for k in _META):
-        raise UserError(f"{path} is not an embeddings file of `python -m core embed`: its metadata names no "
+        raise UserError(f"{label} is not an embeddings file of `python -m core embed`: its metadata names no "
                         f"model (it needs clusterlens.{', clusterlens.'.join(_META)})")
     vector = table.schema.field("vector").type if "vector" in table.schema.names else None
     if not {"row_id", "text_hash"} <= set(table.schema.names) or not isinstance(vector, pa.FixedSizeListType) \
             or vector.list_size != int(meta["dim"]):
-        raise UserError(f"{path} lacks the columns row_id, text_hash and a vector of {meta['dim']} float32")
-    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+        raise UserError(f"{label} lacks the columns row_id, text_hash and a vector of {meta['dim']} float32")
+    try:  # a column of the right type may still hold nulls or values of another type
+        flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+        row_ids = np.asarray(table.column("row_id").to_numpy(), dtype=np.int64)
+        hashes = [str(h) for h in table.column("text_hash").to_pylist()]
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise UserError(f"{label} holds rows that cannot be read as vectors ({str(exc).splitlines()[0]})") from None
     if not np.isfinite(vectors).all():
-        raise UserError(f"{path} holds vectors that are not finite numbers")
-    return EmbeddingsFile(str(path), meta["model"], meta["fingerprint"], meta["backend"], int(meta["dim"]),
-                          table.column("row_id").to_numpy(), table.column("text_hash").to_pylist(), vectors)
+        raise UserError(f"{label} holds vectors that are not finite numbers")
+    return EmbeddingsFile(label, meta["model"], meta["fingerprint"], meta["backend"], int(meta["dim"]),
+                          row_ids, hashes, vectors)
+
+
+def model_dim(model: str) -> int | None:
+    """The dimension of ``model``'s sentence vectors, read from its folder's pooling config without
+    loading it; None when that cannot be known offline (a model not here, or one with a Dense layer)."""
+    import json
+
+    from .backends import resolve_model_path
+
+    try:
+        folder = Path(resolve_model_path(model))
+        modules = json.loads((folder / "modules.json").read_text())
+        if any(m.get("type", "").endswith(".Dense") for m in modules):
+            return None
+        pooling = next(m for m in modules if m.get("type", "").endswith(".Pooling"))
+        return int(json.loads((folder / pooling["path"] / "config.json").read_text())["word_embedding_dimension"])
+    except (UserError, OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None
 
 
 class FileEmbedder:
@@ -185,13 +210,29 @@ class FileEmbedder:
         if file.model != model:
             raise UserError(f"{file.path} holds vectors of model {file.model!r}, but this run uses {model!r}; "
                             f"pass --model {file.model} or embed the texts again with --model {model}",
-                            app=f"the embeddings file holds vectors of model {file.model!r}, but the sidebar's "
-                                f"model is {model!r}")
+                            app=f"the embeddings file holds vectors of model {file.model!r}, but this app embeds "
+                                f"with {model!r}")
+        expected = model_dim(model)
+        if expected is not None and file.dim != expected:
+            raise UserError(f"{file.path} holds vectors of {file.dim} dimensions, but model {model!r} makes "
+                            f"{expected}: the file is not that model's; embed the texts again with "
+                            f"`python -m core embed --model {model}`",
+                            app=f"the embeddings file holds vectors of {file.dim} dimensions, but model {model!r} "
+                                f"makes {expected}: the file is not that model's")
         self.file = file
         self.name = file.model
         self.fingerprint = file.fingerprint
         self.dim = file.dim
         self.backend = f"file ({file.backend})"
+
+    @cached_property
+    def cache_key(self) -> str:
+        """The file's content (hashes, vectors, metadata): the embed stage's key names it, so a run from
+        the file never meets a cached run of the model (or of another file) for the same texts."""
+        from .results import array_key, stage_key
+
+        return stage_key("file", self.file.model, self.file.fingerprint, self.file.backend,
+                         stage_key(*self.file.hashes), array_key(self.file.vectors))
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         return self.file.lookup(list(texts))

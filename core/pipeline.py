@@ -105,7 +105,9 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
         result.vectors.setflags(write=False)
         return stage_key("embedded", array_key(result.vectors)), result
 
-    return cache.fetch("embed", stage_key("embed", sample_key, asdict(cfg)), compute)
+    file = getattr(embedder, "cache_key", None)  # a file of vectors (core.embed_file) is not the model
+    key = stage_key("embed", sample_key, asdict(cfg), *([file] if file else []))
+    return cache.fetch("embed", key, compute)
 
 
 def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, embedded: EmbedResult,

@@ -22,6 +22,7 @@ from core.cache import DiskCache, MemoryCache
 from core.config import RunConfig, cache_dir
 from core.data import Corpus, read_table
 from core.embed import default_results, default_store, get_embedder
+from core.embed_file import FileEmbedder, read_embeddings, text_hashes
 from core.store import EmbeddingStore
 from core.errors import UserError
 
@@ -71,6 +72,24 @@ def upload_table(data: bytes, name: str) -> tuple[str, pd.DataFrame]:
     """Read an uploaded file (in memory; never written to disk) -> (content key, raw table)."""
     digest = hashlib.sha256(data).hexdigest()[:20]
     return digest, CACHE.fetch("upload", digest + name, lambda: read_table(data, name))
+
+
+def embeddings_file(data: bytes, name: str, model: str) -> FileEmbedder:
+    """An uploaded embeddings file (read in memory; never written to disk) as the embedder of a run of
+    ``model``, by content; raises UserError for a file that is not one, or another model's or width's."""
+    digest = hashlib.sha256(data).hexdigest()[:20]
+    file = CACHE.fetch("embeddings_file", digest + name, lambda: read_embeddings(data, name=name))
+    return CACHE.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
+
+
+def texts_without_vectors(embedder: FileEmbedder, sample_key: str, texts: list[str]) -> tuple[int, str | None]:
+    """(how many of a sample's texts the file has no vector for, the first of them), once per file and sample."""
+    def count() -> tuple[int, str | None]:
+        have = set(embedder.file.hashes)
+        missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
+        return len(missing), (missing[0][:60].replace("\n", " ") if missing else None)
+
+    return CACHE.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
 
 
 def corpus(source_key: str, source: str | pd.DataFrame, cfg: RunConfig) -> tuple[str, Corpus]:

@@ -30,7 +30,7 @@ def without(cfg: RunConfig) -> RunConfig:
 
 
 def job_key(source: Source, cfg: RunConfig) -> str:
-    return stage_key("refine-job", source.key, cfg.to_dict())
+    return stage_key("refine-job", source.run_key, cfg.to_dict())
 
 
 def settle(source: Source, cfg: RunConfig) -> RunConfig:
@@ -47,7 +47,7 @@ def start(source: Source, cfg: RunConfig) -> jobs.Job:
     store = cached.store()  # opened here: a cache_resource is not for background threads
 
     def work(job: jobs.Job) -> None:
-        run(cfg, source=source.value, key=source.key, cache=cached.CACHE, store=store,
+        run(cfg, source=source.value, key=source.key, cache=cached.CACHE, store=store, embedder=source.embeddings,
             load_embedder=lambda model, backend: cached.get_embedder(model, backend),
             progress=job.progress, baseline=False, cancelled=job.cancelled)
 
@@ -113,5 +113,6 @@ def summary(view) -> None:
     if info is None:
         return
     before = run(without(view.cfg), source=view.source.value, key=view.source.key, cache=cached.CACHE,
-                 load_embedder=cached.embedder, store=cached.store(), baseline=False).clusters.scores
+                 embedder=view.source.embeddings, load_embedder=cached.embedder, store=cached.store(),
+                 baseline=False).clusters.scores
     before_after(before, view.clusters.scores, info.seconds, info.steps, info.device)

@@ -11,12 +11,14 @@ import streamlit as st
 
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
+from core.embed_file import FileEmbedder
 from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 from core.pipeline import source_key
 
 from . import _cached as cached
+from . import _embeddings_upload as embeddings_upload
 from . import _link as link
 from ._colour import column_controls
 from . import _state as S
@@ -40,6 +42,12 @@ class Source:
     label_col: str | None = None
     is_demo: bool = False
     n_rows: int | None = None  # rows in the file, when known before the run (an upload)
+    embeddings: FileEmbedder | None = None  # vectors from an uploaded file (pages/_embeddings_upload.py)
+
+    @property
+    def run_key(self) -> str:
+        """Names the data and where its vectors come from (a run's progress and jobs; ``key`` names the data)."""
+        return self.key if self.embeddings is None else f"{self.key}|embeddings:{self.embeddings.cache_key}"
 
 
 def launch_args() -> argparse.Namespace:
@@ -201,10 +209,12 @@ def sidebar() -> tuple[Source | None, RunConfig]:
     link.read_once(demo=DEMO, hub=HUB, upload=UPLOAD)  # a link's (or a reload's) settings, before the widgets
     with st.sidebar:
         source = choose_source(args, limits)
+        own_vectors = embeddings_upload.uploader()  # optional: bring your own embeddings
         cfg = settings(source, args, limits)
         column_controls(source, cfg)  # "Show only" and label names, for any column of the file
         link.offer(source, cfg)  # the URL follows the settings; the link to copy
         over = rows_in_use(source, cfg, limits) if source is not None else None
+        source = embeddings_upload.attach(own_vectors, source, cfg)
     st.session_state[S.CURRENT] = (source, cfg)
     if over:  # no page runs: it would start the work the limit forbids
         st.error(plain(over), icon=":material/block:")

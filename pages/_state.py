@@ -3,6 +3,8 @@
 # sidebar controls (widget keys)
 SOURCE = "source"              # which data source is chosen (one of SOURCES' labels)
 UPLOAD = "upload"              # the uploaded file (st.file_uploader)
+EMBEDDINGS_UPLOAD = "embeddings_upload"  # an optional embeddings file (pages/_embeddings_upload.py)
+EMBEDDINGS_USED = "embeddings_used"      # the FileEmbedder of the last good embeddings file, kept over a bad one
 SERVER_PATH = "server_path"    # a path on the server (only when the operator allows it)
 TEXT_COL = "text_col"
 LABEL_COL = "label_col"

@@ -98,11 +98,12 @@ def _aligned(data_key: str, stage: ClusterStage) -> tuple[np.ndarray, list[Clust
 
 
 def _build(source: Source, cfg: RunConfig, provisional: bool = False) -> View:
-    work = work_key(source.key, cfg)
+    work = work_key(source.run_key, cfg)
     stop_if_cancelled(work)
     progress, look = ProgressPanel(work), FirstLookSlot() if provisional else None
-    result = run(cfg, source=source.value, key=source.key, cache=cached.CACHE, load_embedder=cached.embedder,
-                 store=cached.store(), progress=progress, baseline=False, on_embedded=look)
+    result = run(cfg, source=source.value, key=source.key, cache=cached.CACHE, embedder=source.embeddings,
+                 load_embedder=cached.embedder, store=cached.store(), progress=progress, baseline=False,
+                 on_embedded=look)
     progress.clear()
     if look:
         look.clear()

@@ -126,3 +126,9 @@ def wait_idle(page, *, timeout: float, server: StreamlitServer | None = None) ->
     """Wait until Streamlit's "running" status widget is gone (the script run has finished)."""
     wait_until(page, f"() => !document.querySelector('{RUNNING_SELECTOR}')", timeout=timeout,
                what="the app to stop running", server=server, poll=0.5)
+
+
+def text_uploader(page):
+    """The sidebar's uploader of the texts ("Upload a file"), not the optional Embeddings one beside it."""
+    return (page.locator('[data-testid="stFileUploader"]').filter(has_text="CSV, TSV, Parquet or JSONL")
+            .locator('[data-testid="stFileUploaderDropzoneInput"]'))

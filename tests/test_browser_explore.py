@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, raise_on_app_error, wait_idle, wait_until
+from browserkit import StreamlitServer, raise_on_app_error, text_uploader, wait_idle, wait_until
 from test_browser import ROOT, _require_browser, _wait_clusters_page, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding 320 texts, training and t-SNE
@@ -167,7 +167,7 @@ def test_names_confidence_floor_and_colour_by_an_uploaded_column(bare_server, so
 
         # (c) an uploaded file's other column colours the map: "Colour by" lists it, the legend its values
         page.locator('[data-testid="stSidebar"] [role="radiogroup"]').first.get_by_text("Upload a file").click()
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(source_file))
+        text_uploader(page).set_input_files(str(source_file))
         wait_until(page, CAPTION_JS, arg="60 rows in the file", timeout=FIRST_RUN_TIMEOUT,
                    what="the upload's rows line in the sidebar", server=bare_server)
         _map(page, bare_server, "s.points === 60", "the map of the 60 uploaded texts", timeout=FIRST_RUN_TIMEOUT)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, wait_idle, wait_until
+from browserkit import StreamlitServer, text_uploader, wait_idle, wait_until
 from test_browser import MAP_JS, ROOT, _require_browser, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding, training and t-SNE
@@ -65,7 +65,7 @@ def test_upload_a_60_row_file_and_download_named_exports(bare_server, upload_fil
         page.get_by_role("button", name=re.compile("Retry the hub")).wait_for(timeout=30_000)
 
         radio.get_by_text("Upload a file").click()
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload_file))
+        text_uploader(page).set_input_files(str(upload_file))
         # the demo's rows line stays up until the upload's run has read the file: wait for the upload's
         line = wait_until(page, CAPTION_JS, arg="60 rows in the file", timeout=FIRST_RUN_TIMEOUT,
                           what="the upload's rows line in the sidebar", server=bare_server)

@@ -75,3 +75,33 @@ def test_run_with_another_models_file_or_missing_texts_is_one_error_line(cli, tm
 def test_embed_ray_with_a_npy_out_is_one_error_line(cli, tmp_path):
     assert_one_error_line(cli("embed", "--data", topic_csv(tmp_path), "--ray", "--out", "v.npy"),
                           r"--ray writes Parquet: give --out a \.parquet path")
+
+
+def test_an_uploads_bytes_read_back_under_its_name_and_a_wrong_width_is_one_clear_error(tmp_path):
+    texts = ["alpha beta", "gamma delta"]
+    path = tmp_path / "e.parquet"
+    write_embeddings(str(path), texts, FakeEmbedder(384).encode(texts), model="all-MiniLM-L6-v2",
+                     fingerprint="f", backend="b")
+    back = read_embeddings(path.read_bytes(), name="mine.parquet")
+    assert back.path == "mine.parquet" and back.dim == 384 and len(back.hashes) == 2
+    with pytest.raises(UserError, match=r"cannot read the embeddings file notes\.txt"):
+        read_embeddings(b"not parquet at all", name="notes.txt")
+    write_embeddings(str(path), texts, FakeEmbedder(8).encode(texts), model="all-MiniLM-L6-v2", fingerprint="f",
+                     backend="b")
+    with pytest.raises(UserError, match=r"holds vectors of 8 dimensions, but model 'all-MiniLM-L6-v2' makes 384"):
+        FileEmbedder(read_embeddings(str(path)), model="all-MiniLM-L6-v2")
+
+
+def test_the_embed_stage_keys_a_file_apart_from_the_model(tmp_path):
+    from core.cache import MemoryCache
+    from core.config import EmbedConfig
+    from core.pipeline import embed_stage
+
+    texts = ["alpha beta", "gamma delta", "epsilon zeta"]
+    cache, model = MemoryCache({}), FakeEmbedder()
+    path = str(tmp_path / "e.parquet")
+    write_embeddings(path, texts, -model.encode(texts), model="all-MiniLM-L6-v2", fingerprint="f", backend="b")
+    file = FileEmbedder(read_embeddings(path), model="all-MiniLM-L6-v2")
+    _, by_model = embed_stage("s", texts, EmbedConfig(), cache, embedder=model)
+    _, by_file = embed_stage("s", texts, EmbedConfig(), cache, embedder=file)
+    assert np.array_equal(by_file.vectors, -by_model.vectors) and by_file.backend == "file (b)"
