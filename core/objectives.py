@@ -123,8 +123,9 @@ class NeighbourEmbedding:
     max_passes: int = MAX_PASSES
     # ... and at most this many batches an epoch: the steps 7,600 texts get (50 epochs x 30 batches).
     # A big corpus trains on a different random part of its texts every epoch instead of on all of
-    # them: 120,000 texts took 23,450 steps (about 5 CPU minutes) for a map and keywords that barely
-    # moved; the default clusters do not use the latent at all. Corpora up to 7,680 texts are unchanged.
+    # them: 120,000 texts took 23,450 steps (about 5 CPU minutes). The default clusters come from the
+    # raw embeddings, so the cap moves only the map, the latent scores and the representative texts.
+    # Corpora up to 7,680 texts are unchanged.
     max_batches: int = MAX_BATCHES
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:
