@@ -35,6 +35,16 @@ def check_k(k: int, n: int) -> None:
 
 
 SINGLE_THREAD_UP_TO = 5_000_000  # values in X; K-Means on fewer runs on one OpenMP thread
+#: Restarts times points that one K-Means may spend: ``n_init`` (10) restarts up to 20,000 points,
+#: fewer above, a single one above 100,000. One k-means++ start is scikit-learn's own ``n_init="auto"``;
+#: with many points per cluster the restarts rarely differ, and each costs a full run.
+RESTART_BUDGET = 10 * 20_000
+
+
+def restarts(n: int, n_init: int) -> int:
+    """The restarts K-Means makes on ``n`` points when asked for ``n_init``: at most
+    ``RESTART_BUDGET // n`` and at least one (so corpora of up to 20,000 texts keep all 10)."""
+    return max(1, min(n_init, RESTART_BUDGET // max(n, 1)))
 
 
 def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
@@ -43,10 +53,14 @@ def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
     Up to ``SINGLE_THREAD_UP_TO`` values (12,000 x 384 embeddings, or 78,000 x 64 latent vectors)
     it runs on one OpenMP thread: as fast as two on a small machine when idle, far faster when
     another K-Means (the app's background thread, another session) holds the cores, and the labels
-    no longer depend on the number of cores (scikit-learn's chunked sums do).
+    no longer depend on the number of cores (scikit-learn's chunked sums do). Big inputs make fewer
+    restarts than ``n_init`` (:func:`restarts`).
     """
     check_k(k, len(X))
-    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+    runs = restarts(len(X), n_init)
+    if runs < n_init:
+        log.info("K-Means on %d points: %d restart(s) instead of %d", len(X), runs, n_init)
+    model = KMeans(n_clusters=k, n_init=runs, random_state=seed)
     single = X.size <= SINGLE_THREAD_UP_TO
     with _controller().limit(limits=1, user_api="openmp") if single else contextlib.nullcontext():
         model.fit(X)

@@ -217,6 +217,14 @@ def _cpu_threads(n: int | None) -> Iterator[None]:
                 torch.set_num_threads(_THREADS["before"])
 
 
+def step_cap_key(cfg: EncoderConfig, n: int) -> tuple[str, ...]:
+    """An extra part of the train stage's key for ``n`` rows whose epochs the objective caps (its
+    ``capped(n, batch_size)``): results trained before the cap existed must not be read back for them,
+    while every other corpus keeps its key (and its cached encoder)."""
+    objective = get_objective(cfg.objective)
+    return ("steps capped", str(objective)) if objective.capped(n, cfg.batch_size) else ()
+
+
 class _torch_seeded:
     """Seed torch's global generator for weight initialisation only, and restore it afterwards."""
 

@@ -28,7 +28,7 @@ from .describe import ClusterSummary, Terms, describe, term_counts
 from .backends import resolve_model_path
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
 from .embed_fingerprint import model_fingerprint
-from .encoder import Encoder
+from .encoder import Encoder, step_cap_key
 from .errors import UserError
 from .naming import names_stage
 from .project import project
@@ -159,7 +159,7 @@ def train_stage(embed_key: str, X: np.ndarray, cfg: EncoderConfig, seed: int, ca
                 progress: StageProgress | None = None, before: Callable[[], None] | None = None) -> tuple[str, Trained]:
     """:func:`train`, cached on the embeddings' content, the encoder settings and the seed.
     ``before()`` is called only when the encoder is actually trained (not when it is cached)."""
-    key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed)
+    key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed, *step_cap_key(cfg, len(X)))
 
     def compute() -> Trained:
         if before:

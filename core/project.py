@@ -6,6 +6,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import landmarks
 from .errors import UserError
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,17 @@ def umap(X: np.ndarray, *, seed: int, n_neighbors: int = 15) -> np.ndarray:
 def project(X: np.ndarray, method: str, *, seed: int, perplexity: float = 30.0,
             progress: IterProgress | None = None) -> np.ndarray | None:
     """Project (n, d) ``X`` to (n, 2) with ``method`` (``tsne``, ``umap``) or return None for ``none``.
-    ``progress`` follows t-SNE's iterations (UMAP reports none)."""
+    ``progress`` follows t-SNE's iterations (UMAP reports none). A t-SNE map of more than
+    ``core.landmarks.LANDMARKS_ABOVE`` points is laid out from landmarks (see ``core.landmarks``)."""
     if method not in METHODS:
         raise UserError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
     if method == "none":
         return None
     if len(X) < MIN_POINTS:
         raise UserError(f"a map needs at least {MIN_POINTS} texts, got {len(X)}; raise the fraction")
-    return tsne(X, seed=seed, perplexity=perplexity, progress=progress) if method == "tsne" else umap(X, seed=seed)
+    if method == "umap":
+        return umap(X, seed=seed)
+    if landmarks.uses_landmarks(len(X)):
+        return landmarks.landmark_map(X, lambda Y, report: tsne(Y, seed=seed, perplexity=perplexity, progress=report),
+                                      seed=seed, progress=progress)
+    return tsne(X, seed=seed, perplexity=perplexity, progress=progress)

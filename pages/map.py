@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.csv_export import safe_csv
 from core.export import export_name
+from core.landmarks import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from core.pipeline import ClusterStage
 from pages import _search
@@ -88,7 +89,7 @@ rows = rows[keep[rows] & kept[rows]]
 if only:
     st.caption(plain(only))
 fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
-                       f"{view.cfg.project.method.upper()} of the latent space",
+                       map_title(view.cfg.project.method, len(frame)),
                        highlight=None if found is None else found.mask[rows], confidence=conf[rows])
 event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config={"displaylogo": False})

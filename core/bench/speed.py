@@ -29,13 +29,18 @@ from ..describe import describe, term_counts
 log = logging.getLogger(__name__)
 
 
+def grown_rows(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) the real row each of :func:`_grow`'s ``n`` rows copies: the ``m`` real rows, then random ones."""
+    return np.concatenate([np.arange(m), rng.integers(0, m, max(0, n - m))])[:n]
+
+
 def _grow(array: np.ndarray, n: int, seed: int, *, normalise: bool) -> np.ndarray:
     """A real-size array of ``n`` rows: the real rows, then jittered copies of them.
 
     The jitter is 2% of the rows' typical norm; ``normalise`` puts rows back on the unit sphere
     (for sentence embeddings)."""
     rng = np.random.default_rng(seed)
-    rows = np.concatenate([np.arange(len(array)), rng.integers(0, len(array), max(0, n - len(array)))])[:n]
+    rows = grown_rows(len(array), n, rng)
     scale = 0.02 * float(np.median(np.linalg.norm(array, axis=1)))
     out = array[rows] + (np.arange(n) >= len(array))[:, None] * rng.normal(0, scale / np.sqrt(array.shape[1]),
                                                                          (n, array.shape[1]))
@@ -221,7 +226,9 @@ def speed(args: argparse.Namespace) -> int:
         rate = 500 / (time.perf_counter() - started)
         from .scaling import scale
 
-        scale(_grow(X, args.scale, 0, normalise=True), [texts[i % len(texts)] for i in range(args.scale)], 0, rate)
+        copied = np.asarray(truth, dtype=object)[grown_rows(len(X), args.scale, np.random.default_rng(0))]
+        scale(_grow(X, args.scale, 0, normalise=True), [texts[i % len(texts)] for i in range(args.scale)], 0, rate,
+              copied, k)
     if "ann" in parts:
         from .scaling import ann
 

@@ -1,0 +1,133 @@
+"""Rules by corpus size that keep big corpora cheap (issue 16, item 3): the training step cap, the map
+laid out from landmarks, fewer K-Means restarts and co-view regressions fitted on a sample. Each
+leaves small corpora exactly as they were. Small generated data, fast."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from core import landmarks, objectives
+from core.cluster import restarts
+from core.config import EncoderConfig
+from core.coview import crossfit_predict
+from core.encoder import Encoder, step_cap_key
+from core.objectives import NeighbourEmbedding, anchor_batches
+from core.project import TSNE_ITERS, project
+from test_coview import corpus
+
+
+def epoch(n: int, seed: int = 0, **caps) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return list(anchor_batches(n, 256, 30, g, torch.device("cpu"), **caps))
+
+
+def test_a_big_corpus_gets_the_steps_of_7600_texts_a_small_one_its_own():
+    cap = NeighbourEmbedding()
+    steps = {n: len(epoch(n, max_passes=cap.max_passes, max_batches=cap.max_batches))
+             for n in (320, 3_080, 7_600, 7_681, 120_000)}
+    assert steps == {320: 6, 3_080: 39, 7_600: 30, 7_681: 30, 120_000: 30}
+    big = torch.cat(epoch(120_000, max_batches=30))
+    assert len(big) == 30 * 256 and len(big.unique()) == len(big) and int(big.max()) < 120_000
+    assert not torch.equal(big, torch.cat(list(anchor_batches(120_000, 256, 30, torch.Generator().manual_seed(1),
+                                                               torch.device("cpu"), None, 30))))
+
+
+@pytest.mark.parametrize("n", [320, 7_600])
+def test_the_cap_leaves_a_small_corpus_batches_unchanged(n):
+    capped, free = epoch(n, max_passes=3, max_batches=30), epoch(n, max_passes=3)
+    assert len(capped) == len(free) and all(torch.equal(a, b) for a, b in zip(capped, free))
+
+
+def test_only_a_capped_corpus_changes_its_train_key():
+    assert step_cap_key(EncoderConfig(), 7_600) == ()
+    assert step_cap_key(EncoderConfig(), 120_000) != ()
+    assert step_cap_key(EncoderConfig(objective="autoencoder"), 120_000) == ()
+
+
+def test_a_small_corpus_trains_the_same_weights_as_without_the_cap(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    cfg = EncoderConfig(hidden=16, latent=4, epochs=3)
+    with_cap = Encoder(cfg, seed=3).fit(X).transform(X)
+    monkeypatch.setitem(objectives.OBJECTIVES, "neighbours", replace(NeighbourEmbedding(), max_batches=10**9))
+    assert np.array_equal(with_cap, Encoder(cfg, seed=3).fit(X).transform(X))
+
+
+def test_a_capped_corpus_makes_the_capped_number_of_steps(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(2_000, 8)).astype(np.float32)
+    seen = []
+    base = NeighbourEmbedding()
+
+    class Counting(type(base)):
+        def loss(self, *args):
+            seen.append(1)
+            return super().loss(*args)
+
+    monkeypatch.setitem(objectives.OBJECTIVES, "neighbours", Counting())
+    Encoder(EncoderConfig(hidden=8, latent=2, epochs=2, batch_size=16), seed=0).fit(X)
+    assert len(seen) == 2 * base.max_batches  # 125 batches a pass, 30 taken an epoch
+
+
+def blobs(n: int, d: int = 8, k: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    truth = np.arange(n) % k
+    centres = 10 * rng.normal(size=(k, d))
+    return (centres[truth] + rng.normal(size=(n, d))).astype(np.float32), truth
+
+
+def test_points_are_placed_among_their_nearest_landmarks():
+    Z, truth = blobs(600)
+    rows = landmarks.landmark_rows(len(Z), 120, seed=0)
+    xy = Z[rows, :2] * 3  # any layout of the landmarks: here a scaled linear one
+    placed = landmarks.place(Z, rows, xy)
+    assert placed.shape == (600, 2) and np.isfinite(placed).all()
+    assert np.array_equal(placed[rows], xy)  # landmarks keep their positions
+    centres = np.stack([xy[truth[rows] == c].mean(0) for c in range(3)])
+    nearest = np.linalg.norm(placed[:, None] - centres[None], axis=2).argmin(1)
+    assert (nearest == truth).mean() == 1.0  # every point lands in its own blob's region
+    copy = np.concatenate([Z, Z[rows[:1]]])  # a point on top of a landmark lands on it
+    assert np.allclose(landmarks.place(copy, rows, xy)[-1], xy[0], atol=1e-4)
+
+
+def test_a_small_corpus_forced_through_the_landmark_path_gives_a_whole_sane_map(monkeypatch):
+    monkeypatch.setattr(landmarks, "LANDMARKS_ABOVE", 100)
+    monkeypatch.setattr(landmarks, "N_LANDMARKS", 150)
+    Z, truth = blobs(450)
+    seen = []
+    xy = project(Z, "tsne", seed=0, progress=lambda done, total: seen.append((done, total)))
+    assert xy.shape == (450, 2) and np.isfinite(xy).all()
+    assert seen[-1] == (sum(TSNE_ITERS), sum(TSNE_ITERS))
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    near = np.argsort(d, axis=1)[:, :5]
+    assert (truth[near] == truth[:, None]).mean() > 0.95  # the blobs stay apart on the map
+    assert "landmarks" in landmarks.map_title("tsne", 450) and "150 landmarks" in landmarks.map_title("tsne", 450)
+    assert landmarks.map_title("tsne", 100) == "TSNE of the latent space"
+
+
+def test_kmeans_restarts_shrink_only_above_20000_points():
+    assert [restarts(n, 10) for n in (320, 7_600, 20_000, 25_000, 100_000, 120_000)] == [10, 10, 10, 8, 2, 1]
+    assert restarts(120_000, 1) == 1 and restarts(5_000, 3) == 3
+
+
+def test_coview_regressions_fitted_on_a_sample_still_predict_every_row(monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+
+    from core.coview import word_view
+
+    texts, _, truth = corpus(sizes=(150, 150, 150))
+    words = word_view(texts)
+    full = crossfit_predict(words, truth, seed=0)
+    assert np.array_equal(full, crossfit_predict(words, truth, seed=0, fit_rows=450))  # n <= fit_rows: unchanged
+    fitted_rows, fit = [], LogisticRegression.fit
+
+    def counting(self, X, y, *args, **kwargs):
+        fitted_rows.append(X.shape[0])
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", counting)
+    sampled = crossfit_predict(words, truth, seed=0, fit_rows=120)
+    assert len(fitted_rows) == 5 and max(fitted_rows) < 120 and sum(fitted_rows) == 4 * 120  # 4 folds of the sample each
+    assert (sampled == truth).mean() > 0.95  # every row predicted; the words name the topics, a sample learns them
