@@ -20,8 +20,8 @@ import pandas as pd
 
 from .backends import backend_for
 from .cache import NoCache, StageCache
-from .cluster import Clustering, check_k, internal_scores, kmeans, label_scores
-from .coview import neighbours_of, refine, word_view
+from .cluster import RESTART_BUDGET, Clustering, check_k, internal_scores, kmeans, label_scores
+from .coview import FIT_ROWS, neighbours_of, refine, word_view
 from .config import DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, describe, term_counts
@@ -280,19 +280,27 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
         c = stage.clustering
         return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
 
-    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed)
+    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)))
     return key, cache.fetch("cluster", key, compute)
 
 
-def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int) -> str:
+def scale_rules_key(n: int) -> tuple[str, ...]:
+    """An extra key part for corpora big enough for the size rules (fewer K-Means restarts, the co-view's
+    classifiers fitted on a sample): clusters made before those rules must not be read back for them,
+    while every smaller corpus keeps its key and its cached clusters."""
+    return ("scale rules 1",) if n > min(FIT_ROWS, RESTART_BUDGET // 10) else ()
+
+
+def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int, n: int) -> str:
     """The baseline depends on k and K-Means' own settings, not on how the clusters are then made."""
-    return stage_key("baseline", embed_key, sample_key, cfg.k, cfg.n_init, cfg.silhouette_sample, seed)
+    return stage_key("baseline", embed_key, sample_key, cfg.k, cfg.n_init, cfg.silhouette_sample, seed,
+                     *scale_rules_key(n))
 
 
 def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
                    seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
     """The yardstick: K-Means with the same k and seed directly on the raw (n, dim) embeddings."""
-    key = baseline_key(embed_key, sample_key, cfg, seed)
+    key = baseline_key(embed_key, sample_key, cfg, seed, len(X))
     return key, cache.fetch("baseline", key, lambda: cluster_and_score(X, X, truth, cfg, seed))
 
 

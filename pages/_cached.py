@@ -115,7 +115,7 @@ def baseline_if_ready(result: pipeline.RunResult) -> pipeline.ClusterStage | Non
     """The raw-embedding baseline if it is already computed (by an earlier run or the background)."""
     cfg = result.config
     return CACHE.peek("baseline", pipeline.baseline_key(_base_key(result), result.keys["sample"],
-                                                        cfg.cluster, cfg.seed))
+                                                        cfg.cluster, cfg.seed, len(result.corpus.texts)))
 
 
 def baseline(result: pipeline.RunResult) -> pipeline.ClusterStage:

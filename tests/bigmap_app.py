@@ -54,7 +54,7 @@ def synthetic_view(n: int) -> View:
     embedded = EmbedResult(xy, n, 0, 0.0, "synthetic")
     terms = Terms(sparse.csr_matrix((n, 1), dtype=np.float32), np.array(["word"]))
     result = pipeline.RunResult(cfg, corpus, embedded, Encoder(), xy, stage, None, xy, terms, keys, {})
-    base_key = pipeline.baseline_key(keys["embed"], keys["sample"], cfg.cluster, cfg.seed)
+    base_key = pipeline.baseline_key(keys["embed"], keys["sample"], cfg.cluster, cfg.seed, n)
     cached.CACHE.fetch("baseline", base_key, lambda: stage)  # the cards' yardstick, ready
     return View(Source("synthetic", "synthetic", f"{n:,} synthetic points"), result, labels, summaries)
 

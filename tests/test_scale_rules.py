@@ -131,3 +131,16 @@ def test_coview_regressions_fitted_on_a_sample_still_predict_every_row(monkeypat
     sampled = crossfit_predict(words, truth, seed=0, fit_rows=120)
     assert len(fitted_rows) == 5 and max(fitted_rows) < 120 and sum(fitted_rows) == 4 * 120  # 4 folds of the sample each
     assert (sampled == truth).mean() > 0.95  # every row predicted; the words name the topics, a sample learns them
+
+
+def test_clusters_made_before_the_size_rules_are_not_read_back_for_a_big_corpus():
+    """The baseline and cluster keys of a corpus above the size rules' threshold differ from the keys
+    the same settings had before the rules; a smaller corpus keeps its keys (and its cached clusters)."""
+    from core import pipeline
+    from core.config import ClusterConfig
+
+    cfg = ClusterConfig(k=4)
+    small = [pipeline.baseline_key("e", "s", cfg, 42, n) for n in (320, 7_600, 20_000)]
+    assert len(set(small)) == 1 and pipeline.scale_rules_key(20_000) == ()
+    assert pipeline.baseline_key("e", "s", cfg, 42, 20_001) != small[0]
+    assert pipeline.scale_rules_key(120_000) != ()
