@@ -84,6 +84,38 @@ class StreamlitServer:
         self._log_file.close()
 
 
+def require_browser() -> None:
+    """Fail (not skip: CI installs both) when Debian's Chromium or the playwright package is missing."""
+    if not CHROMIUM.exists():
+        import pytest
+
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
+                    "Playwright cannot download its own browser here")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        import pytest
+
+        pytest.fail("the 'playwright' Python package is missing: pip install playwright")
+
+
+@contextmanager
+def running_app(folder: Path, args: list[str] | tuple[str, ...] = (), *, timeout: float = 60.0,
+                **env: str) -> Iterator[StreamlitServer]:
+    """``streamlit run app.py -- ARGS`` offline, with a private cache under ``folder`` and the extra
+    environment ``env``; stopped (with everything it started) on exit."""
+    require_browser()
+    root = Path(__file__).resolve().parents[1]
+    environment = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1",
+                       PYTHONUNBUFFERED="1", **env)
+    server = StreamlitServer(root, "app.py", list(args), environment, folder / "streamlit.log")
+    try:
+        server.wait_healthy(timeout=timeout)
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def chromium_page() -> Iterator:
     """A fresh page in Debian's Chromium (Playwright cannot download its own browser here)."""

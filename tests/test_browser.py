@@ -7,7 +7,6 @@ opens a fresh browser session, so every sidebar setting starts at its default (k
 from __future__ import annotations
 
 import html
-import os
 import re
 import time
 from contextlib import contextmanager
@@ -16,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from browserkit import CHROMIUM, StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
+from browserkit import (StreamlitServer, chromium_page, raise_on_app_error, require_browser, running_app, wait_idle,
+                        wait_until)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -50,14 +50,7 @@ CELLS_JS = """() => {
 }"""
 
 
-def _require_browser() -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
-                    "Playwright cannot download its own browser here")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.fail("the 'playwright' Python package is missing: pip install playwright")
+_require_browser = require_browser  # the other browser tests import it from here
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +69,8 @@ def corpus(small_data) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory, small_data):
     """``streamlit run app.py -- --data small.csv --fraction 1`` on a free port, with a private cache."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser_server")
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    server = StreamlitServer(ROOT, "app.py", ["--data", str(small_data), "--fraction", "1"], env,
-                             folder / "streamlit.log")
-    try:
-        server.wait_healthy(timeout=60)
+    with running_app(tmp_path_factory.mktemp("browser_server"), ["--data", str(small_data), "--fraction", "1"]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @contextmanager

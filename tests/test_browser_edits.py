@@ -4,14 +4,13 @@ Its own server on the bundled demo corpus with the real embedding model (as test
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from browserkit import CHROMIUM, StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
+from browserkit import StreamlitServer, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -32,20 +31,11 @@ SECTIONS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="the 'playwright' Python package is missing")
     folder = tmp_path_factory.mktemp("browser_edits")
     data = folder / "small.csv"
     data.write_bytes(DEMO.read_bytes())
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-               CLUSTERLENS_PRECOMPUTE="0")
-    app = StreamlitServer(ROOT, "app.py", ["--data", str(data), "--fraction", "1"], env, folder / "streamlit.log")
-    try:
-        app.wait_healthy(timeout=60)
+    with running_app(folder, ["--data", str(data), "--fraction", "1"], CLUSTERLENS_PRECOMPUTE="0") as app:
         yield app
-    finally:
-        app.stop()
 
 
 def _go(page, server: StreamlitServer, title: str) -> None:

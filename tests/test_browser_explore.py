@@ -11,15 +11,14 @@ legend of its 3 values.
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, raise_on_app_error, text_uploader, wait_idle, wait_until
-from test_browser import ROOT, _require_browser, _wait_clusters_page, browser_session
+from browserkit import raise_on_app_error, running_app, text_uploader, wait_idle, wait_until
+from test_browser import _wait_clusters_page, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding 320 texts, training and t-SNE
 STEP_TIMEOUT = 180       # s: a rerun after a widget change (generous: the machine is shared)
@@ -68,16 +67,8 @@ def source_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bare_server(tmp_path_factory):
     """``streamlit run app.py`` with no data argument and the hub offline: it opens on the demo corpus."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser_explore_server")
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-               CLUSTERLENS_PRECOMPUTE="0")
-    server = StreamlitServer(ROOT, "app.py", [], env, folder / "streamlit.log")
-    try:
-        server.wait_healthy(timeout=60)
+    with running_app(tmp_path_factory.mktemp("browser_explore_server"), CLUSTERLENS_PRECOMPUTE="0") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _map(page, server, want: str, what: str, timeout: float = STEP_TIMEOUT) -> dict:

@@ -3,14 +3,13 @@ Chromium driven by Playwright against ``streamlit run app.py`` (no data argument
 the real embedding model on the bundled demo corpus."""
 from __future__ import annotations
 
-import os
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from browserkit import StreamlitServer, wait_idle, wait_until
-from test_browser import LEGEND_JS, ROOT, _require_browser, browser_session
+from browserkit import running_app, wait_idle, wait_until
+from test_browser import LEGEND_JS, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding 320 texts, training and t-SNE
 STEP_TIMEOUT = 240       # s: a change of k (clustering only) or of the fraction (training and t-SNE again)
@@ -19,15 +18,8 @@ SEARCH_JS = "(part) => location.search.includes(part) ? location.search : null"
 
 @pytest.fixture(scope="module")
 def link_server(tmp_path_factory):
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser_link_server")
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    server = StreamlitServer(ROOT, "app.py", [], env, folder / "streamlit.log")
-    try:
-        server.wait_healthy(timeout=60)
+    with running_app(tmp_path_factory.mktemp("browser_link_server")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _slider(page, name: str):

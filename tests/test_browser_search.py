@@ -6,13 +6,12 @@ Debian's Chromium driven by Playwright against ``streamlit run app.py`` on the b
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from browserkit import CHROMIUM, StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
+from browserkit import chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -40,19 +39,11 @@ ROWS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("browser_search")
     data = folder / "demo.csv"
     data.write_bytes(DEMO.read_bytes())
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-               CLUSTERLENS_PRECOMPUTE="0")
-    server = StreamlitServer(ROOT, "app.py", ["--data", str(data), "--fraction", "1"], env, folder / "streamlit.log")
-    try:
-        server.wait_healthy(timeout=60)
+    with running_app(folder, ["--data", str(data), "--fraction", "1"], CLUSTERLENS_PRECOMPUTE="0") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _points(page, server, want) -> dict:

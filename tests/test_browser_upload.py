@@ -6,15 +6,14 @@ Debian's Chromium driven by Playwright against ``streamlit run app.py`` with the
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, text_uploader, wait_idle, wait_until
-from test_browser import MAP_JS, ROOT, _require_browser, browser_session
+from browserkit import running_app, text_uploader, wait_idle, wait_until
+from test_browser import MAP_JS, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding, training and t-SNE
 STEP_TIMEOUT = 180
@@ -42,15 +41,8 @@ def upload_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bare_server(tmp_path_factory):
     """``streamlit run app.py`` with no data argument, the hub offline (so it opens on the demo corpus)."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser_upload_server")
-    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    server = StreamlitServer(ROOT, "app.py", [], env, folder / "streamlit.log")
-    try:
-        server.wait_healthy(timeout=60)
+    with running_app(tmp_path_factory.mktemp("browser_upload_server")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.timeout(900)
