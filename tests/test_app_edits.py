@@ -88,6 +88,8 @@ def test_merge_and_rename_reach_the_legend_and_the_export_and_reset_with_k(fake_
     at.text_input(key="edit_rename_to").input("  Money   and markets ")
     click(at, "Rename")
     assert sections(at)[0].startswith("Cluster 0: Money and markets ·")
+    for box in ("edit_rename_cluster", "edit_split_cluster"):  # the edit boxes offer the new name at once
+        assert "Money and markets" in at.selectbox(key=box).options[0], at.selectbox(key=box).options
     table, clusters, _ = exported(at, downloads)
     assert clusters[0]["name"] == "0: Money and markets" and len(clusters) == 3
     assert set(table.loc[table["cluster"] == 0, "cluster_name"]) == {"0: Money and markets"}
