@@ -81,7 +81,8 @@ def _asset_dir() -> Path:
     target = Path(tempfile.gettempdir()) / f"clusterlens_bigmap_{plotly.__version__}"
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     index = (STATIC / "index.html").read_bytes()
-    if not (target / "plotly.min.js").exists() or (target / "index.html").read_bytes() != index:
+    current = target / "index.html"
+    if not (target / "plotly.min.js").exists() or not current.exists() or current.read_bytes() != index:
         work = Path(tempfile.mkdtemp(prefix="clusterlens_bigmap_"))
         shutil.copyfile(source, work / "plotly.min.js")
         (work / "index.html").write_bytes(index)
