@@ -36,7 +36,9 @@ SPY_JS = """(() => {
       super(...args);
       this.addEventListener('message', (e) => {
         const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
-        if (size > 1000000 && window.__bigFrameAt === null) window.__bigFrameAt = performance.timeOrigin + performance.now();
+        if (size > 1000000 && window.__bigFrameAt === null) {
+          window.__bigFrameAt = performance.timeOrigin + performance.now();
+        }
       });
     }
   }
