@@ -28,7 +28,7 @@ MAP_STATE_JS = """() => {
   return points > 0 && gd.querySelector('.gl-canvas') ? {points, title} : null;
 }"""
 FINAL_MAP_JS = MAP_STATE_JS.replace("return points > 0", "return /latent space/.test(title) && points > 0")
-# records when the browser receives the first large message (the figure) from the server
+# records when the browser receives the first large message (the figure) from the server, in epoch ms
 SPY_JS = """(() => {
   window.__bigFrameAt = null;
   class Spy extends window.WebSocket {
@@ -36,27 +36,34 @@ SPY_JS = """(() => {
       super(...args);
       this.addEventListener('message', (e) => {
         const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
-        if (size > 1000000 && window.__bigFrameAt === null) window.__bigFrameAt = performance.now();
+        if (size > 1000000 && window.__bigFrameAt === null) {
+          window.__bigFrameAt = performance.timeOrigin + performance.now();
+        }
       });
     }
   }
   window.WebSocket = Spy;
 })();"""
-DRAWN_JS = """(n) => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas')) return false;
-  return gd._fullData.reduce((m, t) => m + ((t.x && t.x.length) || 0), 0) === n;
-}"""
-FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
-RANGE_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+# the big map (pages/_bigmap.py) is Plotly.js inside a custom component's iframe, same-origin with the page
+BIG_PLOT = "(() => { const f = document.querySelector('iframe[title$=\"clusterlens_bigmap\"]'); " \
+           "return f && f.contentDocument && f.contentDocument.getElementById('map'); })()"
+BIG_FRAME = 'iframe[title$="clusterlens_bigmap"]'
+DRAWN_JS = f"""(n) => {{
+  const gd = {BIG_PLOT};
+  const clock = gd && gd.ownerDocument.defaultView.__bigmap;
+  if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas') || !clock || !clock.drawnAt) return null;
+  const points = gd._fullData.reduce((m, t) => m + ((t.x && t.x.length) || 0), 0);
+  return points === n ? clock : null;
+}}"""
+RANGE_JS = f"""() => {{
+  const gd = {BIG_PLOT};
   return [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
-}"""
-MOVED_JS = """(before) => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+}}"""
+MOVED_JS = f"""(before) => {{
+  const gd = {BIG_PLOT};
   const now = [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
   return now.some((v, i) => Math.abs(v - before[i]) > 1e-9);
-}"""
+}}"""
 
 
 def _server(tmp_path: Path, app: str, args: list[str], **env: str) -> StreamlitServer:
@@ -118,20 +125,21 @@ def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
             page.add_init_script(SPY_JS)
             started = time.monotonic()
             page.goto(server.url, wait_until="domcontentloaded")
-            page.wait_for_function(DRAWN_JS, arg=N_BIG, timeout=300_000, polling=100)
-            drawn_at = page.evaluate(FRAMES_JS)
+            clock = page.wait_for_function(DRAWN_JS, arg=N_BIG, timeout=300_000, polling=100).json_value()
             received_at = page.evaluate("() => window.__bigFrameAt")
             total = time.monotonic() - started
             assert received_at is not None, "no large message from the server: the figure was not seen arriving"
-            render = (drawn_at - received_at) / 1000
+            render = (clock["drawnAt"] - received_at) / 1000  # the websocket's message to two frames after drawing
+            plotly_part = (clock["drawnAt"] - clock["receivedAt"]) / 1000  # inside the component
             raise_on_app_error(page, server)
             assert not page.get_by_text(re.compile(r"Showing [\d,]+ of")).count()  # every point drawn, no sample
 
             # pan: the modebar's pan tool, a drag, and the axes have moved
-            plot = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
+            frame = page.frame_locator(BIG_FRAME)
+            plot = frame.locator(".nsewdrag").first
             box = plot.bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.locator('[data-testid="stPlotlyChart"] .modebar-btn[data-val="pan"]').first.click()
+            frame.locator('.modebar-btn[data-val="pan"]').first.click()
             before = page.evaluate(RANGE_JS)
             t = time.monotonic()
             _drag(page, box, (0.5, 0.5), (0.3, 0.4))
@@ -139,7 +147,7 @@ def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
             pan = time.monotonic() - t
 
             # box select: the modebar's box tool, a box in the middle, the selected articles listed
-            page.locator('[data-testid="stPlotlyChart"] .modebar-btn[data-val="select"]').first.click()
+            frame.locator('.modebar-btn[data-val="select"]').first.click()
             t = time.monotonic()
             _drag(page, box, (0.45, 0.45), (0.55, 0.55))
             heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected articles"))
@@ -148,13 +156,13 @@ def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
             select = time.monotonic() - t
             wait_idle(page, timeout=120, server=server)
             raise_on_app_error(page, server)
-        print(f"\n{N_BIG:,} points: drawn {render:.1f} s after the figure arrived ({total:.1f} s after opening "
-              f"the page, server included); pan {pan:.1f} s; box select of {selected:,} points listed in "
-              f"{select:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        print(f"\n{N_BIG:,} points: drawn {render:.1f} s after the figure arrived ({plotly_part:.1f} s of it in "
+              f"the component; {total:.1f} s after opening the page, server included); pan {pan:.1f} s; box select "
+              f"of {selected:,} points listed in {select:.1f} s; load average {os.getloadavg()[0]:.1f}")
         assert selected > 0
-        # the target is 10 s; on the shared machine Streamlit's chart component alone took 20-32 s (see
-        # docs/benchmarks.md), so the bound only catches a pathology (an SVG fallback, a lost WebGL context)
-        assert render < 120, render
+        # the target is 10 s (met on a moderately loaded machine, docs/benchmarks.md); the shared machine's load
+        # can triple any time, so the bound only catches a pathology (an SVG fallback, a lost WebGL context)
+        assert render < 60, render
     finally:
         server.stop()
 
