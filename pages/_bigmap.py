@@ -17,8 +17,8 @@ does not redraw when the page reruns with the same figure (a ``digest`` argument
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -77,22 +77,14 @@ def _plain(value):
 
 def _asset_dir() -> Path:
     """The component's folder: ``index.html`` and a copy of the plotly package's ``plotly.min.js``
-    (served by Streamlit's component route, which serves only files inside the folder)."""
-    target = Path(tempfile.gettempdir()) / f"clusterlens_bigmap_{plotly.__version__}"
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    index = (STATIC / "index.html").read_bytes()
-    current = target / "index.html"
-    if not (target / "plotly.min.js").exists() or not current.exists() or current.read_bytes() != index:
-        work = Path(tempfile.mkdtemp(prefix="clusterlens_bigmap_"))
-        shutil.copyfile(source, work / "plotly.min.js")
-        (work / "index.html").write_bytes(index)
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.replace(work, target)
-        except OSError:  # another process made it meanwhile
-            shutil.rmtree(work, ignore_errors=True)
-    return target
+    (Streamlit's component route serves only files inside the folder). A private folder of this
+    server process (``mkdtemp``: readable by this user only), made once: a shared fixed path in the
+    temp folder could be planted by another user of the machine, and its page would run in ours."""
+    work = Path(tempfile.mkdtemp(prefix="clusterlens_bigmap_"))
+    atexit.register(shutil.rmtree, work, True)
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", work / "plotly.min.js")
+    shutil.copyfile(STATIC / "index.html", work / "index.html")
+    return work
 
 
 _component = None
