@@ -11,15 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from .backends import resolve_model_path
 from .cache import StageCache
-from .config import ClusterConfig, RefineConfig, cache_dir
-from .embed import EmbedResult
+from .cluster_stage import baseline_stage, refined, views_stage
+from .config import ClusterConfig, RefineConfig, RunConfig, cache_dir
+from .data import Corpus
+from .embed import EmbedResult, Embedder
+from .embed_fingerprint import model_fingerprint
 from .results import array_key, stage_key
 from .store import EmbeddingStore, text_key
 
@@ -153,3 +157,24 @@ def load_weights(path: str | Path) -> dict:
     from safetensors.torch import load_file
 
     return load_file(str(path))
+
+
+def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, embedded: EmbedResult,
+               cache: StageCache, *, embedder: Embedder | None, store: EmbeddingStore | None, progress: Callable[[str, int, int, str], None] | None,
+               cancelled: Callable[[], bool] | None) -> tuple[str, EmbedResult, RefineInfo]:
+    """The refine stage (``core.refine_stage``) started from the fast default's clusters of ``embedded``."""
+    X, texts = embedded.vectors, corpus.texts
+    keys = {"sample": sample_key, "embed": embed_key}
+    start_cfg = replace(cfg.cluster, method="coview")
+
+    def start() -> tuple[np.ndarray, np.ndarray]:
+        # with the labels: this is the run's cached baseline too, and the cards score it against them
+        _, base = baseline_stage(embed_key, sample_key, X, corpus.labels, start_cfg, cfg.seed, cache)
+        labels = refined(X, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), None, start_cfg,
+                         cfg.seed).clustering.labels
+        return labels, base.clustering.labels
+
+    fingerprint = embedder.fingerprint if embedder else model_fingerprint(resolve_model_path(cfg.embed.model))
+    return refine_stage(keys, texts, embedded, start, cfg.refine, cfg.cluster, cfg.seed, cache,
+                        model=cfg.embed.model, fingerprint=fingerprint, store=store, progress=progress,
+                        cancelled=cancelled)

@@ -1,0 +1,123 @@
+"""The cluster stages of the pipeline: the raw-embedding baseline, the default clusters (that
+baseline's K-Means partition refined by the texts' words, ``core.coview``) or the paper's K-Means on
+the latent space, each scored and described.
+
+Like every stage of ``core.pipeline`` (which re-exports these names), a stage is a function of its
+parents' keys, its inputs, its config section and the seed, and returns (key, value) through the
+cache handed in. A change of k re-runs only these stages and what follows them.
+Shapes: ``Z`` (n, latent) the map's space; ``X`` (n, dim) the raw embeddings; labels (n,) in [0, k).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .cache import StageCache
+from .cluster import RESTART_BUDGET, Clustering, internal_scores, kmeans, label_scores
+from .config import ClusterConfig
+from .coview import FIT_ROWS, neighbours_of, refine, word_view
+from .describe import ClusterSummary, Terms, describe
+from .results import stage_key
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Silhouette and Davies-Bouldin in the clustered space and on the raw embeddings (cosine), plus
+    ACC/NMI/ARI against the labels when known."""
+
+    silhouette: float | None
+    davies_bouldin: float | None
+    silhouette_raw: float | None
+    davies_bouldin_raw: float | None
+    acc: float | None
+    nmi: float | None
+    ari: float | None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return dict(self.__dict__)
+
+
+def score(space: np.ndarray, raw: np.ndarray, labels: np.ndarray, truth: np.ndarray | None,
+          cfg: ClusterConfig, seed: int, *, space_metric: str = "euclidean") -> Scores:
+    """All metrics of one labelling: internal ones in ``space`` and on ``raw``; label agreement."""
+    sil, db = internal_scores(space, labels, metric=space_metric, sample=cfg.silhouette_sample, seed=seed)
+    sil_raw, db_raw = internal_scores(raw, labels, metric="cosine", sample=cfg.silhouette_sample, seed=seed)
+    return Scores(sil, db, sil_raw, db_raw, **label_scores(truth, labels))
+
+
+@dataclass(frozen=True)
+class ClusterStage:
+    clustering: Clustering
+    scores: Scores
+    summaries: list[ClusterSummary] = field(default_factory=list)  # indexed by cluster id
+
+
+def cluster_and_score(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
+                      seed: int) -> ClusterStage:
+    """K-Means on the (n, d) ``Z``, scored there and on the (n, dim) embeddings ``X`` (no keywords)."""
+    clustering = kmeans(Z, cfg.k, seed=seed, n_init=cfg.n_init)
+    return ClusterStage(clustering, score(Z, X, clustering.labels, truth, cfg, seed))
+
+
+def coview_views(X: np.ndarray, texts: list[str]) -> dict[str, Any]:
+    """The k-free inputs of the co-view refinement: the (n, m) k-NN graph of the (n, dim) embeddings
+    and the texts' TF-IDF word view (see ``core.coview``)."""
+    return {"neighbours": neighbours_of(X), "words": word_view(texts)}
+
+
+def views_stage(keys: dict[str, str], X: np.ndarray, texts: list[str], cache: StageCache) -> dict[str, Any]:
+    """:func:`coview_views`, once per sample and embeddings: every k reuses them."""
+    key = stage_key("views", keys["embed"], keys["sample"])
+    return cache.fetch("views", key, lambda: coview_views(X, texts))
+
+
+def refined(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], views: dict[str, Any],
+            truth: np.ndarray | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
+    """The (n,) partition ``start`` of the raw embeddings ``X`` refined by the texts' words, with its
+    centres and scores in the (n, latent) space ``Z`` (the map's space)."""
+    labels = refine(X, start, texts, seed=seed, **views).labels
+    centers = np.stack([Z[labels == c].mean(0) if (labels == c).any() else Z.mean(0) for c in range(cfg.k)])
+    clustering = Clustering(labels, centers.astype(np.float32), float(((Z - centers[labels]) ** 2).sum()))
+    return ClusterStage(clustering, score(Z, X, labels, truth, cfg, seed))
+
+
+def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+                  terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
+    """The clusters for ``cfg``, scored in the (n, latent) space ``Z`` and on the (n, dim) embeddings
+    ``X``, each described (keywords, nearest texts). ``coview``: the raw-embedding baseline's K-Means
+    partition refined by the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
+    ``keys`` are the run's ``sample`` (labels, words), ``embed`` and ``train`` keys."""
+    def compute() -> ClusterStage:
+        if cfg.method == "coview":
+            _, base = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
+            stage = refined(Z, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
+                            seed)
+        else:
+            stage = cluster_and_score(Z, X, truth, cfg, seed)
+        c = stage.clustering
+        return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
+
+    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)))
+    return key, cache.fetch("cluster", key, compute)
+
+
+def scale_rules_key(n: int) -> tuple[str, ...]:
+    """An extra key part for corpora big enough for the size rules (fewer K-Means restarts, the co-view's
+    classifiers fitted on a sample): clusters made before those rules must not be read back for them,
+    while every smaller corpus keeps its key and its cached clusters."""
+    return ("scale rules 1",) if n > min(FIT_ROWS, RESTART_BUDGET // 10) else ()
+
+
+def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int, n: int) -> str:
+    """The baseline depends on k and K-Means' own settings, not on how the clusters are then made."""
+    return stage_key("baseline", embed_key, sample_key, cfg.k, cfg.n_init, cfg.silhouette_sample, seed,
+                     *scale_rules_key(n))
+
+
+def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,
+                   seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
+    """The yardstick: K-Means with the same k and seed directly on the raw (n, dim) embeddings."""
+    key = baseline_key(embed_key, sample_key, cfg, seed, len(X))
+    return key, cache.fetch("baseline", key, lambda: cluster_and_score(X, X, truth, cfg, seed))
