@@ -9,8 +9,10 @@ ONNX artefacts are exported once from the local weights into ``cache_dir/models/
 The loaded model is never mutated after loading, so one instance serves every thread.
 
 The ONNX backends give every text the same vector bit for bit, whatever it is embedded beside: they
-run one text per call (see ``_load_onnx``). The torch and CUDA backends pad batches, so a vector can
-move in its last bits (float32) or more (bf16, fp16) with its batch neighbours.
+run one text per call (see ``_load_onnx``); so does ``torch-fp32`` when asked for batches of one
+(``one_per_call``, what a small sample uses in place of ONNX). Otherwise the torch and CUDA backends
+pad batches, so a vector can move in its last bits (float32) or more (bf16, fp16) with its batch
+neighbours.
 """
 from __future__ import annotations
 
@@ -175,6 +177,8 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
         return max(batch_size, CUDA_BATCH) if device == "cuda" else batch_size
 
     def encode(texts: list[str], batch_size: int) -> np.ndarray:
+        if batch_size == 1 and device == "cpu" and dtype is None:
+            return one_per_call(model, texts)
         with torch.inference_mode():
             out = model.encode(texts, batch_size=batch_of(batch_size), normalize_embeddings=True,
                                convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
@@ -196,6 +200,31 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
 
     log.info("loaded %s on %s%s", path, backend, " (direct loop)" if tokenizer else "")
     return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
+
+
+def one_per_call(model, texts: list[str]) -> np.ndarray:
+    """(n,) texts -> (n, dim) float32 through a sentence-transformers ``model`` on the CPU, one text per
+    call on one intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run).
+
+    One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
+    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
+    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
+    two threads), and threads that would spin beside other work on a busy machine are not started."""
+    import torch
+
+    from .encoder import _cpu_threads
+
+    def one(text: str) -> np.ndarray:
+        with torch.inference_mode():
+            return model.encode([text], batch_size=1, normalize_embeddings=True, convert_to_tensor=True,
+                                show_progress_bar=False).float().cpu().numpy()[0]
+
+    workers = min(_cpu_count(), len(texts))
+    with _cpu_threads(1):
+        if workers <= 1:
+            return np.stack([one(t) for t in texts])
+        with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
+            return np.stack(list(pool.map(one, texts)))
 
 
 def _tokenizer(path: str):

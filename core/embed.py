@@ -86,6 +86,11 @@ def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> SentenceE
         return _EMBEDDERS[key]
 
 
+#: A backend's tag in the store key when its arithmetic changed (vectors computed before must not be
+#: read back as its own): torch-fp32 embeds one text per call on one thread since this tag.
+STORE_RECIPES = {"torch-fp32": "|one-thread"}
+
+
 def default_store() -> EmbeddingStore:
     return EmbeddingStore(cache_dir() / "embeddings.sqlite")
 
@@ -98,8 +103,9 @@ def default_results():
 
 
 def store_key(embedder: Embedder) -> str:
-    """The store's model key: the weights' fingerprint and the backend that computes the vectors."""
-    return f"{embedder.fingerprint}|{embedder.backend}"
+    """The store's model key: the weights' fingerprint and the backend that computes the vectors
+    (torch-fp32's carries ``STORE_RECIPES``' tag: its one-text calls moved to one thread)."""
+    return f"{embedder.fingerprint}|{embedder.backend}{STORE_RECIPES.get(embedder.backend, '')}"
 
 
 def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore | None = None,

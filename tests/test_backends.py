@@ -124,3 +124,23 @@ def test_half_precision_loop_keeps_each_text_in_its_row(texts: list[str], refere
     cosine = vectors @ reference[picked].T
     assert np.diag(cosine).min() >= 0.999
     assert (np.argmax(cosine, axis=1) == np.arange(len(picked))).all()
+
+
+def test_torch_one_text_per_call_depends_on_the_text_alone(texts: list[str], reference: np.ndarray,
+                                                          model_cache: Path) -> None:
+    """Batches of one (what a small sample asks of torch-fp32): a vector is the same bit for bit
+    whatever it is embedded beside and however many threads torch had, and the padded reference's
+    vector to float32 rounding; torch's thread setting is left as it was."""
+    import torch
+
+    model = load_model(MODEL, backend="torch-fp32", cache_dir=model_cache)
+    before = torch.get_num_threads()
+    alone = model.encode(texts[:60], batch_size=1)
+    assert torch.get_num_threads() == before
+    torch.set_num_threads(2 if before == 1 else 1)
+    try:
+        mixed = model.encode(texts[40:120][::-1], batch_size=1)[::-1]  # other neighbours, other order
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(alone[40:60], mixed[:20])
+    np.testing.assert_allclose(alone, reference[:60], atol=1e-5)
