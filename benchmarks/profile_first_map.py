@@ -1,0 +1,66 @@
+"""Where the demo corpus's first map spends its time: py-spy samples the Streamlit server while a
+Chromium page opens it on a fresh cache (``cold``) or after a first visit (``warm``), and the script
+thread's samples are summed by function.
+
+    python benchmarks/profile_first_map.py cold|warm      # needs py-spy (pip install py-spy)
+
+Sampling slows Python code, so the shares matter, not the seconds.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browserkit import StreamlitServer, chromium_page, wait_idle  # noqa: E402
+import test_browser_speed as speed  # noqa: E402
+
+
+def summary(raw: Path, top: int = 40) -> None:
+    per: collections.Counter = collections.Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if "ScriptRunner" not in frames[0]:
+            continue
+        for name in dict.fromkeys(f.split(" (")[0] + " " + f.split("(")[-1].split(":")[0].split("/")[-1]
+                                  for f in frames[1:]):
+            per[name] += int(count)
+    for name, count in per.most_common(top):
+        print(f"{count / 50:7.2f} s  {name}")
+
+
+def main() -> None:
+    which = sys.argv[1] if len(sys.argv) > 1 else "cold"
+    folder = Path(tempfile.mkdtemp())
+    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    server = StreamlitServer(ROOT, "app.py", [], env, folder / "streamlit.log")
+    server.wait_healthy(120)
+    raw = folder / f"spy_{which}.txt"
+    try:
+        if which == "warm":
+            with chromium_page() as page:
+                speed._time_to_map(page, server, final=True, timeout=300)
+                wait_idle(page, timeout=300, server=server)
+        spy = subprocess.Popen(["py-spy", "record", "-r", "50", "-f", "raw", "-o", str(raw), "--pid",
+                                str(server.proc.pid), "--threads", "--idle"])
+        time.sleep(1.5)
+        with chromium_page() as page:
+            seconds, state = speed._time_to_map(page, server, final=which == "warm", timeout=300)
+        spy.send_signal(2)
+        spy.wait()
+        print(f"{which}: map after {seconds:.1f} s ({state['title']})")
+        summary(raw)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
