@@ -160,7 +160,10 @@ def test_a_failing_baseline_is_a_message_not_a_traceback(fake_app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("baseline exploded")
 
-    monkeypatch.setattr(cached.pipeline, "baseline_stage", broken)
+    from core import cluster_stage
+
+    monkeypatch.setattr(cached.pipeline, "baseline_stage", broken)  # the cards' own call
+    monkeypatch.setattr(cluster_stage, "baseline_stage", broken)  # the default clusters start from it
     at = fake_app()
     at.run()
     assert not at.exception
