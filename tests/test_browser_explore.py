@@ -119,8 +119,10 @@ def test_names_confidence_floor_and_colour_by_an_uploaded_column(bare_server, so
         assert 0 < below < 320, (floor, below)
         slider = page.get_by_role("slider", name="Hide texts below confidence")
         assert float(slider.get_attribute("aria-valuetext")) == 0
-        slider.focus()
-        for _ in range(presses):
+        for _ in range(3 * presses):  # a rerun may redraw the slider and take its focus: press until it shows the floor
+            if float(slider.get_attribute("aria-valuetext")) >= floor - 1e-9:
+                break
+            slider.focus()
             page.keyboard.press("ArrowRight")
         hidden = _map(page, bare_server, f"s.points === {320 - below}", f"{320 - below} points drawn (floor {floor})")
         timings["floor"] = round(time.monotonic() - started, 1)
