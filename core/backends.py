@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,29 +203,39 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
     return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
 
 
+#: Fast tokenizers are not thread-safe (a call reconfigures the shared Rust object: "Already
+#: borrowed"), so :func:`one_per_call` tokenizes under this lock and only the forward passes run at once.
+_TOKENIZER_LOCK = threading.Lock()
+
+
 def one_per_call(model, texts: list[str]) -> np.ndarray:
     """(n,) texts -> (n, dim) float32 through a sentence-transformers ``model`` on the CPU, one text per
-    call on one intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run).
+    call on one intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run): each
+    vector bit for bit ``model.encode([text], normalize_embeddings=True)``.
 
     One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
     the kernels run); one thread keeps it independent of the machine's core count (torch splits a
     product's sums over its threads: a fifth of the vectors moved in their last bits between one and
     two threads), and threads that would spin beside other work on a busy machine are not started."""
     import torch
+    from sentence_transformers.util import batch_to_device
 
     from .encoder import _cpu_threads
 
-    def one(text: str) -> np.ndarray:
+    with _TOKENIZER_LOCK:
+        features = [model.preprocess([text]) for text in texts]
+
+    def one(feature: dict) -> np.ndarray:
         with torch.inference_mode():
-            return model.encode([text], batch_size=1, normalize_embeddings=True, convert_to_tensor=True,
-                                show_progress_bar=False).float().cpu().numpy()[0]
+            vector = model(batch_to_device(feature, model.device))["sentence_embedding"]
+            return torch.nn.functional.normalize(vector, p=2, dim=1).float().cpu().numpy()[0]
 
     workers = min(_cpu_count(), len(texts))
     with _cpu_threads(1):
         if workers <= 1:
-            return np.stack([one(t) for t in texts])
+            return np.stack([one(f) for f in features])
         with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
-            return np.stack(list(pool.map(one, texts)))
+            return np.stack(list(pool.map(one, features)))
 
 
 def _tokenizer(path: str):

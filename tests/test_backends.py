@@ -144,3 +144,16 @@ def test_torch_one_text_per_call_depends_on_the_text_alone(texts: list[str], ref
         torch.set_num_threads(before)
     np.testing.assert_array_equal(alone[40:60], mixed[:20])
     np.testing.assert_allclose(alone, reference[:60], atol=1e-5)
+
+
+def test_torch_one_text_per_call_from_several_threads_at_once(texts: list[str], model_cache: Path) -> None:
+    """Sessions share one model: two threads embedding at once get the same vectors as one alone
+    (the fast tokenizer is not thread-safe; it must not raise "Already borrowed")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = load_model(MODEL, backend="torch-fp32", cache_dir=model_cache)
+    alone = model.encode(texts[:80], batch_size=1)
+    with ThreadPoolExecutor(3) as pool:
+        parts = list(pool.map(lambda part: model.encode(part, batch_size=1), [texts[:40], texts[40:80], texts[:80]]))
+    np.testing.assert_array_equal(np.concatenate(parts[:2]), alone)
+    np.testing.assert_array_equal(parts[2], alone)
