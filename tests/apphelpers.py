@@ -62,3 +62,18 @@ def _navigation_not_pages_dir(monkeypatch) -> None:
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def spy_downloads(monkeypatch) -> dict:
+    """{label: data} of every download button drawn from now on."""
+    import streamlit as st
+
+    seen = {}
+    original = st.delta_generator.DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        seen[label] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(st.delta_generator.DeltaGenerator, "download_button", spy)
+    return seen

@@ -3,22 +3,11 @@ import io
 import json
 
 import pandas as pd
-import streamlit as st
 
+from apphelpers import spy_downloads
 from test_app_map import legend
 
 
-def _downloads(monkeypatch) -> dict:
-    """{label: data} of every download button drawn."""
-    seen = {}
-    original = st.delta_generator.DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        seen[label] = data
-        return original(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(st.delta_generator.DeltaGenerator, "download_button", spy)
-    return seen
 
 
 def click(at, label: str):
@@ -43,7 +32,7 @@ def exported(at, downloads) -> tuple[pd.DataFrame, list, dict]:
 
 
 def test_split_preview_back_and_accept(fake_app, monkeypatch):
-    downloads = _downloads(monkeypatch)
+    downloads = spy_downloads(monkeypatch)
     at = fake_app()
     at.switch_page("pages/clusters.py").run()
     assert len(sections(at)) == 4
@@ -77,7 +66,7 @@ def test_split_preview_back_and_accept(fake_app, monkeypatch):
 
 
 def test_merge_and_rename_reach_the_legend_and_the_export_and_reset_with_k(fake_app, monkeypatch):
-    downloads = _downloads(monkeypatch)
+    downloads = spy_downloads(monkeypatch)
     at = fake_app()
     at.switch_page("pages/clusters.py").run()
     at.multiselect(key="edit_merge").set_value([2, 3])

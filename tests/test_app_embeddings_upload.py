@@ -15,24 +15,12 @@ from sklearn.metrics import adjusted_rand_score
 from core.config import DEFAULT_MODEL
 from core.data import build_corpus
 from core.embed_file import FileEmbedder, read_embeddings, write_embeddings
+from apphelpers import spy_downloads
 from fakes import FakeEmbedder
 
 UPLOADER = "embeddings_upload"
 
 
-def _downloads(monkeypatch) -> dict:
-    """{label: data} of every download button drawn."""
-    import streamlit as st
-
-    seen = {}
-    original = st.delta_generator.DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        seen[label] = data
-        return original(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(st.delta_generator.DeltaGenerator, "download_button", spy)
-    return seen
 
 
 def _texts(app_csv) -> list[str]:
@@ -85,7 +73,7 @@ def test_the_apps_run_from_a_file_equals_run_embeddings_and_removing_it_embeds_a
                                                                                       monkeypatch):
     from core.pipeline import run
 
-    downloads = _downloads(monkeypatch)
+    downloads = spy_downloads(monkeypatch)
     texts = _texts(app_csv)
     rng = np.random.default_rng(0)
     vectors = FakeEmbedder().encode(texts) + rng.normal(0, 0.02, (len(texts), 384)).astype(np.float32)

@@ -19,14 +19,11 @@ import pytest
 
 from browserkit import raise_on_app_error, running_app, text_uploader, wait_idle, wait_until
 from test_browser import _wait_clusters_page, browser_session
+from test_browser_upload import topic_rows_csv
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding 320 texts, training and t-SNE
 STEP_TIMEOUT = 180       # s: a rerun after a widget change (generous: the machine is shared)
 STEP = 0.05              # the confidence slider's step
-TOPICS = [("Shares rally as markets gain", "Stocks and bonds rose on the exchange as investors bought bank shares"),
-          ("Team wins the cup final", "The striker scored twice as the club beat its rivals in the league match"),
-          ("New phone chip unveiled", "The company showed a faster processor for laptops and smartphones"),
-          ("Rain floods the valley", "Storms and heavy rain flooded towns as rivers burst their banks")]
 SOURCES = ["wire", "blog", "paper"]
 
 # the map as the browser holds it: points drawn, legend, whether a colour bar is drawn, and each
@@ -55,13 +52,8 @@ HIDDEN = re.compile(r"([\d,]+) of ([\d,]+) texts hidden \(confidence below ([\d.
 @pytest.fixture(scope="module")
 def source_file(tmp_path_factory) -> Path:
     """sources.csv: 60 rows of 4 topics, ``title,text,label,source`` (source: wire, blog or paper)."""
-    lines = ["title,text,label,source"]
-    for i in range(60):
-        head, body = TOPICS[i % 4]
-        lines.append(f'"{head} ({i})","{body}, report number {i}.",{i % 4 + 1},{SOURCES[i % 3]}')
-    path = tmp_path_factory.mktemp("explore_upload") / "sources.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return topic_rows_csv(tmp_path_factory.mktemp("explore_upload") / "sources.csv", "title,text,label,source",
+                          SOURCES)
 
 
 @pytest.fixture(scope="module")

@@ -26,16 +26,22 @@ CAPTION_JS = """(text) => [...document.querySelectorAll('[data-testid="stSidebar
     .map(e => e.innerText).find(t => t.includes(text)) || null"""
 
 
+def topic_rows_csv(path: Path, header: str, extra: list[str] | None = None) -> Path:
+    """60 rows of the 4 TOPICS, 15 each: ``title, text, label`` (1-4) under ``header``'s names, then
+    ``extra[i % len(extra)]`` as a fourth column when given."""
+    lines = [header]
+    for i in range(60):
+        head, body = TOPICS[i % 4]
+        row = f'"{head} ({i})","{body}, report number {i}.",{i % 4 + 1}'
+        lines.append(f"{row},{extra[i % len(extra)]}" if extra else row)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def upload_file(tmp_path_factory) -> Path:
     """first_ten.csv: 60 rows, ``headline,body,label``, 15 per topic."""
-    lines = ["headline,body,label"]
-    for i in range(60):
-        head, body = TOPICS[i % 4]
-        lines.append(f'"{head} ({i})","{body}, report number {i}.",{i % 4 + 1}')
-    path = tmp_path_factory.mktemp("upload") / "first_ten.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return topic_rows_csv(tmp_path_factory.mktemp("upload") / "first_ten.csv", "headline,body,label")
 
 
 @pytest.fixture(scope="module")
