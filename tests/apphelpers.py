@@ -28,15 +28,14 @@ def app_csv(tmp_path):
 def fake_app(monkeypatch, app_csv):
     """An AppTest factory: the app with ``--data app.csv --fraction 1`` and a counting fake embedder."""
     import pages._cached as cached
-    from core import background
 
     _navigation_not_pages_dir(monkeypatch)
     fake = FakeEmbedder()
     monkeypatch.setattr(cached, "get_embedder", lambda model, backend: fake)
     monkeypatch.setattr(cached, "PRECOMPUTE", False)  # tests count cache misses; one test turns it on
     cached.embedder.clear()
+    stop_background_passes()
     cached.CACHE.clear()
-    background.forget()
 
     def make(*args: str, data: str | None = str(app_csv)) -> AppTest:
         argv = ["app.py"] + (["--data", data, "--fraction", "1"] if data else []) + list(args)
@@ -45,7 +44,22 @@ def fake_app(monkeypatch, app_csv):
         at.fake = fake
         return at
 
-    return make
+    yield make
+    stop_background_passes()
+
+
+def stop_background_passes(timeout: float = 300.0) -> None:
+    """Stop every background pass and wait for the step each is in: a pass left running by an
+    earlier test would otherwise finish its step in the next test's fresh cache and add to its
+    miss counts (seen in CI: a baseline counted three times instead of two)."""
+    import threading
+
+    from core import background
+
+    background.forget()  # each pass stops before its next step
+    for thread in threading.enumerate():
+        if thread.name.startswith("clusterlens-precompute"):
+            thread.join(timeout=timeout)
 
 
 def _navigation_not_pages_dir(monkeypatch) -> None:

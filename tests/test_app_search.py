@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import pages._cached as cached
-from apphelpers import APP, _navigation_not_pages_dir
+from apphelpers import APP, _navigation_not_pages_dir, stop_background_passes
 from conftest import DEMO
 from core.plots import DIMMED
 
@@ -21,13 +21,11 @@ from core.plots import DIMMED
 @pytest.fixture
 def demo_app(monkeypatch):
     """The app on the bundled demo corpus (320 texts) with the real packaged embedding model."""
-    from core import background
-
     _navigation_not_pages_dir(monkeypatch)
     monkeypatch.setattr(cached, "PRECOMPUTE", False)
     cached.embedder.clear()  # an earlier test may have left a fake model under the same name
+    stop_background_passes()
     cached.CACHE.clear()
-    background.forget()
     monkeypatch.setattr(sys, "argv", ["app.py", "--data", str(DEMO), "--fraction", "1"])
     at = AppTest.from_file(APP, default_timeout=600)
     at.run()
