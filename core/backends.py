@@ -1,6 +1,7 @@
 """Loading a sentence-embedding model on the fastest backend this machine supports.
 
-Backends: ``torch-fp32`` (sentence-transformers as is), ``torch-bf16`` (bfloat16 weights, only on
+Backends: ``torch-fp32`` (sentence-transformers as is; its one-text calls through the same operations
+in ``core.bert_forward`` where that reproduces the model, without importing sentence-transformers), ``torch-bf16`` (bfloat16 weights, only on
 CPUs with native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``cuda-fp32`` (the GPU in float32, the
 same-device reference for ``cuda-fp16``), ``onnx-fp32`` (ONNX Runtime with fused
 BERT kernels) and ``onnx-int8`` (the same with the feed-forward up-projections quantised to int8,
@@ -27,6 +28,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from . import bert_forward
 from .errors import UserError
 from .onnx_export import artefact, onnx_unsupported, read_json
 
@@ -159,16 +161,17 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
     """sentence-transformers on torch. The float32 backends are its ``encode`` as is (the references);
     bf16 and fp16 hold the weights in that type (no per-call casts) and, for mean-pooled BERT-style
     models, run the encoder in the same length-sorted loop as ONNX, launching each batch without
-    waiting for the last, so a GPU is not left idle between batches."""
-    import torch
-    from sentence_transformers import SentenceTransformer
+    waiting for the last, so a GPU is not left idle between batches.
 
-    device = "cuda" if backend.startswith("cuda") else "cpu"
-    try:
-        model = SentenceTransformer(path, device=device, local_files_only=True)
-    except Exception as exc:
-        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
-    model.eval()
+    ``torch-fp32`` on a BERT model that :mod:`core.bert_forward` reproduces runs one-text calls there,
+    without importing sentence-transformers (seconds on a small machine, more than a small corpus
+    takes to embed); sentence-transformers is loaded only when batches are asked for."""
+    if backend == "torch-fp32" and not bert_forward.unsupported(path):
+        return _load_bert_forward(path)
+    model = _sentence_transformer(path, "cuda" if backend.startswith("cuda") else "cpu")
+    import torch
+
+    device = str(model.device.type)
     dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend)
     dim = int(model.get_embedding_dimension() or 0)
     # Transformer + mean pooling (what the ONNX export also requires): the direct loop reproduces it.
@@ -179,11 +182,8 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
 
     def encode(texts: list[str], batch_size: int) -> np.ndarray:
         if batch_size == 1 and device == "cpu" and dtype is None:
-            return one_per_call(model, texts)
-        with torch.inference_mode():
-            out = model.encode(texts, batch_size=batch_of(batch_size), normalize_embeddings=True,
-                               convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
-        return out.float().cpu().numpy()
+            return one_per_call(lambda text: model.preprocess([text]), _st_forward(model), texts)
+        return _st_encode(model, texts, batch_of(batch_size))
 
     def direct(texts: list[str], batch_size: int) -> np.ndarray:
         out = torch.empty((len(texts), dim), dtype=torch.float32, device=device)
@@ -203,39 +203,82 @@ def _load_torch(path: str, backend: str) -> LoadedModel:
     return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
 
 
-#: Fast tokenizers are not thread-safe (a call reconfigures the shared Rust object: "Already
-#: borrowed"), so :func:`one_per_call` tokenizes under this lock and only the forward passes run at once.
-_TOKENIZER_LOCK = threading.Lock()
+def _sentence_transformer(path: str, device: str):
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(path, device=device, local_files_only=True)
+    except Exception as exc:
+        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
+    return model.eval()
 
 
-def one_per_call(model, texts: list[str]) -> np.ndarray:
-    """(n,) texts -> (n, dim) float32 through a sentence-transformers ``model`` on the CPU, one text per
-    call on one intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run): each
-    vector bit for bit ``model.encode([text], normalize_embeddings=True)``.
+def _st_encode(model, texts: list[str], batch_size: int) -> np.ndarray:
+    import torch
 
-    One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
-    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
-    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
-    two threads), and threads that would spin beside other work on a busy machine are not started."""
+    with torch.inference_mode():
+        out = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                           convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
+    return out.float().cpu().numpy()
+
+
+def _st_forward(model) -> Callable[[dict], np.ndarray]:
+    """One preprocessed text -> its (dim,) vector through a sentence-transformers ``model``."""
     import torch
     from sentence_transformers.util import batch_to_device
-
-    from .encoder import _cpu_threads
-
-    with _TOKENIZER_LOCK:
-        features = [model.preprocess([text]) for text in texts]
 
     def one(feature: dict) -> np.ndarray:
         with torch.inference_mode():
             vector = model(batch_to_device(feature, model.device))["sentence_embedding"]
             return torch.nn.functional.normalize(vector, p=2, dim=1).float().cpu().numpy()[0]
 
+    return one
+
+
+def _load_bert_forward(path: str) -> LoadedModel:
+    """``torch-fp32`` through :class:`core.bert_forward.BertForward` for one-text calls (the same vectors
+    bit for bit); a batched call loads sentence-transformers once, on first use."""
+    forward = bert_forward.BertForward(path)
+    batched: list = []
+    lock = threading.Lock()
+
+    def encode(texts: list[str], batch_size: int) -> np.ndarray:
+        if batch_size == 1:
+            return one_per_call(forward.ids, forward.vector, texts)
+        with lock:
+            if not batched:
+                batched.append(_sentence_transformer(path, "cpu"))
+        return _st_encode(batched[0], texts, batch_size)
+
+    log.info("loaded %s on torch-fp32 (plain BERT forward for one-text calls)", path)
+    return LoadedModel(backend="torch-fp32", dim=forward.dim, _run=encode)
+
+
+#: Fast tokenizers are not thread-safe (a call reconfigures the shared Rust object: "Already
+#: borrowed"), so :func:`one_per_call` tokenizes under this lock and only the forward passes run at once.
+_TOKENIZER_LOCK = threading.Lock()
+
+
+def one_per_call(tokenize: Callable[[str], object], forward: Callable[[object], np.ndarray],
+                 texts: list[str]) -> np.ndarray:
+    """(n,) texts -> (n, dim) float32 on the CPU, one text per call (``forward(tokenize(text))``) on one
+    intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run): each vector bit for bit
+    ``SentenceTransformer.encode([text], normalize_embeddings=True)``.
+
+    One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
+    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
+    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
+    two threads), and threads that would spin beside other work on a busy machine are not started."""
+    from .encoder import _cpu_threads
+
+    with _TOKENIZER_LOCK:
+        features = [tokenize(text) for text in texts]
     workers = min(_cpu_count(), len(texts))
     with _cpu_threads(1):
         if workers <= 1:
-            return np.stack([one(f) for f in features])
+            return np.stack([forward(f) for f in features])
         with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
-            return np.stack(list(pool.map(one, features)))
+            return np.stack(list(pool.map(forward, features)))
 
 
 def _tokenizer(path: str):

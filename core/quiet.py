@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import warnings
 from typing import Iterator
 
@@ -24,12 +25,16 @@ def quiet_third_party() -> None:
     act on; our own fallbacks are logged by us), and no progress bars from transformers."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-    try:
+    if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-    except ImportError:  # transformers is optional for a caller that never loads a model
-        pass
+        return
+    try:  # transformers reads the hub's switch when it is first imported (importing it costs a second)
+        from huggingface_hub.utils import disable_progress_bars
+    except ImportError:  # neither is needed by a caller that never loads a model
+        return
+    disable_progress_bars()
 
 
 class _ToDebug(logging.Filter):

@@ -1,0 +1,117 @@
+"""A BERT sentence encoder (Transformer + mean pooling) in plain torch, without transformers or
+sentence-transformers.
+
+Why: importing sentence-transformers (and the transformers modules it pulls in) takes several
+seconds on two cores, more than embedding a small corpus; a new user's first map waits for it. This
+module runs the same float32 operations as transformers' ``BertModel`` with SDPA attention followed by
+sentence-transformers' mean pooling and normalisation, one text at a time (no padding, so no mask),
+so its vectors equal ``SentenceTransformer.encode([text])`` bit for bit (tests check it). Anything it
+cannot reproduce exactly (another architecture or pooling, relative positions, lower-casing in
+sentence-transformers' own config) reports a reason from :func:`unsupported` and is left to
+sentence-transformers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .onnx_export import onnx_unsupported, read_json
+
+#: Weight files sentence-transformers saves for a BERT encoder, in the order it would read them.
+WEIGHTS = ("model.safetensors",)
+
+
+def unsupported(path: str) -> str:
+    """Why this folder's model cannot run here bit for bit as sentence-transformers runs it; '' if it can."""
+    root = Path(path)
+    reason = onnx_unsupported(path)  # Transformer + mean pooling (+ Normalize) and a tokenizer.json
+    if reason:
+        return reason
+    config = read_json(root / "config.json")
+    if config.get("model_type") != "bert":
+        return f"model type {config.get('model_type')!r} is not bert"
+    if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        return "not GELU with absolute positions"
+    if read_json(root / "sentence_bert_config.json").get("do_lower_case"):
+        return "sentence-transformers lower-cases the texts itself"
+    if not any((root / name).is_file() for name in WEIGHTS):
+        return "no model.safetensors"
+    if read_json(root / "tokenizer_config.json").get("model_max_length", 512) < _max_length(root):
+        return "the tokenizer truncates below max_seq_length"
+    return ""
+
+
+def _max_length(root: Path) -> int:
+    config = read_json(root / "config.json")
+    return min(int(read_json(root / "sentence_bert_config.json").get("max_seq_length") or 512),
+               int(config.get("max_position_embeddings", 512)))
+
+
+class BertForward:
+    """The encoder of one model folder (see :func:`unsupported`); weights read once, never mutated, so
+    one instance serves every thread. :meth:`ids` must be called under a lock (the Rust tokenizer is
+    not thread-safe); :meth:`vector` may run in many threads at once (torch releases the GIL)."""
+
+    def __init__(self, path: str) -> None:
+        import torch  # noqa: F401  (imported here: a caller that never embeds pays nothing)
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        root = Path(path)
+        self.config = json.loads((root / "config.json").read_text())
+        weights = load_file(str(root / WEIGHTS[0]))
+        prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
+        self.w = {name[len(prefix):]: tensor.float() for name, tensor in weights.items() if name.startswith(prefix)}
+        self.dim = int(self.config["hidden_size"])
+        self.heads = int(self.config["num_attention_heads"])
+        self.layers = int(self.config["num_hidden_layers"])
+        self.eps = float(self.config.get("layer_norm_eps", 1e-12))
+        self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+        self.tokenizer.enable_truncation(_max_length(root))
+        self.tokenizer.no_padding()
+        kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in read_json(root / "modules.json", [])]
+        self.normalisations = 1 + kinds.count("Normalize")  # its Normalize modules, then encode's own
+
+    def ids(self, text: str) -> list[int]:
+        """The token ids of one text, as sentence-transformers tokenizes it (not thread-safe)."""
+        return self.tokenizer.encode(text.strip()).ids
+
+    def vector(self, ids: list[int]) -> np.ndarray:
+        """(dim,) float32: the mean of the last layer over the text's tokens, L2-normalised."""
+        import torch
+        import torch.nn.functional as F
+
+        w = self.w
+
+        def linear(x, name: str):
+            return F.linear(x, w[name + ".weight"], w[name + ".bias"])
+
+        def norm(x, name: str):
+            return F.layer_norm(x, (self.dim,), w[name + ".weight"], w[name + ".bias"], self.eps)
+
+        with torch.inference_mode():
+            tokens = torch.tensor([ids])
+            length = tokens.shape[1]
+            x = F.embedding(tokens, w["embeddings.word_embeddings.weight"]) + F.embedding(
+                torch.zeros_like(tokens), w["embeddings.token_type_embeddings.weight"])
+            x = norm(x + F.embedding(torch.arange(length).unsqueeze(0), w["embeddings.position_embeddings.weight"]),
+                     "embeddings.LayerNorm")
+            head = self.dim // self.heads
+            shape = (1, length, -1, head)
+            for i in range(self.layers):
+                p = f"encoder.layer.{i}."
+                q, k, v = (linear(x, p + f"attention.self.{n}").view(*shape).transpose(1, 2)
+                           for n in ("query", "key", "value"))
+                a = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, scale=head ** -0.5,
+                                                   is_causal=False)
+                a = a.transpose(1, 2).contiguous().reshape(1, length, -1).contiguous()
+                x = norm(linear(a, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+                x = norm(linear(F.gelu(linear(x, p + "intermediate.dense")), p + "output.dense") + x,
+                         p + "output.LayerNorm")
+            ones = torch.ones(1, length, 1)
+            pooled = (x * ones).sum(1) / ones.sum(1).clamp(min=1e-9)  # sentence-transformers' mean pooling
+            for _ in range(self.normalisations):
+                pooled = F.normalize(pooled, p=2, dim=1)
+            return pooled[0].numpy()
