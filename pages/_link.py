@@ -110,10 +110,13 @@ def offer(source, cfg: RunConfig) -> None:
         notices = []
     for notice in notices:
         st.warning(plain(notice), icon=":material/link_off:")
-    with st.expander("Link to this view", icon=":material/link:"):
-        st.code(_url(wanted), language=None, wrap_lines=True)
-        st.caption("Opens these settings in any browser with access to this app. An upload is named, not "
-                   "included: whoever opens the link uploads the file again.")
+    # drawn only while open: the code block's copy button loads a 1.5 MB syntax highlighter, which the
+    # first page of every visit would otherwise parse before the map
+    link = st.expander("Link to this view", icon=":material/link:", key=S.LINK_OPEN, on_change="rerun")
+    if link.open:
+        link.code(_url(wanted), language=None, wrap_lines=True)
+        link.caption("Opens these settings in any browser with access to this app. An upload is named, not "
+                     "included: whoever opens the link uploads the file again.")
 
 
 def _url(query: dict[str, str]) -> str:

@@ -35,6 +35,7 @@ LABEL_NAMES = "label_names"
 LINK_READ = "link_read"        # this session has read its URL's settings (once, on its first run)
 LINK_PENDING = "link_pending"  # link settings waiting for their widget: {"fraction": f, "upload": name}
 LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query they were about)
+LINK_OPEN = "link_open"        # the sidebar's "Link to this view" expander is open
 LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
 # clusters page

@@ -69,6 +69,9 @@ def test_a_link_opens_the_demo_with_k_5_and_the_url_follows_the_settings(fake_ap
     assert "320 texts" in at.caption[0].value and "k = 5" in at.caption[0].value
     assert at.query_params["data"] == "demo" and at.query_params["k"] == "5"
     assert at.query_params["fraction"] == "1"  # the demo's default: all of it
+    assert not at.sidebar.code  # drawn only when its expander is open
+    at.session_state["link_open"] = True
+    at.run()
     link = at.sidebar.code[0].value
     assert link.startswith("?") and "data=demo" in link and "k=5" in link
 

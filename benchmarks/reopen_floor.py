@@ -1,0 +1,97 @@
+"""The warm reopen against what Streamlit and Plotly cost by themselves on this machine: seconds from
+opening the page in a new Chromium until a 320-point WebGL map is drawn, for
+
+  bare      a one-slider Streamlit page with no chart (the framework alone)
+  plotly    the same page with one 320-point Scattergl chart (the floor for any Plotly map)
+  app       ClusterLens on the demo corpus, every stage already cached (the warm reopen)
+
+    python benchmarks/reopen_floor.py [--repeat 3]
+
+Each page is opened ``--repeat`` times in a fresh browser process (no HTTP or code cache), as the
+browser test does; the app is warmed by one full visit first. Prints the median of each and the
+app's ratio to the ``plotly`` floor.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browserkit import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, StreamlitServer, wait_idle  # noqa: E402
+import test_browser_speed as speed  # noqa: E402
+
+PAGE = '''import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.sidebar.slider("k", 2, 20, 4)
+st.title("Map")
+if st.query_params.get("chart") == "1":
+    xy = np.random.default_rng(0).random((2, 320))
+    st.plotly_chart(go.Figure(go.Scattergl(x=xy[0], y=xy[1], mode="markers")))
+else:
+    st.markdown("<div class='floor-done'>done</div>", unsafe_allow_html=True)
+'''
+DRAWN = {"bare": "() => !!document.querySelector('.floor-done')",
+         "plotly": "() => !!document.querySelector('[data-testid=\"stPlotlyChart\"] .gl-canvas')",
+         "app": speed.FINAL_MAP_JS}
+
+
+def opened(p, url: str, drawn: str) -> float:
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        started = time.monotonic()
+        page.goto(url, wait_until="domcontentloaded")
+        while not page.evaluate(drawn):
+            if time.monotonic() - started > 120:
+                raise TimeoutError(url)
+            time.sleep(0.05)
+        return time.monotonic() - started
+    finally:
+        browser.close()
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    (folder / "floor.py").write_text(PAGE)
+    env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1")
+    floor = StreamlitServer(folder, "floor.py", [], env, folder / "floor.log")
+    app = StreamlitServer(ROOT, "app.py", [], env, folder / "app.log")
+    times: dict[str, list[float]] = {name: [] for name in DRAWN}
+    try:
+        floor.wait_healthy(120)
+        app.wait_healthy(120)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            speed._time_to_map(page, app, final=True, timeout=600)  # the first visit fills the caches
+            wait_idle(page, timeout=300, server=app)
+            browser.close()
+            for _ in range(args.repeat):  # interleaved, so a change of load touches all three alike
+                times["bare"].append(opened(p, floor.url + "/?chart=0", DRAWN["bare"]))
+                times["plotly"].append(opened(p, floor.url + "/?chart=1", DRAWN["plotly"]))
+                times["app"].append(opened(p, app.url, DRAWN["app"]))
+    finally:
+        floor.stop()
+        app.stop()
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        print(f"{name:7s} median {median[name]:5.2f} s   runs {' '.join(f'{v:.2f}' for v in values)}")
+    print(f"app / plotly floor: {median['app'] / median['plotly']:.2f}x; load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
