@@ -4,12 +4,14 @@ opening the page in a new Chromium until a 320-point WebGL map is drawn, for
   bare      a one-slider Streamlit page with no chart (the framework alone)
   plotly    the same page with one 320-point Scattergl chart (the floor for any Plotly map)
   app       ClusterLens on the demo corpus, every stage already cached (the warm reopen)
+  app-tab   the same, in a new tab of the browser that opened it before (that tab closed): the
+            browser's HTTP and code caches are warm too, as for a user coming back
 
     python benchmarks/reopen_floor.py [--repeat 3]
 
-Each page is opened ``--repeat`` times in a fresh browser process (no HTTP or code cache), as the
-browser test does; the app is warmed by one full visit first. Prints the median of each and the
-app's ratio to the ``plotly`` floor.
+Each page but ``app-tab`` is opened ``--repeat`` times in a fresh browser process (no HTTP or code
+cache), as the browser test does; the app is warmed by one full visit first. Prints the median of
+each and the app's ratios to the ``plotly`` floor.
 """
 from __future__ import annotations
 
@@ -41,13 +43,13 @@ else:
 '''
 DRAWN = {"bare": "() => !!document.querySelector('.floor-done')",
          "plotly": "() => !!document.querySelector('[data-testid=\"stPlotlyChart\"] .gl-canvas')",
-         "app": speed.FINAL_MAP_JS}
+         "app": speed.FINAL_MAP_JS, "app-tab": speed.FINAL_MAP_JS}
 
 
-def opened(p, url: str, drawn: str) -> float:
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def drawn_after(browser, url: str, drawn: str) -> float:
+    """Seconds from opening ``url`` in a new page of ``browser`` until ``drawn`` holds; the page is closed."""
+    page = browser.new_page(viewport=VIEWPORT)
     try:
-        page = browser.new_page(viewport=VIEWPORT)
         started = time.monotonic()
         page.goto(url, wait_until="domcontentloaded")
         while not page.evaluate(drawn):
@@ -55,6 +57,15 @@ def opened(p, url: str, drawn: str) -> float:
                 raise TimeoutError(url)
             time.sleep(0.05)
         return time.monotonic() - started
+    finally:
+        page.close()
+
+
+def opened(p, url: str, drawn: str) -> float:
+    """The same in a new browser process (no HTTP or code cache)."""
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        return drawn_after(browser, url, drawn)
     finally:
         browser.close()
 
@@ -79,18 +90,21 @@ def main() -> None:
             page = browser.new_page(viewport=VIEWPORT)
             speed._time_to_map(page, app, final=True, timeout=600)  # the first visit fills the caches
             wait_idle(page, timeout=300, server=app)
-            browser.close()
-            for _ in range(args.repeat):  # interleaved, so a change of load touches all three alike
+            page.close()
+            for _ in range(args.repeat):  # interleaved, so a change of load touches all alike
                 times["bare"].append(opened(p, floor.url + "/?chart=0", DRAWN["bare"]))
                 times["plotly"].append(opened(p, floor.url + "/?chart=1", DRAWN["plotly"]))
                 times["app"].append(opened(p, app.url, DRAWN["app"]))
+                times["app-tab"].append(drawn_after(browser, app.url, DRAWN["app-tab"]))
+            browser.close()
     finally:
         floor.stop()
         app.stop()
     median = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
-        print(f"{name:7s} median {median[name]:5.2f} s   runs {' '.join(f'{v:.2f}' for v in values)}")
-    print(f"app / plotly floor: {median['app'] / median['plotly']:.2f}x; load average {os.getloadavg()[0]:.1f}")
+        print(f"{name:8s} median {median[name]:5.2f} s   runs {' '.join(f'{v:.2f}' for v in values)}")
+    print(f"app / plotly floor: {median['app'] / median['plotly']:.2f}x; app-tab / plotly floor: "
+          f"{median['app-tab'] / median['plotly']:.2f}x; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Loading a sentence-embedding model on the fastest backend this machine supports.
 
 Backends: ``torch-fp32`` (sentence-transformers as is; its one-text calls through the same operations
-in ``core.bert_forward`` where that reproduces the model, without importing sentence-transformers), ``torch-bf16`` (bfloat16 weights, only on
-CPUs with native bfloat16), ``cuda-fp16`` (half precision on a GPU), ``cuda-fp32`` (the GPU in float32, the
-same-device reference for ``cuda-fp16``), ``onnx-fp32`` (ONNX Runtime with fused
-BERT kernels) and ``onnx-int8`` (the same with the feed-forward up-projections quantised to int8,
-per channel; quantising the other matrices drops the cosine to fp32 below 0.99 on AG News).
+in ``core.bert_forward`` where that reproduces the model, without importing sentence-transformers),
+``torch-bf16`` (bfloat16 weights, only on CPUs with native bfloat16), ``cuda-fp16`` (half precision
+on a GPU), ``cuda-fp32`` (the GPU in float32, the same-device reference for ``cuda-fp16``),
+``onnx-fp32`` (ONNX Runtime with fused BERT kernels) and ``onnx-int8`` (the same with the
+feed-forward up-projections quantised to int8, per channel; quantising the other matrices drops the
+cosine to fp32 below 0.99 on AG News).
 ONNX artefacts are exported once from the local weights into ``cache_dir/models/<fingerprint>/``.
 The loaded model is never mutated after loading, so one instance serves every thread.
 
@@ -238,7 +239,10 @@ def _st_forward(model) -> Callable[[dict], np.ndarray]:
 def _load_bert_forward(path: str) -> LoadedModel:
     """``torch-fp32`` through :class:`core.bert_forward.BertForward` for one-text calls (the same vectors
     bit for bit); a batched call loads sentence-transformers once, on first use."""
-    forward = bert_forward.BertForward(path)
+    try:
+        forward = bert_forward.BertForward(path)
+    except Exception as exc:  # a damaged weights or tokenizer file: the same message as sentence-transformers'
+        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
     batched: list = []
     lock = threading.Lock()
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from .onnx_export import onnx_unsupported, read_json
 
-#: Weight files sentence-transformers saves for a BERT encoder, in the order it would read them.
-WEIGHTS = ("model.safetensors",)
+#: The weights file this module reads (what sentence-transformers and transformers save today).
+WEIGHTS = "model.safetensors"
 
 
 def unsupported(path: str) -> str:
@@ -36,11 +36,27 @@ def unsupported(path: str) -> str:
         return "not GELU with absolute positions"
     if read_json(root / "sentence_bert_config.json").get("do_lower_case"):
         return "sentence-transformers lower-cases the texts itself"
-    if not any((root / name).is_file() for name in WEIGHTS):
+    if not (root / WEIGHTS).is_file():
         return "no model.safetensors"
+    if {t for t in _dtypes(root / WEIGHTS) if t.startswith(("F", "BF"))} != {"F32"}:  # (I64 buffers are fine)
+        # transformers may keep half-precision weights as they are
+        return "weights not all float32"
     if read_json(root / "tokenizer_config.json").get("model_max_length", 512) < _max_length(root):
         return "the tokenizer truncates below max_seq_length"
     return ""
+
+
+def _dtypes(path: Path) -> set[str]:
+    """The tensor types in a safetensors file's header (8 bytes of length, then JSON), without loading it."""
+    try:
+        with path.open("rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            if size > 100_000_000:  # not a header: a damaged or foreign file
+                return set()
+            header = json.loads(fh.read(size))
+        return {v["dtype"] for k, v in header.items() if k != "__metadata__"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()  # damaged: left to the loader, which says so
 
 
 def _max_length(root: Path) -> int:
@@ -55,15 +71,14 @@ class BertForward:
     not thread-safe); :meth:`vector` may run in many threads at once (torch releases the GIL)."""
 
     def __init__(self, path: str) -> None:
-        import torch  # noqa: F401  (imported here: a caller that never embeds pays nothing)
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # imports torch: here, so a caller that never embeds pays nothing
         from tokenizers import Tokenizer
 
         root = Path(path)
         self.config = json.loads((root / "config.json").read_text())
-        weights = load_file(str(root / WEIGHTS[0]))
+        weights = load_file(str(root / WEIGHTS))
         prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
-        self.w = {name[len(prefix):]: tensor.float() for name, tensor in weights.items() if name.startswith(prefix)}
+        self.w = {name[len(prefix):]: tensor for name, tensor in weights.items() if name.startswith(prefix)}
         self.dim = int(self.config["hidden_size"])
         self.heads = int(self.config["num_attention_heads"])
         self.layers = int(self.config["num_hidden_layers"])

@@ -93,3 +93,21 @@ def test_a_model_without_a_normalize_module_is_normalised_once(tmp_path: Path) -
     assert unsupported(str(folder)) == ""
     assert BertForward(str(folder)).normalisations == 1
     assert BertForward(resolve_model_path(MODEL)).normalisations == 2
+
+
+def test_damaged_weights_are_a_clear_error(tmp_path: Path) -> None:
+    from core.errors import UserError
+
+    folder = _copy(tmp_path)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(UserError, match="cannot load model from"):
+        load_model(str(folder), backend="torch-fp32", cache_dir=tmp_path / "cache")
+
+
+def test_half_precision_weights_are_left_to_sentence_transformers(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    folder = _copy(tmp_path)
+    weights = load_file(str(folder / "model.safetensors"))
+    save_file({name: tensor.half() for name, tensor in weights.items()}, str(folder / "model.safetensors"))
+    assert unsupported(str(folder)) == "weights not all float32"
