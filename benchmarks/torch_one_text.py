@@ -1,4 +1,4 @@
-"""torch-fp32 one text per call: one intra-op thread and a call per core (``core.backends.one_per_call``)
+"""torch-fp32 one text per call: one intra-op thread and a call per core (``core.torch_backend.one_per_call``)
 against the former serial calls on torch's default threads, on the bundled demo corpus (320 texts).
 
     python benchmarks/torch_one_text.py

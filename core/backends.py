@@ -11,27 +11,26 @@ ONNX artefacts are exported once from the local weights into ``cache_dir/models/
 The loaded model is never mutated after loading, so one instance serves every thread.
 
 The ONNX backends give every text the same vector bit for bit, whatever it is embedded beside: they
-run one text per call (see ``_load_onnx``); so does ``torch-fp32`` when asked for batches of one
-(``one_per_call``, what a small sample uses in place of ONNX). Otherwise the torch and CUDA backends
-pad batches, so a vector can move in its last bits (float32) or more (bf16, fp16) with its batch
-neighbours.
+run one text per call (``core.onnx_backend``); so does ``torch-fp32`` when asked for batches of one
+(``core.torch_backend.one_per_call``, what a small sample uses in place of ONNX). Otherwise the torch
+and CUDA backends pad batches, so a vector can move in its last bits (float32) or more (bf16, fp16)
+with its batch neighbours.
+
+This module chooses the backend; ``core.torch_backend`` and ``core.onnx_backend`` load them.
 """
 from __future__ import annotations
 
 import importlib.util
 import logging
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from . import bert_forward
 from .errors import UserError
-from .onnx_export import artefact, onnx_unsupported, read_json
+from .onnx_export import onnx_unsupported, read_json
 
 log = logging.getLogger(__name__)
 
@@ -154,138 +153,15 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
                         chosen, name_or_path, reason)
             chosen = "torch-fp32"
         else:
-            return _load_onnx(path, chosen, Path(cache_dir))
-    return _load_torch(path, chosen)
+            from .onnx_backend import load_onnx
+
+            return load_onnx(path, chosen, Path(cache_dir))
+    from .torch_backend import load_torch
+
+    return load_torch(path, chosen)
 
 
-def _load_torch(path: str, backend: str) -> LoadedModel:
-    """sentence-transformers on torch. The float32 backends are its ``encode`` as is (the references);
-    bf16 and fp16 hold the weights in that type (no per-call casts) and, for mean-pooled BERT-style
-    models, run the encoder in the same length-sorted loop as ONNX, launching each batch without
-    waiting for the last, so a GPU is not left idle between batches.
-
-    ``torch-fp32`` on a BERT model that :mod:`core.bert_forward` reproduces runs one-text calls there,
-    without importing sentence-transformers (seconds on a small machine, more than a small corpus
-    takes to embed); sentence-transformers is loaded only when batches are asked for."""
-    if backend == "torch-fp32" and not bert_forward.unsupported(path):
-        return _load_bert_forward(path)
-    model = _sentence_transformer(path, "cuda" if backend.startswith("cuda") else "cpu")
-    import torch
-
-    device = str(model.device.type)
-    dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend)
-    dim = int(model.get_embedding_dimension() or 0)
-    # Transformer + mean pooling (what the ONNX export also requires): the direct loop reproduces it.
-    tokenizer = _tokenizer(path) if dtype is not None and not onnx_unsupported(path) else None
-
-    def batch_of(batch_size: int) -> int:
-        return max(batch_size, CUDA_BATCH) if device == "cuda" else batch_size
-
-    def encode(texts: list[str], batch_size: int) -> np.ndarray:
-        if batch_size == 1 and device == "cpu" and dtype is None:
-            return one_per_call(lambda text: model.preprocess([text]), _st_forward(model), texts)
-        return _st_encode(model, texts, batch_of(batch_size))
-
-    def direct(texts: list[str], batch_size: int) -> np.ndarray:
-        out = torch.empty((len(texts), dim), dtype=torch.float32, device=device)
-        with torch.inference_mode():
-            for rows, ids, mask in padded_batches(tokenizer, texts, batch_of(batch_size)):
-                keep = torch.from_numpy(mask).to(device)
-                tokens = model[0]({"input_ids": torch.from_numpy(ids).to(device),
-                                   "attention_mask": keep})["token_embeddings"].float()
-                weights = keep.unsqueeze(-1).float()
-                out[torch.from_numpy(rows).to(device)] = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return out.cpu().numpy()
-
-    if dtype is not None:
-        model.to(dtype)
-
-    log.info("loaded %s on %s%s", path, backend, " (direct loop)" if tokenizer else "")
-    return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
-
-
-def _sentence_transformer(path: str, device: str):
-    from sentence_transformers import SentenceTransformer
-
-    try:
-        model = SentenceTransformer(path, device=device, local_files_only=True)
-    except Exception as exc:
-        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
-    return model.eval()
-
-
-def _st_encode(model, texts: list[str], batch_size: int) -> np.ndarray:
-    import torch
-
-    with torch.inference_mode():
-        out = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                           convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
-    return out.float().cpu().numpy()
-
-
-def _st_forward(model) -> Callable[[dict], np.ndarray]:
-    """One preprocessed text -> its (dim,) vector through a sentence-transformers ``model``."""
-    import torch
-    from sentence_transformers.util import batch_to_device
-
-    def one(feature: dict) -> np.ndarray:
-        with torch.inference_mode():
-            vector = model(batch_to_device(feature, model.device))["sentence_embedding"]
-            return torch.nn.functional.normalize(vector, p=2, dim=1).float().cpu().numpy()[0]
-
-    return one
-
-
-def _load_bert_forward(path: str) -> LoadedModel:
-    """``torch-fp32`` through :class:`core.bert_forward.BertForward` for one-text calls (the same vectors
-    bit for bit); a batched call loads sentence-transformers once, on first use."""
-    try:
-        forward = bert_forward.BertForward(path)
-    except Exception as exc:  # a damaged weights or tokenizer file: the same message as sentence-transformers'
-        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
-    batched: list = []
-    lock = threading.Lock()
-
-    def encode(texts: list[str], batch_size: int) -> np.ndarray:
-        if batch_size == 1:
-            return one_per_call(forward.ids, forward.vector, texts)
-        with lock:
-            if not batched:
-                batched.append(_sentence_transformer(path, "cpu"))
-        return _st_encode(batched[0], texts, batch_size)
-
-    log.info("loaded %s on torch-fp32 (plain BERT forward for one-text calls)", path)
-    return LoadedModel(backend="torch-fp32", dim=forward.dim, _run=encode)
-
-
-#: Fast tokenizers are not thread-safe (a call reconfigures the shared Rust object: "Already
-#: borrowed"), so :func:`one_per_call` tokenizes under this lock and only the forward passes run at once.
-_TOKENIZER_LOCK = threading.Lock()
-
-
-def one_per_call(tokenize: Callable[[str], object], forward: Callable[[object], np.ndarray],
-                 texts: list[str]) -> np.ndarray:
-    """(n,) texts -> (n, dim) float32 on the CPU, one text per call (``forward(tokenize(text))``) on one
-    intra-op thread, ``_cpu_count()`` calls at a time (as the ONNX backends run): each vector bit for bit
-    ``SentenceTransformer.encode([text], normalize_embeddings=True)``.
-
-    One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
-    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
-    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
-    two threads), and threads that would spin beside other work on a busy machine are not started."""
-    from .encoder import _cpu_threads
-
-    with _TOKENIZER_LOCK:
-        features = [tokenize(text) for text in texts]
-    workers = min(_cpu_count(), len(texts))
-    with _cpu_threads(1):
-        if workers <= 1:
-            return np.stack([forward(f) for f in features])
-        with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
-            return np.stack(list(pool.map(forward, features)))
-
-
-def _tokenizer(path: str):
+def fast_tokenizer(path: str):
     """The model's fast tokenizer, truncating at its ``max_seq_length``, without padding."""
     from tokenizers import Tokenizer
 
@@ -311,73 +187,5 @@ def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.
         yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
 
 
-def _onnx_session(path: str, backend: str, cache_dir: Path):
-    """An ONNX Runtime session on one thread (callers run several texts at once instead)."""
-    import onnxruntime as ort
-
-    target = artefact(path, backend, cache_dir)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # the manifest matched but the runtime refuses it: rebuild once
-        log.warning("cached %s does not load (%s); rebuilding it", target, exc)
-        target.unlink(missing_ok=True)
-        target = artefact(path, backend, cache_dir)
-        return ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
-
-
-def _cpu_count() -> int:
+def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _load_onnx(path: str, backend: str, cache_dir: Path) -> LoadedModel:
-    """ONNX Runtime, one text per call, ``_cpu_count()`` calls at a time.
-
-    One text per call makes each vector a function of its text alone: int8's activation scales are
-    computed over the tensor a call sees, and padding changes the float sums, so in a batch a text's
-    vector would depend on its neighbours (and on which texts a store already held)."""
-    session = _onnx_session(path, backend, cache_dir)
-    tokenizer = _tokenizer(path)
-    dim = int(read_json(Path(path) / "config.json")["hidden_size"])
-    workers = _cpu_count()
-
-    def one(ids: list[int]) -> np.ndarray:
-        tokens = np.asarray([ids], np.int64)
-        return session.run(None, {"input_ids": tokens, "attention_mask": np.ones_like(tokens)})[0][0]
-
-    def run(texts: list[str], batch_size: int) -> np.ndarray:
-        ids = [e.ids for e in tokenizer.encode_batch(texts)]
-        if workers == 1 or len(ids) == 1:
-            return np.stack([one(i) for i in ids])
-        with ThreadPoolExecutor(min(workers, len(ids))) as pool:  # the runtime releases the GIL
-            return np.stack(list(pool.map(one, ids)))
-
-    log.info("loaded %s on %s, one text per call on %d threads", path, backend, workers)
-    return LoadedModel(backend=backend, dim=dim, _run=run)
-
-
-def load_onnx_padded(name_or_path: str, *, backend: str = "onnx-int8", cache_dir: Path,
-                     batch: int = 8) -> LoadedModel:
-    """The previous ONNX recipe (padded batches of ``batch``, all cores per call), kept only so that
-    ``bench speed`` can state what one text per call costs. Its vectors depend on batch neighbours."""
-    import onnxruntime as ort
-
-    path = resolve_model_path(name_or_path)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = _cpu_count()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(artefact(path, backend, Path(cache_dir))), options,
-                                   providers=["CPUExecutionProvider"])
-    tokenizer = _tokenizer(path)
-    dim = int(read_json(Path(path) / "config.json")["hidden_size"])
-
-    def run(texts: list[str], batch_size: int) -> np.ndarray:
-        out = np.empty((len(texts), dim), np.float32)
-        for rows, ids, mask in padded_batches(tokenizer, texts, min(batch_size, batch)):
-            out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        return out
-
-    return LoadedModel(backend=f"{backend} (batches of {batch})", dim=dim, _run=run)

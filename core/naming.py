@@ -288,11 +288,11 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
         model = embedder or (load_embedder or embedding.get_embedder)(cfg.model, backend)
         batch = 1 if embedder is None and backend != cfg.backend else cfg.batch_size  # as the embed stage
 
-        def embed(phrases: list[str]) -> np.ndarray:
+        def embed_phrases(phrases: list[str]) -> np.ndarray:
             return embed_texts(phrases, model, store=store, batch_size=batch).vectors
 
-        if not getattr(model, "embeds_any_text", True):  # a file of vectors: ranked by c-TF-IDF alone
-            embed = None
+        # a file of vectors cannot embed the phrases: they are ranked by c-TF-IDF alone
+        embed = embed_phrases if getattr(model, "embeds_any_text", True) else None
         return name_keywords(phrases_stage(keys["sample"], texts, cache), labels, k, X, embed)
 
     return key, cache.fetch("names", key, compute, NamesCodec)

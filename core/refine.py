@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -254,7 +253,6 @@ def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.nda
     started = time.perf_counter()
     n = len(texts)
     labels = np.asarray(labels, dtype=np.int64)
-    k = int(labels.max()) + 1
     chosen = np.flatnonzero(pseudo_labels(X, labels, agree, keep))
     device, autocast = refine_device()
     steps_per_epoch = -(-len(chosen) // batch)

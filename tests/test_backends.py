@@ -99,9 +99,9 @@ def test_corrupt_cached_artefact_is_rebuilt(texts: list[str], reference: np.ndar
 
 
 def test_padded_batches_cover_every_text_longest_first() -> None:
-    from core.backends import _tokenizer, padded_batches, resolve_model_path
+    from core.backends import fast_tokenizer, padded_batches, resolve_model_path
 
-    tokenizer = _tokenizer(resolve_model_path(MODEL))
+    tokenizer = fast_tokenizer(resolve_model_path(MODEL))
     texts = ["short", "a much longer text with many more words in it", "", "medium length text", "x " * 400]
     seen, widths = [], []
     for rows, ids, mask in padded_batches(tokenizer, texts, 2):
@@ -116,10 +116,11 @@ def test_padded_batches_cover_every_text_longest_first() -> None:
 def test_half_precision_loop_keeps_each_text_in_its_row(texts: list[str], reference: np.ndarray) -> None:
     """The bf16/fp16 path runs its own length-sorted loop; forced here on the CPU (emulated bf16 is
     slow, so a few texts): each output row must be its own text's embedding."""
-    from core.backends import _load_torch, resolve_model_path
+    from core.backends import resolve_model_path
+    from core.torch_backend import load_torch
 
     picked = [3, 0, 7, 1, 12, 5, 9, 2]  # mixed lengths, not in length order
-    model = _load_torch(resolve_model_path(MODEL), "torch-bf16")
+    model = load_torch(resolve_model_path(MODEL), "torch-bf16")
     vectors = model.encode([texts[i] for i in picked], batch_size=3)
     cosine = vectors @ reference[picked].T
     assert np.diag(cosine).min() >= 0.999

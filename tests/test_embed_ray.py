@@ -2,7 +2,6 @@
 vectors equal to the local model's. Skipped where Ray is not installed (requirements-scale.txt)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Data's own settings

@@ -76,7 +76,7 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
                                loaded=loaded)
     previous = []
     if candidate.startswith("onnx"):  # what one text per call (batch-independent vectors) costs
-        from ..backends import load_onnx_padded
+        from ..onnx_backend import load_onnx_padded
 
         pair = {"padded": load_onnx_padded(model, backend=candidate, cache_dir=cache_dir()), candidate: loaded[candidate]}
         previous = bench_embedding(timed, model=model, backends=[candidate], repeats=2, baseline="padded", loaded=pair)
