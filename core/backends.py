@@ -161,13 +161,19 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
     return load_torch(path, chosen)
 
 
+def max_seq_length(path: str) -> int:
+    """Tokens a text is cut to: sentence-transformers' ``max_seq_length``, at most the model's positions."""
+    root = Path(path)
+    return min(int(read_json(root / "sentence_bert_config.json").get("max_seq_length") or 512),
+               int(read_json(root / "config.json").get("max_position_embeddings", 512)))
+
+
 def fast_tokenizer(path: str):
-    """The model's fast tokenizer, truncating at its ``max_seq_length``, without padding."""
+    """The model's fast tokenizer, truncating at :func:`max_seq_length`, without padding."""
     from tokenizers import Tokenizer
 
-    max_len = int(read_json(Path(path) / "sentence_bert_config.json").get("max_seq_length", 512))
     tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
-    tokenizer.enable_truncation(max_len)
+    tokenizer.enable_truncation(max_seq_length(path))
     tokenizer.no_padding()
     return tokenizer
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_export import onnx_unsupported, read_json
+from .backends import fast_tokenizer, max_seq_length
+from .onnx_export import module_kinds, onnx_unsupported, read_json
 
 #: The weights file this module reads (what sentence-transformers and transformers save today).
 WEIGHTS = "model.safetensors"
@@ -41,7 +42,7 @@ def unsupported(path: str) -> str:
     if {t for t in _dtypes(root / WEIGHTS) if t.startswith(("F", "BF"))} != {"F32"}:  # (I64 buffers are fine)
         # transformers may keep half-precision weights as they are
         return "weights not all float32"
-    if read_json(root / "tokenizer_config.json").get("model_max_length", 512) < _max_length(root):
+    if read_json(root / "tokenizer_config.json").get("model_max_length", 512) < max_seq_length(path):
         return "the tokenizer truncates below max_seq_length"
     return ""
 
@@ -59,12 +60,6 @@ def _dtypes(path: Path) -> set[str]:
         return set()  # damaged: left to the loader, which says so
 
 
-def _max_length(root: Path) -> int:
-    config = read_json(root / "config.json")
-    return min(int(read_json(root / "sentence_bert_config.json").get("max_seq_length") or 512),
-               int(config.get("max_position_embeddings", 512)))
-
-
 class BertForward:
     """The encoder of one model folder (see :func:`unsupported`); weights read once, never mutated, so
     one instance serves every thread. :meth:`ids` must be called under a lock (the Rust tokenizer is
@@ -72,10 +67,9 @@ class BertForward:
 
     def __init__(self, path: str) -> None:
         from safetensors.torch import load_file  # imports torch: here, so a caller that never embeds pays nothing
-        from tokenizers import Tokenizer
 
         root = Path(path)
-        self.config = json.loads((root / "config.json").read_text())
+        self.config = read_json(root / "config.json")
         weights = load_file(str(root / WEIGHTS))
         prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
         self.w = {name[len(prefix):]: tensor for name, tensor in weights.items() if name.startswith(prefix)}
@@ -83,11 +77,8 @@ class BertForward:
         self.heads = int(self.config["num_attention_heads"])
         self.layers = int(self.config["num_hidden_layers"])
         self.eps = float(self.config.get("layer_norm_eps", 1e-12))
-        self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
-        self.tokenizer.enable_truncation(_max_length(root))
-        self.tokenizer.no_padding()
-        kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in read_json(root / "modules.json", [])]
-        self.normalisations = 1 + kinds.count("Normalize")  # its Normalize modules, then encode's own
+        self.tokenizer = fast_tokenizer(path)
+        self.normalisations = 1 + module_kinds(root).count("Normalize")  # its Normalize modules, then encode's own
 
     def ids(self, text: str) -> list[int]:
         """The token ids of one text, as sentence-transformers tokenizes it (not thread-safe)."""
@@ -99,34 +90,37 @@ class BertForward:
         import torch.nn.functional as F
 
         w = self.w
-
-        def linear(x, name: str):
-            return F.linear(x, w[name + ".weight"], w[name + ".bias"])
-
-        def norm(x, name: str):
-            return F.layer_norm(x, (self.dim,), w[name + ".weight"], w[name + ".bias"], self.eps)
-
         with torch.inference_mode():
             tokens = torch.tensor([ids])
             length = tokens.shape[1]
             x = F.embedding(tokens, w["embeddings.word_embeddings.weight"]) + F.embedding(
                 torch.zeros_like(tokens), w["embeddings.token_type_embeddings.weight"])
-            x = norm(x + F.embedding(torch.arange(length).unsqueeze(0), w["embeddings.position_embeddings.weight"]),
-                     "embeddings.LayerNorm")
+            positions = F.embedding(torch.arange(length).unsqueeze(0), w["embeddings.position_embeddings.weight"])
+            x = self._norm(x + positions, "embeddings.LayerNorm")
             head = self.dim // self.heads
             shape = (1, length, -1, head)
             for i in range(self.layers):
                 p = f"encoder.layer.{i}."
-                q, k, v = (linear(x, p + f"attention.self.{n}").view(*shape).transpose(1, 2)
+                q, k, v = (self._linear(x, p + f"attention.self.{n}").view(*shape).transpose(1, 2)
                            for n in ("query", "key", "value"))
                 a = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, scale=head ** -0.5,
                                                    is_causal=False)
                 a = a.transpose(1, 2).contiguous().reshape(1, length, -1).contiguous()
-                x = norm(linear(a, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
-                x = norm(linear(F.gelu(linear(x, p + "intermediate.dense")), p + "output.dense") + x,
-                         p + "output.LayerNorm")
+                x = self._norm(self._linear(a, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+                x = self._norm(self._linear(F.gelu(self._linear(x, p + "intermediate.dense")), p + "output.dense") + x,
+                               p + "output.LayerNorm")
             ones = torch.ones(1, length, 1)
             pooled = (x * ones).sum(1) / ones.sum(1).clamp(min=1e-9)  # sentence-transformers' mean pooling
             for _ in range(self.normalisations):
                 pooled = F.normalize(pooled, p=2, dim=1)
             return pooled[0].numpy()
+
+    def _linear(self, x, name: str):
+        import torch.nn.functional as F
+
+        return F.linear(x, self.w[name + ".weight"], self.w[name + ".bias"])
+
+    def _norm(self, x, name: str):
+        import torch.nn.functional as F
+
+        return F.layer_norm(x, (self.dim,), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)

@@ -29,10 +29,15 @@ def read_json(path: Path, default: object = None) -> Any:
     return json.loads(path.read_text()) if path.is_file() else ({} if default is None else default)
 
 
+def module_kinds(root: Path) -> list[str]:
+    """The sentence-transformers modules of a model folder, by class name: ['Transformer', 'Pooling', ...]."""
+    return [m.get("type", "").rsplit(".", 1)[-1] for m in read_json(root / "modules.json", [])]
+
+
 def onnx_unsupported(path: str) -> str:
     """Why the ONNX export (BERT-style encoder + mean pooling) cannot reproduce this model; '' if it can."""
     root = Path(path)
-    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in read_json(root / "modules.json", [])]
+    kinds = module_kinds(root)
     if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
         return f"modules {kinds} are not Transformer+Pooling(+Normalize)"
     pooling = read_json(root / "1_Pooling" / "config.json")
