@@ -10,6 +10,7 @@ from core.plots import map_figure
 from core.provisional import first_look
 
 from . import _cached as cached
+from . import _mapchart
 
 LABEL = "Provisional map: K-Means on the raw embeddings; the encoder is still training"
 
@@ -19,6 +20,7 @@ class FirstLookSlot:
 
     def __init__(self) -> None:
         self.slot = st.empty()
+        self.drawn = 0
 
     def __call__(self, so_far: Embedded) -> None:
         look = first_look(so_far, cached.CACHE)
@@ -30,7 +32,8 @@ class FirstLookSlot:
         with self.slot.container():
             st.info(f"**{LABEL}.** The encoder's map replaces it when training is done.",
                     icon=":material/hourglass_top:")
-            st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+            self.drawn += 1  # a key of its own each time: the slot may be filled more than once in a run
+            _mapchart.chart(fig, key=f"first_look_map_{self.drawn}")
 
     def clear(self) -> None:
         self.slot.empty()

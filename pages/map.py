@@ -9,7 +9,7 @@ from core.export import export_name
 from core.landmarks import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from core.pipeline import ClusterStage
-from pages import _bigmap, _search
+from pages import _mapchart, _search
 from pages import _state as S
 from pages._colour import colour_by, show_only
 from pages._common import assignments, delta, fmt, page_view
@@ -91,11 +91,7 @@ if only:
 fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
                        map_title(view.cfg.project.method, len(frame)),
                        highlight=None if found is None else found.mask[rows], confidence=conf[rows])
-if _bigmap.is_big(len(rows)):  # Plotly.js in the page, the points sent as binary arrays
-    event = _bigmap.chart(fig, key=S.MAP_CHART + "_big")
-else:
-    event = st.plotly_chart(fig, key=S.MAP_CHART, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                            width="stretch", config={"displaylogo": False})
+event = _mapchart.chart(fig, key=S.MAP_CHART)  # Plotly.js in the page, the points sent as binary arrays
 metric_cards()
 _search.results(found)
 

@@ -91,3 +91,42 @@ def spy_downloads(monkeypatch) -> dict:
 
     monkeypatch.setattr(st.delta_generator.DeltaGenerator, "download_button", spy)
     return seen
+
+
+def map_charts(at) -> list[dict]:
+    """The maps drawn by ``pages/_mapchart.py``, in page order, each as a Plotly figure dict
+    (``{"data": [...], "layout": {...}, "bundle": ...}``) whose traces are rebuilt from the component's
+    binary arguments: ``x``, ``y``, ``customdata`` ([[row id], ...]) and ``text`` beside their other
+    properties, as ``st.plotly_chart``'s spec would hold them."""
+    import json
+
+    import numpy as np
+
+    figures = []
+    for element in at.get("component_instance"):
+        if not element.proto.component_name.endswith("clusterlens_map"):
+            continue
+        args = json.loads(element.proto.json_args)
+        raw = {a.key: a.bytes for a in element.proto.special_args}
+        xy = np.frombuffer(raw["xy"], dtype="<f4").reshape(-1, 2)
+        ids = np.frombuffer(raw["ids"], dtype="<i4")
+        hover = raw["hover"].decode().split("\n")
+        data, start = [], 0
+        for props in args["traces"]:
+            count = props.pop("count")
+            rows = slice(start, start + count)
+            data.append({**props, "x": xy[rows, 0].tolist(), "y": xy[rows, 1].tolist(),
+                         "customdata": [[int(r)] for r in ids[rows]], "text": hover[rows]})
+            start += count
+        figures.append({"data": data, "layout": args["layout"], "bundle": args["bundle"]})
+    return figures
+
+
+def select_on_map(at, rows: list[int]) -> None:
+    """What a box selection (or a click) of these row ids on the Map page's map sends back (to the
+    map drawn last: its key names its bundle)."""
+    import pages._mapchart as mapchart
+    import pages._state as S
+
+    svg = map_charts(at)[-1]["bundle"] == mapchart.BASIC
+    at.session_state[S.MAP_CHART + ("_svg" if svg else "_gl")] = {"ids": list(rows), "n": len(rows) + 1}

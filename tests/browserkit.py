@@ -19,6 +19,18 @@ VIEWPORT = {"width": 1400, "height": 1000}
 # what Streamlit draws for an uncaught exception (with or without details) or an st.error
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
+# the Map page's map (pages/_mapchart.py) is Plotly.js inside a component's iframe, same-origin with the page
+MAP_FRAME = 'iframe[title$="clusterlens_map"]'
+# a JS expression: the plot element of the last map on the page that has finished drawing, or null
+MAP_PLOT = ("(() => { let gd = null; for (const f of document.querySelectorAll('%s')) { "
+            "const w = f.contentWindow, g = w && w.document.querySelector('.js-plotly-plot'); "
+            "if (g && g._fullLayout && w.__map && w.__map.drawnAt) gd = g; } return gd; })()"
+            % MAP_FRAME)
+
+
+def map_frame(page):
+    """The last visible map's frame, for locators inside it (its legend, its drag layer, its mode bar)."""
+    return page.locator(MAP_FRAME + ":visible").last.content_frame
 
 
 def free_port() -> int:

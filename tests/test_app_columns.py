@@ -4,12 +4,12 @@ page. AppTests with the counting fake embedder on three topics (tests/corpora.py
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from apphelpers import map_charts
 from core.data import sample_order
 from corpora import topic_frame
 
@@ -36,7 +36,7 @@ def uploaded(fake_app, upload_bytes, **link):
 
 
 def traces(at) -> list[dict]:
-    return [t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    return map_charts(at)[0]["data"]
 
 
 def array(value) -> np.ndarray:

@@ -1,5 +1,6 @@
 """AppTest of the map page (the default page) and the shared sidebar, with a counting fake embedder."""
 import pages._cached as cached
+from apphelpers import map_charts
 
 
 def numbers(at):
@@ -35,9 +36,7 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
 
 def legend(at) -> list[str]:
     """The map's legend entries: the names of its traces."""
-    import json
-
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    figure = map_charts(at)[0]
     return [trace["name"] for trace in figure["data"] if trace.get("showlegend", True)]
 
 

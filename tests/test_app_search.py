@@ -4,7 +4,6 @@ confidence (map colour, the floor that hides texts, the least typical texts on t
 The search by meaning runs on the bundled demo corpus with the real packaged model (what the app
 ships); the rest uses the counting fake embedder of ``apphelpers``.
 """
-import json
 import re
 import sys
 
@@ -13,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import pages._cached as cached
-from apphelpers import APP, _navigation_not_pages_dir, stop_background_passes
+from apphelpers import APP, _navigation_not_pages_dir, map_charts, select_on_map, stop_background_passes
 from conftest import DEMO
 from core.plots import DIMMED
 
@@ -34,7 +33,7 @@ def demo_app(monkeypatch):
 
 
 def traces(at) -> list[dict]:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    return map_charts(at)[0]["data"]
 
 
 def drawn(at) -> tuple[int, int]:
@@ -105,8 +104,7 @@ def least_typical(at) -> list[float]:
 def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_hides(fake_app):
     at = fake_app()
     at.run()
-    at.session_state["map_chart"] = {"selection": {"points": [{"customdata": [5]}], "point_indices": [0],
-                                                   "box": [], "lasso": []}}  # a click on row 5
+    select_on_map(at, [5])  # a click on row 5
     at.run()
     next(b for b in at.button if b.label == "Nearest articles").click().run()
     assert not at.exception and not at.error
@@ -116,11 +114,11 @@ def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_h
     assert any("the 10 articles nearest to" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Clear the nearest articles").click().run()
     assert not at.exception and drawn(at) == (200, 0)
-    at.session_state["map_chart"] = {"selection": {"points": [], "point_indices": [], "box": [], "lasso": []}}
+    select_on_map(at, [])
 
     at.radio(key="colour_by").set_value("Confidence").run()
     assert not at.exception and not at.error
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    figure = map_charts(at)[0]
     assert figure["layout"]["coloraxis"]["colorbar"]["title"]["text"] == "confidence"
     assert all(t["marker"]["coloraxis"] == "coloraxis" for t in figure["data"]) and drawn(at) == (200, 0)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from browserkit import (StreamlitServer, chromium_page, raise_on_app_error, require_browser, running_app, wait_idle,
-                        wait_until)
+from browserkit import (MAP_PLOT, StreamlitServer, chromium_page, map_frame, raise_on_app_error, require_browser,
+                        running_app, wait_idle, wait_until)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -24,20 +24,21 @@ FIRST_RUN_TIMEOUT = 420  # s: the first run embeds 320 texts (exporting the ONNX
 STEP_TIMEOUT = 120       # s: a rerun after a widget change (the embeddings and the encoder are cached)
 
 MAP_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = %s;
   if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
   const points = gd._fullData.reduce((n, t) => n + ((t.x && t.x.length) || 0), 0);
   const legend = [...gd.querySelectorAll('.legend .legendtext')].map(e => e.textContent);
   return points > 0 && legend.length ? {points, legend} : null;
-}"""
+}""" % MAP_PLOT
 LEGEND_JS = """(n) => {
-  const legend = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .legend .legendtext')];
+  const gd = %s;
+  const legend = gd ? [...gd.querySelectorAll('.legend .legendtext')] : [];
   return legend.length === n ? legend.map(e => e.textContent) : null;
-}"""
+}""" % MAP_PLOT
 SELECTED_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = %s;
   return gd.data.flatMap((t, i) => (t.selectedpoints || []).map(j => String((t.text || gd._fullData[i].text)[j])));
-}"""
+}""" % MAP_PLOT
 CARDS_JS = """() => {
   const texts = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].map(e => e.innerText);
   const labels = texts("stMetricLabel"), values = texts("stMetricValue");
@@ -120,7 +121,7 @@ def _set_k_to_5(page, server: StreamlitServer) -> list[str]:
 def _box_select(page, server: StreamlitServer, titles: set[str]) -> int:
     """Drag a box over the middle 60% of the plot (the chart opens in box-select mode) and check the
     articles listed below the map are the selected points, as rows of small.csv. Returns their number."""
-    box = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first.bounding_box()
+    box = map_frame(page).locator('.nsewdrag').first.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 100, box
     x0, y0 = box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"]
     x1, y1 = box["x"] + 0.8 * box["width"], box["y"] + 0.8 * box["height"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
+from browserkit import MAP_PLOT, StreamlitServer, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -19,9 +19,10 @@ STEP_TIMEOUT = 120
 NAME = "Renamed in the browser"
 
 LEGEND_JS = """() => {
-  const legend = [...document.querySelectorAll('[data-testid="stPlotlyChart"] .legend .legendtext')];
+  const gd = %s;
+  const legend = gd ? [...gd.querySelectorAll('.legend .legendtext')] : [];
   return legend.length ? legend.map(e => e.textContent) : null;
-}"""
+}""" % MAP_PLOT
 SECTIONS_JS = """() => {
   const heads = [...document.querySelectorAll('[data-testid="stExpander"] summary')].map(s => s.innerText)
     .filter(t => /Cluster \\d+:/.test(t));

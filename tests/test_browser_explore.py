@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import raise_on_app_error, running_app, text_uploader, wait_idle, wait_until
+from browserkit import MAP_PLOT, raise_on_app_error, running_app, text_uploader, wait_idle, wait_until
 from test_browser import _wait_clusters_page, browser_session
 from test_browser_upload import topic_rows_csv
 
@@ -29,7 +29,7 @@ SOURCES = ["wire", "blog", "paper"]
 # the map as the browser holds it: points drawn, legend, whether a colour bar is drawn, and each
 # trace's marker colours (numbers on a scale, or one colour string per trace)
 STATE_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = %s;
   if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
   const points = gd._fullData.reduce((n, t) => n + ((t.x && t.x.length) || 0), 0);
   const legend = [...gd.querySelectorAll('.legend .legendtext')].map(e => e.textContent);
@@ -43,7 +43,7 @@ STATE_JS = """() => {
   return {points, legend, numeric, colorbar, title, final: !/provisional/i.test(title),
           values: numeric ? colours.flat() : null,
           byTrace: numeric ? gd._fullData.map((t, i) => [t.name, colours[i]]) : null};
-}"""
+}""" % MAP_PLOT
 CAPTION_JS = """(text) => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
     .map(e => e.innerText).find(t => t.includes(text)) || null"""
 HIDDEN = re.compile(r"([\d,]+) of ([\d,]+) texts hidden \(confidence below ([\d.]+)\)")

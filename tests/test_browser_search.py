@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
+from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "core" / "demo" / "demo_news.csv"
@@ -21,7 +21,7 @@ STEP_TIMEOUT = 120
 # {bright, dimmed} points of the map as the browser holds them: a trace's ``meta`` marks the dimmed;
 # its hover ``text`` is a plain list (``x`` may arrive binary-encoded)
 POINTS_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = %s;
   if (!gd || !gd.data || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
   let bright = 0, dimmed = 0;
   for (const t of gd.data) {
@@ -29,7 +29,7 @@ POINTS_JS = """() => {
     if (t.meta === 'dimmed') dimmed += n; else bright += n;
   }
   return {bright, dimmed, opacities: gd.data.map(t => t.marker && t.marker.opacity)};
-}"""
+}""" % MAP_PLOT
 ROWS_JS = """() => {
   const rows = [...document.querySelectorAll('[data-testid="stDataFrame"] [role="row"]')]
     .map(r => [...r.querySelectorAll('[role="gridcell"]')].map(c => c.innerText.trim())).filter(r => r.length);

@@ -13,20 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import StreamlitServer, chromium_page, raise_on_app_error, wait_idle, wait_until
+from browserkit import MAP_PLOT, StreamlitServer, chromium_page, map_frame, raise_on_app_error, wait_idle, wait_until
 from test_browser import _require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 N_BIG = 200_000
 
-# the map's points, its title, and whether WebGL has drawn it (two animation frames after the data is in)
+# the map's points and its title once it is drawn (two animation frames after Plotly has drawn the data)
 MAP_STATE_JS = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  if (!gd || !gd._fullData || !gd._fullLayout) return null;
+  const gd = %s;
+  if (!gd || !gd._fullData) return null;
   const points = gd._fullData.reduce((n, t) => n + ((t.x && t.x.length) || 0), 0);
   const title = (gd._fullLayout.title && gd._fullLayout.title.text) || "";
-  return points > 0 && gd.querySelector('.gl-canvas') ? {points, title} : null;
-}"""
+  return points > 0 && gd.querySelector('.gl-canvas, .scatterlayer .point') ? {points, title} : null;
+}""" % MAP_PLOT
 FINAL_MAP_JS = MAP_STATE_JS.replace("return points > 0", "return /latent space/.test(title) && points > 0")
 # records when the browser receives the first large message (the figure) from the server, in epoch ms
 SPY_JS = """(() => {
@@ -44,23 +44,19 @@ SPY_JS = """(() => {
   }
   window.WebSocket = Spy;
 })();"""
-# the big map (pages/_bigmap.py) is Plotly.js inside a custom component's iframe, same-origin with the page
-BIG_PLOT = "(() => { const f = document.querySelector('iframe[title$=\"clusterlens_bigmap\"]'); " \
-           "return f && f.contentDocument && f.contentDocument.getElementById('map'); })()"
-BIG_FRAME = 'iframe[title$="clusterlens_bigmap"]'
 DRAWN_JS = f"""(n) => {{
-  const gd = {BIG_PLOT};
-  const clock = gd && gd.ownerDocument.defaultView.__bigmap;
+  const gd = {MAP_PLOT};
+  const clock = gd && gd.ownerDocument.defaultView.__map;
   if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas') || !clock || !clock.drawnAt) return null;
   const points = gd._fullData.reduce((m, t) => m + ((t.x && t.x.length) || 0), 0);
   return points === n ? clock : null;
 }}"""
 RANGE_JS = f"""() => {{
-  const gd = {BIG_PLOT};
+  const gd = {MAP_PLOT};
   return [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
 }}"""
 MOVED_JS = f"""(before) => {{
-  const gd = {BIG_PLOT};
+  const gd = {MAP_PLOT};
   const now = [...gd._fullLayout.xaxis.range, ...gd._fullLayout.yaxis.range];
   return now.some((v, i) => Math.abs(v - before[i]) > 1e-9);
 }}"""
@@ -135,7 +131,7 @@ def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
             assert not page.get_by_text(re.compile(r"Showing [\d,]+ of")).count()  # every point drawn, no sample
 
             # pan: the modebar's pan tool, a drag, and the axes have moved
-            frame = page.frame_locator(BIG_FRAME)
+            frame = map_frame(page)
             plot = frame.locator(".nsewdrag").first
             box = plot.bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import running_app, text_uploader, wait_idle, wait_until
+from browserkit import MAP_FRAME, running_app, text_uploader, wait_idle, wait_until
 from test_browser import MAP_JS, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, then embedding, training and t-SNE
@@ -77,7 +77,7 @@ def test_upload_a_60_row_file_and_download_named_exports(bare_server, upload_fil
 
         # the first screen: the hint above the map, the map near the top, the cards explained
         hint = page.get_by_text(re.compile(r"Drag a box or lasso")).first.bounding_box()
-        chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+        chart = page.locator(MAP_FRAME + ":visible").last.bounding_box()
         assert hint and chart and hint["y"] < chart["y"] < 450, (hint, chart)
         assert page.get_by_text(re.compile("against K-Means on the raw embeddings")).count() >= 1
         main = page.locator('[data-testid="stMain"]').inner_text()
