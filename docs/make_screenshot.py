@@ -15,12 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browserkit import StreamlitServer, chromium_page, wait_idle, wait_until  # noqa: E402
+from browserkit import MAP_PLOT, StreamlitServer, chromium_page, wait_idle, wait_until  # noqa: E402
 
+# the encoder's map (not the provisional one), drawn with its legend
 MAP_DRAWN = """() => {
-  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  return !!(gd && gd._fullData && gd.querySelector('.legend .legendtext'));
-}"""
+  const gd = %s;
+  const title = (gd && gd._fullLayout.title && gd._fullLayout.title.text) || "";
+  return !!(gd && gd._fullData && gd.querySelector('.legend .legendtext') && /latent space/.test(title));
+}""" % MAP_PLOT
 
 
 def main(out: Path) -> None:
