@@ -103,7 +103,7 @@ def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
         return replace(cfg, cluster=replace(cfg.cluster, k=k))
 
     steps: list[Callable[[], object]] = [
-        (lambda k=k: cluster_stage(keys, Z, X, texts, truth, terms, at(k).cluster, cfg.seed, cache)) for k in ks]
+        (lambda k=k: cluster_stage(keys, Z, X, texts, truth, terms, at(k).cluster, cfg.seed, cache, base)) for k in ks]
     steps += [(lambda k=k: baseline_stage(base_key, keys["sample"], base, truth, at(k).cluster, cfg.seed, cache))
               for k in ks]
     pass_key = "|".join((keys["train"], keys["embed"], keys["sample"], str(cfg.seed), repr(cfg.cluster)))
@@ -111,16 +111,19 @@ def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
 
 
 def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
-            terms: Terms, cfg: RunConfig, cache: StageCache, ks: range = range(2, 13)) -> dict[str, list]:
+            terms: Terms, cfg: RunConfig, cache: StageCache, ks: range = range(2, 13),
+            base: np.ndarray | None = None) -> dict[str, list]:
     """Silhouette, Davies-Bouldin (latent) and, with labels, ACC/NMI of K-Means for each k in ``ks``.
 
     Each k is the same cached clustering the map and the cards use at that k (usually already computed
-    by :func:`precompute_ks`), so the sweep and the cards always agree."""
+    by :func:`precompute_ks`), so the sweep and the cards always agree. ``base``: as for
+    :func:`precompute_ks`."""
+    base = X if base is None else base
     out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": [], "acc": [], "nmi": []}
     for k in ks:
         if k >= len(Z):
             break
-        _, stage = cluster_stage(keys, Z, X, texts, truth, terms, replace(cfg.cluster, k=k), cfg.seed, cache)
+        _, stage = cluster_stage(keys, Z, X, texts, truth, terms, replace(cfg.cluster, k=k), cfg.seed, cache, base)
         out["k"].append(k)
         for name in ("silhouette", "davies_bouldin", "acc", "nmi"):
             out[name].append(getattr(stage.scores, name))

@@ -84,23 +84,68 @@ def refined(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], v
 
 
 def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
-                  terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache) -> tuple[str, ClusterStage]:
+                  terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache,
+                  base: np.ndarray | None = None) -> tuple[str, ClusterStage]:
     """The clusters for ``cfg``, scored in the (n, latent) space ``Z`` and on the (n, dim) embeddings
     ``X``, each described (keywords, nearest texts). ``coview``: the raw-embedding baseline's K-Means
     partition refined by the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
-    ``keys`` are the run's ``sample`` (labels, words), ``embed`` and ``train`` keys."""
+    ``keys`` are the run's ``sample`` (labels, words), ``embed`` and ``train`` keys, and ``base_embed``
+    when ``X`` is a refined model's vectors: then ``base`` holds the base model's (n, dim) vectors and
+    the co-view starts from the base model's default clusters carried into ``X`` (:func:`carried`)
+    instead of K-Means on ``X``, so that Refine moves the borders of the fast default's clusters
+    rather than drawing new ones."""
+    from_base = keys.get("base_embed", keys["embed"]) != keys["embed"] and cfg.method == "coview"
+    if from_base and base is None:
+        raise ValueError("a refined model's clusters start from the base model's: pass its vectors as base")
+
     def compute() -> ClusterStage:
-        if cfg.method == "coview":
-            _, base = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
-            stage = refined(Z, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
+        if from_base:
+            fast = default_labels({"embed": keys["base_embed"], "sample": keys["sample"]}, base, texts, truth, cfg,
+                                  seed, cache)
+            stage = refined(Z, X, carried(X, fast, cfg.k), texts, views_stage(keys, X, texts, cache), truth, cfg,
+                            seed)
+        elif cfg.method == "coview":
+            _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
+            stage = refined(Z, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
                             seed)
         else:
             stage = cluster_and_score(Z, X, truth, cfg, seed)
         c = stage.clustering
         return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
 
-    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)))
+    start_key = ("started from the base model's clusters", keys["base_embed"]) if from_base else ()
+    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)),
+                    *start_key)
     return key, cache.fetch("cluster", key, compute)
+
+
+def default_labels(keys: dict[str, str], X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+                   cfg: ClusterConfig, seed: int, cache: StageCache) -> np.ndarray:
+    """The (n,) default clusters of the (n, dim) embeddings ``X`` (raw K-Means refined by the co-view)
+    without the latent space: what Refine learns from and starts its own clusters from. ``keys``:
+    ``embed`` (of ``X``) and ``sample``; the baseline and the views come from the cache."""
+    coview = replace(cfg, method="coview")
+    _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, coview, seed, cache)
+    return refined(X, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), None, coview,
+                   seed).clustering.labels
+
+
+def carried(V: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """(n,) each row of the (n, dim) refined vectors ``V`` to the nearest, by cosine, of the centres
+    that the (n,) ``labels`` (the base model's clusters) have in ``V``. K-Means from scratch on a
+    small corpus's refined vectors can settle on another split of the topics than the one Refine
+    learnt from (docs/benchmarks.md); carrying the clusters keeps their identity and lets the refined
+    space move their borders. A label with no row keeps no centre."""
+    centres = np.zeros((k, V.shape[1]), dtype=np.float64)
+    present = np.zeros(k, dtype=bool)
+    for c in range(k):
+        rows = labels == c
+        if rows.any():
+            centres[c], present[c] = V[rows].mean(0), True
+    norms = np.linalg.norm(centres, axis=1, keepdims=True)
+    similarity = V.astype(np.float64) @ (centres / np.where(norms > 0, norms, 1.0)).T
+    similarity[:, ~present] = -np.inf
+    return np.argmax(similarity, axis=1)
 
 
 def scale_rules_key(n: int) -> tuple[str, ...]:

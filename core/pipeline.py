@@ -23,8 +23,8 @@ from .cache import NoCache, StageCache
 from .cluster import check_k
 from .config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
-    ClusterStage, Scores, baseline_key, baseline_stage, cluster_and_score, cluster_stage, coview_views, refined,
-    scale_rules_key, score, views_stage)
+    ClusterStage, Scores, baseline_key, baseline_stage, carried, cluster_and_score, cluster_stage, coview_views,
+    default_labels, refined, scale_rules_key, score, views_stage)
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
@@ -297,9 +297,10 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     lap("train")
     terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels
-    stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key}
+    stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
+                  "base_embed": base_key}
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
-                                          cfg.seed, cache)
+                                          cfg.seed, cache, base=base_embedded.vectors)
     # names are words embedded by the base model, so they are ranked against the base model's vectors
     _, names = names_stage(stage_keys | {"cluster": cluster_key, "embed": base_key}, clusters.clustering.labels,
                            cfg.cluster.k, base_embedded.vectors, corpus.texts, cfg.embed, cache, embedder=embedder,
@@ -312,6 +313,6 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
     lap("project")
     timings["total"] = time.perf_counter() - start
-    keys = stage_keys | {"cluster": cluster_key, "project": project_key, "base_embed": base_key}
+    keys = stage_keys | {"cluster": cluster_key, "project": project_key}
     return RunResult(cfg, corpus, embedded, trained.encoder, trained.latent, clusters, base, xy, terms, keys,
                      timings, base_embedded, refined_info)

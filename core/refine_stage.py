@@ -19,7 +19,7 @@ import numpy as np
 
 from .backends import resolve_model_path
 from .cache import StageCache
-from .cluster_stage import baseline_stage, refined, views_stage
+from .cluster_stage import baseline_stage, default_labels
 from .config import ClusterConfig, RefineConfig, RunConfig, cache_dir
 from .data import Corpus
 from .embed import EmbedResult, Embedder
@@ -170,9 +170,7 @@ def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, 
     def start() -> tuple[np.ndarray, np.ndarray]:
         # with the labels: this is the run's cached baseline too, and the cards score it against them
         _, base = baseline_stage(embed_key, sample_key, X, corpus.labels, start_cfg, cfg.seed, cache)
-        labels = refined(X, X, base.clustering.labels, texts, views_stage(keys, X, texts, cache), None, start_cfg,
-                         cfg.seed).clustering.labels
-        return labels, base.clustering.labels
+        return default_labels(keys, X, texts, corpus.labels, start_cfg, cfg.seed, cache), base.clustering.labels
 
     fingerprint = embedder.fingerprint if embedder else model_fingerprint(resolve_model_path(cfg.embed.model))
     return refine_stage(keys, texts, embedded, start, cfg.refine, cfg.cluster, cfg.seed, cache,

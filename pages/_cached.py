@@ -127,7 +127,7 @@ def baseline(result: pipeline.RunResult) -> pipeline.ClusterStage:
 
 def k_sweep(result: pipeline.RunResult) -> dict[str, list]:
     return background.k_sweep(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
-                              result.corpus.labels, result.terms, result.config, CACHE)
+                              result.corpus.labels, result.terms, result.config, CACHE, base=result.base_vectors)
 
 
 @st.cache_data(ttl=60, show_spinner="Fetching the data set from the Hugging Face hub ...")

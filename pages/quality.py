@@ -22,11 +22,12 @@ st.markdown(
     "K-Means on the encoder's latent space.")
 st.markdown(
     "**Refine embeddings** (sidebar, off by default) goes further: it fine-tunes the top layers of the sentence "
-    "model itself on these texts, learning from each cluster's most typical texts (no labels), then embeds, "
-    "trains and clusters again. It takes minutes, runs in the background while the map stays usable, and the "
-    "Map page then shows the scores without and with it. The cards still compare with K-Means on the original "
-    "embeddings. It learns from the clusters it starts from, so it sharpens good clusters more than it repairs "
-    "poor ones; on a few hundred texts it can move a border the wrong way: use it on a thousand texts or more.")
+    "model itself on these texts, learning from each cluster's most typical texts (no labels), then embeds and "
+    "trains again and redraws the borders of the same clusters in the refined space. It takes minutes, runs in "
+    "the background while the map stays usable, and the Map page then shows the scores without and with it. The "
+    "cards still compare with K-Means on the original embeddings. It learns from the clusters it starts from, so "
+    "it sharpens good clusters more than it repairs poor ones; on a few hundred texts it gains little and can "
+    "move a few texts the wrong way: it is worth its minutes on a thousand texts or more.")
 
 st.subheader("Training loss")
 st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_history_)} epochs, "

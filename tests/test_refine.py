@@ -118,3 +118,45 @@ def test_a_refined_run_reports_refine_keeps_the_base_baseline_and_reuses_its_wei
     assert again.metrics()["refine"]["steps"] == 3
     fresh = run(cfg, cache=NoCache(), embedder=fake, store=None)  # no store either: the saved weights embed
     np.testing.assert_allclose(fresh.embeddings.vectors, refined.embeddings.vectors, atol=2e-4)
+
+
+def test_carried_keeps_each_cluster_and_assigns_by_cosine_to_its_centre():
+    from core.pipeline import carried
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8) * 3.0
+    truth = np.repeat(np.arange(3), 20)
+    V = centres[truth] + rng.normal(scale=0.3, size=(60, 8))
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    labels = (truth + 1) % 3  # the clusters' ids are kept, not renumbered
+    labels[[0, 25, 50]] = [0, 0, 0]  # three texts the base model put in the wrong cluster
+    moved = carried(V, labels, 3)
+    np.testing.assert_array_equal(moved, (truth + 1) % 3)  # each goes to its own cluster's centre
+    # the nearest centre by cosine, not by dot product: a tight cluster's long mean must not pull in others
+    # (the last text: dot product 0.60 with the tight cluster's centre, 0.49 with its own's; cosine 0.60 and 0.75)
+    tight = np.array([[1.0, 0.0]] * 3 + [[0.8, 0.6], [-0.8, 0.6], [-0.8, 0.6], [0.6, 0.8]])
+    assert carried(tight, np.array([0, 0, 0, 1, 1, 1, 1]), 2).tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert carried(V, np.zeros(60, dtype=int), 3).tolist() == [0] * 60  # a cluster with no text keeps no centre
+
+
+def test_a_refined_runs_clusters_start_from_the_base_models_and_need_its_vectors():
+    from core.cache import MemoryCache
+    from core.config import ClusterConfig
+    from core.describe import term_counts
+    from core.pipeline import carried, cluster_stage, coview_views, default_labels, refined
+
+    texts = topic_frame(10, words=6)["text"].tolist()
+    rng = np.random.default_rng(1)
+    base = FakeEmbedder().encode(texts)
+    V = base + rng.normal(scale=0.05, size=base.shape).astype(np.float32)
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    cfg, cache, terms = ClusterConfig(k=3, n_init=2), MemoryCache({}), term_counts(texts)
+    keys = {"sample": "s", "embed": "refined", "train": "t", "base_embed": "base"}
+    with pytest.raises(ValueError, match="base"):
+        cluster_stage(keys, V, V, texts, None, terms, cfg, 0, cache)
+    key, stage = cluster_stage(keys, V, V, texts, None, terms, cfg, 0, cache, base=base)
+    fast = default_labels({"embed": "base", "sample": "s"}, base, texts, None, cfg, 0, cache)
+    expected = refined(V, V, carried(V, fast, 3), texts, coview_views(V, texts), None, cfg, 0).clustering.labels
+    np.testing.assert_array_equal(stage.clustering.labels, expected)
+    plain_key, _ = cluster_stage(keys | {"base_embed": "refined"}, V, V, texts, None, terms, cfg, 0, cache)
+    assert key != plain_key  # a cached from-scratch clustering is never read back for a refined run
