@@ -73,6 +73,14 @@ def drawn_after(browser, url: str, drawn: str) -> float:
         page.close()
 
 
+def fill_caches(browser, app: StreamlitServer) -> None:
+    """A first full visit of the app in ``browser``: every stage cached for the reopens after it."""
+    page = browser.new_page(viewport=VIEWPORT)
+    speed._time_to_map(page, app, final=True, timeout=600)
+    wait_idle(page, timeout=300, server=app)
+    page.close()
+
+
 def opened(p, url: str, drawn: str) -> float:
     """The same in a new browser process (no HTTP or code cache)."""
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -99,10 +107,7 @@ def main() -> None:
         app.wait_healthy(120)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=VIEWPORT)
-            speed._time_to_map(page, app, final=True, timeout=600)  # the first visit fills the caches
-            wait_idle(page, timeout=300, server=app)
-            page.close()
+            fill_caches(browser, app)
             for _ in range(args.repeat):  # interleaved, so a change of load touches all alike
                 times["bare"].append(opened(p, floor.url + "/?chart=0", DRAWN["bare"]))
                 times["plotly"].append(opened(p, floor.url + "/?chart=1", DRAWN["plotly"]))

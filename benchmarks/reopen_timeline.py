@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browserkit import CHROMIUM, CHROMIUM_ARGS, MAP_FRAME, VIEWPORT, StreamlitServer, wait_idle  # noqa: E402
+from browserkit import CHROMIUM, CHROMIUM_ARGS, MAP_FRAME, VIEWPORT, StreamlitServer  # noqa: E402
 import test_browser_speed as speed  # noqa: E402
+from reopen_floor import fill_caches  # noqa: E402
 
 SPY_JS = """(() => {
   window.__ws = {messages: []};
@@ -70,9 +71,7 @@ def main() -> None:
         app.wait_healthy(120)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=VIEWPORT)
-            speed._time_to_map(page, app, final=True, timeout=600)  # the first visit fills the caches
-            wait_idle(page, timeout=300, server=app)
+            fill_caches(browser, app)
             browser.close()
             time.sleep(args.settle)
             for _ in range(args.repeat):

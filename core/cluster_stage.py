@@ -122,12 +122,20 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
 def default_labels(keys: dict[str, str], X: np.ndarray, texts: list[str], truth: np.ndarray | None,
                    cfg: ClusterConfig, seed: int, cache: StageCache) -> np.ndarray:
     """The (n,) default clusters of the (n, dim) embeddings ``X`` (raw K-Means refined by the co-view)
-    without the latent space: what Refine learns from and starts its own clusters from. ``keys``:
-    ``embed`` (of ``X``) and ``sample``; the baseline and the views come from the cache."""
+    without the latent space: what Refine learns from and starts its own clusters from, once per run
+    and k (the refine stage and the refined run's cluster stage share it). ``keys``: ``embed`` (of
+    ``X``) and ``sample``; the baseline and the views come from the cache too."""
     coview = replace(cfg, method="coview")
-    _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, coview, seed, cache)
-    return refined(X, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), None, coview,
-                   seed).clustering.labels
+
+    def compute() -> np.ndarray:
+        _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, coview, seed, cache)
+        labels = refined(X, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), None, coview,
+                         seed).clustering.labels
+        labels.setflags(write=False)
+        return labels
+
+    key = stage_key("default labels", baseline_key(keys["embed"], keys["sample"], coview, seed, len(X)))
+    return cache.fetch("default_labels", key, compute)
 
 
 def carried(V: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

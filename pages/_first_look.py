@@ -20,7 +20,6 @@ class FirstLookSlot:
 
     def __init__(self) -> None:
         self.slot = st.empty()
-        self.drawn = 0
 
     def __call__(self, so_far: Embedded) -> None:
         look = first_look(so_far, cached.CACHE)
@@ -32,8 +31,7 @@ class FirstLookSlot:
         with self.slot.container():
             st.info(f"**{LABEL}.** The encoder's map replaces it when training is done.",
                     icon=":material/hourglass_top:")
-            self.drawn += 1  # a key of its own each time: the slot may be filled more than once in a run
-            _mapchart.chart(fig, key=f"first_look_map_{self.drawn}")
+            _mapchart.chart(fig, key="first_look_map")  # filled once a run, when the encoder starts training
 
     def clear(self) -> None:
         self.slot.empty()
