@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from core.heap import freeze_new_imports
 from core.quiet import quiet_third_party
 from pages._sidebar import sidebar
 
@@ -19,5 +20,8 @@ navigation = st.navigation([
     st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
 ])
-sidebar()
-navigation.run()
+try:
+    sidebar()
+    navigation.run()
+finally:
+    freeze_new_imports()  # what the runs imported stays: later full collections skip it

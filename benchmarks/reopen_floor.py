@@ -7,8 +7,9 @@ opening the page in a new Chromium until a 320-point WebGL map is drawn, for
   mapchart  the same page with one 320-point map drawn as the app draws it now (``pages/_mapchart.py``:
             Plotly's basic bundle, SVG, in a component): the floor for the app's map
   app       ClusterLens on the demo corpus, every stage already cached (the warm reopen)
-  app-tab   the same, in a new tab of the browser that opened it before (that tab closed): the
-            browser's HTTP and code caches are warm too, as for a user coming back
+  app-tab   the same, in a new tab of the browser (the same profile) that opened it before, that tab
+            closed: Streamlit's JavaScript chunks come from the browser's cache, as for a user
+            coming back
 
     python benchmarks/reopen_floor.py [--repeat 3]
 
@@ -58,9 +59,13 @@ DRAWN = {"bare": "() => !!document.querySelector('.floor-done')",
          "app": speed.FINAL_MAP_JS, "app-tab": speed.FINAL_MAP_JS}
 
 
-def drawn_after(browser, url: str, drawn: str) -> float:
-    """Seconds from opening ``url`` in a new page of ``browser`` until ``drawn`` holds; the page is closed."""
-    page = browser.new_page(viewport=VIEWPORT)
+def drawn_after(opener, url: str, drawn: str) -> float:
+    """Seconds from opening ``url`` in a new page of ``opener`` until ``drawn`` holds; the page is closed.
+
+    ``opener``: a browser (each page then gets a new context: no HTTP cache) or a browser context
+    (its pages share one HTTP cache, as the tabs of a user's browser do).
+    """
+    page = opener.new_page(viewport=VIEWPORT) if hasattr(opener, "contexts") else opener.new_page()
     try:
         started = time.monotonic()
         page.goto(url, wait_until="domcontentloaded")
@@ -73,9 +78,10 @@ def drawn_after(browser, url: str, drawn: str) -> float:
         page.close()
 
 
-def fill_caches(browser, app: StreamlitServer) -> None:
-    """A first full visit of the app in ``browser``: every stage cached for the reopens after it."""
-    page = browser.new_page(viewport=VIEWPORT)
+def fill_caches(opener, app: StreamlitServer) -> None:
+    """A first full visit of the app in a page of ``opener`` (a browser or a context, as in
+    :func:`drawn_after`): every stage cached for the reopens after it, and the page closed."""
+    page = opener.new_page(viewport=VIEWPORT) if hasattr(opener, "contexts") else opener.new_page()
     speed._time_to_map(page, app, final=True, timeout=600)
     wait_idle(page, timeout=300, server=app)
     page.close()
@@ -107,13 +113,14 @@ def main() -> None:
         app.wait_healthy(120)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            fill_caches(browser, app)
+            tabs = browser.new_context(viewport=VIEWPORT)  # one profile: its tabs share the HTTP cache
+            fill_caches(tabs, app)
             for _ in range(args.repeat):  # interleaved, so a change of load touches all alike
                 times["bare"].append(opened(p, floor.url + "/?chart=0", DRAWN["bare"]))
                 times["plotly"].append(opened(p, floor.url + "/?chart=1", DRAWN["plotly"]))
                 times["mapchart"].append(opened(p, floor.url + "/?chart=2", DRAWN["mapchart"]))
                 times["app"].append(opened(p, app.url, DRAWN["app"]))
-                times["app-tab"].append(drawn_after(browser, app.url, DRAWN["app-tab"]))
+                times["app-tab"].append(drawn_after(tabs, app.url, DRAWN["app-tab"]))
             browser.close()
     finally:
         floor.stop()

@@ -1,0 +1,47 @@
+"""Keep the server's full garbage collections cheap: freeze what is alive once the runs stop importing.
+
+Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``), so that memory
+does not build up between runs. With torch, scikit-learn, pandas and plotly imported, a full
+collection walks some 300,000 long-lived objects (module dicts, functions, classes) that will never
+be garbage, and it holds the interpreter lock while it does: the server can then neither send the
+page's messages nor serve the JavaScript chunks a freshly opened page is asking for. That happens
+after every run, so after every slider change too.
+
+After a run that imported new modules, :func:`freeze_new_imports` collects once and then moves
+every object alive at that moment into the permanent generation (:func:`gc.freeze`), which later
+collections skip. Reference counting still frees those objects when the last reference goes; only a
+reference cycle among them that becomes garbage later is never reclaimed, and what is alive right
+after a collection (modules, caches, the sessions' state) rarely is. Objects created afterwards are
+collected as before. Imports stop after the first few runs, and so do the freezes.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_modules_at_last_freeze = 0
+
+
+def freeze_new_imports() -> bool:
+    """If modules were imported since the last call that froze: collect, then freeze every live
+    object into the permanent generation. Returns whether it froze (False costs nothing)."""
+    global _modules_at_last_freeze
+    if len(sys.modules) <= _modules_at_last_freeze:
+        return False
+    with _lock:
+        modules = len(sys.modules)
+        if modules <= _modules_at_last_freeze:
+            return False
+        started = time.perf_counter()
+        gc.collect()
+        gc.freeze()
+        _modules_at_last_freeze = modules
+    log.debug("froze %d objects in %.2f s (%d modules): full collections skip them from now on",
+              gc.get_freeze_count(), time.perf_counter() - started, modules)
+    return True
