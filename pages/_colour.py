@@ -112,7 +112,7 @@ def show_only(corpus: Corpus) -> tuple[np.ndarray, str | None]:
 
 def column_controls(source, cfg) -> None:
     """The sidebar's "Columns" expander: "Show only" values of a column, and the label's display names.
-    Nothing when the data has no label and no other column."""
+    Nothing when the data has no label and no other column; its widgets only while it is open."""
     if source is None:
         return
     try:
@@ -122,10 +122,16 @@ def column_controls(source, cfg) -> None:
     options = columns(corpus)
     if not options:
         return
-    with st.expander("Columns: show only, label names", icon=":material/filter_alt:"):
+    # drawn only while open (like "Encoder and seed", pages/_sidebar.py); the widgets keep their values
+    # while not drawn (persist_state)
+    columns_box = st.expander("Columns: show only, label names", icon=":material/filter_alt:", key=S.COLUMNS_OPEN,
+                              on_change="rerun")
+    if not columns_box.open:
+        return
+    with columns_box:
         if st.session_state.get(S.FILTER_COLUMN) not in (None, ALL, *options):
             del st.session_state[S.FILTER_COLUMN]  # another file's column
-        column = st.selectbox("Show only", [ALL, *options], key=S.FILTER_COLUMN,
+        column = st.selectbox("Show only", [ALL, *options], key=S.FILTER_COLUMN, persist_state="session",
                               help="Keep only the texts with some values of a column, on the map and in the lists.")
         if column != ALL:
             groups = filter_groups(corpus.frame[options[column]])
@@ -134,6 +140,7 @@ def column_controls(source, cfg) -> None:
                 st.session_state[key] = [v for v in st.session_state[key] if v in groups.order]
             names = label_names(corpus) if options[column] == "label" else {}
             st.multiselect(f"Values of {plain(column)}", list(groups.order), key=key, placeholder="(all)",
+                           persist_state="session",
                            format_func=lambda v: names.get(v, v))
         if corpus.label_col:
             _label_names_box(corpus)
@@ -145,6 +152,7 @@ def _label_names_box(corpus: Corpus) -> None:
     example = "\n".join(f"{v}=" for v in values[: 30 if numbers else 4])
     hint = " The labels are numbers: give them names." if numbers else ""
     text = st.text_area("Label names", key=S.LABEL_NAMES, placeholder=example or "1=World", height=100,
+                        persist_state="session",
                         max_chars=5_000, help="One 'value=name' per line, e.g. 1=World; the names replace the "
                                               f"values in the legend and the lists.{hint}")
     if text and text.strip():

@@ -30,6 +30,7 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import plotly
@@ -40,6 +41,7 @@ STATIC = Path(__file__).with_name("_mapchart_static")
 BASIC = "plotly-basic.min.js"  # vendored: plotly.js-basic-dist-min, the version the plotly package bundles
 FULL = "plotly.min.js"         # copied from the plotly package at start
 _ARRAYS = ("x", "y", "customdata", "text")
+BUNDLE_META = '<meta name="bundle" content="%s">'  # in index.html, empty; filled in each component's copy
 
 
 def is_svg(n: int) -> bool:
@@ -95,28 +97,38 @@ def _plain(value):
 
 
 def _asset_dir() -> Path:
-    """The component's folder: ``index.html``, the vendored basic bundle and a copy of the plotly
-    package's ``plotly.min.js`` (Streamlit's component route serves only files inside the folder). A
-    private folder of this server process (``mkdtemp``: readable by this user only), made once: a
-    shared fixed path in the temp folder could be planted by another user of the machine, and its page
-    would run in ours."""
+    """The components' folders: ``svg/`` holds ``index.html`` and the vendored basic bundle, ``gl/``
+    ``index.html`` and a copy of the plotly package's ``plotly.min.js`` (Streamlit's component route
+    serves only files inside a component's folder). Each ``index.html`` names its folder's bundle in
+    its ``bundle`` meta tag, so the frame starts loading Plotly while it waits for its first arguments
+    instead of after them. A private folder of this server process (``mkdtemp``: readable by this
+    user only), made once: a shared fixed path in the temp folder could be planted by another user
+    of the machine, and its page would run in ours."""
     work = Path(tempfile.mkdtemp(prefix="clusterlens_map_"))
     atexit.register(shutil.rmtree, work, True)
-    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / FULL, work / FULL)
-    for name in ("index.html", BASIC):
-        shutil.copyfile(STATIC / name, work / name)
+    html = (STATIC / "index.html").read_text()
+    for kind, bundle, source in (("svg", BASIC, STATIC / BASIC),
+                                 ("gl", FULL, Path(plotly.__file__).parent / "package_data" / FULL)):
+        (work / kind).mkdir()
+        shutil.copyfile(source, work / kind / bundle)
+        (work / kind / "index.html").write_text(html.replace(BUNDLE_META % "", BUNDLE_META % bundle))
     return work
 
 
-_component = None
+_folder: Path | None = None
+_components: dict[bool, Callable] = {}
 
 
-def _declared():
-    global _component
-    if _component is None:
+def _declared(svg: bool) -> Callable:
+    """The component that draws SVG maps (``svg``) or WebGL ones: each loads its own bundle."""
+    global _folder
+    if svg not in _components:
         import streamlit.components.v1 as components
-        _component = components.declare_component("clusterlens_map", path=str(_asset_dir()))
-    return _component
+        if _folder is None:
+            _folder = _asset_dir()
+        kind = "svg" if svg else "gl"
+        _components[svg] = components.declare_component(f"clusterlens_map_{kind}", path=str(_folder / kind))
+    return _components[svg]
 
 
 def chart(fig: go.Figure, *, key: str, height: int = 640) -> dict:
@@ -124,6 +136,6 @@ def chart(fig: go.Figure, *, key: str, height: int = 640) -> dict:
     (``{"selection": {"points": [{"customdata": [row id]}, ...]}}``). An SVG and a WebGL map have
     their own keys (``key`` + ``_svg`` or ``_gl``), so a page never swaps the bundle under a drawn map."""
     svg = is_svg(points(fig))
-    value = _declared()(**payload(fig, svg=svg), height=height, key=key + ("_svg" if svg else "_gl"), default=None)
+    value = _declared(svg)(**payload(fig, svg=svg), height=height, key=key + ("_svg" if svg else "_gl"), default=None)
     ids = value.get("ids", []) if isinstance(value, dict) else []
     return {"selection": {"points": [{"customdata": [int(r)]} for r in ids if isinstance(r, int)]}}

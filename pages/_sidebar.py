@@ -156,19 +156,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
                             "minutes and runs in the background; the map stays usable meanwhile.")
-    with st.expander("Encoder and seed"):
-        objectives = list(OBJECTIVES)
-        methods = {"coview": "K-Means refined by the texts' words", "latent": "K-Means on the latent space (paper)"}
-        method = st.selectbox("Clusters", list(methods), format_func=methods.get, key=S.CLUSTER_METHOD,
-                              help="The default starts from K-Means on the sentence embeddings and moves a text "
-                                   "only where its nearest neighbours and a classifier on the texts' words agree. "
-                                   "The paper's method clusters the encoder's latent vectors.")
-        objective = st.selectbox("Training objective", objectives, index=objectives.index(DEFAULT_OBJECTIVE),
-                                 key=S.OBJECTIVE, help="'autoencoder' is the paper's method.")
-        hidden = st.select_slider("Hidden size", [32, 64, 128, 256, 512], EncoderConfig.hidden, key=S.HIDDEN)
-        latent = st.slider("Latent size", 2, 128, EncoderConfig.latent, key=S.LATENT)
-        epochs = st.number_input("Training epochs", 1, 500, EncoderConfig.epochs, key=S.EPOCHS)
-        seed = st.number_input("Seed", 0, 2**31 - 1, RunConfig.seed, key=S.SEED)
+    method, objective, hidden, latent, epochs, seed = _encoder_settings()
     text_col = source.text_col if source else None
     label_col = source.label_col if source else None
     return RunConfig(
@@ -179,6 +167,43 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method="umap" if projection == "UMAP" else "tsne"),
         refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
+
+
+#: the "Encoder and seed" widgets' keys and defaults, read from session state while the expander is closed
+ENCODER_DEFAULTS = {S.CLUSTER_METHOD: ClusterConfig.method, S.OBJECTIVE: DEFAULT_OBJECTIVE,
+                    S.HIDDEN: EncoderConfig.hidden, S.LATENT: EncoderConfig.latent,
+                    S.EPOCHS: EncoderConfig.epochs, S.SEED: RunConfig.seed}
+
+
+def _encoder_settings() -> tuple[str, str, int, int, int, int]:
+    """(cluster method, objective, hidden, latent, epochs, seed) from the "Encoder and seed" expander.
+
+    Its widgets are drawn only while it is open: the first page of every visit would otherwise load and
+    lay out two select boxes, two number inputs and a select slider that few users open (about a third
+    of a second of a warm reopen on this CPU, docs/benchmarks.md). Closed, the values are those last
+    set (``persist_state="session"``: without it Streamlit drops the value of a widget a run does not
+    draw), a link's, or the defaults.
+    """
+    encoder = st.expander("Encoder and seed", key=S.ENCODER_OPEN, on_change="rerun")
+    if not encoder.open:
+        state = st.session_state
+        return tuple(state.get(key, default) for key, default in ENCODER_DEFAULTS.items())  # type: ignore[return-value]
+    with encoder:
+        objectives = list(OBJECTIVES)
+        methods = {"coview": "K-Means refined by the texts' words", "latent": "K-Means on the latent space (paper)"}
+        method = st.selectbox("Clusters", list(methods), format_func=methods.get, key=S.CLUSTER_METHOD,
+                              persist_state="session",
+                              help="The default starts from K-Means on the sentence embeddings and moves a text "
+                                   "only where its nearest neighbours and a classifier on the texts' words agree. "
+                                   "The paper's method clusters the encoder's latent vectors.")
+        objective = st.selectbox("Training objective", objectives, index=objectives.index(DEFAULT_OBJECTIVE),
+                                 key=S.OBJECTIVE, help="'autoencoder' is the paper's method.", persist_state="session")
+        hidden = st.select_slider("Hidden size", [32, 64, 128, 256, 512], EncoderConfig.hidden, key=S.HIDDEN,
+                                  persist_state="session")
+        latent = st.slider("Latent size", 2, 128, EncoderConfig.latent, key=S.LATENT, persist_state="session")
+        epochs = st.number_input("Training epochs", 1, 500, EncoderConfig.epochs, key=S.EPOCHS, persist_state="session")
+        seed = st.number_input("Seed", 0, 2**31 - 1, RunConfig.seed, key=S.SEED, persist_state="session")
+    return method, objective, hidden, latent, epochs, seed
 
 
 def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:

@@ -19,6 +19,7 @@ PROJECTION = "projection"
 SEED = "seed"
 REFINE = "refine"              # the "Refine embeddings" toggle
 REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
+ENCODER_OPEN = "encoder_open"  # the sidebar's "Encoder and seed" expander is open (its widgets drawn)
 
 # map page
 COLOUR_BY = "colour_by"
@@ -30,13 +31,14 @@ SELECTION = "selection"        # (sample key, row ids) the map's selection sends
 FILTER_COLUMN = "filter_column"
 FILTER_VALUES = "filter_values"  # + ":" + the column: one multiselect per column
 LABEL_NAMES = "label_names"
+COLUMNS_OPEN = "columns_open"  # their expander is open (its widgets drawn)
 
 # the view's link (pages/_link.py)
 LINK_READ = "link_read"        # this session has read its URL's settings (once, on its first run)
 LINK_PENDING = "link_pending"  # link settings waiting for their widget: {"fraction": f, "upload": name}
 LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query they were about)
 LINK_OPEN = "link_open"        # the sidebar's "Link to this view" expander is open
-LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
+LINK_STICKY = "link_sticky"    # the last values of widgets not drawn on every run, restored when they show again
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to

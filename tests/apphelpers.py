@@ -104,7 +104,7 @@ def map_charts(at) -> list[dict]:
 
     figures = []
     for element in at.get("component_instance"):
-        if not element.proto.component_name.endswith("clusterlens_map"):
+        if "clusterlens_map_" not in element.proto.component_name:  # _svg or _gl
             continue
         args = json.loads(element.proto.json_args)
         raw = {a.key: a.bytes for a in element.proto.special_args}

@@ -20,7 +20,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
 # the Map page's map (pages/_mapchart.py) is Plotly.js inside a component's iframe, same-origin with the page
-MAP_FRAME = 'iframe[title$="clusterlens_map"]'
+MAP_FRAME = 'iframe[title*="clusterlens_map_"]'  # clusterlens_map_svg or clusterlens_map_gl
 # a JS expression: the plot element of the last map on the page that has finished drawing, or null
 MAP_PLOT = ("(() => { let gd = null; for (const f of document.querySelectorAll('%s')) { "
             "const w = f.contentWindow, g = w && w.document.querySelector('.js-plotly-plot'); "

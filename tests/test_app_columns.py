@@ -29,6 +29,7 @@ def upload_bytes() -> tuple[pd.DataFrame, bytes]:
 def uploaded(fake_app, upload_bytes, **link):
     at = fake_app(data=None)
     at.query_params = {"upload": "topics.csv", **FAST, **link}  # nothing is computed before the upload
+    at.session_state["columns_open"] = True  # the "Columns" expander: its widgets drawn
     at.run()
     at.sidebar.file_uploader[0].set_value(("topics.csv", upload_bytes[1], "text/csv")).run()
     assert not at.exception and not at.error

@@ -80,6 +80,7 @@ def test_cancel_stops_the_run_keeps_the_embeddings_and_resume_continues(fake_app
 def test_changing_a_setting_after_cancel_starts_a_new_run(fake_app, monkeypatch):
     _training_stops_the_page(monkeypatch)
     at = fake_app()
+    at.session_state["encoder_open"] = True  # the latent size's slider drawn
     at.run()
     at.button(key=S.CANCEL).click().run()
     assert at.warning and "Stopped" in at.warning[0].value

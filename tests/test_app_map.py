@@ -9,6 +9,7 @@ def numbers(at):
 
 def test_controls_cards_and_k_change_does_not_retrain(fake_app):
     at = fake_app()
+    at.session_state["encoder_open"] = True  # the "Encoder and seed" expander: its widgets drawn
     at.run()
     assert not at.exception and not at.error
     sliders = {s.label for s in at.sidebar.slider}
@@ -32,6 +33,28 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
 
     at.sidebar.slider(key="latent").set_value(16).run()  # a new latent size retrains, but never re-embeds
     assert cached.CACHE.lru("train").misses == trained + 1 and at.fake.texts_encoded == encoded
+
+
+def test_encoder_settings_are_drawn_only_while_their_expander_is_open_and_kept_when_it_closes(fake_app):
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    labels = {w.label for w in [*at.sidebar.slider, *at.sidebar.number_input, *at.sidebar.selectbox]}
+    assert "Sample fraction" in labels and not labels & {"Latent size", "Training epochs", "Seed", "Clusters"}
+    assert at.query_params["latent"] == "64"  # the defaults are in use meanwhile
+
+    at.session_state["encoder_open"] = True
+    at.run()
+    at.sidebar.slider(key="latent").set_value(16).run()
+    at.sidebar.number_input(key="seed").set_value(7).run()
+    at.session_state["encoder_open"] = False  # closed: the widgets go, their values stay
+    at.run()
+    at.run()  # a second run: Streamlit drops the state of widgets a run did not draw
+    assert not at.exception and not at.error and not at.sidebar.number_input
+    assert at.query_params["latent"] == "16" and at.query_params["seed"] == "7"
+    at.session_state["encoder_open"] = True
+    at.run()
+    assert at.sidebar.slider(key="latent").value == 16 and at.sidebar.number_input(key="seed").value == 7
 
 
 def legend(at) -> list[str]:
@@ -232,6 +255,7 @@ def test_cards_show_a_computing_cue_until_the_baseline_is_in(fake_app, monkeypat
 
     monkeypatch.setattr(st.delta_generator.DeltaGenerator, "metric", spy)
     at = fake_app()
+    at.session_state["encoder_open"] = True
     at.run()  # the default co-view clusters start from the baseline, so it is in at once
     assert not at.exception and not at.error and all(d and "computing" not in d for d in seen)
     at.sidebar.selectbox(key="cluster_method").set_value("latent").run()  # the paper's K-Means on the latent

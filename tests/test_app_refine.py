@@ -51,7 +51,9 @@ def _no_jobs():
 
 def test_refine_runs_in_the_background_then_shows_before_and_after(fake_app, monkeypatch):
     monkeypatch.setattr(refine_mod, "fine_tune", _stand_in())
-    at = fake_app().run()
+    at = fake_app()
+    at.session_state["encoder_open"] = True
+    at.run()
     at.number_input(key="epochs").set_value(3).run()  # the job also trains the encoder on the refined vectors
     before = at.metric[0].value
     at.toggle(key="refine").set_value(True).run()
@@ -72,7 +74,9 @@ def test_refine_runs_in_the_background_then_shows_before_and_after(fake_app, mon
 def test_cancel_stops_the_job_and_turns_refine_off(fake_app, monkeypatch):
     release = threading.Event()
     monkeypatch.setattr(refine_mod, "fine_tune", _stand_in(release))
-    at = fake_app().run()
+    at = fake_app()
+    at.session_state["encoder_open"] = True
+    at.run()
     at.number_input(key="epochs").set_value(3).run()
     at.toggle(key="refine").set_value(True).run()
     job = _wait_for(jobs.RUNNING)

@@ -77,4 +77,33 @@ def test_a_link_opens_the_demo_with_k_5_and_a_reload_keeps_the_view(link_server,
         assert _slider(page, "Sample fraction").get_attribute("aria-valuetext") == "0.99"
         assert _slider(page, "Clusters (k)").get_attribute("aria-valuetext") == "6"
         timings["reload"] = round(time.monotonic() - started, 1)
+
+        # "Encoder and seed" draws its widgets only while open, and they keep their values while closed;
+        # in a new session without a link (a link's settings are session state already)
+        page.goto(server.url, wait_until="domcontentloaded")
+        wait_until(page, LEGEND_JS, arg=4, timeout=STEP_TIMEOUT, what="the default map", server=server)
+        wait_until(page, SEARCH_JS, arg="seed=42", timeout=30, what="the settings in the URL")
+        wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        encoder = sidebar.locator('[data-testid="stExpander"] summary').filter(has_text="Encoder and seed")
+        assert sidebar.get_by_label("Seed").count() == 0
+        encoder.click()
+        seed = sidebar.get_by_label("Seed")
+        seed.wait_for(state="visible", timeout=30_000)
+        seed.fill("7")
+        seed.press("Enter")
+        wait_until(page, SEARCH_JS, arg="seed=7", timeout=STEP_TIMEOUT, what="seed=7 in the URL")
+        encoder.click()  # closed: a run without the widget, which would drop its value
+        gone = """() => !document.querySelector('[data-testid="stSidebar"] input[aria-label="Seed"]')"""
+        wait_until(page, gone, timeout=30, what="the closed expander's widgets gone")
+        wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+        _slider(page, "Clusters (k)").focus()
+        page.keyboard.press("ArrowRight")  # k = 5: one more run without the widget (the first still had its value)
+        wait_until(page, LEGEND_JS, arg=5, timeout=STEP_TIMEOUT, what="5 legend entries", server=server)
+        wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+        assert "seed=7" in page.evaluate("() => location.search")
+        encoder.click()
+        seed.wait_for(state="visible", timeout=30_000)
+        assert seed.input_value() == "7"
+        timings["encoder"] = round(time.monotonic() - started, 1)
         print(f"timings (s): {timings}")

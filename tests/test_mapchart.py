@@ -53,7 +53,7 @@ def test_chart_answers_in_plotly_charts_selection_shape_under_a_key_per_bundle(m
         calls.append((kwargs["key"], kwargs["bundle"]))
         return next(answers)
 
-    monkeypatch.setattr(mapchart, "_declared", lambda: component)
+    monkeypatch.setattr(mapchart, "_declared", lambda svg: component)
     fig = _figure()[0]
     assert mapchart.chart(fig, key="k") == {"selection": {"points": []}}
     assert mapchart.chart(fig, key="k") == {"selection": {"points": [{"customdata": [5]}, {"customdata": [9]}]}}
@@ -65,12 +65,17 @@ def test_chart_answers_in_plotly_charts_selection_shape_under_a_key_per_bundle(m
 
 def test_the_bundles_are_served_locally_and_the_basic_one_matches_the_plotly_package():
     folder = mapchart._asset_dir()
-    assert {p.name for p in folder.iterdir()} == {"index.html", mapchart.BASIC, mapchart.FULL}
+    svg, gl = folder / "svg", folder / "gl"
+    assert {p.name for p in svg.iterdir()} == {"index.html", mapchart.BASIC}
+    assert {p.name for p in gl.iterdir()} == {"index.html", mapchart.FULL}
+    # each frame names its own bundle, so it starts loading it before its first arguments arrive
+    assert mapchart.BUNDLE_META % mapchart.BASIC in (svg / "index.html").read_text()
+    assert mapchart.BUNDLE_META % mapchart.FULL in (gl / "index.html").read_text()
     version = re.compile(r"plotly\.js(?: \(basic - minified\))? v(\d+\.\d+\.\d+)")
-    full = version.search((folder / mapchart.FULL).read_text()[:300]).group(1)
-    basic = version.search((folder / mapchart.BASIC).read_text()[:300]).group(1)
+    full = version.search((gl / mapchart.FULL).read_text()[:300]).group(1)
+    basic = version.search((svg / mapchart.BASIC).read_text()[:300]).group(1)
     assert basic == full == plotly.offline.get_plotlyjs_version()  # figures are written for this version
-    assert (folder / mapchart.BASIC).stat().st_size < (folder / mapchart.FULL).stat().st_size / 3
+    assert (svg / mapchart.BASIC).stat().st_size < (gl / mapchart.FULL).stat().st_size / 3
 
 
 def test_the_map_page_draws_small_maps_as_svg_and_big_ones_as_webgl(fake_app, monkeypatch):

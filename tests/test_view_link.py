@@ -100,6 +100,9 @@ def test_every_setting_of_a_link_reaches_its_widget_and_the_url_keeps_it(fake_ap
     at.query_params = dict(link)
     at.run()
     assert not at.exception and not at.error
+    assert dict(at.query_params) == link  # "Encoder and seed" closed: its settings are in use all the same
+    at.session_state["encoder_open"] = True
+    at.run()
     side = at.sidebar
     assert side.radio(key="source").value == "Upload a file" and side.slider(key="k").value == 3
     assert side.selectbox(key="cluster_method").value == "latent"
@@ -117,6 +120,7 @@ def test_the_widget_ranges_are_the_links(fake_app):
 
     at = fake_app(data=None)
     at.query_params = {"data": "demo", "fraction": "0.1", "epochs": "1"}
+    at.session_state["encoder_open"] = True
     at.run()
     side = at.sidebar
     assert (side.slider(key="latent").min, side.slider(key="latent").max) == view_link.LATENT_RANGE
