@@ -2,7 +2,7 @@
 
 Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``), so that memory
 does not build up between runs. With torch, scikit-learn, pandas and plotly imported, a full
-collection walks some 300,000 long-lived objects (module dicts, functions, classes) that will never
+collection walks hundreds of thousands of long-lived objects (module dicts, functions, classes) that will never
 be garbage, and it holds the interpreter lock while it does: the server can then neither send the
 page's messages nor serve the JavaScript chunks a freshly opened page is asking for. That happens
 after every run, so after every slider change too.

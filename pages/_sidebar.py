@@ -179,8 +179,8 @@ def _encoder_settings() -> tuple[str, str, int, int, int, int]:
     """(cluster method, objective, hidden, latent, epochs, seed) from the "Encoder and seed" expander.
 
     Its widgets are drawn only while it is open: the first page of every visit would otherwise load and
-    lay out two select boxes, two number inputs and a select slider that few users open (about a third
-    of a second of a warm reopen on this CPU, docs/benchmarks.md). Closed, the values are those last
+    lay out two select boxes, two number inputs and two sliders that few users open, before the map
+    (docs/benchmarks.md measures what that costs a reopen). Closed, the values are those last
     set (``persist_state="session"``: without it Streamlit drops the value of a widget a run does not
     draw), a link's, or the defaults.
     """
