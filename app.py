@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from core.background import foreground
 from core.heap import freeze_new_imports
 from core.quiet import quiet_third_party
 from pages._sidebar import sidebar
@@ -20,8 +21,9 @@ navigation = st.navigation([
     st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
 ])
-try:
-    sidebar()
-    navigation.run()
-finally:
-    freeze_new_imports()  # what the runs imported stays: later full collections skip it
+with foreground():  # background passes wait until this page is computed and drawn
+    try:
+        sidebar()
+        navigation.run()
+    finally:
+        freeze_new_imports()  # what the runs imported stays: later full collections skip it

@@ -3,15 +3,22 @@
 A pass belongs to its data: a new pass for the same data (another k, retrained vectors) takes over
 from the one before it, which stops at its next step and keeps what it finished in the cache; a pass
 for other data (another session's upload) runs beside it and cancels nothing.
+
+A pass gives way to the foreground: it starts no step while a user's page is being computed
+(:func:`foreground`) nor for ``FOREGROUND_GRACE_S`` after, while the browser lays the page out. A low
+CPU priority alone is not enough: the pass shares the interpreter lock with the server, and a
+low-priority thread holding it while the CPU is busy elsewhere stalls the server's answers.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -27,9 +34,38 @@ BACKGROUND_OPENMP_THREADS = 1
 #: The k slider's range: the background pass fills exactly these.
 K_RANGE = range(2, 21)
 
+#: After a foreground run, passes wait this long before their next step: the browser is still laying
+#: out the page the run sent (on a small server, often on the same CPU).
+FOREGROUND_GRACE_S = 2.0
+#: How often a waiting pass looks again.
+FOREGROUND_POLL_S = 0.05
+
 _lock = threading.Lock()
 _generation: dict[str, int] = {}           # data key -> generation of its newest pass
 _started: OrderedDict[str, bool] = OrderedDict()  # pass keys already started, most recent last
+_foreground_runs = 0                       # foreground runs in progress
+_foreground_ended = float("-inf")          # time.monotonic() at which the last one ended
+
+
+@contextmanager
+def foreground() -> Iterator[None]:
+    """Mark a user's page being computed: background passes start no step until it has ended and
+    ``FOREGROUND_GRACE_S`` have passed (a step already running finishes)."""
+    global _foreground_runs, _foreground_ended
+    with _lock:
+        _foreground_runs += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _foreground_runs -= 1
+            _foreground_ended = time.monotonic()
+
+
+def foreground_busy() -> bool:
+    """Whether a foreground run is in progress or ended less than ``FOREGROUND_GRACE_S`` ago."""
+    with _lock:
+        return _foreground_runs > 0 or time.monotonic() - _foreground_ended < FOREGROUND_GRACE_S
 
 
 def k_order(here: int, n: int, ks: range = K_RANGE) -> list[int]:
@@ -68,9 +104,14 @@ def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], obj
             with _lock:
                 _started.pop(pass_key, None)
 
+    def taken_over() -> bool:
+        return _generation.get(data_key) != generation
+
     def _run_steps() -> None:
         for step in steps:
-            if _generation.get(data_key) != generation:  # taken over: a later call may run these again
+            while foreground_busy() and not taken_over():
+                time.sleep(FOREGROUND_POLL_S)
+            if taken_over():  # a later call may run these steps again
                 with _lock:
                     _started.pop(pass_key, None)
                 return

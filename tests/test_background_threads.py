@@ -23,3 +23,35 @@ def test_background_steps_run_on_one_openmp_thread_and_leave_the_caller_alone(mo
         assert openmp_threads() == {2}
     background.forget()
     assert seen == [{3}]
+
+
+def test_a_pass_waits_for_the_foreground_run_and_its_grace_then_runs(monkeypatch):
+    import time
+
+    monkeypatch.setattr(background, "FOREGROUND_GRACE_S", 0.3)
+    ran: list[float] = []
+    with background.foreground():  # a user's page being computed
+        thread = background.run_in_background("fg-test-data", "fg-test-pass", [lambda: ran.append(time.monotonic())])
+        time.sleep(0.5)
+        assert ran == [] and background.foreground_busy()
+        ended = time.monotonic()
+    thread.join(timeout=30)
+    background.forget()
+    assert len(ran) == 1 and ran[0] - ended >= 0.3  # not before the grace after the run
+    assert not thread.is_alive()
+
+
+def test_a_pass_taken_over_while_it_waits_runs_nothing(monkeypatch):
+    import time
+
+    monkeypatch.setattr(background, "FOREGROUND_GRACE_S", 0.0)
+    ran: list[str] = []
+    with background.foreground():
+        first = background.run_in_background("fg-test-data-2", "fg-pass-a", [lambda: ran.append("a")])
+        time.sleep(0.2)
+        second = background.run_in_background("fg-test-data-2", "fg-pass-b", [lambda: ran.append("b")])
+        first.join(timeout=30)  # the newer pass for the same data took over: the first stops while waiting
+        assert ran == [] and not first.is_alive()
+    second.join(timeout=30)
+    background.forget()
+    assert ran == ["b"]
