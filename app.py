@@ -22,8 +22,8 @@ navigation = st.navigation([
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
 ])
 with foreground():  # background passes wait until this page is computed and drawn
-    try:
-        sidebar()
-        navigation.run()
-    finally:
-        freeze_new_imports()  # what the runs imported stays: later full collections skip it
+    sidebar()
+    navigation.run()
+    # after a whole run (not while a stop or rerun unwinds, holding the run's frames): what the runs
+    # imported stays, and later full collections skip it
+    freeze_new_imports()

@@ -9,10 +9,11 @@ after every run, so after every slider change too.
 
 After a run that imported new modules, :func:`freeze_new_imports` collects once and then moves
 every object alive at that moment into the permanent generation (:func:`gc.freeze`), which later
-collections skip. Reference counting still frees those objects when the last reference goes; only a
-reference cycle among them that becomes garbage later is never reclaimed, and what is alive right
-after a collection (modules, caches, the sessions' state) rarely is. Objects created afterwards are
-collected as before. Imports stop after the first few runs, and so do the freezes.
+collections skip. Reference counting still frees those objects when the last reference goes; a
+reference cycle among them that becomes garbage (a plotly figure of a session, say) waits for the
+next freeze, which first unfreezes everything so that its collection reclaims it. Objects created
+afterwards are collected as before. Freezes happen only after runs that import something (the first
+runs, then the first use of a feature with imports of its own), so they stay rare.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def freeze_new_imports() -> bool:
         if modules <= _modules_at_last_freeze:
             return False
         started = time.perf_counter()
+        gc.unfreeze()  # what died among the frozen since the last freeze is collected now
         gc.collect()
         gc.freeze()
         _modules_at_last_freeze = modules

@@ -104,7 +104,11 @@ def show_only(corpus: Corpus) -> tuple[np.ndarray, str | None]:
     picked = st.session_state.get(f"{S.FILTER_VALUES}:{column}") or []
     if column not in options or not picked:
         return everything, None
-    mask = shown(filter_groups(corpus.frame[options[column]]), picked)
+    groups = filter_groups(corpus.frame[options[column]])
+    picked = [p for p in picked if p in groups.order]  # values this sample has (another file's, another sample's: not)
+    if not picked:
+        return everything, None
+    mask = shown(groups, picked)
     names = label_names(corpus) if options[column] == "label" else {}
     listed = ", ".join(names.get(p, p) for p in picked[:5]) + (" ..." if len(picked) > 5 else "")
     return mask, f"Showing only {column}: {listed} ({int(mask.sum()):,} of {len(mask):,} texts)."

@@ -38,7 +38,7 @@ LINK_READ = "link_read"        # this session has read its URL's settings (once,
 LINK_PENDING = "link_pending"  # link settings waiting for their widget: {"fraction": f, "upload": name}
 LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query they were about)
 LINK_OPEN = "link_open"        # the sidebar's "Link to this view" expander is open
-LINK_STICKY = "link_sticky"    # the last values of widgets not drawn on every run, restored when they show again
+LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to

@@ -76,6 +76,20 @@ def test_colour_by_any_column_of_an_upload_and_labels_take_their_clusters_colour
     assert [t["name"] for t in traces(at)] == ["2024-01", "2024-02"]
 
 
+def test_show_only_values_the_sample_lacks_are_ignored_while_the_columns_box_is_closed(fake_app, upload_bytes):
+    at = uploaded(fake_app, upload_bytes)
+    at.sidebar.selectbox(key="filter_column").set_value("source").run()
+    at.sidebar.multiselect(key="filter_values:source").set_value(["wire"]).run()
+    assert drawn(at) == 12
+    at.session_state["columns_open"] = False  # closed: its widgets, and their clean-up, are not drawn
+    at.run()
+    assert drawn(at) == 12  # the filter still applies
+    at.session_state["filter_values:source"] = ["nowhere"]  # as after a switch to a file without "wire"
+    at.run()
+    assert not at.exception and not at.error
+    assert drawn(at) == 36 and not any("Showing only" in c.value for c in at.caption)
+
+
 def test_show_only_filters_the_map_and_the_lists_and_labels_get_names(fake_app, upload_bytes):
     at = uploaded(fake_app, upload_bytes)
     at.sidebar.selectbox(key="filter_column").set_value("source").run()

@@ -114,7 +114,9 @@ def test_the_demo_corpus_first_map_on_a_fresh_cache_and_a_warm_reopen(tmp_path):
             wait_until(page, FINAL_MAP_JS, timeout=600, what="the encoder's map", server=server, poll=0.1)
             final, final_cpu = time.monotonic() - started, _cpu_seconds(server) - cpu0
             wait_idle(page, timeout=300, server=server)
-        _wait_quiet(server)  # the background pass (the other k) done: a warm server, not a busy one
+        # the background pass (the other k) done: a warm server, not a busy one (a reopen beside the
+        # pass: benchmarks/reopen_after_first_visit.py)
+        _wait_quiet(server)
         with chromium_page() as page:  # a new session: everything comes from the server's caches
             warm, state = _time_to_map(page, server, final=True, timeout=120)
             assert state["points"] == 320, state
