@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browserkit import chromium_page, wait_idle, wait_until  # noqa: E402
+from browserkit import chromium_page, wait_idle  # noqa: E402
 import test_browser_speed as speed  # noqa: E402
 
 
@@ -34,7 +34,6 @@ def main() -> None:
         try:
             with chromium_page() as page:
                 speed._time_to_map(page, server, final=True, timeout=600)
-                wait_until(page, speed.FINAL_MAP_JS, timeout=600, what="the encoder's map", server=server)
                 wait_idle(page, timeout=300, server=server)
             if args.quiet:
                 speed._wait_quiet(server)

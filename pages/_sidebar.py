@@ -169,7 +169,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
 
 
-#: the "Encoder and seed" widgets' keys and defaults, read from session state while the expander is closed
+#: the "Encoder and seed" widgets' keys and defaults (the widgets' own, and what a closed expander reads)
 ENCODER_DEFAULTS = {S.CLUSTER_METHOD: ClusterConfig.method, S.OBJECTIVE: DEFAULT_OBJECTIVE,
                     S.HIDDEN: EncoderConfig.hidden, S.LATENT: EncoderConfig.latent,
                     S.EPOCHS: EncoderConfig.epochs, S.SEED: RunConfig.seed}
@@ -196,13 +196,15 @@ def _encoder_settings() -> tuple[str, str, int, int, int, int]:
                               help="The default starts from K-Means on the sentence embeddings and moves a text "
                                    "only where its nearest neighbours and a classifier on the texts' words agree. "
                                    "The paper's method clusters the encoder's latent vectors.")
-        objective = st.selectbox("Training objective", objectives, index=objectives.index(DEFAULT_OBJECTIVE),
+        objective = st.selectbox("Training objective", objectives,
+                                 index=objectives.index(ENCODER_DEFAULTS[S.OBJECTIVE]),
                                  key=S.OBJECTIVE, help="'autoencoder' is the paper's method.", persist_state="session")
-        hidden = st.select_slider("Hidden size", [32, 64, 128, 256, 512], EncoderConfig.hidden, key=S.HIDDEN,
+        hidden = st.select_slider("Hidden size", [32, 64, 128, 256, 512], ENCODER_DEFAULTS[S.HIDDEN], key=S.HIDDEN,
                                   persist_state="session")
-        latent = st.slider("Latent size", 2, 128, EncoderConfig.latent, key=S.LATENT, persist_state="session")
-        epochs = st.number_input("Training epochs", 1, 500, EncoderConfig.epochs, key=S.EPOCHS, persist_state="session")
-        seed = st.number_input("Seed", 0, 2**31 - 1, RunConfig.seed, key=S.SEED, persist_state="session")
+        latent = st.slider("Latent size", 2, 128, ENCODER_DEFAULTS[S.LATENT], key=S.LATENT, persist_state="session")
+        epochs = st.number_input("Training epochs", 1, 500, ENCODER_DEFAULTS[S.EPOCHS], key=S.EPOCHS,
+                                 persist_state="session")
+        seed = st.number_input("Seed", 0, 2**31 - 1, ENCODER_DEFAULTS[S.SEED], key=S.SEED, persist_state="session")
     return method, objective, hidden, latent, epochs, seed
 
 
