@@ -7,7 +7,9 @@ for other data (another session's upload) runs beside it and cancels nothing.
 A pass gives way to the foreground: it starts no step while a user's page is being computed
 (:func:`foreground`) nor for ``FOREGROUND_GRACE_S`` after, while the browser lays the page out. A low
 CPU priority alone is not enough: the pass shares the interpreter lock with the server, and a
-low-priority thread holding it while the CPU is busy elsewhere stalls the server's answers.
+low-priority thread holding it while the CPU is busy elsewhere stalls the server's answers. The wait
+is bounded (``FOREGROUND_MAX_WAIT_S`` per step): on a server whose users' runs follow each other
+without a pause, a pass still advances, one step at a time.
 """
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ K_RANGE = range(2, 21)
 #: After a foreground run, passes wait this long before their next step: the browser is still laying
 #: out the page the run sent (on a small server, often on the same CPU).
 FOREGROUND_GRACE_S = 2.0
+#: The longest a pass waits for the foreground before one step: the gate is global, so without a bound
+#: a busy server (runs of several users following each other within the grace) would starve it.
+FOREGROUND_MAX_WAIT_S = 30.0
 #: How often a waiting pass looks again.
 FOREGROUND_POLL_S = 0.05
 
@@ -109,7 +114,9 @@ def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], obj
 
     def _run_steps() -> None:
         for step in steps:
-            while foreground_busy() and not taken_over():
+            waited_since = time.monotonic()
+            while (foreground_busy() and not taken_over()
+                   and time.monotonic() - waited_since < FOREGROUND_MAX_WAIT_S):
                 time.sleep(FOREGROUND_POLL_S)
             if taken_over():  # a later call may run these steps again
                 with _lock:

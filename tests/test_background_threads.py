@@ -55,3 +55,21 @@ def test_a_pass_taken_over_while_it_waits_runs_nothing(monkeypatch):
     second.join(timeout=30)
     background.forget()
     assert ran == ["b"]
+
+
+def test_a_pass_waits_no_longer_than_the_bound_under_a_foreground_that_never_ends(monkeypatch):
+    """Several users' runs one after another keep the gate shut; the pass still takes a step per bound."""
+    import time
+
+    monkeypatch.setattr(background, "FOREGROUND_MAX_WAIT_S", 0.4)
+    ran: list[float] = []
+    with background.foreground():
+        began = time.monotonic()
+        thread = background.run_in_background("fg-test-data-3", "fg-pass-c",
+                                              [lambda: ran.append(time.monotonic()),
+                                               lambda: ran.append(time.monotonic())])
+        thread.join(timeout=30)
+        assert background.foreground_busy()  # the foreground never let go
+    background.forget()
+    assert len(ran) == 2
+    assert ran[0] - began >= 0.4 and ran[1] - ran[0] >= 0.4  # each step waited out its bound
