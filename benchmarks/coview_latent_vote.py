@@ -25,15 +25,20 @@ def purity(N: np.ndarray, y: np.ndarray) -> float:
     return float((y[N] == y[:, None]).mean())
 
 
-for name in (sys.argv[1] if len(sys.argv) > 1 else "demo,ag760,ag300-1,ag300-0,ag").split(","):
-    texts, y, X, k = cc.corpus(name)
-    W = word_view(list(texts)); NX = neighbours_of(X)
-    out = []
-    for s in (0, 1, 42):
-        Z = train(X, EncoderConfig(), s).latent
-        NZ = neighbours_of(Z / np.linalg.norm(Z, axis=1, keepdims=True))
-        base = kmeans(X, k, seed=s).labels
-        b = label_scores(y, base)
-        a = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NX, words=W).labels)
-        c = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NZ, words=W).labels)
-        print(f"{name} s{s} purity raw {purity(NX,y):.3f} latent {purity(NZ,y):.3f} | raw {b['acc']:.3f}/{b['nmi']:.3f} | vote raw {a['acc']:.3f}/{a['nmi']:.3f} | vote latent {c['acc']:.3f}/{c['nmi']:.3f}", flush=True)
+def main() -> None:
+    for name in (sys.argv[1] if len(sys.argv) > 1 else "demo,ag760,ag300-1,ag300-0,ag").split(","):
+        texts, y, X, k = cc.corpus(name)
+        W = word_view(list(texts))
+        NX = neighbours_of(X)
+        for s in (0, 1, 42):
+            Z = train(X, EncoderConfig(), s).latent
+            NZ = neighbours_of(Z / np.linalg.norm(Z, axis=1, keepdims=True))
+            base = kmeans(X, k, seed=s).labels
+            b = label_scores(y, base)
+            a = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NX, words=W).labels)
+            c = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NZ, words=W).labels)
+            print(f"{name} s{s} purity raw {purity(NX,y):.3f} latent {purity(NZ,y):.3f} | raw {b['acc']:.3f}/{b['nmi']:.3f} | vote raw {a['acc']:.3f}/{a['nmi']:.3f} | vote latent {c['acc']:.3f}/{c['nmi']:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
