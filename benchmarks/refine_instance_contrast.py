@@ -6,9 +6,11 @@ Refine's training (``core.refine``: the top 2 layers over cached lower-layer sta
 and partners, batch, learning rate, 2 epochs) plus, at every step and with weight ``WEIGHT``, SimCSE /
 SCCL-style instance contrast: 64 texts drawn from the whole corpus (the hard ones included), two views
 of each made by dropping a share ``DROP`` (0.2) of its tokens' cached states (never [CLS] or [SEP]),
-InfoNCE over the batch at temperature 0.05. Then, as the pipeline does after Refine, each text goes to
-the nearest fast-default cluster centre in the refined space and the co-view refines that (K-Means
-from scratch on the refined vectors is printed too). ``WEIGHT`` 0 is Refine's own loss in the same
+InfoNCE over the batch at temperature 0.05. Then, like the pipeline after Refine, each text goes to
+the fast-default cluster whose mean refined vector it is most similar to, and the co-view refines that
+(K-Means from scratch on the refined vectors is printed too). The carry here ranks the centres by dot
+product; the pipeline's ``core.cluster_stage.carried`` normalises them first (cosine). The figures in
+docs/benchmarks.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
 harness. Corpora as in ``benchmarks/coview_corpora.py``; labels only evaluate; seed 42.
 """
 from __future__ import annotations

@@ -130,6 +130,11 @@ def filter_groups(series: pd.Series) -> Groups:
     return _categories(labels, order)
 
 
+def present(groups: Groups, picked: list[str]) -> list[str]:
+    """The values of ``picked`` that ``groups`` has (a pick kept from another file or sample has none)."""
+    return [p for p in picked if p in groups.order]
+
+
 def shown(groups: Groups, picked: list[str]) -> np.ndarray:
     """(n,) bool: the rows whose group is one of ``picked`` (categories only)."""
     return np.isin(groups.labels.astype(str), list(picked))

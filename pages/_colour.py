@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, extra_columns, filter_groups,
-                                integer_labels, parse_label_names, shown)
+                                integer_labels, parse_label_names, present, shown)
 from core.data import Corpus
 from core.plots import colour, label_colours, map_figure, numeric_map_figure
 
@@ -105,7 +105,7 @@ def show_only(corpus: Corpus) -> tuple[np.ndarray, str | None]:
     if column not in options or not picked:
         return everything, None
     groups = filter_groups(corpus.frame[options[column]])
-    picked = [p for p in picked if p in groups.order]  # values this sample has (another file's, another sample's: not)
+    picked = present(groups, picked)
     if not picked:
         return everything, None
     mask = shown(groups, picked)
@@ -141,7 +141,7 @@ def column_controls(source, cfg) -> None:
             groups = filter_groups(corpus.frame[options[column]])
             key = f"{S.FILTER_VALUES}:{column}"
             if key in st.session_state:
-                st.session_state[key] = [v for v in st.session_state[key] if v in groups.order]
+                st.session_state[key] = present(groups, st.session_state[key])
             names = label_names(corpus) if options[column] == "label" else {}
             st.multiselect(f"Values of {plain(column)}", list(groups.order), key=key, placeholder="(all)",
                            persist_state="session",
