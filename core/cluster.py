@@ -19,11 +19,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Clustering:
-    """``labels`` (n,) int in [0, k); ``centers`` (k, d) in the clustered space."""
+    """``labels`` (n,) int cluster ids; ``centers`` (m, d) in the clustered space, row i the centre of
+    cluster ``cluster_ids[i]``. A computed clustering's ids are 0..k-1 (``ids`` empty); an edited one
+    keeps the ids its clusters had (a merge leaves a gap, a split adds ids above the highest), so a
+    name or note given to a cluster stays with it (``ids`` lists them)."""
 
     labels: np.ndarray
     centers: np.ndarray
     inertia: float
+    ids: tuple[int, ...] = ()
+
+    @property
+    def cluster_ids(self) -> tuple[int, ...]:
+        return self.ids or tuple(range(len(self.centers)))
 
 
 def check_k(k: int, n: int) -> None:
@@ -179,6 +187,29 @@ def label_scores(true: np.ndarray | None, pred: np.ndarray) -> dict[str, float |
     return {"acc": float(table[rows, cols].sum() / len(t)),
             "nmi": float(normalized_mutual_info_score(t, p)),
             "ari": float(adjusted_rand_score(t, p))}
+
+
+def canonical_order(labels: np.ndarray) -> np.ndarray:
+    """(k,) the old ids of the (n,) ``labels`` (ids 0..k-1) in their canonical order: the largest
+    cluster first, ties broken by the first row each cluster holds. Numbering clusters so makes the
+    numbers (and the colours that follow them) a function of the partition alone: whoever computes
+    it, on any server, along any path of changes, sees the same cluster 0."""
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if len(labels) else 0
+    sizes = np.bincount(labels, minlength=k)
+    first = np.full(k, len(labels), dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(len(labels)))
+    return np.lexsort((first, -sizes))
+
+
+def canonical(clustering: Clustering) -> Clustering:
+    """``clustering`` renumbered in :func:`canonical_order` (its centres reordered to match)."""
+    order = canonical_order(clustering.labels)
+    if np.array_equal(order, np.arange(len(order))):
+        return clustering
+    lut = np.empty(len(order), dtype=np.int64)
+    lut[order] = np.arange(len(order))
+    return Clustering(lut[clustering.labels], np.asarray(clustering.centers)[order], clustering.inertia)
 
 
 def align_to(previous: np.ndarray, labels: np.ndarray) -> np.ndarray:

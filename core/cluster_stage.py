@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .cache import StageCache
-from .cluster import RESTART_BUDGET, Clustering, internal_scores, kmeans, label_scores
+from .cluster import RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
 from .config import ClusterConfig
 from .coview import FIT_ROWS, neighbours_of, refine, word_view
 from .describe import ClusterSummary, Terms, describe
@@ -110,8 +110,8 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
                             seed)
         else:
             stage = cluster_and_score(Z, X, truth, cfg, seed)
-        c = stage.clustering
-        return replace(stage, summaries=describe(terms, Z, c.labels, c.centers))
+        c = canonical(stage.clustering)  # numbered by size: the same partition gets the same numbers anywhere
+        return replace(stage, clustering=c, summaries=describe(terms, Z, c.labels, c.centers))
 
     start_key = ("started from the base model's clusters", keys["base_embed"]) if from_base else ()
     key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)),

@@ -1,10 +1,11 @@
 """A user's edits of a clustering: split one cluster, merge several, rename one.
 
 Every function takes the (n,) cluster ids of the texts and returns new ones; nothing is changed in
-place. Ids always stay in [0, k'), so an edited partition is drawn, scored and exported like any
-other: :func:`edited_stage` gives it centres, keywords, representative texts and the same scores as
-the pipeline's (``core.pipeline.score``). Bad input raises one :class:`UserError` line and changes
-nothing (the caller keeps its old partition).
+place. A cluster keeps its id through edits of other clusters (a merge leaves the merged ids unused,
+a split's new parts take ids above the highest), so names and notes given to ids stay with their
+clusters. :func:`edited_stage` gives an edited partition centres, keywords, representative texts and
+the same scores as the pipeline's (``core.pipeline.score``), so it is drawn, scored and exported like
+any other. Bad input raises one :class:`UserError` line and changes nothing.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cluster import Clustering, kmeans
+from .cluster import Clustering, canonical, kmeans
 from .config import ClusterConfig
 from .describe import ClusterSummary, Terms, nearest_to_centres
 from .errors import UserError
@@ -38,13 +39,14 @@ def check_name(name: str) -> str:
 
 
 def check_cluster(labels: np.ndarray, cluster: int) -> None:
-    if not 0 <= int(cluster) <= int(labels.max(initial=-1)) or not (labels == cluster).any():
+    if not (np.asarray(labels) == int(cluster)).any():
         raise UserError(f"there is no cluster {cluster}")
 
 
 def split(X: np.ndarray, labels: np.ndarray, texts: list[str], cluster: int, parts: int, *, seed: int) -> np.ndarray:
     """(m,) part ids in [0, parts) for the m texts of ``cluster``: K-Means on their rows of the (n, d)
-    embeddings ``X`` (L2-normalised, as the pipeline's clusters are made on the sentence embeddings).
+    embeddings ``X`` (L2-normalised, as the pipeline's clusters are made on the sentence embeddings),
+    numbered by size (part 0 the largest), as every clustering is.
 
     A split needs at least 2 parts and at most as many parts as the cluster has distinct texts (K-Means
     would otherwise split identical texts and name noise)."""
@@ -59,67 +61,66 @@ def split(X: np.ndarray, labels: np.ndarray, texts: list[str], cluster: int, par
                         f"cluster {cluster} has only one distinct text; it cannot be split")
     Y = np.asarray(X[rows], dtype=np.float32)
     Y = Y / np.maximum(np.linalg.norm(Y, axis=1, keepdims=True), 1e-12)
-    return kmeans(Y, int(parts), seed=seed).labels
+    return canonical(kmeans(Y, int(parts), seed=seed)).labels
 
 
 def accept_split(labels: np.ndarray, cluster: int, parts: np.ndarray) -> np.ndarray:
     """(n,) ids with ``cluster`` replaced by its ``parts`` (m,): part 0 keeps the id, the others take
-    the next free ids (k, k + 1, ...)."""
+    new ids above the highest in use (every other cluster keeps its id, and so its name and note)."""
     check_cluster(labels, cluster)
     rows = np.flatnonzero(labels == cluster)
     if len(parts) != len(rows):
         raise UserError("the split no longer matches the cluster; split it again")
-    out = labels.copy()
-    k = int(labels.max()) + 1
+    out = np.array(labels, dtype=np.int64, copy=True)
+    top = int(labels.max()) + 1
     _, codes = np.unique(parts, return_inverse=True)
-    out[rows] = np.where(codes == 0, cluster, k + codes - 1)
+    out[rows] = np.where(codes == 0, cluster, top + codes - 1)
     return out
 
 
-def merge(labels: np.ndarray, clusters: list[int]) -> tuple[np.ndarray, dict[int, int]]:
-    """Merge ``clusters`` into the smallest of their ids; the ids above close the gaps.
-
-    Returns the (n,) new ids and ``{old id: new id}`` for every old cluster (to carry names over)."""
+def merge(labels: np.ndarray, clusters: list[int]) -> tuple[np.ndarray, int]:
+    """Merge ``clusters`` into the smallest of their ids; the others' ids are no longer used (every
+    other cluster keeps its id). Returns the (n,) new ids and the id the merged cluster has."""
     chosen = sorted({int(c) for c in clusters})
     if len(chosen) < 2:
         raise UserError("pick two or more clusters to merge")
     for c in chosen:
         check_cluster(labels, c)
-    k = int(labels.max()) + 1
-    if len(chosen) == k:
+    if len(chosen) == len(np.unique(labels)):
         raise UserError("merging every cluster would leave one; keep at least two clusters")
-    target = chosen[0]
-    survivors = [c for c in range(k) if c not in chosen[1:]]
-    mapping = {c: survivors.index(c) for c in survivors} | {c: survivors.index(target) for c in chosen}
-    lut = np.array([mapping[c] for c in range(k)], dtype=np.int64)
-    return lut[labels], mapping
+    out = np.array(labels, dtype=np.int64, copy=True)
+    out[np.isin(out, chosen)] = chosen[0]
+    return out, chosen[0]
 
 
-def centres_of(Z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """(k, d) mean of each cluster's rows of the (n, d) ``Z`` (the overall mean for an empty one)."""
-    return np.stack([Z[labels == c].mean(0) if (labels == c).any() else Z.mean(0) for c in range(k)]).astype(np.float32)
+def centres_of(Z: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(m, d) the mean of the (n, d) ``Z``'s rows in each of the m clusters ``ids`` (in that order)."""
+    return np.stack([Z[labels == c].mean(0) for c in ids]).astype(np.float32)
 
 
-def describe_parts(Z: np.ndarray, X: np.ndarray, labels: np.ndarray, phrases: Terms, embed: PhraseEmbedder | None,
-                   k: int) -> list[ClusterSummary]:
-    """Size, names (``core.naming``) and the 5 texts nearest each centre in ``Z``, for (n,) ``labels`` in [0, k)."""
-    centers = centres_of(Z, labels, k)
-    keywords = name_keywords(phrases, labels, k, X, embed)
-    nearest = nearest_to_centres(Z, labels, centers, top=5)
-    sizes = np.bincount(labels, minlength=k)
-    return [ClusterSummary(c, int(sizes[c]), keywords[c], nearest[c]) for c in range(k)]
+def describe_parts(Z: np.ndarray, X: np.ndarray, labels: np.ndarray, phrases: Terms,
+                   embed: PhraseEmbedder | None) -> list[ClusterSummary]:
+    """Size, names (``core.naming``) and the 5 texts nearest each centre in ``Z``, for every cluster id
+    present in the (n,) ``labels``, in id order (``ClusterSummary.cluster`` is the id)."""
+    ids, codes = np.unique(labels, return_inverse=True)
+    centers = centres_of(Z, codes, np.arange(len(ids)))
+    keywords = name_keywords(phrases, codes, len(ids), X, embed)
+    nearest = nearest_to_centres(Z, codes, centers, top=5)
+    sizes = np.bincount(codes, minlength=len(ids))
+    return [ClusterSummary(int(c), int(sizes[i]), keywords[i], nearest[i]) for i, c in enumerate(ids)]
 
 
 def edited_stage(Z: np.ndarray, X: np.ndarray, labels: np.ndarray, truth: np.ndarray | None, phrases: Terms,
                  embed: PhraseEmbedder | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
-    """An edited (n,) partition as the pipeline's cluster stage: centres in the (n, latent) ``Z``, the
-    same scores (silhouette and Davies-Bouldin in ``Z`` and on the (n, dim) embeddings ``X``, label
-    agreement when ``truth`` is known), names and representative texts."""
-    k = int(labels.max()) + 1
-    centers = centres_of(Z, labels, k)
-    inertia = float(((Z - centers[labels]) ** 2).sum())
-    return ClusterStage(Clustering(labels, centers, inertia), score(Z, X, labels, truth, cfg, seed),
-                        describe_parts(Z, X, labels, phrases, embed, k))
+    """An edited (n,) partition as the pipeline's cluster stage: centres in the (n, latent) ``Z`` (one
+    per id present, ``Clustering.ids``), the same scores (silhouette and Davies-Bouldin in ``Z`` and on
+    the (n, dim) embeddings ``X``, label agreement when ``truth`` is known), names and representative texts."""
+    labels = np.asarray(labels, dtype=np.int64)
+    ids, codes = np.unique(labels, return_inverse=True)
+    centers = centres_of(Z, codes, np.arange(len(ids)))
+    inertia = float(((Z - centers[codes]) ** 2).sum())
+    return ClusterStage(Clustering(labels, centers, inertia, tuple(int(c) for c in ids)),
+                        score(Z, X, labels, truth, cfg, seed), describe_parts(Z, X, labels, phrases, embed))
 
 
 @dataclass(frozen=True)

@@ -231,11 +231,16 @@ class RunResult:
                                 self.baseline.scores if self.baseline else None, self.timings, self.refine)
 
 
+#: What ``metrics.json`` says of clusters as computed: not edited (the app's ``View.metrics`` says how they were).
+NOT_EDITED = {"edited": False, "renamed": [], "history": [], "names": {}, "notes": {}}
+
+
 def metrics_document(cfg: RunConfig, corpus: Corpus, embedded: EmbedResult, scores: Scores,
                      baseline: Scores | None, timings: dict[str, float] | None = None,
                      refine: RefineInfo | None = None) -> dict[str, Any]:
     """The metrics of one run as JSON-ready values (``refine`` only for a refined run)."""
-    return {"n_docs": len(corpus), "k": cfg.cluster.k, "latent_dim": cfg.encoder.latent,
+    return {"n_docs": len(corpus), "k": cfg.cluster.k, "cluster_ids": list(range(cfg.cluster.k)),
+            "edits": dict(NOT_EDITED), "latent_dim": cfg.encoder.latent,
             "model": cfg.embed.model, "seed": cfg.seed, **scores.as_dict(),
             "baseline": baseline.as_dict() if baseline else None,
             "timings_s": {k: round(v, 3) for k, v in (timings or {}).items()},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .cache import StageCache
+from .cluster import canonical
 from .describe import describe
 from .export import cluster_name
 from .naming import name_keywords, phrases_stage
@@ -47,7 +48,7 @@ def first_look(so_far: Embedded, cache: StageCache) -> FirstLook:
     cfg, corpus, X = so_far.config, so_far.corpus, so_far.embeddings.vectors
     keys = so_far.keys
     _, base = baseline_stage(keys["embed"], keys["sample"], X, corpus.labels, cfg.cluster, cfg.seed, cache)
-    c = base.clustering
+    c = canonical(base.clustering)  # numbered as the final clusters are (by size)
     summaries = describe(terms_stage(keys["sample"], corpus.texts, cache), X, c.labels, c.centers)
     # the names' own word ranking without the model (frequent words demoted), so no "said" even here
     words = name_keywords(phrases_stage(keys["sample"], corpus.texts, cache), c.labels, cfg.cluster.k, X, None)

@@ -120,7 +120,7 @@ def column_controls(source, cfg) -> None:
     if source is None:
         return
     try:
-        _, corpus = cached.corpus(source.key, source.value, cfg)
+        _, corpus = cached.bench().corpus(source, cfg)
     except Exception:  # the page says what is wrong
         return
     options = columns(corpus)

@@ -59,7 +59,7 @@ def _checked(upload: UploadedFile, source: Source, cfg: RunConfig) -> FileEmbedd
     limit_mb = st.get_option("server.maxUploadSize")
     if upload.size > limit_mb * 1024 * 1024:
         raise UserError(f"{upload.name} is over the upload limit of {limit_mb} MB")
-    embedder = cached.embeddings_file(upload.getvalue(), upload.name, cfg.embed.model)
+    embedder = cached.bench().embeddings_file(upload.getvalue(), upload.name, cfg.embed.model)
     _check_texts(embedder, source, cfg)
     return embedder
 
@@ -67,10 +67,10 @@ def _checked(upload: UploadedFile, source: Source, cfg: RunConfig) -> FileEmbedd
 def _check_texts(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> None:
     """Every text in use must have a vector in the file (matched by text hash, as the CLI matches)."""
     try:
-        sample_key, corpus = cached.corpus(source.key, source.value, cfg)
+        sample_key, corpus = cached.bench().corpus(source, cfg)
     except Exception:  # the data's own problem: the page shows it, with its message
         return
-    n_missing, first = cached.texts_without_vectors(embedder, sample_key, corpus.texts)
+    n_missing, first = cached.bench().texts_without_vectors(embedder, sample_key, corpus.texts)
     if n_missing:
         raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
                         f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "

@@ -4,18 +4,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
-
 import pandas as pd
 import streamlit as st
 
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
-from core.embed_file import FileEmbedder
 from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 from core.pipeline import source_key
+from core.view import DataSource
 
 from . import _cached as cached
 from . import _embeddings_upload as embeddings_upload
@@ -31,23 +29,7 @@ SERVER = "A file on the server"
 ALLOW_SERVER_PATHS = "CLUSTERLENS_ALLOW_SERVER_PATHS"  # operators may allow reading server paths
 
 
-@dataclass(frozen=True)
-class Source:
-    """A data source ready for ``core``: ``value`` is a path/address or an uploaded table."""
-
-    key: str
-    value: str | pd.DataFrame
-    label: str
-    text_col: str | tuple[str, ...] | None = None
-    label_col: str | None = None
-    is_demo: bool = False
-    n_rows: int | None = None  # rows in the file, when known before the run (an upload)
-    embeddings: FileEmbedder | None = None  # vectors from an uploaded file (pages/_embeddings_upload.py)
-
-    @property
-    def run_key(self) -> str:
-        """Names the data and where its vectors come from (a run's progress and jobs; ``key`` names the data)."""
-        return self.key if self.embeddings is None else f"{self.key}|embeddings:{self.embeddings.cache_key}"
+Source = DataSource  # what the sidebar resolves: the data, ready for core
 
 
 def launch_args() -> argparse.Namespace:
@@ -99,11 +81,11 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
             if st.button("Retry the hub", icon=":material/refresh:"):
                 cached.hub_file.clear()
                 st.rerun()
-            return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
+            return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True, kind="demo")
         # the address, not the local copy: read from the hub's cache, named as the CLI names it (metrics.json)
-        return Source(DEFAULT_SOURCE, DEFAULT_SOURCE, "AG News (Zhouhc/attack-agnews, agnews_train.csv)")
+        return Source(DEFAULT_SOURCE, DEFAULT_SOURCE, "AG News (Zhouhc/attack-agnews, agnews_train.csv)", kind="hub")
     if choice == DEMO:
-        return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True)
+        return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True, kind="demo")
     if choice == UPLOAD:
         upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"],
                                   key=S.UPLOAD, help="Read in memory only; never stored on the server.")
@@ -115,7 +97,8 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
             st.error(f"{plain(upload.name)} is over the upload limit of {limit_mb} MB; sample it down first.")
             return None
         try:
-            digest, table = cached.upload_table(upload.getvalue(), upload.name)
+            data = upload.getvalue()
+            digest, table = cached.bench().upload_table(data, upload.name)
             limits.check_upload(len(table), upload.name)
         except UserError as exc:
             st.error(plain(app_message(exc)))
@@ -123,12 +106,18 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         text_col, label_col = _columns_picker(list(map(str, table.columns)))
         named = table.copy(deep=False)  # the cached table is shared: name a shallow copy
         named.attrs["name"] = upload.name  # the corpus's source name (metrics.json, export file names)
-        return Source(f"upload:{digest}:{upload.name}", named, upload.name, text_col, label_col, n_rows=len(table))
+        return Source(f"upload:{digest}:{upload.name}", named, upload.name, text_col, label_col, n_rows=len(table),
+                      kind="upload", data=data)
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
         return Source(source_key(path), path, path) if path else None
     return Source(source_key(args.data), args.data, args.data, args.text_col, args.label_col,
-                  is_demo=args.data == DEMO_SOURCE)
+                  is_demo=args.data == DEMO_SOURCE, kind=_kind(args.data))
+
+
+def _kind(source: str) -> str:
+    """How a project names a source given by name (``core.projects.Source.kind``)."""
+    return "demo" if source == DEMO_SOURCE else "hub" if source.startswith("hf://") else "path"
 
 
 def _default_fraction(source: Source | None, args: argparse.Namespace, limits: Limits) -> float:
@@ -214,7 +203,7 @@ def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:
     same cache the pages read, so this costs nothing extra; a problem with it is left to the page.
     Returns the over-the-limit message, or None."""
     try:
-        _, corpus = cached.corpus(source.key, source.value, cfg)
+        _, corpus = cached.bench().corpus(source, cfg)
     except Exception:  # the page shows the problem, with its message
         return None
     n_file = corpus.n_rows or len(corpus) + corpus.n_dropped

@@ -44,8 +44,9 @@ LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when 
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
 SEARCH = "search"
 
-# results kept between reruns
-PREVIOUS_LABELS = "previous_labels"  # {data key: aligned labels of the last clustering}, for stable colours
+# the door into core: this browser session's core.session.Session (its project and edits)
+SESSION = "session"
+PROJECT = "project"            # the open project's id (also the URL's ?project=)
 
 # a lock held while this session's run computes its view: one heavy job per session at a time
 HEAVY_JOB = "heavy_job"
@@ -64,14 +65,13 @@ CANCEL = "cancel"              # the Cancel button beside the progress bar
 CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
 RESUME = "resume"              # the Resume button shown after a cancel
 
-# cluster edits (pages/_edits.py): the Edits of the current data+encoder+k, a split being previewed,
-# a notice to show once after the edits were reset, and the edit widgets
-EDITS = "edits"
+# cluster edits (pages/_edits.py; the edits themselves are the project's): a split being previewed,
+# the line saying what the last edit did, and the edit widgets
 SPLIT_PREVIEW = "split_preview"
-EDITS_RESET = "edits_reset"
 EDIT_DONE = "edit_done"
 SPLIT_CLUSTER = "edit_split_cluster"
 SPLIT_PARTS = "edit_split_parts"
 MERGE = "edit_merge"
 RENAME_CLUSTER = "edit_rename_cluster"
 RENAME_TO = "edit_rename_to"
+NOTE = "edit_note"              # + ":" + version + ":" + cluster: a cluster's note box

@@ -8,7 +8,7 @@ from pages import _search
 from pages import _state as S
 from pages._colour import show_only
 from pages._common import page_view
-from pages._edits import edit_panel
+from pages._edits import edit_panel, note_box
 from pages._safe import plain
 from pages._selection import selection_section
 
@@ -30,7 +30,7 @@ if only:
 if edit_panel(view):  # a split is previewed: only it is shown
     st.stop()
 focus = st.session_state.get(S.FOCUS_CLUSTER)
-focus = focus if isinstance(focus, int) and 0 <= focus < view.k else None
+focus = focus if isinstance(focus, int) and focus in view.ids else None
 
 for summary in view.summaries:
     c = summary.cluster
@@ -38,6 +38,7 @@ for summary in view.summaries:
     with st.expander(header, expanded=(c == focus)):
         st.markdown(f"<span style='color:{colour(c)}'>■</span> **Keywords:**", unsafe_allow_html=True)
         st.text(", ".join(summary.keywords) or "(none)")
+        note_box(view, c)
         st.markdown("**The 3 texts nearest the centre**")
         for row in summary.examples[:3]:
             st.text("• " + frame["title"].iat[row])  # article text is shown as text, never as Markdown/HTML

@@ -9,6 +9,7 @@ from core.csv_export import safe_csv
 from core.export import clusters_document, export_name
 from pages._common import assignments, page_view
 from pages._safe import plain
+from pages._view import guarded
 
 view = page_view()
 corpus, cfg = view.corpus, view.cfg
@@ -37,7 +38,7 @@ st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch")
 st.subheader("Export")
 st.caption("File names carry the data's name and k. Assignments list each text's cluster, the cluster's name and "
            "a confidence (0 on the border between two clusters, 1 at a centre), as the command line writes them.")
-metrics = view.metrics()
+metrics = guarded(view.metrics)  # its baseline may still need computing
 clusters = clusters_document(view.summaries, corpus.texts, view.names())  # the map's ids and names
 
 

@@ -15,6 +15,7 @@ from pages._colour import colour_by, show_only
 from pages._common import assignments, delta, fmt, page_view
 from pages._refine import summary as refine_summary
 from pages._safe import plain
+from pages._view import baseline
 from pages._selection import remember
 
 view = page_view(provisional=True)
@@ -63,7 +64,7 @@ def metric_cards() -> None:
     ready = view.baseline_if_ready()
     cards(slots, ready)
     if ready is None:
-        cards(slots, view.baseline)
+        cards(slots, baseline(view))
     refine_summary(view)
 
 

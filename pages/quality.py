@@ -8,7 +8,7 @@ from core.cluster import confusion
 from core.plots import confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages._common import fmt, page_view
-from pages._view import guarded
+from pages._view import baseline, guarded
 
 view = page_view()
 st.title("Quality")
@@ -35,7 +35,7 @@ st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_hi
 st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
 
 st.subheader("How many clusters?")
-sweep = guarded(lambda: cached.k_sweep(view.result))
+sweep = guarded(lambda: cached.session().k_sweep(view))
 if sweep["k"]:
     sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
     suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
@@ -68,7 +68,7 @@ if view.corpus.label_col:
     table, clusters, classes = confusion(truth, view.labels)
     st.plotly_chart(confusion_figure(table, [view.name(int(c)) for c in clusters], [str(c) for c in classes]),
                     width="stretch")
-    s, b = view.clusters.scores, view.baseline.scores
+    s, b = view.clusters.scores, baseline(view).scores
     st.caption(f"ACC {fmt(s.acc)} · NMI {fmt(s.nmi)} · ARI {fmt(s.ari)} "
                f"(K-Means on the raw embeddings: ACC {fmt(b.acc)} · NMI {fmt(b.nmi)} · ARI {fmt(b.ari)}).")
 else:

@@ -48,6 +48,12 @@ def fake_app(monkeypatch, app_csv):
     stop_background_passes()
 
 
+def shown(at) -> tuple[str, "np.ndarray"]:
+    """(the sample key of the texts in view, their cluster ids as shown) from the app's last view."""
+    view = at.session_state["session"].last
+    return view.keys["sample"], view.labels
+
+
 def stop_background_passes(timeout: float = 300.0) -> None:
     """Stop every background pass and wait for the step each is in: a pass left running by an
     earlier test would otherwise finish its step in the next test's fresh cache and add to its

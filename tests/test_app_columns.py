@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apphelpers import map_charts
+from apphelpers import map_charts, shown
 from core.data import sample_order
 from corpora import topic_frame
 
@@ -117,7 +117,7 @@ def test_show_only_filters_the_map_and_the_lists_and_labels_get_names(fake_app, 
 
 def test_the_maps_selection_is_listed_on_the_clusters_page(fake_app, upload_bytes):
     at = uploaded(fake_app, upload_bytes)
-    (sample_key,) = at.session_state["previous_labels"]  # the key of the texts in view
+    sample_key, _ = shown(at)  # the key of the texts in view
     at.session_state["selection"] = (sample_key, [0, 13, 30])  # as the map stores a box selection
     at.switch_page("pages/clusters.py").run()
     assert not at.exception and not at.error

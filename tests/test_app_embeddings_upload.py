@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 from core.config import DEFAULT_MODEL
 from core.data import build_corpus
 from core.embed_file import FileEmbedder, read_embeddings, write_embeddings
-from apphelpers import spy_downloads
+from apphelpers import shown, spy_downloads
 from fakes import FakeEmbedder
 
 UPLOADER = "embeddings_upload"
@@ -56,8 +56,7 @@ def test_a_file_of_the_models_own_vectors_gives_the_same_map_without_running_the
     at = fake_app()
     at.run()
     assert not at.exception and not at.error
-    before = at.session_state["previous_labels"]
-    (sample, labels), = before.items()
+    sample, labels = shown(at)
     encoded = at.fake.texts_encoded
     texts = _texts(app_csv)
     _upload(at, "mine.parquet", _file(tmp_path / "v.parquet", texts, FakeEmbedder().encode(texts)))
@@ -66,7 +65,7 @@ def test_a_file_of_the_models_own_vectors_gives_the_same_map_without_running_the
     assert "Vectors from mine.parquet: 200 texts embedded by all-MiniLM-L6-v2 (fake, 384 dimensions)" in note
     assert "(file (fake))" in _backend_caption(at)
     assert at.fake.texts_encoded == encoded  # the model embedded nothing
-    assert np.array_equal(at.session_state["previous_labels"][sample], labels)  # the same clusters
+    assert shown(at)[0] == sample and np.array_equal(shown(at)[1], labels)  # the same clusters
 
 
 def test_the_apps_run_from_a_file_equals_run_embeddings_and_removing_it_embeds_again(fake_app, app_csv, tmp_path,
@@ -147,7 +146,7 @@ def test_a_bad_file_is_one_message_and_the_view_stays(fake_app, app_csv, tmp_pat
     vectors = FakeEmbedder().encode(texts)
     at = fake_app()
     at.run()
-    (sample, labels), = at.session_state["previous_labels"].items()
+    sample, labels = shown(at)
     caption, encoded = _backend_caption(at), at.fake.texts_encoded
     _upload(at, "bad.parquet", make(tmp_path / "bad.parquet", texts, vectors))
     assert not at.exception
@@ -158,7 +157,7 @@ def test_a_bad_file_is_one_message_and_the_view_stays(fake_app, app_csv, tmp_pat
     assert "Traceback" not in errors[0]
     assert _backend_caption(at) == caption and at.fake.texts_encoded == encoded  # nothing recomputed
     assert at.session_state["current"][0].embeddings is None
-    assert np.array_equal(at.session_state["previous_labels"][sample], labels)
+    assert shown(at)[0] == sample and np.array_equal(shown(at)[1], labels)
 
 
 def test_a_bad_file_after_a_good_one_keeps_the_good_ones_vectors(fake_app, app_csv, tmp_path):

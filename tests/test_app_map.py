@@ -182,9 +182,9 @@ def test_a_failing_baseline_is_a_message_not_a_traceback(fake_app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("baseline exploded")
 
-    from core import cluster_stage
+    from core import cluster_stage, session
 
-    monkeypatch.setattr(cached.pipeline, "baseline_stage", broken)  # the cards' own call
+    monkeypatch.setattr(session, "baseline_stage", broken)  # the cards' own call
     monkeypatch.setattr(cluster_stage, "baseline_stage", broken)  # the default clusters start from it
     at = fake_app()
     at.run()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.cluster import align_to, internal_scores, kmeans, label_scores
+from core.cluster import Clustering, align_to, canonical, internal_scores, kmeans, label_scores
 from core.errors import UserError
 
 
@@ -34,6 +34,18 @@ def test_internal_scores_defined_and_undefined():
     sil, db = internal_scores(X, labels)
     assert sil > 0.9 and db < 0.1
     assert internal_scores(X, np.zeros(20, int)) == (None, None)
+
+
+def test_canonical_numbers_clusters_by_size_then_first_row():
+    labels = np.array([2, 0, 0, 1, 1, 1, 2, 3])  # sizes: 0 -> 2, 1 -> 3, 2 -> 2, 3 -> 1
+    centers = np.arange(4, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+    c = canonical(Clustering(labels, centers, 1.0))
+    # cluster 1 (the largest) becomes 0; of the two of size 2, the one holding row 0 (old 2) comes first
+    assert c.labels.tolist() == [1, 2, 2, 0, 0, 0, 1, 3]
+    assert c.centers[:, 0].tolist() == [1, 2, 0, 3]
+    # any numbering of the same partition gives the same numbers (and so the same colours)
+    relabelled = canonical(Clustering(np.array([3, 1, 1, 0, 0, 0, 3, 2]), centers, 1.0))
+    assert relabelled.labels.tolist() == c.labels.tolist()
 
 
 def test_align_to_keeps_ids_stable():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from core.config import ClusterConfig
-from core.edits import MAX_NAME, Edits, accept_split, check_name, edited_stage, merge, split
+from core.edits import MAX_NAME, accept_split, check_name, edited_stage, merge, split
 from core.errors import UserError
 from core.naming import phrase_counts
 from corpora import topic_frame
@@ -48,23 +48,32 @@ def test_split_makes_parts_and_refuses_more_parts_than_distinct_texts(topics):
         split(X, labels, texts, 7, 2, seed=0)
 
 
+def test_split_parts_are_numbered_by_size(topics):
+    texts, _, X, labels = topics
+    parts = split(X, labels, texts, 1, 3, seed=0)
+    sizes = np.bincount(parts)
+    assert list(sizes) == sorted(sizes, reverse=True)  # part 0 (which keeps the cluster's id) is the largest
+
+
 def test_accept_split_keeps_the_id_for_part_zero_and_appends_the_rest():
     labels = np.array([0, 1, 1, 2, 1, 1])
     out = accept_split(labels, 1, np.array([0, 1, 2, 1]))
     np.testing.assert_array_equal(out, [0, 1, 3, 2, 4, 3])
+    gapped = np.array([0, 1, 1, 5, 1])  # after a merge left ids 2-4 unused: new parts go above the highest
+    np.testing.assert_array_equal(accept_split(gapped, 1, np.array([0, 1, 0])), [0, 1, 6, 5, 1])
     np.testing.assert_array_equal(labels, [0, 1, 1, 2, 1, 1])  # not changed in place
     with pytest.raises(UserError, match="split it again"):
         accept_split(labels, 1, np.array([0, 1]))
 
 
-def test_merge_closes_the_gaps_and_refuses_one_or_all():
+def test_merge_keeps_every_other_id_and_refuses_one_or_all():
     labels = np.array([0, 1, 2, 3, 3, 1])
-    out, mapping = merge(labels, [3, 1])
+    out, target = merge(labels, [3, 1])
     np.testing.assert_array_equal(out, [0, 1, 2, 1, 1, 1])
-    assert mapping == {0: 0, 1: 1, 2: 2, 3: 1}
-    out, mapping = merge(labels, [0, 2])
-    np.testing.assert_array_equal(out, [0, 1, 0, 2, 2, 1])
-    assert mapping == {0: 0, 1: 1, 2: 0, 3: 2}
+    assert target == 1
+    out, target = merge(labels, [0, 2])
+    np.testing.assert_array_equal(out, [0, 1, 0, 3, 3, 1])  # cluster 3 stays cluster 3 (its name stays with it)
+    assert target == 0
     with pytest.raises(UserError, match="pick two or more"):
         merge(labels, [2])
     with pytest.raises(UserError, match="pick two or more"):
@@ -89,13 +98,8 @@ def test_edited_partitions_are_scored_like_any_other(topics):
     rejoined = edited_stage(X, X, back, truth, phrases, None, cfg, 0)
     assert rejoined.scores.as_dict() == pytest.approx(whole.scores.as_dict())
     assert all(s.keywords for s in rejoined.summaries)
-
-
-def test_a_bad_rename_changes_nothing():
-    edits = Edits("key").renamed(1, "Sport", 4)
-    with pytest.raises(UserError):
-        edits.renamed(2, "<i>x</i>", 4)
-    with pytest.raises(UserError, match="no cluster 4"):
-        edits.renamed(4, "Weather", 4)
-    assert edits.names == {1: "Sport"} and edits.history == ("renamed cluster 1 to 'Sport'",) and not edits.empty
-    assert Edits("key").empty
+    gapped, _ = merge(labels, [0, 1])  # ids 0 and 2 left: one summary and one centre per id present
+    stage = edited_stage(X, X, gapped, truth, phrases, None, cfg, 0)
+    assert [s.cluster for s in stage.summaries] == [0, 2] == list(stage.clustering.cluster_ids)
+    assert stage.clustering.centers.shape == (2, X.shape[1])
+    assert [s.size for s in stage.summaries] == [(gapped == 0).sum(), (gapped == 2).sum()]

@@ -1,0 +1,519 @@
+"""The one door into core for the app and the CLI: a session over a project.
+
+:class:`Workbench` is what every session of a process shares: the stage cache, the embedding store
+and the projects of the current cache folder, the model loader. :class:`Session` is one user's work:
+a project (``core.projects``), the run for the settings in use, the version those settings name,
+and the edits, names and notes of that version, each written to the project as it is made.
+
+The pages read a :class:`core.view.View` from :meth:`Session.view`, lay out widgets, and call the
+session back (:meth:`Session.rename`, :meth:`Session.merge`, ...); they never build a stage key or
+touch a cache. The session keeps the project in memory too: when the disk refuses a write (full,
+read-only) or the project was deleted elsewhere, the work goes on in memory and :attr:`Session.problem`
+says what could not be saved. Plain Python: no Streamlit.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import background
+from .cache import DiskCache, MemoryCache, StageCache
+from .cluster import canonical
+from .cluster_stage import ClusterStage, baseline_key, baseline_stage
+from .config import RunConfig, cache_dir
+from .data import Corpus, read_table
+from .describe import ClusterSummary, Terms
+from .edits import accept_split, check_name, describe_parts, edited_stage, merge, split
+from .embed import default_results, default_store, embed_texts, get_embedder
+from .embed_file import FileEmbedder, read_embeddings, text_hashes
+from .errors import UserError
+from .naming import PhraseEmbedder, phrases_stage
+from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
+from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
+                       version_settings)
+from .results import array_key, stage_key
+from .store import EmbeddingStore
+from .view import DataSource, View
+
+log = logging.getLogger(__name__)
+
+#: Stage results every session shares, by stage: how many of each are kept in memory.
+MEMORY_SIZES = {"upload": 4, "read": 4, "sample": 8, "terms": 8, "embed": 4, "train": 8, "cluster": 64,
+                "baseline": 48, "project": 8, "edited": 32, "labels": 64}
+
+
+class _FolderDisk:
+    """The disk cache under the cache folder as it is now (tests point it elsewhere per test): one
+    ``ResultCache`` per folder, so its warn-once state holds across runs."""
+
+    def __init__(self) -> None:
+        self.by_folder: dict[str, DiskCache] = {}
+        self.lock = threading.Lock()
+
+    def fetch(self, stage: str, key: str, compute: Callable[[], Any], codec=None) -> Any:
+        folder = str(cache_dir())
+        with self.lock:
+            disk = self.by_folder.get(folder) or self.by_folder.setdefault(folder, DiskCache(default_results()))
+        return disk.fetch(stage, key, compute, codec)
+
+
+class Workbench:
+    """What every session of one process shares. ``load_embedder(model, backend)`` gives the shared
+    model (the app hands in its server-wide one); ``precompute``: cluster every k of the slider in the
+    background after a run (``core.background``)."""
+
+    def __init__(self, cache: StageCache | None = None, *, load_embedder: EmbedderLoader | None = None,
+                 precompute: bool = True) -> None:
+        self.cache = cache or MemoryCache(MEMORY_SIZES, _FolderDisk())
+        self.load_embedder = load_embedder or get_embedder
+        self.precompute = precompute
+        self._lock = threading.Lock()
+        self._stores: dict[str, EmbeddingStore] = {}
+
+    def store(self) -> EmbeddingStore:
+        """The embedding store of the current cache folder, opened once (its warn-once state holds)."""
+        folder = str(cache_dir())
+        with self._lock:
+            if folder not in self._stores:
+                self._stores[folder] = default_store()
+            return self._stores[folder]
+
+    def projects(self) -> ProjectStore:
+        """The projects of the current cache folder."""
+        return ProjectStore()
+
+    def embedder(self, model: str, backend: str):
+        return self.load_embedder(model, backend)
+
+    # -- data ----------------------------------------------------------------------------------------
+    def upload_table(self, data: bytes, name: str) -> tuple[str, pd.DataFrame]:
+        """An uploaded file's raw table, read once per content -> (content key, table)."""
+        digest = hashlib.sha256(data).hexdigest()[:20]
+        return digest, self.cache.fetch("upload", digest + name, lambda: read_table(data, name))
+
+    def corpus(self, source: DataSource, cfg: RunConfig) -> tuple[str, Corpus]:
+        """(sample key, the sample) the run for ``cfg`` reads, through the run's own cached stages (the
+        sidebar shows its size before the run starts; the run then finds it cached)."""
+        read_key, full = read_stage(source.key, source.value, cfg.data, self.cache)
+        return sample_stage(read_key, full, cfg.data, cfg.seed, self.cache)
+
+    def embeddings_file(self, data: bytes, name: str, model: str) -> FileEmbedder:
+        """An uploaded embeddings file as the embedder of a run of ``model``, by content; raises
+        UserError for a file that is not one, or another model's or width's."""
+        digest = hashlib.sha256(data).hexdigest()[:20]
+        file = self.cache.fetch("embeddings_file", digest + name, lambda: read_embeddings(data, name=name))
+        return self.cache.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
+
+    def texts_without_vectors(self, embedder: FileEmbedder, sample_key: str, texts: list[str]) -> tuple[int, str | None]:
+        """(how many of a sample's texts the file has no vector for, the first of them), once per file and sample."""
+        def count() -> tuple[int, str | None]:
+            have = set(embedder.file.hashes)
+            missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
+            return len(missing), (missing[0][:60].replace("\n", " ") if missing else None)
+
+        return self.cache.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
+
+    # -- the run -------------------------------------------------------------------------------------
+    def run(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
+            on_embedded: EmbeddedHook | None = None) -> RunResult:
+        """The pipeline for ``cfg`` on ``source`` through the shared caches (the raw-embedding baseline
+        is left to :meth:`baseline`, which the cards fill in when it is ready)."""
+        return run(cfg, source=source.value, key=source.key, cache=self.cache, embedder=source.embeddings,
+                   load_embedder=self.load_embedder, store=self.store(), progress=progress, baseline=False,
+                   on_embedded=on_embedded)
+
+    def baseline(self, result: RunResult) -> ClusterStage:
+        """K-Means on the raw embeddings with this k and seed: the cards' yardstick."""
+        cfg = result.config
+        return baseline_stage(_base_key(result), result.keys["sample"], result.base_vectors, result.corpus.labels,
+                              cfg.cluster, cfg.seed, self.cache)[1]
+
+    def baseline_if_ready(self, result: RunResult) -> ClusterStage | None:
+        cfg = result.config
+        peek = getattr(self.cache, "peek", None)
+        if peek is None:
+            return None
+        return peek("baseline", baseline_key(_base_key(result), result.keys["sample"], cfg.cluster, cfg.seed,
+                                             len(result.corpus.texts)))
+
+    def k_sweep(self, result: RunResult, ks: range = range(2, 13)) -> dict[str, list]:
+        return background.k_sweep(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
+                                  result.corpus.labels, result.terms, result.config, self.cache, ks=ks,
+                                  base=result.base_vectors)
+
+    def start_precompute(self, result: RunResult) -> None:
+        """Every other k of the slider, clustered ahead of the user (see ``core.background``)."""
+        if self.precompute:
+            background.precompute_ks(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
+                                     result.corpus.labels, result.terms, result.config, self.cache,
+                                     result.base_vectors)
+
+    def phrase_embedder(self, result: RunResult, source: DataSource) -> PhraseEmbedder | None:
+        """Embeds candidate phrases for names with the model the texts were embedded with (through the
+        store); None for a file of vectors, which cannot embed new text."""
+        if source.embeddings is not None:
+            return None
+        from .backends import backend_for
+
+        cfg = result.config.embed
+        backend = backend_for(cfg.backend, len(result.corpus))
+        model = self.load_embedder(cfg.model, backend)
+        batch = 1 if backend != cfg.backend else cfg.batch_size  # as the embed stage chose
+        store = self.store()
+        return lambda phrases: embed_texts(phrases, model, store=store, batch_size=batch).vectors
+
+    def phrases(self, result: RunResult) -> Terms:
+        return phrases_stage(result.keys["sample"], result.corpus.texts, self.cache)
+
+    def labels(self, projects: ProjectStore, pid: str, name: str) -> np.ndarray:
+        """A project's stored cluster ids, read once (their file is named by its content)."""
+        return self.cache.fetch("labels", f"{pid}/{name}", lambda: projects.labels(pid, name))
+
+    def edited(self, result: RunResult, source: DataSource, labels: np.ndarray) -> ClusterStage:
+        """The clusters ``labels`` (n,) of this run, described and scored as the pipeline's are."""
+        key = stage_key("edited", result.keys["cluster"], array_key(np.asarray(labels, dtype=np.int64)))
+        cfg = result.config
+        return self.cache.fetch("edited", key, lambda: edited_stage(
+            result.latent, result.embeddings.vectors, np.asarray(labels, dtype=np.int64), result.corpus.labels,
+            self.phrases(result), self.phrase_embedder(result, source), cfg.cluster, cfg.seed))
+
+
+def _base_key(result: RunResult) -> str:
+    """The base model's embed key (the baseline's parent; the same as ``embed`` unless refined)."""
+    return result.keys.get("base_embed", result.keys["embed"])
+
+
+@dataclass(frozen=True)
+class SplitPreview:
+    """A split shown but not yet accepted: ``parts`` (m,) part ids of ``cluster``'s texts, in row order."""
+
+    version: str
+    cluster: int
+    parts: np.ndarray
+    summaries: list[ClusterSummary]  # per part; ``examples`` index the cluster's rows
+
+
+def project_source(source: DataSource) -> Source:
+    return Source(kind=source.kind, name=source.label, key=source.key, text_col=source.text_col,
+                  label_col=source.label_col,
+                  sha256=hashlib.sha256(source.data).hexdigest() if source.data is not None else None)
+
+
+class Session:
+    """One user's door into core: a project and the view of the settings in use.
+
+    ``project`` is the project as last read or written (None until a view was made or a project
+    opened); ``problem`` says why the last change could not be saved (it is kept in memory meanwhile);
+    ``notices`` are one-line messages for the user, taken by :meth:`take_notices`."""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+        self.project: Project | None = None
+        self.problem: str | None = None
+        self.notices: list[str] = []
+        self._mine: set[int] = set()  # revisions this session wrote
+        self._memory_only = False
+        self._upload_bytes: bytes | None = None  # the upload of a project kept in memory only
+        self.last: View | None = None  # the view made last
+
+    # -- projects ------------------------------------------------------------------------------------
+    @property
+    def store(self) -> ProjectStore:
+        return self.bench.projects()
+
+    def open(self, pid: str) -> Project:
+        """Make ``pid`` this session's project (raises ProjectGone or a UserError for a damaged one)."""
+        project = self.store.get(pid)
+        self.project, self.problem, self._memory_only = project, None, False
+        self._mine = set()
+        self._save(lambda p: p, touch=False)  # its "last opened" time
+        return self.project
+
+    def close(self) -> None:
+        """Leave the project (the next view makes or opens another)."""
+        self.project, self.problem, self._memory_only = None, None, False
+
+    def source_of(self, project: Project) -> DataSource:
+        """The project's data as a source the pipeline reads (an upload from the project's own copy)."""
+        src = project.source
+        if src.kind == "upload":
+            data = self.store.source_bytes(project.id)
+            _, table = self.bench.upload_table(data, src.name)
+            named = table.copy(deep=False)
+            named.attrs["name"] = src.name
+            return DataSource(src.key, named, src.name, src.text_col, src.label_col, n_rows=len(table),
+                              kind="upload", data=data)
+        return DataSource(src.key, src.key if src.kind != "path" else src.name, src.name, src.text_col,
+                          src.label_col, is_demo=src.kind == "demo", kind=src.kind)
+
+    def _ensure_project(self, source: DataSource, cfg: RunConfig) -> Project:
+        """This session's project for ``source``: the open one if it holds this data, else a new one."""
+        if self.project is not None and self.project.source.key == source.key:
+            return self.project
+        view = {"settings": cfg.to_dict()}
+        try:
+            store = self.store
+            project = store.create(store.unique_name(source.label), project_source(source), data=source.data,
+                                   view=view)
+            self._memory_only, self.problem = False, None
+        except OSError as exc:
+            stamp = now()
+            project = Project("unsaved" + hashlib.sha256(source.key.encode()).hexdigest()[:10], source.label,
+                              project_source(source), stamp, stamp, stamp, 0, (), view)
+            self._cannot_save(exc)
+            self._memory_only = True
+        self.project, self._mine = project, {project.revision}
+        return project
+
+    def _cannot_save(self, exc: BaseException) -> None:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        self.problem = (f"The project could not be saved ({reason}); the app keeps working and your changes "
+                        "are kept for this session only.")
+        log.warning("project not saved: %s", reason)
+
+    def _save(self, change: Callable[[Project], Project], *, touch: bool = True) -> Project:
+        """Apply ``change`` to the project and write it; kept in memory when it cannot be written."""
+        assert self.project is not None
+        if self._memory_only:
+            self.project = change(self.project)
+            return self.project
+        try:
+            saved = self.store.update(self.project.id, change, seen=self.project.revision, touch=touch)
+        except ProjectGone:
+            self.project = change(self.project)
+            self._memory_only = True
+            self.problem = ("This project was deleted (perhaps in another tab): your changes are kept for this "
+                            "session only. Save them as a new project on the Projects page.")
+            return self.project
+        except OSError as exc:
+            self.project = change(self.project)
+            self._cannot_save(exc)
+            self._memory_only = True  # until the user saves again (see save_again)
+            return self.project
+        if saved.others:
+            self.notices.append("This project was also changed in another tab or window; your change was added to "
+                                "its latest state.")
+        self.project, self.problem = saved.project, None
+        self._mine.add(saved.project.revision)
+        return self.project
+
+    def _refresh(self) -> None:
+        """Take the project's latest state from disk when another tab changed it (with a notice)."""
+        if self.project is None or self._memory_only:
+            return
+        try:
+            latest = self.store.get(self.project.id)
+        except ProjectGone:
+            self._memory_only = True
+            self.problem = ("This project was deleted (perhaps in another tab): what you do now is kept for this "
+                            "session only. Save it as a new project on the Projects page.")
+            return
+        except (UserError, OSError) as exc:
+            log.warning("cannot re-read project %s: %s", self.project.id, exc)
+            return
+        if latest.revision != self.project.revision and latest.revision not in self._mine:
+            self.notices.append("This project was changed in another tab or window; it shows the latest state.")
+        self.project = latest
+
+    def save_as_new(self, name: str | None = None) -> Project:
+        """Write the in-memory project (one that could not be saved) as a new project."""
+        if self.project is None:
+            raise UserError("there is no project to save yet")
+        memory = self.project
+        store = self.store
+        data = None
+        if memory.source.kind == "upload":
+            try:
+                data = store.source_bytes(memory.id)
+            except UserError:
+                data = self._upload_bytes
+        created = store.create(store.unique_name(name or memory.name), memory.source, data=data, view=memory.view)
+
+        def moved(label_name: str | None) -> str | None:
+            if label_name is None:
+                return None
+            return store.put_labels(created.id, self.bench.labels(store, memory.id, label_name))
+
+        versions = tuple(replace(v, base=moved(v.base), labels=moved(v.labels)) for v in memory.versions)
+        self.project, self._memory_only, self.problem = created, False, None
+        self._mine = {created.revision}
+        return self._save(lambda p: replace(p, versions=versions))
+
+    def save_again(self) -> Project:
+        """Write the session's copy of the project over the saved one (after a failed save, once the
+        disk takes writes again); a UserError or OSError if it still cannot."""
+        if self.project is None:
+            raise UserError("there is no project to save yet")
+        memory = self.project
+        saved = self.store.update(memory.id, lambda p: replace(memory, revision=p.revision))
+        self.project, self._memory_only, self.problem = saved.project, False, None
+        self._mine.add(saved.project.revision)
+        return self.project
+
+    def take_notices(self) -> list[str]:
+        out, self.notices = self.notices, []
+        return out
+
+    # -- the view ------------------------------------------------------------------------------------
+    def view(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
+             on_embedded: EmbeddedHook | None = None) -> View:
+        """The view for ``cfg`` on ``source``: the run (from the caches where they hold it), in the
+        project's version for these settings (made now if new: its clusters as computed are stored),
+        with that version's edits, names and notes."""
+        result = self.bench.run(source, cfg, progress=progress, on_embedded=on_embedded)
+        self.bench.start_precompute(result)
+        self._upload_bytes = source.data
+        self._refresh()
+        project = self._ensure_project(source, cfg)
+        vid = version_id(self._settings(source, cfg))
+        version = project.version(vid)
+        if version is None:
+            version = self._new_version(vid, cfg, result, source)
+        settings = cfg.to_dict()
+        if project.view.get("version") != vid or project.view.get("settings") != settings:
+            self._save(lambda p: replace(p, view=p.view | {"version": vid, "settings": settings}), touch=False)
+        version = self.project.version(vid) or version
+        self.last = self._view_of(source, result, version)
+        return self.last
+
+    @staticmethod
+    def _settings(source: DataSource, cfg: RunConfig) -> dict[str, Any]:
+        """What names a version: the settings, and where the vectors came from (a file of them, or the model)."""
+        vectors = {"vectors": source.embeddings.cache_key} if source.embeddings is not None else {}
+        return version_settings(cfg) | vectors
+
+    def _new_version(self, vid: str, cfg: RunConfig, result: RunResult, source: DataSource) -> Version:
+        labels = result.clusters.clustering.labels
+        stamp = now()
+        version = Version(vid, self._settings(source, cfg), stamp, stamp, n=len(labels))
+        if not self._memory_only:
+            try:
+                version = replace(version, base=self.store.put_labels(self.project.id, labels))
+            except (OSError, ProjectGone) as exc:
+                self._cannot_save(exc)
+        if version.base is None:  # kept in memory with the session
+            version = replace(version, base="memory:" + array_key(labels))
+            self.bench.cache.fetch("labels", f"{self.project.id}/{version.base}", lambda: labels)
+        self._save(lambda p: p.with_version(version))
+        return version
+
+    def _labels(self, name: str) -> np.ndarray:
+        assert self.project is not None
+        return self.bench.labels(self.store, self.project.id, name)
+
+    def _view_of(self, source: DataSource, result: RunResult, version: Version) -> View:
+        stage = result.clusters
+        try:
+            base = self._labels(version.base) if version.base else None
+            if base is not None and (len(base) != len(stage.clustering.labels)):
+                raise UserError("the stored clusters do not match the texts")
+            if version.labels is not None:
+                stage = self.bench.edited(result, source, self._labels(version.labels))
+            elif base is not None and not np.array_equal(base, stage.clustering.labels):
+                stage = self.bench.edited(result, source, base)  # the version as it was first computed
+        except UserError as exc:
+            self.notices.append(f"{exc}; the clusters are shown as computed now.")
+        ids = {s.cluster for s in stage.summaries}
+        return View(source, result, stage, version,
+                    user_names={c: n for c, n in version.names.items() if c in ids},
+                    notes={c: n for c, n in version.notes.items() if c in ids},
+                    baseline_of=lambda: self.bench.baseline(result),
+                    baseline_ready=lambda: self.bench.baseline_if_ready(result))
+
+    # -- edits ---------------------------------------------------------------------------------------
+    def _edit(self, view: View, change: Callable[[Version], Version]) -> None:
+        """Apply ``change`` to the version ``view`` shows, in the project's latest state."""
+        if view.version is None or self.project is None:
+            raise UserError("there is nothing to edit yet")
+        vid = view.version.id
+
+        def apply(project: Project) -> Project:
+            current = project.version(vid) or view.version
+            return project.with_version(replace(change(current), updated=now()))
+
+        self._save(apply)
+
+    def _store_labels(self, labels: np.ndarray) -> str:
+        assert self.project is not None
+        if not self._memory_only:
+            try:
+                return self.store.put_labels(self.project.id, labels)
+            except (OSError, ProjectGone) as exc:
+                self._cannot_save(exc)
+                self._memory_only = True
+        name = "memory:" + array_key(np.asarray(labels, dtype=np.int64))
+        self.bench.cache.fetch("labels", f"{self.project.id}/{name}", lambda: labels)
+        return name
+
+    def rename(self, view: View, cluster: int, name: str) -> str:
+        """Give ``cluster`` a name; returns it (cleaned). A UserError for a bad name or cluster changes nothing."""
+        if cluster not in view.ids:
+            raise UserError(f"there is no cluster {cluster}")
+        name = check_name(name)
+        self._edit(view, lambda v: replace(v, names=v.names | {int(cluster): name},
+                                           history=v.history + (f"renamed cluster {cluster} to '{name}'",)))
+        return name
+
+    def note(self, view: View, cluster: int, text: str) -> None:
+        """Keep a free-text note on ``cluster`` (an empty text removes it)."""
+        if cluster not in view.ids:
+            raise UserError(f"there is no cluster {cluster}")
+        text = check_note(text)
+
+        def change(v: Version) -> Version:
+            notes = {c: n for c, n in v.notes.items() if c != cluster}
+            return replace(v, notes=notes | ({int(cluster): text} if text else {}))
+
+        self._edit(view, change)
+
+    def split_preview(self, view: View, cluster: int, parts: int) -> SplitPreview:
+        """``cluster`` split into ``parts`` (K-Means on its texts' embeddings), described, not applied."""
+        sub = split(view.embedded.vectors, view.labels, view.corpus.texts, cluster, parts, seed=view.cfg.seed)
+        rows = np.flatnonzero(view.labels == cluster)
+        phrases = self.bench.phrases(view.result)
+        within = Terms(phrases.counts[rows], phrases.words)
+        summaries = describe_parts(view.latent[rows], view.embedded.vectors[rows], sub, within,
+                                   self.bench.phrase_embedder(view.result, view.source))
+        return SplitPreview(view.version.id if view.version else "", cluster, sub, summaries)
+
+    def accept_split(self, view: View, preview: SplitPreview) -> str:
+        """Apply a previewed split: part 1 keeps the cluster's id, the others take new ids."""
+        labels = accept_split(view.labels, preview.cluster, preview.parts)
+        name = self._store_labels(labels)
+        what = f"split cluster {preview.cluster} into {len(preview.summaries)} parts"
+        self._edit(view, lambda v: replace(v, labels=name, history=v.history + (what,)))
+        return what
+
+    def merge(self, view: View, clusters: list[int]) -> str:
+        """Merge ``clusters`` into the smallest of their ids (the others' names and notes go with them)."""
+        labels, target = merge(view.labels, clusters)
+        gone = {int(c) for c in clusters} - {target}
+        name = self._store_labels(labels)
+        what = "merged clusters " + ", ".join(map(str, sorted({int(c) for c in clusters})))
+
+        def change(v: Version) -> Version:
+            return replace(v, labels=name, names={c: n for c, n in v.names.items() if c not in gone},
+                           notes={c: n for c, n in v.notes.items() if c not in gone}, history=v.history + (what,))
+
+        self._edit(view, change)
+        return what
+
+    def undo_edits(self, view: View) -> None:
+        """Back to the clusters as computed, without names or notes."""
+        self._edit(view, lambda v: replace(v, labels=None, names={}, notes={},
+                                           history=v.history + ("undid all edits",)))
+
+    # -- around the view -----------------------------------------------------------------------------
+    def k_sweep(self, view: View) -> dict[str, list]:
+        return self.bench.k_sweep(view.result)
+
+    def search_embedder(self, view: View):
+        """The model that embeds a search query (the one the texts were embedded with, loaded once)."""
+        cfg = view.cfg.embed
+        return self.bench.embedder(cfg.model, cfg.backend)

@@ -1,0 +1,135 @@
+"""core.session: the one door. A view belongs to a project version named by its settings; edits, names
+and notes are written to the project as they are made and survive a change of k, a new session (a
+server restart) and a second tab; cluster numbers are a function of the clustering; a disk that
+refuses writes or a project deleted elsewhere costs a message, never the work."""
+import errno
+
+import numpy as np
+import pytest
+
+from core.config import ClusterConfig, DataConfig, EncoderConfig, RunConfig
+from core.errors import UserError
+from core.projects import ProjectStore
+from core.session import Session, Workbench
+from core.view import DataSource
+from fakes import FakeEmbedder
+
+DEMO = DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo")
+
+
+@pytest.fixture
+def bench():
+    fake = FakeEmbedder()
+    return Workbench(load_embedder=lambda model, backend: fake, precompute=False)
+
+
+def cfg(k: int = 4, seed: int = 0) -> RunConfig:
+    return RunConfig(data=DataConfig(source="demo", fraction=1.0), encoder=EncoderConfig(epochs=2),
+                     cluster=ClusterConfig(k=k), seed=seed)
+
+
+def test_edits_live_in_the_version_of_their_settings_and_survive_a_new_session(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    pid = session.project.id
+    assert view.ids == [0, 1, 2, 3] and not view.edited
+    session.rename(view, 2, "Markets")
+    session.note(view, 1, "check the sports texts")
+    view = session.view(DEMO, cfg(4))
+    session.accept_split(view, session.split_preview(view, 0, 2))
+    view = session.view(DEMO, cfg(4))
+    assert view.ids == [0, 1, 2, 3, 4] and view.edited and view.name(2) == "2: Markets"
+    labels = view.labels.copy()
+
+    other_k = session.view(DEMO, cfg(5))  # a change of k: another version, its own clusters
+    assert other_k.k == 5 and not other_k.edited and other_k.user_names == {}
+    back = session.view(DEMO, cfg(4))  # back to k=4: the edits are back
+    np.testing.assert_array_equal(back.labels, labels)
+    assert back.user_names == {2: "Markets"} and back.notes == {1: "check the sports texts"}
+
+    restarted = Session(Workbench(load_embedder=bench.load_embedder, precompute=False))  # a new server process
+    restarted.open(pid)
+    again = restarted.view(DEMO, cfg(4))
+    np.testing.assert_array_equal(again.labels, labels)
+    assert again.name(2) == "2: Markets" and again.history == back.history
+    assert len(restarted.project.versions) == 2
+
+
+def test_cluster_numbers_do_not_depend_on_the_path_taken(bench):
+    one, two = Session(bench), Session(bench)
+    one.view(DEMO, cfg(3))
+    a = one.view(DEMO, cfg(4))
+    two.view(DEMO, cfg(6))
+    b = two.view(DEMO, cfg(4))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.names() == b.names()
+    sizes = [s.size for s in a.summaries]
+    assert sizes == sorted(sizes, reverse=True)  # cluster 0 is the largest
+
+
+def test_a_merge_keeps_the_other_clusters_ids_names_and_notes(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    session.rename(view, 3, "Science")
+    session.rename(view, 1, "Sport")
+    view = session.view(DEMO, cfg(4))
+    session.merge(view, [0, 1])
+    view = session.view(DEMO, cfg(4))
+    assert view.ids == [0, 2, 3] and view.user_names == {3: "Science"}  # 1's name went with it
+    with pytest.raises(UserError, match="no cluster 1"):
+        session.rename(view, 1, "Gone")
+    session.undo_edits(view)
+    assert session.view(DEMO, cfg(4)).ids == [0, 1, 2, 3]
+
+
+def test_two_tabs_on_one_project_lose_nothing_and_the_other_tab_is_told(bench):
+    first = Session(bench)
+    view = first.view(DEMO, cfg(4))
+    second = Session(bench)
+    second.open(first.project.id)
+    stale = second.view(DEMO, cfg(4))
+    first.rename(view, 0, "World")
+    second.rename(stale, 1, "Sport")  # made on a state that did not have the first tab's rename yet
+    assert any("another tab" in n for n in second.take_notices())
+    assert second.view(DEMO, cfg(4)).user_names == {0: "World", 1: "Sport"}
+    assert first.view(DEMO, cfg(4)).user_names == {0: "World", 1: "Sport"}
+    assert any("another tab" in n for n in first.take_notices())
+
+
+def test_a_full_disk_keeps_the_work_in_the_session_and_says_so(bench, monkeypatch):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    pid = session.project.id
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ProjectStore, "update", full)
+        session.rename(view, 0, "World")
+        assert "could not be saved (No space left on device)" in session.problem
+        assert session.view(DEMO, cfg(4)).user_names == {0: "World"}  # it keeps working
+    assert ProjectStore().get(pid).current.names == {}  # nothing half-written
+    session.save_again()  # the disk takes writes again
+    assert session.problem is None and ProjectStore().get(pid).current.names == {0: "World"}
+
+
+def test_a_project_deleted_in_another_tab_is_kept_in_memory_and_can_be_saved_anew(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    ProjectStore().delete(session.project.id)
+    session.rename(view, 0, "World")
+    assert "was deleted" in session.problem
+    assert session.view(DEMO, cfg(4)).user_names == {0: "World"}
+    saved = session.save_as_new("Rescued")
+    assert session.problem is None
+    reopened = Session(bench)
+    reopened.open(saved.id)
+    assert reopened.view(DEMO, cfg(4)).user_names == {0: "World"}
+
+
+def test_opening_a_missing_or_damaged_project_is_one_clear_error(bench):
+    session = Session(bench)
+    with pytest.raises(UserError, match="no longer exists|no project"):
+        session.open("0123456789ab")
+    assert session.project is None
