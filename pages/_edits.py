@@ -18,7 +18,7 @@ from core.edits import Edits, accept_split, describe_parts, edited_stage, merge,
 from core.embed import embed_texts
 from core.errors import UserError, app_message
 from core.naming import PhraseEmbedder, phrases_stage
-from core.plots import map_figure
+from core.plots import CHART_CONFIG, map_figure
 
 from . import _cached as cached
 from . import _state as S
@@ -171,7 +171,8 @@ def _show_split(view, edits: Edits, preview: SplitPreview) -> None:
     names = {p: f"part {p + 1}: " + (", ".join(s.keywords[:3]) or "(no keywords)") for p, s in enumerate(preview.summaries)}
     if view.xy is not None:
         st.plotly_chart(map_figure(view.xy[rows], parts, names, titles[rows].tolist(), rows,
-                                   title=f"Cluster {c}'s texts on the map, coloured by part"), width="stretch")
+                                   title=f"Cluster {c}'s texts on the map, coloured by part"), width="stretch",
+                        config=CHART_CONFIG)
     for p, summary in enumerate(preview.summaries):
         st.markdown(f"**Part {p + 1}** · {summary.size:,} texts")
         st.text(names[p])
