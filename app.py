@@ -13,7 +13,12 @@ from pages._sidebar import sidebar
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 quiet_third_party()
-st.set_page_config(page_title="ClusterLens", page_icon=":material/bubble_chart:", layout="wide")
+# The tab's icon as an inline SVG (Material's "bubble_chart" drawn as circles), which Streamlit sends as a
+# data: URL. A ":material/...:" page icon would make every browser fetch it from fonts.gstatic.com, and
+# without a page icon here the frontend would use the current st.Page's ":material/...:" icon the same way.
+ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="#4C78A8"><circle cx="7.2" cy="14.4" r="3.2"/>'
+        '<circle cx="14.8" cy="18" r="2"/><circle cx="15.2" cy="8.8" r="4.8"/></svg>')
+st.set_page_config(page_title="ClusterLens", page_icon=ICON, layout="wide")
 
 navigation = st.navigation([
     st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:", default=True),

@@ -10,6 +10,14 @@ PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#F
            "#9467BD", "#2CA02C", "#FF7F0E", "#AEC7E8"]
 DIMMED = "dimmed"   # the ``meta`` of a map trace holding the points a highlight leaves out
 DIM_OPACITY = 0.12
+# The Plotly.js config every chart of the app is drawn with (the Map page's component and each
+# st.plotly_chart): a mode bar without its links out of the machine. Plotly.js 4 (the plotly package's)
+# adds a "Share chart..." button (``sendChartToCloud``: it uploads the figure, hover texts included, to
+# Plotly Cloud) unless ``showSendToCloud`` is false, and a "Produced with Plotly.js" link to plotly.com
+# unless ``displaylogo`` is false; an empty ``plotlyServerURL`` leaves an upload nowhere to go even if a
+# later version brings the button back under another switch. The image download stays: it is local.
+CHART_CONFIG: dict = {"displaylogo": False, "showSendToCloud": False, "plotlyServerURL": "",
+                      "modeBarButtonsToRemove": ["sendChartToCloud"]}
 
 
 def colour(i: int) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.plots import map_figure
+from core.plots import CHART_CONFIG, map_figure
 from core.session import SplitPreview
 
 from . import _cached as cached
@@ -110,7 +110,8 @@ def _show_split(view, preview: SplitPreview) -> None:
     names = {p: f"part {p + 1}: " + (", ".join(s.keywords[:3]) or "(no keywords)") for p, s in enumerate(preview.summaries)}
     if view.xy is not None:
         st.plotly_chart(map_figure(view.xy[rows], parts, names, titles[rows].tolist(), rows,
-                                   title=f"Cluster {c}'s texts on the map, coloured by part"), width="stretch")
+                                   title=f"Cluster {c}'s texts on the map, coloured by part"), width="stretch",
+                        config=CHART_CONFIG)
     for p, summary in enumerate(preview.summaries):
         st.markdown(f"**Part {p + 1}** · {summary.size:,} texts")
         st.text(names[p])

@@ -17,7 +17,9 @@ The component (Streamlit components v1, a hand-written ``index.html``) receives 
 - the coordinates as one float32 buffer and the row ids as one int32 buffer (binary arguments,
   8 + 4 bytes a point), traces as slices of them;
 - the hover texts as one UTF-8 buffer, one text a line;
-- the traces' other properties and the layout as JSON, and the bundle to draw them with.
+- the traces' other properties and the layout as JSON, and the bundle to draw them with;
+- Plotly's config, ``core.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
+  buttons in the mode bar).
 
 It sends back only the selected row ids (``{"ids": [...], "n": counter}``) on a box, lasso or click, and
 does not redraw when the page reruns with the same figure (a ``digest`` argument names it).
@@ -35,6 +37,8 @@ from typing import Callable
 import numpy as np
 import plotly
 import plotly.graph_objects as go
+
+from core.plots import CHART_CONFIG
 
 SVG_MAX = 2_000  # up to this many points: SVG and the basic bundle; above: WebGL and the full bundle
 STATIC = Path(__file__).with_name("_mapchart_static")
@@ -136,6 +140,7 @@ def chart(fig: go.Figure, *, key: str, height: int = 640) -> dict:
     (``{"selection": {"points": [{"customdata": [row id]}, ...]}}``). An SVG and a WebGL map have
     their own keys (``key`` + ``_svg`` or ``_gl``), so a page never swaps the bundle under a drawn map."""
     svg = is_svg(points(fig))
-    value = _declared(svg)(**payload(fig, svg=svg), height=height, key=key + ("_svg" if svg else "_gl"), default=None)
+    value = _declared(svg)(**payload(fig, svg=svg), config=CHART_CONFIG, height=height,
+                           key=key + ("_svg" if svg else "_gl"), default=None)
     ids = value.get("ids", []) if isinstance(value, dict) else []
     return {"selection": {"points": [{"customdata": [int(r)]} for r in ids if isinstance(r, int)]}}

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from core.cluster import confusion
-from core.plots import confusion_figure, loss_figure, sweep_figure
+from core.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages._common import fmt, page_view
 from pages._view import baseline, guarded
@@ -32,7 +32,7 @@ st.markdown(
 st.subheader("Training loss")
 st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_history_)} epochs, "
            f"trained on {view.encoder.device_}.")
-st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch")
+st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch", config=CHART_CONFIG)
 
 st.subheader("How many clusters?")
 sweep = guarded(lambda: cached.session().k_sweep(view))
@@ -44,7 +44,7 @@ if sweep["k"]:
     st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested,
                                  acc=sweep.get("acc") if has_labels else None,
                                  nmi=sweep.get("nmi") if has_labels else None, n_labels=n_labels),
-                    width="stretch")
+                    width="stretch", config=CHART_CONFIG)
     why = ("Silhouette favours coarse splits: it rewards a few well-separated groups, so its best k is often "
            "below the number of topics a reader would name. Take it as a lower bound, and look for the k whose "
            "clusters read well on the Clusters page.")
@@ -67,7 +67,7 @@ if view.corpus.label_col:
     truth = view.corpus.frame["label"].fillna("(missing)").astype(str).to_numpy()
     table, clusters, classes = confusion(truth, view.labels)
     st.plotly_chart(confusion_figure(table, [view.name(int(c)) for c in clusters], [str(c) for c in classes]),
-                    width="stretch")
+                    width="stretch", config=CHART_CONFIG)
     s, b = view.clusters.scores, baseline(view).scores
     st.caption(f"ACC {fmt(s.acc)} · NMI {fmt(s.nmi)} · ARI {fmt(s.ari)} "
                f"(K-Means on the raw embeddings: ACC {fmt(b.acc)} · NMI {fmt(b.nmi)} · ARI {fmt(b.ari)}).")

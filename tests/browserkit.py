@@ -40,15 +40,16 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """``python -m streamlit run APP`` in its own process group, its output in ``log``."""
+    """``python -m streamlit run APP`` in its own process group, its output in ``log``. Its other settings
+    are the repository's ``.streamlit/config.toml``, as shipped (no usage statistics among them: the
+    privacy test checks that a browser on it requests nothing from another host)."""
 
     def __init__(self, root: Path, app: str, app_args: list[str], env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--", *app_args]
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--", *app_args]
         self._log_file = open(log, "wb")
         self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

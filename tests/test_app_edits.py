@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from apphelpers import spy_downloads
+from core.plots import CHART_CONFIG
 from test_app_map import legend
 
 
@@ -44,6 +45,7 @@ def test_split_preview_back_and_accept(fake_app, monkeypatch):
     click(at, "Split this cluster")
     assert "Split of cluster 1" in at.subheader[0].value and not sections(at)  # the preview only
     assert len(at.main.dataframe) == 3 and at.get("plotly_chart")  # a sub-map and one list per part
+    assert json.loads(at.get("plotly_chart")[0].proto.config) == CHART_CONFIG  # no cloud button on the sub-map
     parts = [m.value for m in at.markdown if m.value.startswith("**Part ")]
     assert len(parts) == 3
 

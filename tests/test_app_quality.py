@@ -1,5 +1,6 @@
 """AppTest of the quality page."""
 import pages._cached as cached
+from core.plots import CHART_CONFIG
 
 
 def test_loss_sweep_and_confusion(fake_app):
@@ -19,6 +20,8 @@ def test_loss_sweep_and_confusion(fake_app):
     import json
 
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    # each chart's mode bar without Plotly's cloud upload or its link out (core/plots.py CHART_CONFIG)
+    assert len(specs) == 3 and all(json.loads(c.proto.config) == CHART_CONFIG for c in at.get("plotly_chart"))
     trace = next(t for spec in specs for t in spec["data"] if t.get("name", "").startswith("silhouette"))
     swept = dict(zip(trace["x"], trace["y"]))[3]
     assert any(t.get("name") == "ACC vs labels" for spec in specs for t in spec["data"])  # beside silhouette

@@ -8,7 +8,7 @@ import plotly
 
 import pages._mapchart as mapchart
 from apphelpers import map_charts, select_on_map
-from core.plots import map_figure
+from core.plots import CHART_CONFIG, map_figure
 
 
 def _figure(n=60, highlight=None):
@@ -51,6 +51,7 @@ def test_chart_answers_in_plotly_charts_selection_shape_under_a_key_per_bundle(m
 
     def component(**kwargs):
         calls.append((kwargs["key"], kwargs["bundle"]))
+        assert kwargs["config"] == CHART_CONFIG  # the app's one Plotly config: no cloud or external links
         return next(answers)
 
     monkeypatch.setattr(mapchart, "_declared", lambda svg: component)
@@ -93,3 +94,16 @@ def test_the_map_page_draws_small_maps_as_svg_and_big_ones_as_webgl(fake_app, mo
     at.run()
     (figure,) = map_charts(at)
     assert figure["bundle"] == mapchart.FULL and {t["type"] for t in figure["data"]} == {"scattergl"}
+
+
+def test_the_chart_config_names_switches_both_bundles_have():
+    """``CHART_CONFIG`` turns off what this Plotly.js version offers: a switch it does not know (a typo, a
+    rename in a later version) would be ignored without a word and bring the cloud button back."""
+    folder = mapchart._asset_dir()
+    for bundle in (folder / "svg" / mapchart.BASIC, folder / "gl" / mapchart.FULL):
+        source = bundle.read_text()
+        for switch in CHART_CONFIG:
+            assert re.search(re.escape(switch) + r':\{valType:"', source), (bundle.name, switch)
+        for button in CHART_CONFIG["modeBarButtonsToRemove"]:
+            assert f"{button}={{name:\"{button}\"" in source, (bundle.name, button)
+    assert CHART_CONFIG["showSendToCloud"] is False and CHART_CONFIG["displaylogo"] is False
