@@ -205,6 +205,10 @@ class FileEmbedder:
     by text (never a model). Checks the model name at once: a file of another model is an error."""
 
     embeds_any_text = False  # only the texts the file holds (cluster names then skip the model)
+    #: never read from or written to the embedding store: the store keys vectors by the fingerprint and
+    #: backend an embedder names, which a file only claims; another file claiming the same (a corrected
+    #: one, another user's) would be served these vectors. The file is in memory already.
+    stored = False
 
     def __init__(self, file: EmbeddingsFile, *, model: str) -> None:
         if file.model != model:

@@ -3,7 +3,9 @@ written by ``python -m core embed --out`` and the run uses its vectors instead o
 
 The file goes through the same path as ``python -m core run --embeddings``: a
 :class:`core.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
-hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors).
+hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors, and
+its vectors never enter the shared embedding store, where another file claiming the same model would
+meet them).
 Everything that could fail is checked here, before the run: a file that is not an embeddings file,
 another model's or another width's vectors, texts of the run the file has no vector for. A bad file
 changes nothing: the previous embeddings file stays in use if it still fits, else the model embeds

@@ -105,3 +105,34 @@ def test_the_embed_stage_keys_a_file_apart_from_the_model(tmp_path):
     _, by_model = embed_stage("s", texts, EmbedConfig(), cache, embedder=model)
     _, by_file = embed_stage("s", texts, EmbedConfig(), cache, embedder=file)
     assert np.array_equal(by_file.vectors, -by_model.vectors) and by_file.backend == "file (b)"
+
+
+def test_a_files_vectors_never_enter_the_store_so_another_file_claiming_the_same_model_gets_its_own(tmp_path):
+    """A file claims its model's fingerprint and backend; the store keys vectors by exactly those, so a
+    wrong file's vectors stored there would be served to the next file claiming them (another user's
+    genuine file, a corrected upload), even after a restart. Each run gets its own file's vectors, and
+    the model's own store entries are untouched."""
+    from core.cache import MemoryCache
+    from core.config import EmbedConfig
+    from core.embed import store_key
+    from core.pipeline import embed_stage
+    from core.store import EmbeddingStore, text_key
+
+    texts = [f"{w} market report number {i}" for i, w in enumerate(["stocks", "league", "rocket", "bank"] * 5)]
+    model = FakeEmbedder()
+    store = EmbeddingStore(tmp_path / "embeddings.sqlite")
+    _, by_model = embed_stage("s", texts, EmbedConfig(), MemoryCache({}), embedder=model, store=store)
+    model_rows = store.get(store_key(model), [text_key(t) for t in texts])
+    genuine = by_model.vectors
+    wrong = np.random.default_rng(0).normal(size=genuine.shape).astype(np.float32)
+    for name, vectors in (("wrong", wrong), ("genuine", genuine)):  # the same metadata, other contents
+        write_embeddings(str(tmp_path / f"{name}.parquet"), texts, vectors, model="all-MiniLM-L6-v2",
+                         fingerprint=model.fingerprint, backend=model.backend)
+    for name, vectors in (("wrong", wrong), ("genuine", genuine), ("wrong", wrong)):
+        file = FileEmbedder(read_embeddings(str(tmp_path / f"{name}.parquet")), model="all-MiniLM-L6-v2")
+        for cache in (MemoryCache({}), MemoryCache({})):  # a fresh cache: a restarted server
+            _, used = embed_stage("s", texts, EmbedConfig(), cache, embedder=file, store=store)
+            assert np.array_equal(used.vectors, vectors) and used.hits == 0, name
+    assert store.count() == len(texts)  # only the model's own rows, as they were
+    after = store.get(store_key(model), [text_key(t) for t in texts])
+    assert after.keys() == model_rows.keys() and all(np.array_equal(after[k], model_rows[k]) for k in model_rows)
