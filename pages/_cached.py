@@ -23,6 +23,7 @@ from core.config import RunConfig, cache_dir
 from core.data import Corpus, read_table
 from core.embed import default_results, default_store, get_embedder
 from core.embed_file import FileEmbedder, read_embeddings, text_hashes
+from core.limits import Limits
 from core.store import EmbeddingStore
 from core.errors import UserError
 
@@ -68,26 +69,31 @@ def store() -> EmbeddingStore:
     return _store_in(str(cache_dir()))
 
 
-def upload_table(data: bytes, name: str) -> tuple[str, pd.DataFrame]:
-    """Read an uploaded file (in memory; never written to disk) -> (content key, raw table)."""
+def upload_table(data: bytes, name: str, limits: Limits) -> tuple[str, pd.DataFrame]:
+    """Read an uploaded file (in memory; never written to disk) -> (content key, raw table); a Parquet
+    file over ``limits``' rows per upload is refused before its rows are read (a refusal is not cached)."""
     digest = hashlib.sha256(data).hexdigest()[:20]
-    return digest, CACHE.fetch("upload", digest + name, lambda: read_table(data, name))
+    return digest, CACHE.fetch("upload", digest + name, lambda: read_table(data, name, limits=limits))
 
 
 def embeddings_file(data: bytes, name: str, model: str) -> FileEmbedder:
     """An uploaded embeddings file (read in memory; never written to disk) as the embedder of a run of
     ``model``, by content; raises UserError for a file that is not one, or another model's or width's."""
     digest = hashlib.sha256(data).hexdigest()[:20]
-    file = CACHE.fetch("embeddings_file", digest + name, lambda: read_embeddings(data, name=name))
+    file = CACHE.fetch("embeddings_file", digest + name,
+                       lambda: read_embeddings(data, name=name, limits=Limits.from_env()))
     return CACHE.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
 
 
-def texts_without_vectors(embedder: FileEmbedder, sample_key: str, texts: list[str]) -> tuple[int, str | None]:
-    """(how many of a sample's texts the file has no vector for, the first of them), once per file and sample."""
-    def count() -> tuple[int, str | None]:
+def texts_without_vectors(embedder: FileEmbedder, sample_key: str, texts: list[str]) -> tuple[int, str | None, int]:
+    """(how many of a sample's texts the file has no vector for, the first of them, how many distinct
+    vectors it gives the sample's texts), once per file and sample."""
+    def count() -> tuple[int, str | None, int]:
         have = set(embedder.file.hashes)
         missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
-        return len(missing), (missing[0][:60].replace("\n", " ") if missing else None)
+        if missing:
+            return len(missing), missing[0][:60].replace("\n", " "), 0
+        return 0, None, len({row.tobytes() for row in embedder.file.lookup(texts)})
 
     return CACHE.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
 

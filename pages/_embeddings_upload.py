@@ -22,7 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.config import RunConfig
-from core.embed_file import FileEmbedder
+from core.embed_file import FileEmbedder, check_distinct
 from core.errors import UserError, app_message
 
 from . import _cached as cached
@@ -72,11 +72,13 @@ def _check_texts(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> None
         sample_key, corpus = cached.corpus(source.key, source.value, cfg)
     except Exception:  # the data's own problem: the page shows it, with its message
         return
-    n_missing, first = cached.texts_without_vectors(embedder, sample_key, corpus.texts)
+    n_missing, first, distinct = cached.texts_without_vectors(embedder, sample_key, corpus.texts)
     if n_missing:
         raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
                         f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
                         "column(s) and Sample fraction choose the texts; the file must hold them all")
+    if distinct < cfg.cluster.k:
+        check_distinct(embedder.file, embedder.file.lookup(corpus.texts), cfg.cluster.k)
 
 
 def _still_fits(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> bool:

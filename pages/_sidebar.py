@@ -115,7 +115,7 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
             st.error(f"{plain(upload.name)} is over the upload limit of {limit_mb} MB; sample it down first.")
             return None
         try:
-            digest, table = cached.upload_table(upload.getvalue(), upload.name)
+            digest, table = cached.upload_table(upload.getvalue(), upload.name, limits)
             limits.check_upload(len(table), upload.name)
         except UserError as exc:
             st.error(plain(app_message(exc)))
