@@ -360,6 +360,76 @@ def test_an_error_naming_an_address_is_not_a_link(fake_app):
     assert [t for t in shown_text(at) if live_links(t)] == []
 
 
+#: What else Streamlit's Markdown renders in text, after escapes are resolved: ``:name:`` emoji
+#: shortcodes, ``:material/name:`` icons and ``:colour[...]`` directives.
+_SHORTCODE = re.compile(r":[\w+-]+:|:material/|:[\w-]+\[")
+
+
+def markup(markdown: str) -> list[str]:
+    """The links, emoji, icons and colours Streamlit would render in ``markdown``."""
+    return live_links(markdown) + _SHORTCODE.findall(re.sub(r"\\(.)", r"\1", markdown))
+
+
+@pytest.mark.parametrize("name", [":rocket:", "go :material/rocket_launch: now", ":red[alert]", ":+1: ok",
+                                  ":blue-background[x]", "Money:markets :100:"])
+def test_plain_leaves_no_shortcode_icon_or_colour(name):
+    from pages._safe import plain
+
+    assert markup(name), "the pattern should see the raw name's markup"
+    shown = plain(name)
+    assert markup(shown) == [], shown
+    assert shown.replace("\u2060", "").replace("\\", "") == name  # the same characters on screen
+
+
+def rendered_text(at) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown: bodies, headings, labels, options."""
+    out = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader", "title")
+           for e in at.get(kind)]
+    out += [e.label for kind in ("expander", "button", "metric", "text_input", "multiselect", "selectbox", "radio",
+                                 "slider", "toggle", "number_input") for e in at.get(kind)]
+    out += [o for e in at.get("radio") for o in e.options]  # radio options are Markdown too
+    out += [e.proto.label for e in at.get("page_link")]
+    return out
+
+
+def test_names_from_users_and_data_render_as_text_on_every_page(fake_app, tmp_path):
+    """Issue 28: a cluster renamed to a bare URL became a live link in the Clusters page's headers, and
+    ``:rocket:`` or ``:material/...:`` rendered as icons there, in the map's link to the Clusters page,
+    in link notices, the search caption and column names."""
+    from apphelpers import select_on_map
+
+    name = "see https://evil.example :rocket: :material/home:"
+    column = ":material/warning: source www.evil.example"
+    frame = pd.read_csv(topic_csv(tmp_path))
+    frame[column] = ["a", "b"] * (len(frame) // 2)
+    path = tmp_path / "topics.csv"
+    frame.to_csv(path, index=False)
+    at = fake_app(data=str(path))
+    at.query_params = {"colour": ":material/home: nope"}  # a link's colour this data has not: a notice
+    at.run()
+    assert not at.exception and at.warning
+    seen = rendered_text(at)
+
+    at.switch_page("pages/clusters.py").run()
+    at.selectbox(key="edit_rename_cluster").set_value(0)
+    at.text_input(key="edit_rename_to").input(name)
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception and not at.error
+    seen += rendered_text(at)
+
+    at.switch_page("pages/map.py").run()
+    at.text_input(key="search_words").input(":rocket: orbit").run()
+    (labels,) = at.session_state["previous_labels"].values()
+    select_on_map(at, [int(r) for r in np.flatnonzero(labels == 0)[:5]])  # cluster 0 leads the link
+    at.run()
+    assert not at.exception and not at.error
+    seen += rendered_text(at)
+    assert any("Open the selection and cluster 0" in t and "evil" in t for t in seen)  # the name is shown ...
+    assert any("warning" in t for t in seen) and any("orbit" in t for t in seen)  # ... the column, the search
+    theirs = [t for t in seen if markup(t) and any(w in t for w in ("rocket", "home", "warning", "evil"))]
+    assert theirs == []  # ... as text (the app's own icons aside)
+
+
 def test_out_that_is_a_file_fails_before_any_work(cli, tmp_path):
     (tmp_path / "taken").write_text("a file")
     result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", "taken")
