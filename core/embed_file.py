@@ -255,14 +255,18 @@ def check_vectors(label: str, row_ids: np.ndarray, hashes: list[str], vectors: n
                         f"{_AGAIN}")
 
 
-def check_distinct(file: EmbeddingsFile, vectors: np.ndarray, k: int) -> None:
-    """A run's (n, dim) ``vectors`` from ``file`` must hold at least ``k`` distinct vectors: K-Means would
+def distinct_rows(vectors: np.ndarray) -> int:
+    """How many distinct rows (n, dim) ``vectors`` hold."""
+    return len({row.tobytes() for row in np.ascontiguousarray(vectors)})
+
+
+def check_distinct(file: EmbeddingsFile, n_texts: int, distinct: int, k: int) -> None:
+    """A run's ``n_texts`` texts must get at least ``k`` ``distinct`` vectors from ``file``: K-Means would
     split identical points and score the noise (as ``core.pipeline.check_sample`` says of texts)."""
-    distinct = len({row.tobytes() for row in np.ascontiguousarray(vectors)})
     if distinct < k:
-        raise UserError(f"{file.path} gives the {len(vectors):,} texts of this run only {distinct} distinct "
+        raise UserError(f"{file.path} gives the {n_texts:,} texts of this run only {distinct} distinct "
                         f"vector{'s' if distinct > 1 else ''}, fewer than k={k}; lower --k or {_AGAIN}",
-                        app=f"the embeddings file gives the {len(vectors):,} texts in use only {distinct} distinct "
+                        app=f"the embeddings file gives the {n_texts:,} texts in use only {distinct} distinct "
                             f"vector{'s' if distinct > 1 else ''}, fewer than k={k}; lower Clusters (k) in the "
                             "sidebar, or upload the texts' sentence vectors under Embeddings")
 

@@ -22,7 +22,7 @@ from core.cache import DiskCache, MemoryCache
 from core.config import RunConfig, cache_dir
 from core.data import Corpus, read_table
 from core.embed import default_results, default_store, get_embedder
-from core.embed_file import FileEmbedder, read_embeddings, text_hashes
+from core.embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashes
 from core.limits import Limits
 from core.store import EmbeddingStore
 from core.errors import UserError
@@ -93,7 +93,7 @@ def texts_without_vectors(embedder: FileEmbedder, sample_key: str, texts: list[s
         missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
         if missing:
             return len(missing), missing[0][:60].replace("\n", " "), 0
-        return 0, None, len({row.tobytes() for row in embedder.file.lookup(texts)})
+        return 0, None, distinct_rows(embedder.file.lookup(texts))
 
     return CACHE.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
 

@@ -77,8 +77,7 @@ def _check_texts(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> None
         raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
                         f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
                         "column(s) and Sample fraction choose the texts; the file must hold them all")
-    if distinct < cfg.cluster.k:
-        check_distinct(embedder.file, embedder.file.lookup(corpus.texts), cfg.cluster.k)
+    check_distinct(embedder.file, len(corpus), distinct, cfg.cluster.k)
 
 
 def _still_fits(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> bool:
