@@ -199,3 +199,26 @@ def test_a_bad_file_after_a_good_one_keeps_the_good_ones_vectors(fake_app, app_c
     assert len(errors) == 1 and "no vector for 190 of the 200 texts" in errors[0]
     assert "The previous embeddings file (good.parquet) stays in use" in errors[0]
     assert at.session_state["current"][0].embeddings is good and _backend_caption(at) == caption
+
+
+def test_an_embeddings_file_over_the_rows_per_upload_is_refused_before_its_rows_are_read(fake_app, app_csv, tmp_path,
+                                                                                          monkeypatch):
+    """Issue 28: the uploader checks the file's row count from its footer (see tests/test_embed_file.py)."""
+    import pyarrow.parquet as pq
+
+    texts = _texts(app_csv)
+    data = _file(tmp_path / "v.parquet", texts, FakeEmbedder().encode(texts))
+    at = fake_app()
+    at.run()
+    monkeypatch.setenv("CLUSTERLENS_MAX_UPLOAD_ROWS", "150")
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(pq.ParquetFile, "read", no_full_read)
+    _upload(at, "big.parquet", data)
+    assert not at.exception
+    errors = _sidebar_errors(at)
+    assert len(errors) == 1 and errors[0].startswith(
+        "big.parquet has 200 rows, over this server's limit of 150 rows per upload; upload a sample of it. "
+        "The model embeds the texts meanwhile."), errors
