@@ -234,8 +234,8 @@ def check_vectors(label: str, row_ids: np.ndarray, hashes: list[str], vectors: n
         raise UserError(f"{label} holds vectors that are not finite numbers ({first(~finite)}); {_AGAIN}")
     zero = ~vectors.any(axis=1)
     if zero.any():
-        raise UserError(f"{label} holds {int(zero.sum()):,} all-zero vector{'s' if zero.sum() > 1 else ''} ({first(zero)}): "
-                        f"not sentence vectors; {_AGAIN}")
+        raise UserError(f"{label} holds {int(zero.sum()):,} all-zero vector{'s' if zero.sum() > 1 else ''} "
+                        f"({first(zero)}): not sentence vectors; {_AGAIN}")
     with np.errstate(over="ignore"):  # 1e37 squared: inf, refused below
         lengths = np.linalg.norm(vectors, axis=1)
     off = (lengths < LENGTH_RANGE[0]) | (lengths > LENGTH_RANGE[1])

@@ -138,7 +138,8 @@ BAD = {
     "other width": (lambda p, t, v: _file(p, t, FakeEmbedder(8).encode(t)),
                     r"The embeddings file holds vectors of 8 dimensions, but model 'all-MiniLM-L6-v2' makes 384"),
     # issue 28: degenerate vectors gave meaningless scores; now one message under the uploader
-    "all zero": (lambda p, t, v: _file(p, t, v * 0), r"bad\.parquet holds 200 all-zero vectors \(the first: row_id 0\)"),
+    "all zero": (lambda p, t, v: _file(p, t, v * 0),
+                 r"bad\.parquet holds 200 all-zero vectors \(the first: row_id 0\)"),
     "huge": (lambda p, t, v: _file(p, t, v * 1e37), r"bad\.parquet holds 200 vectors of length far from 1 "
                                                       r"\(the first: row_id 0, of length 1e\+37\)"),
     "one vector": (lambda p, t, v: _file(p, t, np.tile(v[:1], (len(t), 1))),

@@ -150,9 +150,9 @@ def test_an_uploaded_file_of_too_many_rows_is_refused_from_its_footer_before_its
 
     n, dim = 300_000, 8
     vector = np.full(dim, 1 / np.sqrt(dim), np.float32)
+    one_hash = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array(text_hashes(["one text"])))
     table = pa.table({"row_id": pa.array(np.zeros(n, np.int64)),
-                      "text_hash": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                                                  pa.array(text_hashes(["one text"]))).cast(pa.string()),
+                      "text_hash": one_hash.cast(pa.string()),
                       "vector": pa.FixedSizeListArray.from_arrays(pa.array(np.tile(vector, n)), dim)},
                      schema=_schema(dim, model="m", fingerprint="f", backend="b"))
     buffer = io.BytesIO()
