@@ -114,7 +114,11 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
 
     Identical texts are encoded once. Misses are encoded longest-first in chunks (less padding);
     each chunk is written to the store as soon as it is done, so an interrupted run keeps its work.
+    An embedder with ``stored = False`` (a file of vectors, ``core.embed_file``) never meets the store:
+    its key is what the file claims, so its vectors would be served to any other file claiming the same.
     """
+    if not getattr(embedder, "stored", True):
+        store = None
     n = len(texts)
     keys = [text_key(t) for t in texts]
     model_key = store_key(embedder)
