@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -191,7 +190,3 @@ def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.
         for j, r in enumerate(rows):
             batch[j, :lengths[r]] = ids[r]
         yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

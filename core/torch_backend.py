@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
 
 from . import bert_forward
-from .backends import CUDA_BATCH, LoadedModel, cpu_count, fast_tokenizer, padded_batches
+from .backends import CUDA_BATCH, LoadedModel, fast_tokenizer, padded_batches
 from .errors import UserError
 from .onnx_export import onnx_unsupported
+from .threads import map_single_threaded
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +124,15 @@ _TOKENIZER_LOCK = threading.Lock()
 
 def one_per_call(tokenize: Callable[[str], object], forward: Callable[[object], np.ndarray],
                  texts: list[str]) -> np.ndarray:
-    """(n,) texts -> (n, dim) float32 on the CPU, one text per call (``forward(tokenize(text))``) on one
-    intra-op thread, ``cpu_count()`` calls at a time (as the ONNX backends run): each vector bit for bit
-    ``SentenceTransformer.encode([text], normalize_embeddings=True)``.
+    """(n,) texts -> (n, dim) float32 on the CPU, one text per call (``forward(tokenize(text))``), each
+    call on one intra-op thread and ``cpu_count()`` calls at a time (``core.threads.map_single_threaded``,
+    as the ONNX backends run): each vector bit for bit ``SentenceTransformer.encode([text],
+    normalize_embeddings=True)``.
 
     One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
-    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
-    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
-    two threads), and threads that would spin beside other work on a busy machine are not started."""
-    from .encoder import _cpu_threads
-
+    the kernels run); one thread, stated in each thread that runs a call, keeps it independent of the
+    machine's core count and of any other computation's count (torch splits a product's sums over its
+    threads: a fifth of the vectors moved in their last bits between one and two threads)."""
     with _TOKENIZER_LOCK:
         features = [tokenize(text) for text in texts]
-    workers = min(cpu_count(), len(texts))
-    with _cpu_threads(1):
-        if workers <= 1:
-            return np.stack([forward(f) for f in features])
-        with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
-            return np.stack(list(pool.map(forward, features)))
+    return np.stack(map_single_threaded(forward, features))
