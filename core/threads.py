@@ -78,7 +78,8 @@ def per_thread_counts() -> bool:
 def torch_threads(n: int | None) -> Iterator[None]:
     """This thread's torch work on ``n`` intra-op threads until the block ends (``None``: no CPU work to
     set, e.g. on a GPU). Restores the thread's previous count after. See the module doc for why a
-    count never reaches another thread's computation."""
+    count never reaches another thread's computation. (With one pool for the process, a thread must
+    not ask for another count inside its own block: it would wait for itself.)"""
     if n is None:
         yield
         return
