@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from clikit import FAST, assert_one_error_line, read_outputs, topic_csv
+from core.backends import BACKENDS
 from core.config import RunConfig, DataConfig, EncoderConfig, ProjectConfig, ClusterConfig
 from core.embed import default_results, default_store, embed_texts
 from core.embed_fingerprint import model_fingerprint
@@ -109,11 +110,8 @@ def test_the_store_keeps_backends_apart(tmp_path):
 
 @pytest.fixture(scope="module")
 def auto_model(tmp_path_factory, _shared_models):
-    from core.backends import load_model, resolve_backend
+    from core.backends import load_model
 
-    backend = resolve_backend("auto")
-    if not backend.startswith("onnx"):
-        pytest.skip(f"the automatic backend here is {backend}, which pads batches (bit-exact only on ONNX)")
     cache = tmp_path_factory.mktemp("auto")
     (cache / "models").symlink_to(_shared_models, target_is_directory=True)  # exported once per session
     return load_model("all-MiniLM-L6-v2", backend="auto", cache_dir=cache)
@@ -129,12 +127,16 @@ def test_a_text_alone_and_beside_others_gives_the_identical_vector(auto_model):
         assert np.array_equal(alone, together[i]) and np.array_equal(alone, reversed_[i]), i
 
 
-def test_a_run_does_not_depend_on_what_the_store_held(cli, tmp_path, _shared_models):
-    from core.backends import resolve_backend
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_run_does_not_depend_on_what_the_store_held(backend, cli, tmp_path, _shared_models):
+    """Every backend (``auto`` picks one of them): half the demo, then all of it on the same cache,
+    gives what all of it gives on a fresh one (with padded batches, torch-bf16 moved 12 texts'
+    clusters and torch-fp32 the scores' fourth decimal)."""
+    from core.backends import available_backends
 
-    if not resolve_backend("auto").startswith("onnx"):
-        pytest.skip(f"the automatic backend here is {resolve_backend('auto')}, which pads batches")
-    args = ["run", "--data", "demo", "--k", "4", "--epochs", "2", "--projection", "none"]
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not available on this machine")
+    args = ["run", "--data", "demo", "--k", "4", "--epochs", "2", "--projection", "none", "--backend", backend]
     assert cli(*args, "--fraction", "0.5", "--out", "half", fake=False, timeout=600).rc == 0
     grown = cli(*args, "--fraction", "1", "--out", "grown", fake=False, timeout=600)
     assert grown.rc == 0, grown.stderr
