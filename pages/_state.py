@@ -47,7 +47,8 @@ SEARCH = "search"
 # results kept between reruns
 PREVIOUS_LABELS = "previous_labels"  # {data key: aligned labels of the last clustering}, for stable colours
 
-# a lock held while this session's run computes its view: one heavy job per session at a time
+# the session's turn (core.session_turn.Turn), held while a run computes its view: one heavy job per
+# session at a time
 HEAVY_JOB = "heavy_job"
 
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
@@ -61,7 +62,9 @@ MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)
 
 # progress of a computing run
 CANCEL = "cancel"              # the Cancel button beside the progress bar
+CANCEL_WAIT = "cancel_wait"    # the Cancel button of a run waiting for the session's previous run
 CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
+WORK = "work"                  # the work key of the session's latest run: what Cancel stops
 RESUME = "resume"              # the Resume button shown after a cancel
 
 # cluster edits (pages/_edits.py): the Edits of the current data+encoder+k, a split being previewed,

@@ -1,0 +1,128 @@
+"""A session can always be recovered without a reload (issue 28), in a real browser: Debian's Chromium
+driven by Playwright against ``streamlit run app.py -- --data demo`` with the real embedding model.
+
+- Rapid changes: 20 arrow-key presses at 0.1 s on the fraction slider, on k, and on the projection
+  radio leave the page idle with the last value's map. Streamlit answers each change by asking the
+  running script to stop and starting a new run at once; the session's runs take turns
+  (``core.session_turn``), and a run that Streamlit stopped just after taking the turn once kept it
+  for ever: the page stayed greyed under "Waiting for this session's previous computation to stop".
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_until
+from test_browser import browser_session
+
+FIRST_RUN_TIMEOUT = 420  # s: exporting/loading the model, then embedding 320 texts, training and t-SNE
+SETTLE_TIMEOUT = 60      # s: after the last press, the last value's map (the issue's bound)
+STEP_TIMEOUT = 240       # s: a first UMAP (its compilation) or a first Refine step on a busy machine
+PRESSES, GAP_S = 20, 0.1
+#: Each test presses several bursts, each to be followed by the last value's map: without the fix a
+#: burst froze the page only now and then (a race between runs), so more bursts where runs are quick.
+ROUNDS = {"fraction": [("ArrowLeft", "0.80", 256), ("ArrowRight", "1.00", 320), ("ArrowLeft", "0.80", 256)],
+          "k": [("ArrowRight", 20), ("ArrowLeft", 2)] * 3,
+          "projection": [("UMAP", "UMAP"), ("t-SNE", "TSNE")] * 3}
+
+#: The page at rest with its map: no run waiting or running, nothing greyed out, the map drawn.
+#: Returns {points, legend, title, caption} or null.
+SETTLED_JS = """() => {
+  if (document.body.innerText.includes("Waiting for this session's previous computation")) return null;
+  if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidget"]')) return null;
+  if (document.querySelector('[data-stale="true"]')) return null;
+  const gd = %s;
+  if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
+  const points = gd._fullData.reduce((n, t) => n + ((t.x && t.x.length) || 0), 0);
+  const legend = [...gd.querySelectorAll('.legend .legendtext')].map(e => e.textContent);
+  const title = (gd._fullLayout.title && gd._fullLayout.title.text) || "";
+  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  return {points, legend, title, caption: caption ? caption.innerText : ""};
+}""" % MAP_PLOT
+#: the page's state for a failure message
+STATE_JS = """() => ({
+  waiting: document.body.innerText.includes("Waiting for this session's previous computation"),
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  running: !!document.querySelector('[data-testid="stStatusWidget"]')})"""
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("browser_recovery_server"), ["--data", "demo"]) as server:
+        yield server
+
+
+def _open(page, server) -> dict:
+    page.goto(server.url, wait_until="domcontentloaded")
+    return wait_until(page, SETTLED_JS, timeout=FIRST_RUN_TIMEOUT, what="the first map", server=server)
+
+
+def _burst(page, control, key: str, presses: int = PRESSES) -> None:
+    """``presses`` presses of ``key`` on ``control``, ``GAP_S`` apart (a rerun may redraw the control and
+    take its focus: it is focused again before each press)."""
+    for _ in range(presses):
+        control.focus()
+        page.keyboard.press(key)
+        time.sleep(GAP_S)  # the user's pace, not a wait for the app
+
+
+def _settled(page, server, what: str, check, timeout: float = SETTLE_TIMEOUT) -> dict:
+    """The page idle with a map that ``check`` accepts, within ``timeout`` (of the last press)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        raise_on_app_error(page, server)
+        state = page.evaluate(SETTLED_JS)
+        if state and check(state):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no idle page with {what} {timeout:.0f} s after the last press; the page: "
+                                 f"{page.evaluate(STATE_JS)}, its map: {state}")
+        page.wait_for_timeout(500)
+
+
+@pytest.mark.timeout(900)
+def test_rapid_changes_of_the_fraction_end_with_the_last_values_map(demo_server, tmp_path):
+    timings: dict = {}
+    with browser_session(demo_server, tmp_path, timings) as page:
+        assert _open(page, demo_server)["points"] == 320
+        fraction = page.get_by_role("slider", name="Sample fraction")
+        assert fraction.get_attribute("aria-valuetext") == "1.00"
+        for key, value, n in ROUNDS["fraction"]:
+            _burst(page, fraction, key)
+            assert fraction.get_attribute("aria-valuetext") == value
+            state = _settled(page, demo_server, f"the map of {n} texts (fraction {value})",
+                             lambda s: s["points"] == n and s["caption"].startswith(f"{n} texts"))
+            timings[value] = state["caption"]
+
+
+@pytest.mark.timeout(900)
+def test_rapid_changes_of_k_end_with_the_last_values_map(demo_server, tmp_path):
+    timings: dict = {}
+    with browser_session(demo_server, tmp_path, timings) as page:
+        assert len(_open(page, demo_server)["legend"]) == 4
+        k = page.get_by_role("slider", name="Clusters (k)")
+        for key, value in ROUNDS["k"]:  # the slider stops at its ends: the last presses there change nothing
+            _burst(page, k, key)
+            assert k.get_attribute("aria-valuetext") == str(value)
+            state = _settled(page, demo_server, f"the map with k = {value}",
+                             lambda s: len(s["legend"]) == value and f"k = {value}" in s["caption"])
+            assert [entry.split(":")[0] for entry in state["legend"]] == [str(c) for c in range(value)]
+
+
+@pytest.mark.timeout(900)
+def test_rapid_changes_of_the_projection_end_with_the_last_values_map(demo_server, tmp_path):
+    timings: dict = {}
+    with browser_session(demo_server, tmp_path, timings) as page:
+        assert _open(page, demo_server)["title"].startswith("TSNE")
+        group = page.locator('[data-testid="stSidebar"] [role="radiogroup"][aria-label="Map"]')
+        group.get_by_text("UMAP").click()  # the first UMAP compiles its code: once, before the presses
+        _settled(page, demo_server, "the first UMAP map", lambda s: s["title"].startswith("UMAP"), STEP_TIMEOUT)
+        group.get_by_text("t-SNE").click()
+        _settled(page, demo_server, "the t-SNE map again", lambda s: s["title"].startswith("TSNE"))
+        # arrow keys move the choice round the group: an odd number of presses changes it
+        for name, title in ROUNDS["projection"]:
+            _burst(page, group.locator("input:checked"), "ArrowRight", PRESSES + 1)
+            assert group.get_by_role("radio", name=name).is_checked()
+            state = _settled(page, demo_server, f"the {name} map", lambda s: s["title"].startswith(title))
+            assert state["points"] == 320
