@@ -11,7 +11,7 @@ from core.session_turn import Turn, holding
 
 from . import _state as S
 from ._progress import WaitingNote, begin, work_key
-from ._refine import panel, settle
+from ._refine import cancelled_notice, panel, settle
 from ._view import View, current_view
 
 
@@ -35,6 +35,7 @@ def page_view(provisional: bool = False) -> View:
         view = current_view(source, cfg, provisional)
     if cfg is not wanted:
         panel(source, wanted)
+    cancelled_notice()
     return view
 
 

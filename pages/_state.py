@@ -19,6 +19,8 @@ PROJECTION = "projection"
 SEED = "seed"
 REFINE = "refine"              # the "Refine embeddings" toggle
 REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
+JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.jobs)
+REFINE_CANCELLED = "refine_cancelled"  # this session cancelled Refine: say so once
 ENCODER_OPEN = "encoder_open"  # the sidebar's "Encoder and seed" expander is open (its widgets drawn)
 
 # map page

@@ -6,6 +6,8 @@ driven by Playwright against ``streamlit run app.py -- --data demo`` with the re
   running script to stop and starting a new run at once; the session's runs take turns
   (``core.session_turn``), and a run that Streamlit stopped just after taking the turn once kept it
   for ever: the page stayed greyed under "Waiting for this session's previous computation to stop".
+- Refine's Cancel turns the *Refine embeddings* toggle off in the browser (its button is in a
+  fragment, whose rerun does not redraw the sidebar), so the next change does not start it again.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import time
 
 import pytest
 
-from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_until
+from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_idle, wait_until
 from test_browser import browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting/loading the model, then embedding 320 texts, training and t-SNE
@@ -126,3 +128,29 @@ def test_rapid_changes_of_the_projection_end_with_the_last_values_map(demo_serve
             assert group.get_by_role("radio", name=name).is_checked()
             state = _settled(page, demo_server, f"the {name} map", lambda s: s["title"].startswith(title))
             assert state["points"] == 320
+
+
+@pytest.mark.timeout(900)
+def test_refines_cancel_turns_the_toggle_off_and_a_change_of_k_does_not_restart_it(demo_server, tmp_path):
+    timings: dict = {}
+    with browser_session(demo_server, tmp_path, timings) as page:
+        _open(page, demo_server)
+        toggle = page.get_by_role("switch", name="Refine embeddings")
+        assert not toggle.is_checked()
+        page.locator('[data-testid="stSidebar"]').get_by_text("Refine embeddings", exact=True).click()
+        refining = page.get_by_text("Refining the embeddings in the background")
+        refining.wait_for(timeout=STEP_TIMEOUT * 1000)
+        notice = page.get_by_text("Until Refine is done")
+        assert notice.count() == 1
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Refine was cancelled").wait_for(timeout=STEP_TIMEOUT * 1000)
+        wait_idle(page, timeout=STEP_TIMEOUT, server=demo_server)
+        assert not toggle.is_checked()  # the browser's toggle, not only the session's value
+        assert notice.count() == 0 and refining.count() == 0
+
+        k = page.get_by_role("slider", name="Clusters (k)")
+        k.focus()
+        page.keyboard.press("ArrowRight")
+        _settled(page, demo_server, "the map with k = 5", lambda s: len(s["legend"]) == 5)
+        assert not toggle.is_checked()
+        assert refining.count() == 0 and notice.count() == 0  # Refine did not start again
