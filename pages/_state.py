@@ -44,6 +44,7 @@ LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when 
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
+FOCUS_LINK = "focus_link"  # (clustering key it was chosen on, or None: a link's; its id there): a link's focus
 SEARCH = "search"
 
 # results kept between reruns
