@@ -16,7 +16,7 @@ import time
 import pytest
 
 from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_idle, wait_until
-from test_browser import browser_session
+from test_browser import _lap, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting/loading the model, then embedding 320 texts, training and t-SNE
 SETTLE_TIMEOUT = 60      # s: after the last press, the last value's map (the issue's bound)
@@ -60,13 +60,14 @@ def _open(page, server) -> dict:
     return wait_until(page, SETTLED_JS, timeout=FIRST_RUN_TIMEOUT, what="the first map", server=server)
 
 
-def _burst(page, control, key: str, presses: int = PRESSES) -> None:
+def _burst(page, control, key: str, presses: int = PRESSES) -> float:
     """``presses`` presses of ``key`` on ``control``, ``GAP_S`` apart (a rerun may redraw the control and
-    take its focus: it is focused again before each press)."""
+    take its focus: it is focused again before each press). Returns the time of the last press."""
     for _ in range(presses):
         control.focus()
         page.keyboard.press(key)
         time.sleep(GAP_S)  # the user's pace, not a wait for the app
+    return time.monotonic()
 
 
 def _settled(page, server, what: str, check, timeout: float = SETTLE_TIMEOUT) -> dict:
@@ -90,12 +91,13 @@ def test_rapid_changes_of_the_fraction_end_with_the_last_values_map(demo_server,
         assert _open(page, demo_server)["points"] == 320
         fraction = page.get_by_role("slider", name="Sample fraction")
         assert fraction.get_attribute("aria-valuetext") == "1.00"
-        for key, value, n in ROUNDS["fraction"]:
-            _burst(page, fraction, key)
+        for i, (key, value, n) in enumerate(ROUNDS["fraction"]):
+            pressed = _burst(page, fraction, key)
             assert fraction.get_attribute("aria-valuetext") == value
-            state = _settled(page, demo_server, f"the map of {n} texts (fraction {value})",
-                             lambda s: s["points"] == n and s["caption"].startswith(f"{n} texts"))
-            timings[value] = state["caption"]
+            _settled(page, demo_server, f"the map of {n} texts (fraction {value})",
+                     lambda s: s["points"] == n and s["caption"].startswith(f"{n} texts"))
+            _lap(timings, pressed, f"burst {i + 1}: fraction {value}")
+        print(f"seconds from the last press to the settled page: {timings}")  # shown by -rP
 
 
 @pytest.mark.timeout(900)
@@ -104,12 +106,14 @@ def test_rapid_changes_of_k_end_with_the_last_values_map(demo_server, tmp_path):
     with browser_session(demo_server, tmp_path, timings) as page:
         assert len(_open(page, demo_server)["legend"]) == 4
         k = page.get_by_role("slider", name="Clusters (k)")
-        for key, value in ROUNDS["k"]:  # the slider stops at its ends: the last presses there change nothing
-            _burst(page, k, key)
+        for i, (key, value) in enumerate(ROUNDS["k"]):  # the slider stops at its ends: the last presses do nothing
+            pressed = _burst(page, k, key)
             assert k.get_attribute("aria-valuetext") == str(value)
             state = _settled(page, demo_server, f"the map with k = {value}",
                              lambda s: len(s["legend"]) == value and f"k = {value}" in s["caption"])
+            _lap(timings, pressed, f"burst {i + 1}: k = {value}")
             assert [entry.split(":")[0] for entry in state["legend"]] == [str(c) for c in range(value)]
+        print(f"seconds from the last press to the settled page: {timings}")  # shown by -rP
 
 
 @pytest.mark.timeout(900)
@@ -123,11 +127,13 @@ def test_rapid_changes_of_the_projection_end_with_the_last_values_map(demo_serve
         group.get_by_text("t-SNE").click()
         _settled(page, demo_server, "the t-SNE map again", lambda s: s["title"].startswith("TSNE"))
         # arrow keys move the choice round the group: an odd number of presses changes it
-        for name, title in ROUNDS["projection"]:
-            _burst(page, group.locator("input:checked"), "ArrowRight", PRESSES + 1)
+        for i, (name, title) in enumerate(ROUNDS["projection"]):
+            pressed = _burst(page, group.locator("input:checked"), "ArrowRight", PRESSES + 1)
             assert group.get_by_role("radio", name=name).is_checked()
             state = _settled(page, demo_server, f"the {name} map", lambda s: s["title"].startswith(title))
+            _lap(timings, pressed, f"burst {i + 1}: {name}")
             assert state["points"] == 320
+        print(f"seconds from the last press to the settled page: {timings}")  # shown by -rP
 
 
 @pytest.mark.timeout(900)
