@@ -29,11 +29,13 @@ ROUNDS = {"fraction": [("ArrowLeft", "0.80", 256), ("ArrowRight", "1.00", 320), 
           "k": [("ArrowRight", 20), ("ArrowLeft", 2)] * 3,
           "projection": [("UMAP", "UMAP"), ("t-SNE", "TSNE")] * 3}
 
-#: The page at rest with its map: no run waiting or running, nothing greyed out, the map drawn.
-#: Returns {points, legend, title, caption} or null.
+#: The page at rest with its map: no script run in progress (the app's own record of the run's state;
+#: Streamlit's status widget is not drawn in this layout), no run waiting, nothing greyed out, the map
+#: drawn. Returns {points, legend, title, caption} or null.
+SCRIPT_STATE = 'document.querySelector(\'[data-testid="stApp"]\')?.getAttribute("data-test-script-state")'
 SETTLED_JS = """() => {
+  if (%s !== "notRunning") return null;
   if (document.body.innerText.includes("Waiting for this session's previous computation")) return null;
-  if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidget"]')) return null;
   if (document.querySelector('[data-stale="true"]')) return null;
   const gd = %s;
   if (!gd || !gd._fullData || !gd.querySelector('.gl-canvas, .scatterlayer .point')) return null;
@@ -42,12 +44,12 @@ SETTLED_JS = """() => {
   const title = (gd._fullLayout.title && gd._fullLayout.title.text) || "";
   const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
   return {points, legend, title, caption: caption ? caption.innerText : ""};
-}""" % MAP_PLOT
+}""" % (SCRIPT_STATE, MAP_PLOT)
 #: the page's state for a failure message
 STATE_JS = """() => ({
+  script: %s,
   waiting: document.body.innerText.includes("Waiting for this session's previous computation"),
-  stale: document.querySelectorAll('[data-stale="true"]').length,
-  running: !!document.querySelector('[data-testid="stStatusWidget"]')})"""
+  stale: document.querySelectorAll('[data-stale="true"]').length})""" % SCRIPT_STATE
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +74,19 @@ def _burst(page, control, key: str, presses: int = PRESSES) -> float:
 
 
 def _settled(page, server, what: str, check, timeout: float = SETTLE_TIMEOUT) -> dict:
-    """The page idle with a map that ``check`` accepts, within ``timeout`` (of the last press)."""
-    deadline = time.monotonic() + timeout
+    """The page idle with a map that ``check`` accepts, within ``timeout`` (of the last press), and still
+    so a second later (not a pause between two runs)."""
+    deadline, held = time.monotonic() + timeout, None
     while True:
         raise_on_app_error(page, server)
         state = page.evaluate(SETTLED_JS)
-        if state and check(state):
+        if state and check(state) and state == held:
             return state
+        held = state if state and check(state) else None
         if time.monotonic() > deadline:
             raise AssertionError(f"no idle page with {what} {timeout:.0f} s after the last press; the page: "
                                  f"{page.evaluate(STATE_JS)}, its map: {state}")
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1000 if held else 500)
 
 
 @pytest.mark.timeout(900)
