@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_idle, wait_until
+from browserkit import MAP_PLOT, raise_on_app_error, running_app, wait_until
 from test_browser import _lap, browser_session
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting/loading the model, then embedding 320 texts, training and t-SNE
@@ -161,7 +161,8 @@ def test_refines_cancel_turns_the_toggle_off_and_a_change_of_k_does_not_restart_
         assert notice.count() == 1
         page.get_by_role("button", name="Cancel").click()
         page.get_by_text("Refine was cancelled").wait_for(timeout=STEP_TIMEOUT * 1000)
-        wait_idle(page, timeout=STEP_TIMEOUT, server=demo_server)
+        wait_until(page, f"() => {SCRIPT_STATE} === 'notRunning'", timeout=STEP_TIMEOUT, what="the page idle",
+                   server=demo_server, poll=0.5)
         assert not toggle.is_checked()  # the browser's toggle, not only the session's value
         assert notice.count() == 0 and refining.count() == 0
 
