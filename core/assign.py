@@ -4,12 +4,13 @@ A :class:`ClusterModel` is a clustering as the user sees it (after splits and me
 names) reduced to what placing a new text needs: the run's texts' sentence vectors (the reference
 set), their cluster ids, their positions on the map, and the model that made the vectors. A new
 text, embedded by the same model, takes the cluster its ``NEIGHBOURS`` nearest reference texts
-(cosine) vote for, each vote weighted by its similarity. The vote agrees with the clusters the
+(cosine) vote for, each vote weighted by its similarity; a text the run already holds keeps the
+cluster the run gave it. The vote agrees with the clusters the
 text's neighbours got, whatever made the clusters (the co-view's word-refined partition, a split, a
 merge); a nearest centre, in the latent space or on the embeddings, assigns held-out AG News texts
 less accurately (docs/benchmarks.md compares them).
 
-The **confidence** (in [0, 1]) is the winning cluster's share of the vote, lowered for a text that
+The **confidence** (in [0, 1]) is the assigned cluster's share of the vote, lowered for a text that
 lies farther from the run's texts than most of them lie from each other: times
 ``min(1, closeness / typical)``, where closeness is the mean similarity to the ``CLOSE`` nearest
 reference texts and ``typical`` the ``TYPICAL_QUANTILE`` of that same closeness among the reference
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: Reference texts that vote for a new text's cluster (and place it on the map).
 NEIGHBOURS = 50
+#: A new text this similar to a reference text is that text (the same vector, up to float16 rounding):
+#: it keeps the run's cluster, whatever its neighbours vote.
+DUPLICATE = 0.9999
 #: The nearest reference texts whose mean similarity is a text's closeness to the run.
 CLOSE = 5
 #: A reference text's closeness below which a new text's confidence is lowered: this quantile of the
@@ -163,7 +167,7 @@ class ClusterModel:
             raise UserError("some of the new texts' vectors are not finite numbers")
         ids = np.asarray(self.ids, dtype=np.int64)
         codes = torch.from_numpy(np.searchsorted(ids, self.clusters))
-        positions = None if self.xy is None else torch.from_numpy(np.asarray(self.xy, dtype=np.float32))
+        positions = None if self.xy is None else torch.tensor(np.asarray(self.xy, dtype=np.float32))
         k = min(NEIGHBOURS, len(self.clusters))
         typical = max(float(self.typical or 0.0), 1e-6)
         out_code = np.empty(len(Q), dtype=np.int64)
@@ -176,7 +180,10 @@ class ClusterModel:
                 sims, near = torch.topk(part @ self._reference.T, k, dim=1)
                 votes = torch.zeros((len(part), len(ids)), dtype=torch.float32)
                 votes.scatter_add_(1, codes[near], sims.clamp_min(0) + 1e-6)
-                share, winner = (votes / votes.sum(1, keepdim=True)).max(1)
+                winner = votes.argmax(1)
+                same = sims[:, 0] >= DUPLICATE  # a text the run holds keeps the run's cluster
+                winner = torch.where(same, codes[near[:, 0]], winner)
+                share = votes.gather(1, winner[:, None])[:, 0] / votes.sum(1)
                 closeness = sims[:, :CLOSE].mean(1)
                 rows = slice(start, start + len(part))
                 out_code[rows] = winner.numpy()
