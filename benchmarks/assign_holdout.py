@@ -71,8 +71,9 @@ def main() -> None:
     cfg = RunConfig(data=DataConfig(source=args.data, fraction=args.fraction), seed=args.seed)
     started = time.perf_counter()
     result = run(cfg, cache=DiskCache(default_results()), store=default_store())
-    print(f"run: {len(result.corpus)} texts, k={cfg.cluster.k}, seed {cfg.seed} ({time.perf_counter() - started:.0f} s, "
-          "from the caches where they held it)")
+    seconds = time.perf_counter() - started
+    print(f"run: {len(result.corpus)} texts, k={cfg.cluster.k}, seed {cfg.seed} ({seconds:.0f} s, from the caches "
+          "where they held it)")
     full = build_corpus(args.data)
     seen = set(result.corpus.frame["id"].tolist())
     held = full.frame[~full.frame["id"].isin(seen)]
@@ -122,7 +123,8 @@ def main() -> None:
         partial = ClusterModel(X[keep], labels[keep], names, None, "", "", "")
         novelty.append(roc_auc_score(truth == topic, -partial.assign(vectors).confidence))
     print(f"confidence: AUROC new topic vs known {np.mean(novelty):.3f} (per topic "
-          f"{', '.join(f'{a:.3f}' for a in novelty)}); right vs wrong {roc_auc_score(matched_right, assigned.confidence):.3f}")
+          f"{', '.join(f'{a:.3f}' for a in novelty)}); right vs wrong "
+          f"{roc_auc_score(matched_right, assigned.confidence):.3f}")
     for low, high in ((0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
         band = (assigned.confidence >= low) & (assigned.confidence < high)
         if band.any():

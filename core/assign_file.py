@@ -7,8 +7,9 @@ precision halves the file and moves no assignment on AG News, docs/benchmarks.md
 (n,) int32; ``xy`` (n, 2) float32 when the run drew a map. Its metadata holds ``format``
 (``clusterlens-assign``), ``format_version``, the sentence ``model``, its ``fingerprint`` and the
 ``backend`` that embedded the texts, the ``text_col`` the run read, the cluster ``names`` (JSON,
-by id), the reference texts' ``typical`` closeness (``core.assign``) and a ``sha256`` of the tensors (safetensors has no checksum), so a damaged, truncated,
-newer or other-model file is one clear message, never a wrong answer.
+by id), the reference texts' ``typical`` closeness (``core.assign``) and a ``sha256`` of the
+tensors (safetensors has no checksum), so a damaged, truncated, newer or other-model file is one
+clear message, never a wrong answer.
 """
 from __future__ import annotations
 
