@@ -53,7 +53,7 @@ TYPICAL_QUANTILE = 0.25
 TYPICAL_SAMPLE = 2_000
 #: Above this many texts, the reference set is a seeded sample of each cluster (bounds the model's size
 #: and the time to assign: every new text is compared with every reference text).
-MAX_REFERENCES = 20_000
+MAX_REFERENCES = 10_000
 #: The least reference texts a cluster keeps when the set is sampled (a small cluster must stay assignable).
 MIN_PER_CLUSTER = 200
 #: Similarities computed at once (float32: 256 MB): new texts are compared with the reference set in

@@ -607,14 +607,12 @@ class Session:
         model_name = RunConfig.from_dict(current.settings).embed.model if current else None
         runs, model, corpus = [], None, None
         for version in order:
-            settings = dict(version.settings)
-            vectors = settings.pop("vectors", None)
-            cfg = RunConfig.from_dict(settings | {"project": shown.get("project") or {}})
-            by_file = source.embeddings is not None and vectors == source.embeddings.cache_key
-            if (vectors is not None and not by_file) or (model_name and cfg.embed.model != model_name):
+            cfg = RunConfig.from_dict(version.settings | {"project": shown.get("project") or {}})
+            if "vectors" in version.settings or cfg.embed.model != model_name:
+                # an uploaded embeddings file's version would need that file to open elsewhere
                 log.info("version %s is exported without its vectors (another model or an embeddings file)", version.id)
                 continue
-            use = source if by_file else replace(source, embeddings=None)
+            use = replace(source, embeddings=None)
             recorder = Recorder(self.bench.cache)
             result = self.bench.run(use, cfg, progress=progress, cache=recorder)
             runs.append(VersionExport(version, self._view_of(use, result, version), recorder.entries))
@@ -627,8 +625,6 @@ class Session:
 
     def _vectors_model(self, source: DataSource, result: RunResult) -> tuple[str, str]:
         """(fingerprint, backend) of the model that made a run's (base) vectors."""
-        if source.embeddings is not None:
-            return source.embeddings.fingerprint, source.embeddings.file.backend
         if source.kept is not None:
             return source.kept.fingerprint, source.kept.file.backend
         cfg = result.config.embed
