@@ -27,7 +27,6 @@ new texts' vectors (m, dim). Plain Python: no Streamlit.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +35,6 @@ import pandas as pd
 import torch
 
 from .errors import UserError
-
-log = logging.getLogger(__name__)
 
 #: Reference texts that vote for a new text's cluster (and place it on the map).
 NEIGHBOURS = 50

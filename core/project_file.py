@@ -445,8 +445,3 @@ def _source(pf: ProjectFile, label: str) -> tuple[Source, bytes | None]:
     name = src.name if src.kind == "upload" else PurePosixPath(src.name if src.kind == "path" else src.key).name
     return replace(src, kind="upload", name=name, sha256=hashlib.sha256(data).hexdigest()), data
 
-
-def kept_vectors_of(store: ProjectStore, pid: str) -> Path | None:
-    """The project's own vectors file (an imported project's), or None."""
-    path = store.folder(pid) / KEPT_FILE
-    return path if path.is_file() else None

@@ -222,3 +222,23 @@ def test_an_imported_project_exports_again_with_the_same_content(monkeypatch, tm
     assert second.model == first.model  # the kept vectors' model and backend, not "kept (...)"
     for name in ("vectors.parquet", "source.gz", "texts.parquet"):
         assert hashlib.sha256(second.members[name]).digest() == hashlib.sha256(first.members[name]).digest(), name
+
+
+def test_a_file_of_the_server_comes_as_its_bytes_and_opens_as_an_upload(monkeypatch, tmp_path):
+    from core.pipeline import source_key
+
+    path = tmp_path / "server" / "news.csv"
+    path.parent.mkdir()
+    path.write_bytes(DEMO_PATH.read_bytes())
+    session = Session(bench_of(FakeEmbedder()))
+    before = session.view(DataSource(source_key(str(path)), str(path), str(path), kind="path"), cfg(4))
+    data = session.export_project()
+    path.unlink()  # the other server does not have it
+    elsewhere(monkeypatch, tmp_path)
+    fake = FakeEmbedder()
+    other = Session(bench_of(fake))
+    project = other.import_project(data)
+    assert (project.source.kind, project.source.name) == ("upload", "news.csv")
+    after = other.view(other.source_of(project), cfg(4))
+    np.testing.assert_array_equal(after.labels, before.labels)
+    assert after.version.id == before.version.id and fake.texts_encoded == 0
