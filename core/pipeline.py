@@ -286,8 +286,8 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     read_key, full = read_stage(key, source, cfg.data, cache)
     sample_key, corpus = sample_stage(read_key, full, cfg.data, cfg.seed, cache)
     check_sample(corpus, cfg.cluster.k)
-    file = getattr(embedder, "file", None)
-    if file is not None:  # a file's vectors (core.embed_file): as many distinct ones as clusters
+    file = getattr(embedder, "file", None) if not getattr(embedder, "embeds_any_text", True) else None
+    if file is not None:  # only a file's vectors (core.embed_file): as many distinct ones as clusters
         distinct = cache.fetch("distinct", stage_key("distinct", embedder.cache_key, sample_key),
                                lambda: distinct_rows(file.lookup(corpus.texts)))
         check_distinct(file, len(corpus), distinct, cfg.cluster.k)
