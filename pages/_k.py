@@ -27,6 +27,7 @@ SUGGEST = os.environ.get("CLUSTERLENS_SUGGEST_K", "1") != "0"
 PENDING = "k_pending"  # session state: the data key whose first view waits for its suggestion
 SHOWN_FOR = "k_source"  # session state: the data key the k widgets were last drawn for
 APPLY = "k_apply"       # session state: a suggested k for the widgets to take on the next run
+FROM_LINK = "k_from_link"  # session state: the session's first k came from a link (kept for its data)
 
 
 def _sample_size(source) -> int | None:
@@ -48,19 +49,19 @@ def _sample_size(source) -> int | None:
 
 
 def _start(source) -> None:
-    """Before the widgets, when the data source changed: its own k, else a pending suggestion."""
+    """Before the widgets, when the data source changed: its own k, a link's, else a pending suggestion."""
     state = st.session_state
+    if SHOWN_FOR not in state:  # the session's first run: a k already set is a link's
+        state[SHOWN_FOR] = None
+        state[FROM_LINK] = S.K in state
     key = source.key if source is not None else None
-    if state.get(SHOWN_FOR, "") == key:
+    if key is None or state[SHOWN_FOR] == key:  # no data yet (an upload awaited), or the same data
         return
-    first = SHOWN_FOR not in state
     state[SHOWN_FOR] = key
     chosen = state.setdefault(S.K_CHOSEN, {})
-    if key is None:
-        return
     if key in chosen:
         state[S.K] = chosen[key]
-    elif first and S.K in state:  # a link's k, for the data it names
+    elif state.pop(FROM_LINK, False):  # the link's k, for the first data shown (the data it names)
         chosen[key] = state[S.K]
     elif SUGGEST:
         suggested = state.get(S.K_SUGGESTED, {}).get(key)
