@@ -121,7 +121,7 @@ def _mask(n: int, rows: np.ndarray) -> np.ndarray:
 
 
 def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
-    """The 10 nearest texts of the point chosen with "Nearest texts" (and the point itself)."""
+    """The 10 nearest texts of the point chosen with "Texts nearest this one" (and the point itself)."""
     chosen = st.session_state.get(S.NEAREST_OF)
     if not chosen or chosen[0] != view.keys["sample"] or not 0 <= chosen[1] < len(keep):
         return None
@@ -157,7 +157,7 @@ def nearest_button(view: View, row: int) -> None:
         st.session_state[S.SEARCH_QUERY] = ""  # one search at a time: the nearest texts replace a query
         st.session_state[S.SEARCH_WORDS] = ""
 
-    st.button("Nearest texts", on_click=choose, icon=":material/hub:",
+    st.button("Texts nearest this one", on_click=choose, icon=":material/hub:",
               help=f"Highlight the {NEAREST_N} texts nearest in meaning to this one on the map, and list them.")
 
 

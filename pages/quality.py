@@ -84,9 +84,7 @@ def sweep_section() -> None:
                 "choose nothing)." if best_acc is not None else "")
     how = ("K-Means on the embeddings refined by the texts' words, scored in the latent space"
            if view.cfg.cluster.method == "coview" else "K-Means on the latent vectors")
-    covered = ("every k from 2" if len(done["k"]) == done["k"][-1] - 1 else
-               "k = " + ", ".join(map(str, done["k"][:3])) + " ... " + str(done["k"][-1]))
-    st.caption(f"{how}, {covered} to {done['k'][-1]}: the same clusterings as the map's at each k "
+    st.caption(f"{how}, for k = {_runs(done['k'])}: the same clusterings as the map's at each k "
                f"({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "
                f"{picked.reason if picked else ''}. The current k is {view.k}. {why}")
@@ -99,6 +97,18 @@ def sweep_section() -> None:
                      icon=":material/trending_up:"):
             st.session_state[S.SWEEP_FURTHER] = view.keys["sample"]
             st.rerun()
+
+
+def _runs(ks: list[int]) -> str:
+    """"2..20, 25, 30, 77": runs of consecutive ks joined."""
+    parts, start = [], 0
+    for i in range(1, len(ks) + 1):
+        if i == len(ks) or ks[i] != ks[i - 1] + 1:
+            parts.append(str(ks[start]) if i - start < 3 else f"{ks[start]}..{ks[i - 1]}")
+            if i - start == 2:
+                parts.append(str(ks[i - 1]))
+            start = i
+    return ", ".join(parts)
 
 
 def _figure(done: dict, has_labels: bool, n_labels: int | None, suggested: int | None):

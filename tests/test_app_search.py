@@ -1,4 +1,4 @@
-"""AppTest of the Map page's search (by meaning, by words, a point's nearest articles) and of the
+"""AppTest of the Map page's search (by meaning, by words, a point's nearest texts) and of the
 confidence (map colour, the floor that hides texts, the least typical texts on the Clusters page).
 
 The search by meaning runs on the bundled demo corpus with the real packaged model (what the app
@@ -106,7 +106,7 @@ def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_h
     at.run()
     select_on_map(at, [5])  # a click on row 5
     at.run()
-    next(b for b in at.button if b.label == "Nearest texts").click().run()
+    next(b for b in at.button if b.label == "Texts nearest this one").click().run()
     assert not at.exception and not at.error
     assert drawn(at) == (11, 189)  # the point and its 10 nearest bright
     table = results(at)
