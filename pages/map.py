@@ -13,7 +13,7 @@ from pages import _mapchart, _search
 from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
-from pages._common import assignments, fmt, page_view
+from pages._common import assignments, page_view
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain
 from pages._selection import remember

@@ -71,7 +71,7 @@ def test_labels_on_the_map_and_k_77_in_the_number_box(server, tmp_path):
             assert labels and len(labels) >= min(k, 3), labels
             _apart(labels)
             flat = [" ".join(entry.split()) for entry in legend]
-            assert all(any(label["text"].replace("…", "") [:8] in name for name in flat) for label in labels)
+            assert all(any(label["text"].replace("…", "")[:8] in name for name in flat) for label in labels)
 
             box = page.get_by_role("spinbutton", name="k")  # the number box beside the slider
             box.fill("77")
