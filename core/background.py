@@ -1,4 +1,6 @@
-"""Work done ahead of the user: every k of the slider clustered in a low-priority background thread.
+"""Work done ahead of the user: the ks nearest the current one clustered in a low-priority background
+thread (``PRECOMPUTE_KS`` of them, nearest first: the slider goes to 200, and a k costs more the larger
+it is, so a pass fills what a user is likely to try next, not the whole range).
 
 A pass belongs to its data: a new pass for the same data (another k, retrained vectors) takes over
 from the one before it, which stops at its next step and keeps what it finished in the cache; a pass
@@ -27,12 +29,13 @@ from . import threads
 from .cache import StageCache
 from .config import RunConfig
 from .describe import Terms
+from .k_choice import K_RANGE, k_max  # noqa: F401  (K_RANGE: the one range of k, read here by the link parser)
 from .pipeline import baseline_stage, cluster_stage
 
 log = logging.getLogger(__name__)
 
-#: The k slider's range: the background pass fills exactly these.
-K_RANGE = range(2, 21)
+#: How many ks a pass clusters (nearest the current k first), then the same ks' baselines.
+PRECOMPUTE_KS = 12
 
 #: After a foreground run, passes wait this long before their next step: the browser is still laying
 #: out the page the run sent (on a small server, often on the same CPU).
@@ -71,9 +74,12 @@ def foreground_busy() -> bool:
         return _foreground_runs > 0 or time.monotonic() - _foreground_ended < FOREGROUND_GRACE_S
 
 
-def k_order(here: int, n: int, ks: range = K_RANGE) -> list[int]:
-    """The ks below n, nearest ``here`` first (ties: the smaller k)."""
-    return sorted((k for k in ks if k < n), key=lambda k: (abs(k - here), k))
+def k_order(here: int, n: int, ks: range = K_RANGE, limit: int | None = None) -> list[int]:
+    """The ks a corpus of ``n`` texts allows (``k_choice.k_max``), nearest ``here`` first (ties: the
+    smaller k); the first ``limit`` of them when given."""
+    top = k_max(n)
+    out = sorted((k for k in ks if k <= top and k < n), key=lambda k: (abs(k - here), k))
+    return out if limit is None else out[:limit]
 
 
 def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], object]],
@@ -132,13 +138,13 @@ def forget() -> None:
 def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
                   terms: Terms, cfg: RunConfig, cache: StageCache,
                   base: np.ndarray | None = None) -> threading.Thread | None:
-    """Fill ``cache`` with the clustering at every k of the slider, nearest the current k first, then
-    the raw-embedding baselines (already there for the co-view method, which starts from them).
+    """Fill ``cache`` with the clustering at the ``PRECOMPUTE_KS`` ks nearest the current k, nearest first,
+    then their raw-embedding baselines (already there for the co-view method, which starts from them).
     ``keys`` are a run's stage keys (``sample``, ``embed``, ``train``, and ``base_embed`` with
     ``base``, the base model's (n, dim) vectors, when ``X`` is a refined model's)."""
     base_key = keys.get("base_embed", keys["embed"])
     base = X if base is None else base
-    ks = k_order(cfg.cluster.k, len(Z))
+    ks = k_order(cfg.cluster.k, len(Z), limit=PRECOMPUTE_KS)
 
     def at(k: int) -> RunConfig:
         return replace(cfg, cluster=replace(cfg.cluster, k=k))
@@ -151,21 +157,34 @@ def precompute_ks(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
     return run_in_background(keys["sample"], pass_key, steps)
 
 
-def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
-            terms: Terms, cfg: RunConfig, cache: StageCache, ks: range = range(2, 13),
-            base: np.ndarray | None = None) -> dict[str, list]:
-    """Silhouette, Davies-Bouldin (latent) and, with labels, ACC/NMI of K-Means for each k in ``ks``.
+SWEEP_SCORES = ("silhouette", "davies_bouldin", "silhouette_raw", "davies_bouldin_raw", "acc", "nmi")
 
-    Each k is the same cached clustering the map and the cards use at that k (usually already computed
+
+def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+            terms: Terms, cfg: RunConfig, cache: StageCache, ks=range(2, 13),
+            base: np.ndarray | None = None) -> dict[str, list]:
+    """The scores of the clusters for each k in ``ks`` (``SWEEP_SCORES``: silhouette and Davies-Bouldin in
+    the latent space and on the raw embeddings, and with labels ACC/NMI) as lists by name, with ``k``.
+
+    Each k is the same cached clustering the map and the cards use at that k (often already computed
     by :func:`precompute_ks`), so the sweep and the cards always agree. ``base``: as for
-    :func:`precompute_ks`."""
+    :func:`precompute_ks`. :func:`k_sweep_steps` gives the same one k at a time."""
+    out: dict[str, list] = {"k": [], **{name: [] for name in SWEEP_SCORES}}
+    for k, scores in k_sweep_steps(keys, Z, X, texts, truth, terms, cfg, cache, ks, base):
+        out["k"].append(k)
+        for name in SWEEP_SCORES:
+            out[name].append(scores[name])
+    return out
+
+
+def k_sweep_steps(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
+                  terms: Terms, cfg: RunConfig, cache: StageCache, ks, base: np.ndarray | None = None
+                  ) -> Iterator[tuple[int, dict[str, float | None]]]:
+    """(k, its ``SWEEP_SCORES``) for each k of ``ks`` below the number of texts, one clustering at a time
+    (a page draws each as it comes)."""
     base = X if base is None else base
-    out: dict[str, list] = {"k": [], "silhouette": [], "davies_bouldin": [], "acc": [], "nmi": []}
     for k in ks:
         if k >= len(Z):
             break
         _, stage = cluster_stage(keys, Z, X, texts, truth, terms, replace(cfg.cluster, k=k), cfg.seed, cache, base)
-        out["k"].append(k)
-        for name in ("silhouette", "davies_bouldin", "acc", "nmi"):
-            out[name].append(getattr(stage.scores, name))
-    return out
+        yield k, {name: getattr(stage.scores, name) for name in SWEEP_SCORES}

@@ -164,6 +164,15 @@ def confusion(true: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return table, clusters, classes
 
 
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the (n,) labellings ``a`` and ``b`` make the same groups, whatever their numbers."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    pairs = len(np.unique(np.stack([a, b]), axis=1).T) if len(a) else 0
+    return pairs == len(np.unique(a)) == len(np.unique(b))
+
+
 def known_labels(true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n,) bool mask of the rows with a label, and those labels as strings."""
     true = np.asarray(true, dtype=object)

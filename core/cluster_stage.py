@@ -10,7 +10,7 @@ Shapes: ``Z`` (n, latent) the map's space; ``X`` (n, dim) the raw embeddings; la
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -85,7 +85,8 @@ def refined(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], v
 
 def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray | None,
                   terms: Terms, cfg: ClusterConfig, seed: int, cache: StageCache,
-                  base: np.ndarray | None = None) -> tuple[str, ClusterStage]:
+                  base: np.ndarray | None = None,
+                  progress: Callable[[str, int, int, str], None] | None = None) -> tuple[str, ClusterStage]:
     """The clusters for ``cfg``, scored in the (n, latent) space ``Z`` and on the (n, dim) embeddings
     ``X``, each described (keywords, nearest texts). ``coview``: the raw-embedding baseline's K-Means
     partition refined by the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
@@ -93,12 +94,18 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
     when ``X`` is a refined model's vectors: then ``base`` holds the base model's (n, dim) vectors and
     the co-view starts from the base model's default clusters carried into ``X`` (:func:`carried`)
     instead of K-Means on ``X``, so that Refine moves the borders of the fast default's clusters
-    rather than drawing new ones."""
+    rather than drawing new ones. ``progress(stage, done, total, message)`` hears of each step, only
+    when the clusters are computed (not read from the cache)."""
     from_base = keys.get("base_embed", keys["embed"]) != keys["embed"] and cfg.method == "coview"
     if from_base and base is None:
         raise ValueError("a refined model's clusters start from the base model's: pass its vectors as base")
 
+    def step(done: int, message: str) -> None:
+        if progress:
+            progress("cluster", done, 3, message)
+
     def compute() -> ClusterStage:
+        step(0, f"K-Means into {cfg.k} clusters")
         if from_base:
             fast = default_labels({"embed": keys["base_embed"], "sample": keys["sample"]}, base, texts, truth, cfg,
                                   seed, cache)
@@ -106,10 +113,12 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
                             seed)
         elif cfg.method == "coview":
             _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
+            step(1, f"{cfg.k} clusters: moving texts where their words and neighbours agree")
             stage = refined(Z, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
                             seed)
         else:
             stage = cluster_and_score(Z, X, truth, cfg, seed)
+        step(2, f"describing {cfg.k} clusters")
         c = canonical(stage.clustering)  # numbered by size: the same partition gets the same numbers anywhere
         return replace(stage, clustering=c, summaries=describe(terms, Z, c.labels, c.centers))
 

@@ -69,17 +69,18 @@ def _dates(series: pd.Series) -> pd.Series | None:
 def _categories(labels: pd.Series, order: list[str] | None = None) -> Groups:
     values = labels.to_numpy(dtype=object)
     if order is None:
-        order = sorted(set(values) - {MISSING, OTHER}, key=_natural)
+        order = sorted(set(values) - {MISSING, OTHER}, key=natural_key)
     extra = [g for g in (OTHER, MISSING) if g in set(values)]
     return Groups("categories", values, tuple(order) + tuple(extra))
 
 
-def _natural(text: str) -> tuple:
-    """Numbers in their numeric order ("2" before "10"), then text."""
+def natural_key(text: str) -> tuple:
+    """Numbers in their numeric order ("2" before "10"), then text: every axis and legend of values."""
     try:
-        return (0, float(text), "")
-    except ValueError:
-        return (1, 0.0, text)
+        number = float(text)
+    except (TypeError, ValueError):
+        return (1, 0.0, str(text))
+    return (0, number, "") if number == number else (1, 0.0, str(text))  # "nan" is text
 
 
 def _by_period(dates: pd.Series) -> Groups | None:

@@ -311,7 +311,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
                   "base_embed": base_key}
     cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
-                                          cfg.seed, cache, base=base_embedded.vectors)
+                                          cfg.seed, cache, base=base_embedded.vectors, progress=progress)
     # names are words embedded by the base model, so they are ranked against the base model's vectors
     _, names = names_stage(stage_keys | {"cluster": cluster_key, "embed": base_key}, clusters.clustering.labels,
                            cfg.cluster.k, base_embedded.vectors, corpus.texts, cfg.embed, cache, embedder=embedder,

@@ -5,9 +5,10 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy.optimize import linear_sum_assignment
 
-PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D",
-           "#BAB0AC", "#EECA3B", "#1F77B4", "#8C564B", "#17BECF", "#BCBD22", "#7F7F7F", "#D62728",
-           "#9467BD", "#2CA02C", "#FF7F0E", "#AEC7E8"]
+from . import palette
+from .map_labels import extent
+
+PALETTE = list(palette.PALETTE)  # 40 colours a person can tell apart (core/palette.py); they repeat above
 DIMMED = "dimmed"   # the ``meta`` of a map trace holding the points a highlight leaves out
 DIM_OPACITY = 0.12
 # The Plotly.js config every chart of the app is drawn with (the Map page's component and each
@@ -21,7 +22,21 @@ CHART_CONFIG: dict = {"displaylogo": False, "showSendToCloud": False, "plotlySer
 
 
 def colour(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
+    return palette.colour(i)
+
+
+def group_colour(group, i: int, colours: dict | None = None) -> str:
+    """A map group's colour: ``colours[group]``, else the palette's at an integer group (a cluster id),
+    else the palette's at the group's position ``i`` (a label is never read as a number: ``'²'.isdigit()``)."""
+    if colours and group in colours:
+        return colours[group]
+    return colour(int(group) if isinstance(group, (int, np.integer)) else i)
+
+
+def point_size(n: int) -> int:
+    """Marker size (px) for a map of ``n`` points: 5 at 2,000, larger for fewer (11 at 100 or fewer),
+    smaller for more (at least 4): a 100-text file is not three specks."""
+    return int(np.clip(round(5 * (2000 / max(n, 1)) ** 0.25), 4, 11))
 
 
 def label_colours(labels: np.ndarray, clusters: np.ndarray) -> dict[str, str]:
@@ -49,7 +64,7 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
                values: np.ndarray | None = None, values_name: str = "confidence") -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy``, one trace per group (legend ``names[group]``).
 
-    Each point carries its row id in ``customdata`` so a selection can be mapped back to articles.
+    Each point carries its row id in ``customdata`` so a selection can be mapped back to texts.
     Names and hover texts are escaped: Plotly would otherwise render HTML (links) found in articles.
     ``groups`` are the values to colour by (cluster ids or label strings); traces follow ``names``' order.
     A group's colour is ``colours[group]``, else the palette's at an integer group (a cluster id), else
@@ -63,18 +78,18 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
     fig = go.Figure()
     on_top = []
     highlight = None if highlight is None else np.asarray(highlight, dtype=bool)
+    size = point_size(len(xy))
     for i, (group, name) in enumerate(names.items()):
         rows = np.flatnonzero(groups == group)
         if not len(rows):
             continue
-        if colours and group in colours:
-            color = colours[group]
-        else:
-            color = colour(int(group) if isinstance(group, (int, np.integer)) else i)
-        parts = [(rows, 5, 0.75, None)] if highlight is None else \
-            [(rows[~highlight[rows]], 4, DIM_OPACITY, DIMMED), (rows[highlight[rows]], 8, 0.95, None)]
+        color = group_colour(group, i, colours)
+        parts = [(rows, size, 0.75, None)] if highlight is None else \
+            [(rows[~highlight[rows]], max(3, size - 1), DIM_OPACITY, DIMMED), (rows[highlight[rows]], size + 3, 0.95, None)]
         legend_on = parts[-1][0] if len(parts[-1][0]) else parts[0][0]  # one legend entry per group
-        paired = {} if highlight is None else {"legendgroup": str(i), "legendrank": i + 1}  # in names' order
+        # a group's traces share its legend group (its position in ``names``): the map's frame zooms to it
+        # when its legend entry is clicked; a highlight's pair of traces keeps one entry, in names' order
+        paired = {"legendgroup": str(i)} | ({} if highlight is None else {"legendrank": i + 1})
         for part, size, opacity, meta in parts:
             if not len(part):
                 continue
@@ -93,13 +108,26 @@ def map_figure(xy: np.ndarray, groups: np.ndarray, names: dict, hover: list[str]
                 fig.add_trace(trace)
     for trace in on_top:  # highlighted points are drawn over every faint one
         fig.add_trace(trace)
-    fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"itemsizing": "constant", "tracegroupgap": 0}, xaxis={"visible": False},
-                      yaxis={"visible": False})
-    if values is not None:
-        fig.update_layout(coloraxis={"colorscale": "Viridis", "cmin": 0.0, "cmax": 1.0,
-                                     "colorbar": {"title": {"text": _escape(values_name)}, "thickness": 14}})
+    _map_layout(fig, xy, title)
+    if values is not None:  # a horizontal bar under the map: a vertical one would sit on the legend
+        fig.update_layout(coloraxis={"colorscale": "Viridis", "cmin": 0.0, "cmax": 1.0, "colorbar": COLORBAR | {
+            "title": {"text": _escape(values_name), "side": "top"}}}, margin={"b": 60})
     return fig
+
+
+#: A colour scale's bar, horizontal under the map (the legend keeps the right-hand side to itself).
+COLORBAR = {"orientation": "h", "thickness": 12, "len": 0.5, "x": 0.5, "xanchor": "center", "y": -0.02,
+            "yanchor": "top"}
+
+
+def _map_layout(fig: go.Figure, xy: np.ndarray, title: str, **more) -> None:
+    """A map's layout: box select, no axes, and axes' ranges that the points fill (4% to spare each side;
+    the labels' placement, ``core.map_labels``, assumes the same ranges)."""
+    ranges = extent(xy) if len(xy) else ((0.0, 1.0), (0.0, 1.0))
+    fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"itemsizing": "constant", "tracegroupgap": 0},
+                      xaxis={"visible": False, "range": list(ranges[0])},
+                      yaxis={"visible": False, "range": list(ranges[1])}, **more)
 
 
 def loss_figure(history: list[float]) -> go.Figure:
@@ -115,19 +143,22 @@ def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], sugg
     """Silhouette (left axis, with ACC and NMI against labels when given: all in [0, 1]) and
     Davies-Bouldin (right axis) for each k; the suggested k and the number of labels marked."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ks, y=silhouettes, name="silhouette (higher is better)", mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=ks, y=silhouettes, name="silhouette, latent space (higher is better)",
+                             mode="lines+markers"))
     for name, values, dash in (("ACC vs labels", acc, "dot"), ("NMI vs labels", nmi, "dashdot")):
         if values is not None and any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=ks, y=[np.nan if v is None else v for v in values], name=name,
                                      mode="lines+markers", line={"dash": dash}))
-    fig.add_trace(go.Scatter(x=ks, y=dbs, name="Davies-Bouldin (lower is better)", mode="lines+markers",
+    fig.add_trace(go.Scatter(x=ks, y=dbs, name="Davies-Bouldin, latent space (lower is better)", mode="lines+markers",
                              yaxis="y2"))
     if suggested is not None:
-        fig.add_vline(x=suggested, line_dash="dash", annotation_text=f"highest silhouette: k={suggested}")
+        fig.add_vline(x=suggested, line_dash="dash", annotation_text=f"suggested: k={suggested}")
     if n_labels is not None and n_labels != suggested:
         fig.add_vline(x=n_labels, line_dash="dot", line_color="grey", annotation_text=f"{n_labels} labels",
                       annotation_position="bottom right")
-    fig.update_layout(xaxis={"title": "k", "dtick": 1}, yaxis={"title": "silhouette" + (", ACC, NMI" if acc else "")},
+    dense = len(ks) <= 30 and (not ks or max(ks) - min(ks) <= 30)  # a tick per k while they fit
+    fig.update_layout(xaxis={"title": "k", "dtick": 1 if dense else None, "type": "linear"},
+                      yaxis={"title": "silhouette (latent space)" + (", ACC, NMI" if acc else "")},
                       yaxis2={"title": "Davies-Bouldin", "overlaying": "y", "side": "right"},
                       height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
     return fig
@@ -135,14 +166,22 @@ def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], sugg
 
 def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str]) -> go.Figure:
     label_names, cluster_names = [_escape(n) for n in label_names], [_escape(n) for n in cluster_names]
+    counts = table.size <= CONFUSION_COUNTS  # a count in each cell while they stay readable
     fig = go.Figure(go.Heatmap(z=table, x=label_names, y=cluster_names, colorscale="Blues",
-                               text=table, texttemplate="%{text}", hovertemplate="%{y} / %{x}: %{z}<extra></extra>"))
-    # categorical axes: labels "1".."4" would otherwise be read as numbers (ticks at 0.5, 1, 1.5, ...)
+                               text=table if counts else None, texttemplate="%{text}" if counts else None,
+                               hovertemplate="%{y} / %{x}: %{z}<extra></extra>"))
+    # categorical axes: labels "1".."4" would otherwise be read as numbers (ticks at 0.5, 1, 1.5, ...); the
+    # caller orders them (numbers as numbers: core.column_groups.natural_key)
+    row = 36 if len(cluster_names) <= 20 else 16  # 77 or 150 clusters: a row each, every name readable
     fig.update_layout(xaxis={"title": "true label", "type": "category"},
                       yaxis={"title": "cluster", "type": "category", "autorange": "reversed"},
-                      height=120 + 36 * len(cluster_names),
+                      height=120 + row * len(cluster_names),
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
+
+
+#: Up to this many cells, the confusion matrix writes its counts in them (20 x 40); above, hover says them.
+CONFUSION_COUNTS = 800
 
 
 def _escape(text: str) -> str:
@@ -154,21 +193,22 @@ def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: lis
                        *, title: str = "") -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy`` coloured on a scale by (n,) float ``values`` (a number column),
     with a colour bar named ``name``; rows without a value are grey. Row ids in ``customdata``, as
-    :func:`map_figure` (a selection maps back to articles the same way)."""
+    :func:`map_figure` (a selection maps back to texts the same way)."""
     fig = go.Figure()
     present = ~np.isnan(values)
     for rows, missing in ((np.flatnonzero(present), False), (np.flatnonzero(~present), True)):
         if not len(rows):
             continue
-        marker = ({"size": 5, "opacity": 0.5, "color": "#BAB0AC"} if missing else
-                  {"size": 5, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis",
-                   "colorbar": {"title": {"text": _escape(name)}}})
+        size = point_size(len(xy))
+        marker = ({"size": size, "opacity": 0.5, "color": "#BAB0AC"} if missing else
+                  {"size": size, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis",
+                   "colorbar": COLORBAR | {"title": {"text": _escape(name), "side": "top"}}})
         fig.add_trace(go.Scattergl(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name="(missing)" if missing else _escape(name),
             marker=marker, customdata=ids[rows].reshape(-1, 1),
             text=np.array([_escape(hover[r]) for r in rows], dtype=object),
             hovertemplate="%{text}<extra>" + ("(missing)" if missing else _escape(name) + ": %{marker.color:.4g}")
                           + "</extra>"))
-    fig.update_layout(title=title, dragmode="select", height=620, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      showlegend=not present.all(), xaxis={"visible": False}, yaxis={"visible": False})
+    _map_layout(fig, xy, title, showlegend=not present.all())
+    fig.update_layout(margin={"b": 60})
     return fig

@@ -38,6 +38,7 @@ from .embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashe
 from .errors import UserError
 from .kept_vectors import KEPT_FILE, KeptVectors
 from .limits import Limits
+from .k_choice import Suggestion, k_max, quick_suggestion
 from .naming import PhraseEmbedder, phrases_stage
 from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
 from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
@@ -158,10 +159,23 @@ class Workbench:
         return peek("baseline", baseline_key(_base_key(result), result.keys["sample"], cfg.cluster, cfg.seed,
                                              len(result.corpus.texts)))
 
-    def k_sweep(self, result: RunResult, ks: range = range(2, 13)) -> dict[str, list]:
+    def k_sweep(self, result: RunResult, ks=range(2, 13)) -> dict[str, list]:
         return background.k_sweep(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
                                   result.corpus.labels, result.terms, result.config, self.cache, ks=ks,
                                   base=result.base_vectors)
+
+    def k_sweep_steps(self, result: RunResult, ks):
+        """(k, scores) for each k of ``ks``, one clustering at a time (``core.background.k_sweep_steps``)."""
+        return background.k_sweep_steps(result.keys, result.latent, result.embeddings.vectors, result.corpus.texts,
+                                        result.corpus.labels, result.terms, result.config, self.cache, ks,
+                                        result.base_vectors)
+
+    def k_suggestion(self, result: RunResult) -> Suggestion:
+        """A k for this run's data (``core.k_choice.quick_suggestion`` on the base model's vectors), once
+        per sample and embeddings."""
+        key = stage_key("suggest k", _base_key(result), result.keys["sample"], result.config.seed)
+        return self.cache.fetch("suggest_k", key, lambda: quick_suggestion(
+            result.base_vectors, result.config.seed, k_max(len(result.corpus))))
 
     def start_precompute(self, result: RunResult) -> None:
         """Every other k of the slider, clustered ahead of the user (see ``core.background``)."""
@@ -546,8 +560,16 @@ class Session:
                                            history=v.history + ("undid all edits",)))
 
     # -- around the view -----------------------------------------------------------------------------
-    def k_sweep(self, view: View) -> dict[str, list]:
-        return self.bench.k_sweep(view.result)
+    def k_sweep(self, view: View, ks=range(2, 13)) -> dict[str, list]:
+        return self.bench.k_sweep(view.result, ks)
+
+    def k_sweep_steps(self, view: View, ks):
+        """The sweep one k at a time: (k, scores) as each clustering is done or read from the cache."""
+        return self.bench.k_sweep_steps(view.result, ks)
+
+    def k_suggestion(self, view: View) -> Suggestion:
+        """A k for the view's data and why (where a new data source starts)."""
+        return self.bench.k_suggestion(view.result)
 
     def search_embedder(self, view: View):
         """The model that embeds a search query (the one the texts were embedded with, loaded once)."""

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, extra_columns, filter_groups,
-                                integer_labels, parse_label_names, present, shown)
+                                integer_labels, natural_key, parse_label_names, present, shown)
 from core.data import Corpus
 from core.plots import colour, label_colours, map_figure, numeric_map_figure
 
@@ -49,6 +49,7 @@ class Colouring:
     values: np.ndarray | None = None
     column: str = ""
     by_confidence: bool = False
+    clusters: bool = False  # the groups are the clusters (coloured by cluster or by confidence)
 
     def figure(self, xy: np.ndarray, rows: np.ndarray, hover: list[str], title: str, *,
                highlight: np.ndarray | None = None, confidence: np.ndarray | None = None) -> go.Figure:
@@ -83,12 +84,12 @@ def colour_by(view, container) -> Colouring:
                                   "each; a number: a scale; many values: the 20 most frequent and '(other)'), or "
                                   "each text's confidence in its cluster.")
     if choice in (CLUSTER, CONFIDENCE):
-        return Colouring(view.labels, view.names(), by_confidence=choice == CONFIDENCE)
+        return Colouring(view.labels, view.names(), by_confidence=choice == CONFIDENCE, clusters=True)
     frame = corpus.frame
     if options[choice] == "label":
         groups = frame["label"].fillna(MISSING).astype(str).to_numpy()
         # a label takes the colour of the cluster it mostly falls in: toggling compares by eye
-        return Colouring(groups, {g: label_names(corpus).get(g, g) for g in sorted(set(groups))},
+        return Colouring(groups, {g: label_names(corpus).get(g, g) for g in sorted(set(groups), key=natural_key)},
                          label_colours(groups, view.labels))
     groups = colour_groups(frame[options[choice]])
     if groups.kind == "numeric":

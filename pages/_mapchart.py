@@ -21,9 +21,16 @@ The component (Streamlit components v1, a hand-written ``index.html``) receives 
 - Plotly's config, ``core.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
   buttons in the mode bar).
 
-It sends back only the selected row ids (``{"ids": [...], "n": counter}``) on a box, lasso or click, and
-does not redraw when the page reruns with the same figure (a ``digest`` argument names it).
-``chart`` answers in ``st.plotly_chart``'s event shape, so the page's selection flow is unchanged.
+Beside the figure it draws the clusters' names (``labels``: placed by ``core.map_labels``, drawn as
+Plotly annotations, the theme's text on a veil of its background) and knows each legend group's zoom
+box (``groups``): a click on a label or a legend entry zooms to its group and, for a cluster, sends
+it back as the focus; ``zoom`` asks it to zoom to a group (the page's "Find a cluster").
+
+It sends back only the selected row ids and the focused cluster (``{"ids": [...], "n": counter,
+"focus": id, "focused_at": the counter of that focus}``) on a box, lasso, click or focus, and does
+not redraw when the page reruns with the same figure (a ``digest`` argument names it).
+``chart`` answers in ``st.plotly_chart``'s event shape (plus ``focus``: a cluster just focused, else
+None), so the page's selection flow is unchanged.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 
+from core.map_labels import Label
 from core.plots import CHART_CONFIG
 
 SVG_MAX = 2_000  # up to this many points: SVG and the basic bundle; above: WebGL and the full bundle
@@ -57,11 +65,12 @@ def points(fig: go.Figure) -> int:
     return sum(len(trace.x) if trace.x is not None else 0 for trace in fig.data)
 
 
-def payload(fig: go.Figure, *, svg: bool) -> dict:
+def payload(fig: go.Figure, *, svg: bool, labels: list[dict] | None = None, groups: dict | None = None) -> dict:
     """The figure as the component's arguments: ``xy`` float32 (n, 2) bytes, ``ids`` int32 (n,) bytes,
     ``hover`` UTF-8 bytes (n lines), ``traces`` (one dict a trace: its ``count`` of points, in the
     buffers' order, and its other Plotly properties; ``scattergl`` becomes ``scatter`` when ``svg``),
-    ``layout``, ``bundle`` (the script to draw with) and ``digest`` (of all of them)."""
+    ``layout``, ``bundle`` (the script to draw with), ``labels`` and ``groups`` (see :func:`chart`)
+    and ``digest`` (of all of them)."""
     xy, ids, hover, traces = [], [], [], []
     for trace in fig.data:
         x = np.asarray(trace.x if trace.x is not None else [], dtype=np.float32)
@@ -82,9 +91,27 @@ def payload(fig: go.Figure, *, svg: bool) -> dict:
     hover_bytes = "\n".join(hover).encode()
     layout = _plain(fig.layout.to_plotly_json())
     bundle = BASIC if svg else FULL
-    digest = hashlib.sha1(xy_bytes + ids_bytes + hover_bytes + repr((traces, layout, bundle)).encode()).hexdigest()
+    labels, groups = _plain(labels or []), _plain(groups or {})
+    digest = hashlib.sha1(xy_bytes + ids_bytes + hover_bytes
+                          + repr((traces, layout, bundle, labels, groups)).encode()).hexdigest()
     return {"xy": xy_bytes, "ids": ids_bytes, "hover": hover_bytes, "traces": traces, "layout": layout,
-            "bundle": bundle, "digest": digest}
+            "bundle": bundle, "labels": labels, "groups": groups, "digest": digest}
+
+
+def label_args(labels: list[Label], keys: dict, colours: dict) -> list[dict]:
+    """``core.map_labels`` labels as the component draws them, placed ones first (a label shows in the
+    frame unless it overlaps one before it): its ``text`` (lines escaped, joined by ``<br>``), box
+    centre ``x``, ``y``, anchor ``ax``, ``ay``, whether it ``moved`` (a line back to the anchor), font
+    ``size``, ``colour`` (its group's) and ``key`` (its group's legend group, ``keys[group]``)."""
+    ordered = [label for label in labels if label.placed] + [label for label in labels if not label.placed]
+    return [{"text": "<br>".join(_escape(line) for line in label.lines), "x": label.x, "y": label.y,
+             "ax": label.anchor_x, "ay": label.anchor_y, "moved": label.moved, "size": label.size,
+             "colour": colours[label.group], "key": keys[label.group]} for label in ordered]
+
+
+def _escape(text: str) -> str:
+    """Plotly renders a subset of HTML in annotations: show names literally."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _plain(value):
@@ -135,12 +162,22 @@ def _declared(svg: bool) -> Callable:
     return _components[svg]
 
 
-def chart(fig: go.Figure, *, key: str, height: int = 640) -> dict:
+def chart(fig: go.Figure, *, key: str, height: int = 640, labels: list[dict] | None = None,
+          groups: dict | None = None, zoom: dict | None = None) -> dict:
     """Draw ``fig`` with Plotly.js in the page; the selection as ``st.plotly_chart`` gives it
-    (``{"selection": {"points": [{"customdata": [row id]}, ...]}}``). An SVG and a WebGL map have
-    their own keys (``key`` + ``_svg`` or ``_gl``), so a page never swaps the bundle under a drawn map."""
+    (``{"selection": {"points": [{"customdata": [row id]}, ...]}}``) and ``focus``: the cluster id a
+    click on a label or a legend entry focused, when that was the map's last event (else None), with
+    ``focus_n`` the number of that event (a page applies each focus once).
+    ``labels``: :func:`label_args`; ``groups``: {legend group: {"box": [x0, x1, y0, y1], "cluster": id
+    or None}} (what a click zooms to and focuses); ``zoom``: {"key": legend group, "n": request
+    number}, a zoom done once per request number. An SVG and a WebGL map have their own keys
+    (``key`` + ``_svg`` or ``_gl``), so a page never swaps the bundle under a drawn map."""
     svg = is_svg(points(fig))
-    value = _declared(svg)(**payload(fig, svg=svg), config=CHART_CONFIG, height=height,
-                           key=key + ("_svg" if svg else "_gl"), default=None)
-    ids = value.get("ids", []) if isinstance(value, dict) else []
-    return {"selection": {"points": [{"customdata": [int(r)]} for r in ids if isinstance(r, int)]}}
+    value = _declared(svg)(**payload(fig, svg=svg, labels=labels, groups=groups), zoom=zoom, config=CHART_CONFIG,
+                           height=height, key=key + ("_svg" if svg else "_gl"), default=None)
+    value = value if isinstance(value, dict) else {}
+    ids = value.get("ids", []) or []
+    focus = value.get("focus")
+    last = isinstance(focus, int) and value.get("focused_at") == value.get("n")
+    return {"selection": {"points": [{"customdata": [int(r)]} for r in ids if isinstance(r, int)]},
+            "focus": focus if last else None, "focus_n": value.get("focused_at") if last else None}

@@ -1,4 +1,4 @@
-"""The Map page's search (by meaning, by words, a point's nearest articles) and the confidence floor
+"""The Map page's search (by meaning, by words, a point's nearest texts) and the confidence floor
 shared by the Map and Clusters pages. The logic is ``core.search``; this module lays out widgets.
 
 The map page calls, in order: :func:`confidence_floor` and :func:`controls` before drawing the map
@@ -121,7 +121,7 @@ def _mask(n: int, rows: np.ndarray) -> np.ndarray:
 
 
 def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
-    """The 10 nearest texts of the point chosen with "Nearest articles" (and the point itself)."""
+    """The 10 nearest texts of the point chosen with "Texts nearest this one" (and the point itself)."""
     chosen = st.session_state.get(S.NEAREST_OF)
     if not chosen or chosen[0] != view.keys["sample"] or not 0 <= chosen[1] < len(keep):
         return None
@@ -130,7 +130,7 @@ def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
     mask = _mask(len(keep), rows)
     mask[row] = True
     title = str(view.corpus.frame["title"].iat[row])
-    return Found(mask, _table(view, rows, conf, sims), f"the {len(rows)} articles nearest to '{plain(title[:80])}'")
+    return Found(mask, _table(view, rows, conf, sims), f"the {len(rows)} texts nearest to '{plain(title[:80])}'")
 
 
 def results(found: Found | None) -> None:
@@ -145,19 +145,19 @@ def results(found: Found | None) -> None:
     st.subheader("Search results")
     st.caption(f"Highlighted on the map: {found.heading}.")
     if S.NEAREST_OF in st.session_state:
-        st.button("Clear the nearest articles", on_click=_forget_nearest, icon=":material/close:")
+        st.button("Clear the nearest texts", on_click=_forget_nearest, icon=":material/close:")
     st.dataframe(found.table, hide_index=True, width="stretch",
                  column_config={"text": st.column_config.TextColumn(width="large")})
 
 
 def nearest_button(view: View, row: int) -> None:
-    """For one selected point: a button that highlights its 10 nearest articles."""
+    """For one selected point: a button that highlights its 10 nearest texts."""
     def choose() -> None:
         st.session_state[S.NEAREST_OF] = (view.keys["sample"], int(row))
-        st.session_state[S.SEARCH_QUERY] = ""  # one search at a time: the nearest articles replace a query
+        st.session_state[S.SEARCH_QUERY] = ""  # one search at a time: the nearest texts replace a query
         st.session_state[S.SEARCH_WORDS] = ""
 
-    st.button("Nearest articles", on_click=choose, icon=":material/hub:",
+    st.button("Texts nearest this one", on_click=choose, icon=":material/hub:",
               help=f"Highlight the {NEAREST_N} texts nearest in meaning to this one on the map, and list them.")
 
 

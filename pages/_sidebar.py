@@ -19,6 +19,7 @@ from . import _cached as cached
 from . import _embeddings_upload as embeddings_upload
 from . import _link as link
 from ._colour import column_controls
+from ._k import k_widgets
 from . import _state as S
 from ._safe import plain
 
@@ -141,7 +142,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
     if source is not None and source.n_rows and default_fraction < 1:
         st.caption(f"The file has {source.n_rows:,} rows; the default fraction keeps about {limits.comfortable:,}, "
                    f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
-    k = st.slider("Clusters (k)", cached.K_RANGE.start, cached.K_RANGE.stop - 1, ClusterConfig.k, key=S.K)
+    k = k_widgets(source)  # a slider and a number box, 2..min(200, n/5); a new source starts at a suggested k
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
     refine = st.toggle("Refine embeddings", key=S.REFINE,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "

@@ -14,6 +14,9 @@ LATENT = "latent"
 OBJECTIVE = "objective"
 EPOCHS = "epochs"
 K = "k"
+K_BOX = "k_box"                # the number box beside the k slider (the same k, typed)
+K_CHOSEN = "k_chosen"          # {data key: k} the k each data source was last shown with in this session
+K_SUGGESTED = "k_suggested"    # {data key: (k, reason)}: the k a new data source started at, and why
 CLUSTER_METHOD = "cluster_method"
 PROJECTION = "projection"
 SEED = "seed"
@@ -28,6 +31,10 @@ COLOUR_BY = "colour_by"
 MAP_CHART = "map_chart"        # the plotly chart's selection state
 SEARCH_QUERY = "search_query"  # the map's search box (its text is part of the view's link)
 SELECTION = "selection"        # (sample key, row ids) the map's selection sends to the Clusters page
+MAP_LABELS = "map_labels"      # the "Labels" toggle: the clusters' names drawn on the map
+FIND_CLUSTER = "find_cluster"  # "Find a cluster": zooms the map to the cluster picked
+MAP_ZOOM = "map_zoom"          # (cluster, request number) of the map's last zoom request
+MAP_FOCUS_SEEN = "map_focus_seen"  # the number of the map's last focus event applied (a click on a name)
 
 # the sidebar's "Columns" controls (any column of the file; see pages/_colour.py)
 FILTER_COLUMN = "filter_column"
@@ -42,9 +49,15 @@ LINK_NOTICES = "link_notices"  # (notices about ignored parameters, the query th
 LINK_OPEN = "link_open"        # the sidebar's "Link to this view" expander is open
 LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
+# quality page
+SWEEP_FURTHER = "sweep_further"  # the sample key whose k sweep goes on past DENSE_TOP (core.k_choice)
+
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
 FOCUS_LINK = "focus_link"  # (clustering key it was chosen on, or None: a link's; its id there): a link's focus
+CLUSTERS_FIND = "clusters_find"  # "Find clusters" (many clusters: the sections are searchable and paged)
+CLUSTERS_PAGE = "clusters_page"  # the page of cluster sections shown
+CLUSTERS_FOCUS_SEEN = "clusters_focus_seen"  # the focus whose page was last opened
 SEARCH = "search"
 
 # the door into core: this browser session's core.session.Session (its project and edits)
@@ -61,7 +74,7 @@ CURRENT = "current"
 # search and outliers (map page; the confidence floor also on the clusters page)
 SEARCH_N = "search_n"              # how many nearest texts a search highlights
 SEARCH_WORDS = "search_words"      # "Contains words"
-NEAREST_OF = "nearest_of"          # (data key, row): the point whose nearest articles are highlighted
+NEAREST_OF = "nearest_of"          # (data key, row): the point whose nearest texts are highlighted
 MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)
 
 # progress of a computing run

@@ -17,6 +17,7 @@ from core.view import View
 
 from . import _cached as cached
 from ._first_look import FirstLookSlot
+from ._k import settle as settle_k
 from ._progress import ProgressPanel, stop_if_cancelled, work_key
 from ._safe import plain
 from ._sidebar import Source
@@ -44,6 +45,7 @@ def current_view(source: Source | None, cfg: RunConfig, provisional: bool = Fals
         st.info("Choose a data source in the sidebar (upload a file, or pick the demo corpus).")
         st.stop()
     view = guarded(lambda: _build(source, cfg, provisional))
+    settle_k(view)  # a new data source: rerun at its suggested k
     session = cached.session()
     for notice in session.take_notices():
         st.info(plain(notice), icon=":material/sync:")

@@ -1,4 +1,5 @@
-"""The map: the 2-D projection coloured by cluster, metric cards, and the articles behind a selection."""
+"""The map: the 2-D projection coloured by cluster with the clusters' names on it, the texts behind a
+selection or a search right under it, then the metric cards."""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,76 +9,37 @@ from core.csv_export import safe_csv
 from core.export import export_name
 from core.landmarks import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
-from core.pipeline import ClusterStage
 from pages import _link, _mapchart, _search
 from pages import _state as S
+from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
-from pages._common import assignments, delta, fmt, page_view
-from pages._refine import summary as refine_summary
+from pages._common import assignments, page_view
+from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain
-from pages._view import baseline
 from pages._selection import remember
+
+HINT = ("drag a box or lasso, or click a point, to list its texts under the map; click a cluster's name or "
+        "legend entry to zoom to it")
+#: No title on this page: the sidebar names it, and the map and its controls fit a 1440 x 900 screen.
 
 view = page_view(provisional=True)
 corpus, scores = view.corpus, view.clusters.scores
-st.title("Map")
 st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {plain(view.cfg.embed.model)} "
            f"({plain(view.embedded.backend)}) · "
-           f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
-HINT = ("**Drag a box or lasso** on the map, or **click a point**, to list its articles below; "
-        "change **k** (the number of clusters) in the sidebar.")
-
-
-def cards(slots: list, base: ClusterStage | None) -> None:
-    """The metric cards; each change is against K-Means on the raw embeddings (``base``; None: still computing)."""
-    b = base.scores if base else None
-    wait = " (K-Means on the raw embeddings for this k is still being computed)" if base is None else ""
-
-    def change(key: str) -> dict:
-        if b is None:  # a visible cue on the card, not only in its tooltip
-            return {"delta": "computing the change ...", "delta_color": "off", "delta_arrow": "off"}
-        return {"delta": delta(getattr(scores, key), getattr(b, key))}
-
-    slots[0].metric("Silhouette (latent space)", fmt(scores.silhouette), **change("silhouette"),
-                    help="Higher is better. Change against K-Means on the raw embeddings (its silhouette in the "
-                         f"raw space, {fmt(b.silhouette if b else None)}){wait}. These clusters measured on the raw "
-                         f"embeddings (cosine): {fmt(scores.silhouette_raw)}.")
-    dbi = change("davies_bouldin")
-    dbi.setdefault("delta_color", "inverse")
-    slots[1].metric("Davies-Bouldin (latent space)", fmt(scores.davies_bouldin), **dbi,
-                    help="Lower is better. Change against K-Means on the raw embeddings "
-                         f"({fmt(b.davies_bouldin if b else None)}){wait}. On the raw embeddings: "
-                         f"{fmt(scores.davies_bouldin_raw)}.")
-    if scores.acc is not None:
-        for slot, name, key in zip(slots[2:], ("ACC", "NMI", "ARI"), ("acc", "nmi", "ari")):
-            slot.metric(f"{name} vs labels", fmt(getattr(scores, key)), **change(key),
-                        help=f"Agreement with the label column '{plain(corpus.label_col)}' (labels only evaluate). "
-                             f"Change against K-Means on the raw embeddings ({fmt(getattr(b, key) if b else None)})"
-                             f"{wait}.")
-
-
-def metric_cards() -> None:
-    """The cards under one caption; the baseline's changes follow when it is not cached yet (it is
-    K-Means on the 384-d embeddings, the slowest part of a change of k), with a cue on each card."""
-    st.caption("Each card's small figure is its change against K-Means on the raw embeddings with the same k: "
-               "green is better, red is worse.")
-    slots = [column.empty() for column in st.columns(5 if scores.acc is not None else 2)]
-    ready = view.baseline_if_ready()
-    cards(slots, ready)
-    if ready is None:
-        cards(slots, baseline(view))
-    refine_summary(view)
+           f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k} · "
+           ":material/touch_app: " + HINT)
 
 
 if view.xy is None:
     st.info("Too few texts to draw a map; raise the sample fraction in the sidebar.")
-    metric_cards()
+    metric_cards(view)
     st.stop()
 
 frame = corpus.frame
-hint, colour_column, floor_column = st.columns([2, 1, 1], vertical_alignment="center")
-hint.markdown(":material/touch_app: " + HINT)
+colour_column, labels_column, find_column, floor_column = st.columns([2.3, 0.9, 1.6, 1.3], vertical_alignment="bottom")
 colouring = colour_by(view, colour_column)  # the clusters, the label, any other column, or the confidence
+show_labels = labels_toggle(labels_column)
+zoom = find_cluster(view, find_column)
 conf = _search.confidence(view)
 keep = _search.visible(conf, floor_column)  # texts below the confidence floor are neither drawn nor listed
 found = _search.controls(view, conf, keep)  # what a search highlights (None: no search)
@@ -93,9 +55,11 @@ if only:
 fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
                        map_title(view.cfg.project.method, len(frame)),
                        highlight=None if found is None else found.mask[rows], confidence=conf[rows])
-event = _mapchart.chart(fig, key=S.MAP_CHART)  # Plotly.js in the page, the points sent as binary arrays
-metric_cards()
-_search.results(found)
+# Plotly.js in the page, the points sent as binary arrays, the clusters' names drawn over them
+event = _mapchart.chart(fig, key=S.MAP_CHART, height=HEIGHT,
+                        **overlay(colouring, view.xy[rows], rows, labels=show_labels, zoom=zoom))
+if colouring.clusters and colour_note(view.k):
+    st.caption(colour_note(view.k))
 
 
 def _row_id(point: dict) -> int | None:
@@ -111,26 +75,44 @@ def _row_id(point: dict) -> int | None:
         return None
 
 
+def selection(selected: list[int]) -> None:
+    """The texts of a selection on the map, right under it, with a download and a link to their cluster."""
+    table = pd.DataFrame({"cluster": view.labels[selected], "title": frame["title"].to_numpy()[selected],
+                          "text": frame["text"].to_numpy()[selected]})
+    if corpus.label_col:
+        table["label"] = frame["label"].to_numpy()[selected]
+    st.subheader(f"{len(selected):,} selected text{'' if len(selected) == 1 else 's'}")
+    if len(selected) == 1:
+        _search.nearest_button(view, selected[0])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn(width="large")})
+    export = assignments(view).iloc[selected]
+    st.download_button("Download the selection (CSV)", safe_csv(export),
+                       export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
+                       on_click="ignore")  # a download needs no rerun
+    top = int(pd.Series(view.labels[selected]).mode().iloc[0])
+    if event.get("focus") is None:  # unless a click on a cluster's name came after the selection
+        _link.focus_on(view, top)  # the Clusters page opens this one; the link names it while the data stay
+    remember(view, selected)  # and lists the selection itself
+    # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
+    st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain(view.name(top))} on the Clusters page",
+                 icon=":material/arrow_forward:")
+
+
+def focused(cluster: int) -> None:
+    """The cluster in focus (a name or legend entry clicked on the map, "Find a cluster", a link): where to read it."""
+    st.page_link("pages/clusters.py", label=f"Open cluster {plain(view.name(cluster))} ({view.summary(cluster).size:,} texts) "
+                                            "on the Clusters page", icon=":material/arrow_forward:")
+
+
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 selected = sorted({r for r in map(_row_id, points) if r is not None and 0 <= r < len(frame)})
-if not selected:
-    st.stop()
-table = pd.DataFrame({"cluster": view.labels[selected], "title": frame["title"].to_numpy()[selected],
-                      "text": frame["text"].to_numpy()[selected]})
-if corpus.label_col:
-    table["label"] = frame["label"].to_numpy()[selected]
-st.subheader(f"{len(selected):,} selected articles")
-if len(selected) == 1:
-    _search.nearest_button(view, selected[0])
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"text": st.column_config.TextColumn(width="large")})
-export = assignments(view).iloc[selected]
-st.download_button("Download the selection (CSV)", safe_csv(export),
-                   export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
-                   on_click="ignore")  # a download needs no rerun
-top = int(pd.Series(view.labels[selected]).mode().iloc[0])
-_link.focus_on(view, top)  # the Clusters page opens this one; the link names it while the data stay
-remember(view, selected)  # and lists the selection itself
-# a link, not st.switch_page: browser-side navigation keeps every sidebar setting
-st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain(view.name(top))} on the Clusters page",
-             icon=":material/arrow_forward:")
+if event.get("focus") in view.ids and st.session_state.get(S.MAP_FOCUS_SEEN) != event["focus_n"]:
+    st.session_state[S.MAP_FOCUS_SEEN] = event["focus_n"]  # each click once: a later selection or find wins
+    _link.focus_on(view, event["focus"])  # the Clusters page opens it; the link names it
+_search.results(found)  # what the map highlights, right under it
+if selected:
+    selection(selected)
+if (not selected or event.get("focus") is not None) and st.session_state.get(S.FOCUS_CLUSTER) in view.ids:
+    focused(st.session_state[S.FOCUS_CLUSTER])
+metric_cards(view)  # under the map and the texts it lists

@@ -1,12 +1,16 @@
 """Quality: the training loss, a k sweep on the current latent space, and clusters against labels."""
 from __future__ import annotations
 
-import numpy as np
+import time
+
 import streamlit as st
 
 from core.cluster import confusion
+from core.column_groups import natural_key
+from core.k_choice import DENSE_TOP, k_max, pick, sweep_ks
 from core.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
+from pages import _state as S
 from pages._common import fmt, page_view
 from pages._view import baseline, guarded
 
@@ -35,37 +39,92 @@ st.caption(f"Objective '{view.cfg.encoder.objective}', {len(view.encoder.loss_hi
 st.plotly_chart(loss_figure(view.encoder.loss_history_), width="stretch", config=CHART_CONFIG)
 
 st.subheader("How many clusters?")
-sweep = guarded(lambda: cached.session().k_sweep(view))
-if sweep["k"]:
-    sils = [s if s is not None else np.nan for s in sweep["silhouette"]]
-    suggested = int(sweep["k"][int(np.nanargmax(sils))]) if not np.all(np.isnan(sils)) else None
+SCORED = ("silhouette", "davies_bouldin", "acc", "nmi")
+
+
+def sweep_section() -> None:
+    """The sweep, drawn as it fills in (one clustering per k, the map's own), with its suggestion."""
+    top = k_max(len(view.corpus))
+    extended = st.session_state.get(S.SWEEP_FURTHER) == view.keys["sample"]
+    ks = sweep_ks(top, extended=extended, current=view.k)
     has_labels = view.corpus.label_col is not None
     n_labels = int(view.corpus.frame["label"].nunique()) if has_labels else None
-    st.plotly_chart(sweep_figure(sweep["k"], sweep["silhouette"], sweep["davies_bouldin"], suggested,
-                                 acc=sweep.get("acc") if has_labels else None,
-                                 nmi=sweep.get("nmi") if has_labels else None, n_labels=n_labels),
-                    width="stretch", config=CHART_CONFIG)
+    chart, bar = st.empty(), st.progress(0.0, text=f"Clustering at k = {ks[0]} ...")
+    done: dict[str, list] = {"k": [], **{name: [] for name in SCORED}}
+    steps = guarded(lambda: cached.session().k_sweep_steps(view, ks))
+    started, computed = time.perf_counter(), 0
+    while True:
+        before = time.perf_counter()
+        step = guarded(lambda: next(steps, None))
+        if step is None:
+            break
+        k, scores = step
+        computed += time.perf_counter() - before > 0.05  # not read from the cache
+        done["k"].append(k)
+        for name in SCORED:
+            done[name].append(scores[name])
+        if len(done["k"]) < len(ks):
+            bar.progress(len(done["k"]) / len(ks), text=f"{len(done['k'])} of {len(ks)} ks clustered (k = {k}); "
+                                                        f"{time.perf_counter() - started:.0f} s so far ...")
+        chart.plotly_chart(_figure(done, has_labels, n_labels, None), width="stretch", config=CHART_CONFIG,
+                           key=f"sweep_{len(done['k'])}")
+    bar.empty()
+    if not done["k"]:
+        chart.info("Too few texts for a k sweep.")
+        return
+    picked = pick(done["k"], done["silhouette"], what="silhouette (latent space)", high=top)
+    chart.plotly_chart(_figure(done, has_labels, n_labels, picked.k if picked else None), width="stretch",
+                       config=CHART_CONFIG, key="sweep_done")
     why = ("Silhouette favours coarse splits: it rewards a few well-separated groups, so its best k is often "
            "below the number of topics a reader would name. Take it as a lower bound, and look for the k whose "
            "clusters read well on the Clusters page.")
     if has_labels:
-        accs = [a if a is not None else np.nan for a in sweep.get("acc", [])]
-        best_acc = int(sweep["k"][int(np.nanargmax(accs))]) if accs and not np.all(np.isnan(accs)) else None
-        why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc} (labels only evaluate; they "
+        best_acc = pick(done["k"], done["acc"], what="ACC")
+        why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc.k} (labels only evaluate; they "
                 "choose nothing)." if best_acc is not None else "")
     how = ("K-Means on the embeddings refined by the texts' words, scored in the latent space"
            if view.cfg.cluster.method == "coview" else "K-Means on the latent vectors")
-    st.caption(f"{how}, for k = {sweep['k'][0]}..{sweep['k'][-1]}: the same clusterings "
-               f"as the map's at each k ({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
-               f"{view.cfg.cluster.silhouette_sample:,} points). The highest silhouette is at k = {suggested}; "
-               f"the current k is {view.k}. {why}")
-else:
-    st.info("Too few texts for a k sweep.")
+    st.caption(f"{how}, for k = {_runs(done['k'])}: the same clusterings as the map's at each k "
+               f"({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
+               f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "
+               f"{picked.reason if picked else ''}. The current k is {view.k}. {why}")
+    further = [k for k in sweep_ks(top, extended=True) if k not in done["k"]]
+    if further:
+        per_k = (time.perf_counter() - started) / max(computed, 1) if computed else None
+        cost = f" (each k is a full clustering: about {per_k:.0f} s each here, more for larger k)" if per_k else ""
+        st.caption(f"The slider goes to k = {top}; the sweep covers k = 2..{min(top, DENSE_TOP)}{cost}.")
+        if st.button(f"Sweep further: k = {further[0]} to {further[-1]} ({len(further)} more)",
+                     icon=":material/trending_up:"):
+            st.session_state[S.SWEEP_FURTHER] = view.keys["sample"]
+            st.rerun()
+
+
+def _runs(ks: list[int]) -> str:
+    """"2..20, 25, 30, 77": runs of consecutive ks joined."""
+    parts, start = [], 0
+    for i in range(1, len(ks) + 1):
+        if i == len(ks) or ks[i] != ks[i - 1] + 1:
+            parts.append(str(ks[start]) if i - start < 3 else f"{ks[start]}..{ks[i - 1]}")
+            if i - start == 2:
+                parts.append(str(ks[i - 1]))
+            start = i
+    return ", ".join(parts)
+
+
+def _figure(done: dict, has_labels: bool, n_labels: int | None, suggested: int | None):
+    return sweep_figure(done["k"], done["silhouette"], done["davies_bouldin"], suggested,
+                        acc=done["acc"] if has_labels else None, nmi=done["nmi"] if has_labels else None,
+                        n_labels=n_labels)
+
+
+sweep_section()
 
 st.subheader("Clusters against labels")
 if view.corpus.label_col:
     truth = view.corpus.frame["label"].fillna("(missing)").astype(str).to_numpy()
     table, clusters, classes = confusion(truth, view.labels)
+    order = sorted(range(len(classes)), key=lambda i: natural_key(str(classes[i])))  # "2" before "10"
+    table, classes = table[:, order], classes[order]
     st.plotly_chart(confusion_figure(table, [view.name(int(c)) for c in clusters], [str(c) for c in classes]),
                     width="stretch", config=CHART_CONFIG)
     s, b = view.clusters.scores, baseline(view).scores

@@ -33,6 +33,7 @@ def fake_app(monkeypatch, app_csv):
     fake = FakeEmbedder()
     monkeypatch.setattr(cached, "get_embedder", lambda model, backend: fake)
     monkeypatch.setattr(cached, "PRECOMPUTE", False)  # tests count cache misses; one test turns it on
+    monkeypatch.setattr("pages._k.SUGGEST", False)  # every source starts at k=4; the tests of the suggestion turn it on
     cached.embedder.clear()
     stop_background_passes()
     cached.CACHE.clear()
@@ -101,7 +102,8 @@ def spy_downloads(monkeypatch) -> dict:
 
 def map_charts(at) -> list[dict]:
     """The maps drawn by ``pages/_mapchart.py``, in page order, each as a Plotly figure dict
-    (``{"data": [...], "layout": {...}, "bundle": ...}``) whose traces are rebuilt from the component's
+    (``{"data": [...], "layout": {...}, "bundle": ..., "labels": [...], "groups": {...}, "zoom": ...}``:
+    the clusters' names drawn, each legend group's zoom box, a zoom request) whose traces are rebuilt from the component's
     binary arguments: ``x``, ``y``, ``customdata`` ([[row id], ...]) and ``text`` beside their other
     properties, as ``st.plotly_chart``'s spec would hold them."""
     import json
@@ -124,7 +126,8 @@ def map_charts(at) -> list[dict]:
             data.append({**props, "x": xy[rows, 0].tolist(), "y": xy[rows, 1].tolist(),
                          "customdata": [[int(r)] for r in ids[rows]], "text": hover[rows]})
             start += count
-        figures.append({"data": data, "layout": args["layout"], "bundle": args["bundle"]})
+        figures.append({"data": data, "layout": args["layout"], "bundle": args["bundle"],
+                        "labels": args.get("labels", []), "groups": args.get("groups", {}), "zoom": args.get("zoom")})
     return figures
 
 

@@ -115,12 +115,14 @@ def require_browser() -> None:
 @contextmanager
 def running_app(folder: Path, args: list[str] | tuple[str, ...] = (), *, timeout: float = 60.0,
                 **env: str) -> Iterator[StreamlitServer]:
-    """``streamlit run app.py -- ARGS`` offline, with a private cache under ``folder`` and the extra
-    environment ``env``; stopped (with everything it started) on exit."""
+    """``streamlit run app.py -- ARGS`` offline, with a private cache under ``folder``, every data source
+    starting at k = 4 (no suggested k), and the extra environment ``env``; stopped (with everything it
+    started) on exit."""
     require_browser()
     root = Path(__file__).resolve().parents[1]
+    # every data source starts at k = 4 unless a test asks for the suggested k (CLUSTERLENS_SUGGEST_K="1")
     environment = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1",
-                       PYTHONUNBUFFERED="1", **env)
+                       PYTHONUNBUFFERED="1", **{"CLUSTERLENS_SUGGEST_K": "0", **env})
     server = StreamlitServer(root, "app.py", list(args), environment, folder / "streamlit.log")
     try:
         server.wait_healthy(timeout=timeout)

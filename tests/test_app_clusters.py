@@ -37,3 +37,40 @@ def test_article_text_is_shown_literally(fake_app, tmp_path):
     expected = {clean_text(r) for r in rows}  # "<b>" is a crawl's tag and goes; "<script>" and Markdown stay, as text
     assert headlines <= expected and headlines  # st.text: never Markdown or HTML
     assert not any("<script>" in m.value for m in at.main.markdown)
+
+
+def test_77_clusters_stay_usable_the_map_named_the_sections_paged_and_searchable(fake_app, tmp_path):
+    """Issue 27, item 3: at k = 77 (typed into the number box) the map has a legend entry and a zoom box
+    per cluster and names the largest ones, the Clusters page shows 20 sections a page with a search
+    over names and keywords, and the focused cluster's page opens."""
+    import numpy as np
+
+    from apphelpers import map_charts
+
+    rng = np.random.default_rng(0)
+    vocab = ["qz" + chr(97 + i // 26) + chr(97 + i % 26) for i in range(80 * 6)]  # letters: the fake embedder's words
+    rows = [" ".join(rng.choice(vocab[6 * t: 6 * t + 6], 4)) + f" extra{i}" for t in range(80) for i in range(5)]
+    path = tmp_path / "many.csv"
+    path.write_text("text\n" + "\n".join(rows) + "\n")  # 400 texts of 80 small topics
+    at = fake_app(data=str(path))
+    at.run()
+    at.sidebar.number_input(key="k_box").set_value(77).run()
+    assert not at.exception and not at.error and at.sidebar.slider(key="k").value == 77
+    figure = map_charts(at)[0]
+    assert len([t for t in figure["data"] if t.get("showlegend", True)]) == 77 and len(figure["groups"]) == 77
+    assert 10 <= len(figure["labels"]) <= 77
+    assert any("77 clusters, 40 distinct colours: colours repeat" in c.value for c in at.caption)
+
+    at.switch_page("pages/clusters.py").run()
+    assert not at.exception and not at.error
+    assert len(at.main.expander) == 20 and at.number_input(key="clusters_page").max == 4
+    view = at.session_state["session"].last
+    keyword = view.summary(50).keywords[0]
+    at.text_input(key="clusters_find").input(keyword).run()
+    assert 1 <= len(at.main.expander) <= 20
+    assert any(e.label.startswith("Cluster 50:") for e in at.main.expander)
+    at.text_input(key="clusters_find").input("").run()
+    at.session_state["focus_cluster"] = 65
+    at.run()
+    assert at.number_input(key="clusters_page").value == 4
+    assert [e.label.split(":")[0] for e in at.main.expander if e.proto.expanded] == ["Cluster 65"]

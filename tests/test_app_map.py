@@ -17,7 +17,7 @@ def test_controls_cards_and_k_change_does_not_retrain(fake_app):
     assert at.sidebar.slider(key="k").value == 4 and at.sidebar.slider(key="latent").value == 64
     assert {r.label for r in at.sidebar.radio} >= {"Data", "Map"}
     cards = numbers(at)
-    assert set(cards) == {"Silhouette (latent space)", "Davies-Bouldin (latent space)", "ACC vs labels",
+    assert set(cards) == {"Silhouette (embeddings)", "Davies-Bouldin (embeddings)", "ACC vs labels",
                           "NMI vs labels", "ARI vs labels"}
     assert cards["ACC vs labels"] > 0.25
     encoded, trained = at.fake.texts_encoded, cached.CACHE.lru("train").misses
@@ -50,7 +50,7 @@ def test_encoder_settings_are_drawn_only_while_their_expander_is_open_and_kept_w
     at.session_state["encoder_open"] = False  # closed: the widgets go, their values stay
     at.run()
     at.run()  # a second run: Streamlit drops the state of widgets a run did not draw
-    assert not at.exception and not at.error and not at.sidebar.number_input
+    assert not at.exception and not at.error and [w.key for w in at.sidebar.number_input] == ["k_box"]  # k's own
     assert at.query_params["latent"] == "16" and at.query_params["seed"] == "7"
     at.session_state["encoder_open"] = True
     at.run()
@@ -74,14 +74,15 @@ def test_colour_by_true_label(fake_app, app_csv):
     assert sorted(legend(at)) == sorted(pd.read_csv(app_csv)["label"].unique())  # one entry per label
 
 
-def test_too_few_texts_for_k_is_a_message(fake_app, tmp_path):
+def test_k_is_offered_up_to_a_fifth_of_the_texts_and_too_few_distinct_texts_is_a_message(fake_app, tmp_path):
     path = tmp_path / "tiny.csv"
-    path.write_text("text\n" + "\n".join(f"news item number {i}" for i in range(6)) + "\n")
+    path.write_text("text\n" + "\n".join(f"news item number {i % 3}" for i in range(20)) + "\n")
     at = fake_app(data=str(path))
     at.run()
-    at.sidebar.slider(key="k").set_value(9).run()
-    assert not at.exception
-    assert at.error and "larger than the number of texts" in at.error[0].value
+    assert at.sidebar.slider(key="k").max == 4 and at.sidebar.number_input(key="k_box").max == 4  # 20 texts / 5
+    assert at.error and "only 3 distinct texts" in at.error[0].value  # k=4 > 3 distinct texts
+    at.sidebar.number_input(key="k_box").set_value(3).run()  # the box and the slider are one k
+    assert not at.exception and not at.error and at.sidebar.slider(key="k").value == 3
 
 
 def test_bad_file_is_a_message_not_a_traceback(fake_app, tmp_path):
@@ -148,8 +149,9 @@ def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeyp
 
 
 def test_background_precompute_makes_a_k_change_a_cache_hit(fake_app, monkeypatch):
-    """After the first map, every other k of the slider is clustered (and its raw baseline computed)
-    in a background thread; a change of k then computes nothing."""
+    """After the first map, the ks nearest the current one are clustered (and their raw baselines
+    computed) in a background thread, a bounded number of them; a change of k to one of them then
+    computes nothing."""
     import threading
 
     monkeypatch.setattr(cached, "PRECOMPUTE", True)
@@ -160,7 +162,9 @@ def test_background_precompute_makes_a_k_change_a_cache_hit(fake_app, monkeypatc
         if thread.name.startswith("clusterlens-precompute"):
             thread.join(timeout=300)
     clustered, baselines = cached.CACHE.lru("cluster").misses, cached.CACHE.lru("baseline").misses
-    assert clustered == len(cached.K_RANGE) and baselines == len(cached.K_RANGE)  # k = 2..20, 200 texts
+    from core.background import PRECOMPUTE_KS
+
+    assert clustered == PRECOMPUTE_KS and baselines == PRECOMPUTE_KS  # k = 2..13 of 2..40 (200 texts), not all
 
     at.sidebar.slider(key="k").set_value(9).run()
     assert not at.exception and not at.error
@@ -263,3 +267,110 @@ def test_cards_show_a_computing_cue_until_the_baseline_is_in(fake_app, monkeypat
     at.sidebar.slider(key="k").set_value(3).run()  # no baseline at k = 3 yet (no background pass in tests)
     assert not at.exception and not at.error
     assert seen[:5] == ["computing the change ..."] * 5 and all(d and "computing" not in d for d in seen[5:10])
+
+
+def _label_texts(figure) -> list[str]:
+    return [" ".join(label["text"].split("<br>")) for label in figure["labels"]]
+
+
+def test_cluster_names_on_the_map_follow_a_rename_and_the_labels_toggle(fake_app):
+    """Issue 27, item 1: each cluster's name is drawn at its place, larger for larger clusters; a
+    rename shows at once; the toggle takes them off."""
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    view = at.session_state["session"].last
+    figure = map_charts(at)[0]
+    assert sorted(_label_texts(figure)) == sorted(view.names().values())  # one per cluster, as named
+    sizes = {label["key"]: label["size"] for label in figure["labels"]}
+    counts = {str(c): int((view.labels == c).sum()) for c in view.ids}
+    assert sizes[max(counts, key=counts.get)] == max(sizes.values())  # the largest cluster's name is the largest
+    assert {k: g["cluster"] for k, g in figure["groups"].items()} == {"0": 0, "1": 1, "2": 2, "3": 3}
+    at.session_state["session"].rename(view, 2, "Renamed for the map")
+    at.run()
+    assert "2: Renamed for the map" in _label_texts(map_charts(at)[0])
+    at.toggle(key="map_labels").set_value(False).run()
+    assert not at.exception and map_charts(at)[0]["labels"] == []
+
+
+def test_a_click_on_a_name_focuses_its_cluster_and_find_a_cluster_zooms_to_one(fake_app):
+    """What the map's frame sends when a cluster's name or legend entry is clicked (it zooms there
+    itself): the cluster is focused and offered on the Clusters page. "Find a cluster" asks the
+    frame to zoom."""
+    import pages._state as S
+
+    at = fake_app()
+    at.run()
+    at.session_state[S.MAP_CHART + "_svg"] = {"ids": [], "n": 1, "focus": 2, "focused_at": 1}
+    at.run()
+    assert not at.exception and at.session_state[S.FOCUS_CLUSTER] == 2
+    links = [link.proto.label for link in at.get("page_link")]
+    assert any(label.startswith("Open cluster 2:") and "on the Clusters page" in label for label in links), links
+    at.selectbox(key=S.FIND_CLUSTER).set_value(3).run()
+    assert not at.exception and at.session_state[S.FOCUS_CLUSTER] == 3  # the find came after the click
+    assert map_charts(at)[0]["zoom"] == {"key": "3", "n": 1}
+    at.switch_page("pages/clusters.py").run()
+    opened = [e for e in at.expander if e.proto.expanded]
+    assert len(opened) == 1 and opened[0].label.startswith("Cluster 3:")
+
+
+def test_one_selected_text_is_named_so_and_listed_under_the_map_before_the_cards(fake_app):
+    from apphelpers import select_on_map
+
+    at = fake_app()
+    at.run()
+    select_on_map(at, [5])
+    at.run()
+    assert not at.exception
+    assert [h.value for h in at.subheader][:1] == ["1 selected text"]
+    order = [type(e).__name__ for e in at.main]
+    assert order.index("Dataframe") < order.index("Metric")  # the text under the map, the cards below it
+
+
+def test_cards_say_no_change_in_grey_and_why_when_the_clusters_are_k_means_own(fake_app, monkeypatch):
+    """The co-view keeps the K-Means partition when its words move nothing: every change is zero, grey,
+    without an arrow, and the tooltip says why."""
+    from core import coview
+
+    def moves_nothing(X, labels, texts, **kwargs):
+        return coview.Refinement(labels.copy(), [0])
+
+    monkeypatch.setattr("core.cluster_stage.refine", moves_nothing)
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    from streamlit.proto.Metric_pb2 import Metric
+
+    assert len(at.metric) == 5
+    for card in at.metric:
+        assert card.proto.delta == "no change (0.000)", card.proto
+        assert card.proto.color == Metric.MetricColor.GRAY and card.proto.direction == Metric.MetricDirection.NONE
+        assert "K-Means' own" in card.proto.help
+    assert any(c.value.startswith("In the encoder's latent space") for c in at.caption)
+
+
+def test_a_new_file_starts_at_its_suggested_k_not_the_last_files_and_each_keeps_its_own(fake_app, monkeypatch):
+    """Issue 27, item 6: a 3-topic file opened after k was set to 19 for another starts at the k
+    suggested for it, and the sidebar says why; going back finds the other file at its own k."""
+    monkeypatch.setattr("pages._k.SUGGEST", True)
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    first = at.session_state["session"].last
+    suggested = at.session_state["k_suggested"][first.source.key]
+    assert at.sidebar.slider(key="k").value == suggested[0] == first.k  # started at the suggestion
+    assert any(c.value.replace("\\", "").startswith(f"Suggested for this data: k = {suggested[0]} (K-Means on the raw "
+                                                     "embeddings") for c in at.sidebar.caption)
+    at.sidebar.slider(key="k").set_value(19).run()
+
+    words = ["markets rise and shares gain today", "team wins the final match again", "new chip and phone launch soon"]
+    rows = [f"{words[i % 3]} number {i}" for i in range(90)]
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    at.sidebar.file_uploader[0].set_value(("three topics.csv", ("text\n" + "\n".join(rows)).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    upload = at.session_state["session"].last
+    k, why = at.session_state["k_suggested"][upload.source.key]
+    assert upload.k == k == at.sidebar.slider(key="k").value and k != 19 and k <= 90 // 5
+    assert "the highest silhouette" in why
+    at.sidebar.radio(key="source").set_value(at.sidebar.radio(key="source").options[0]).run()
+    assert not at.exception and at.sidebar.slider(key="k").value == 19 and at.session_state["session"].last.k == 19

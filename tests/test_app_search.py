@@ -1,4 +1,4 @@
-"""AppTest of the Map page's search (by meaning, by words, a point's nearest articles) and of the
+"""AppTest of the Map page's search (by meaning, by words, a point's nearest texts) and of the
 confidence (map colour, the floor that hides texts, the least typical texts on the Clusters page).
 
 The search by meaning runs on the bundled demo corpus with the real packaged model (what the app
@@ -106,13 +106,13 @@ def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_h
     at.run()
     select_on_map(at, [5])  # a click on row 5
     at.run()
-    next(b for b in at.button if b.label == "Nearest articles").click().run()
+    next(b for b in at.button if b.label == "Texts nearest this one").click().run()
     assert not at.exception and not at.error
     assert drawn(at) == (11, 189)  # the point and its 10 nearest bright
     table = results(at)
     assert len(table) == 10 and table["similarity"].is_monotonic_decreasing
-    assert any("the 10 articles nearest to" in c.value for c in at.caption)
-    next(b for b in at.button if b.label == "Clear the nearest articles").click().run()
+    assert any("the 10 texts nearest to" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Clear the nearest texts").click().run()
     assert not at.exception and drawn(at) == (200, 0)
     select_on_map(at, [])
 
@@ -140,7 +140,7 @@ def test_nearest_articles_of_a_clicked_point_then_confidence_colours_lists_and_h
     at.switch_page("pages/clusters.py").run()  # the floor holds on the Clusters page and thins its lists
     assert not at.exception and not at.error
     assert at.slider(key="min_confidence").value == pytest.approx(0.3)
-    counts = [re.match(r"([\d,]+) articles;", c.value) for c in at.caption]
+    counts = [re.match(r"([\d,]+) texts;", c.value) for c in at.caption]
     assert sum(int(m.group(1).replace(",", "")) for m in counts if m) == shown  # each cluster's list, thinned
     values = least_typical(at)
     assert values and min(values) >= 0.3

@@ -131,10 +131,10 @@ def _box_select(page, server: StreamlitServer, titles: set[str]) -> int:
         page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
     page.mouse.up()
 
-    heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected articles"))
+    heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected texts?"))
     heading.wait_for(timeout=STEP_TIMEOUT * 1000)
     wait_idle(page, timeout=STEP_TIMEOUT, server=server)
-    match = re.fullmatch(r"([\d,]+) selected articles", heading.inner_text().strip())
+    match = re.fullmatch(r"([\d,]+) selected texts?", heading.inner_text().strip())
     assert match, heading.inner_text()
     n_selected = int(match.group(1).replace(",", ""))
     assert n_selected > 0
@@ -152,12 +152,12 @@ def _box_select(page, server: StreamlitServer, titles: set[str]) -> int:
 
 
 def _cluster_headers(page) -> dict[int, list[str]]:
-    """{cluster: keywords} from the Clusters page's expander headers "Cluster 0: a, b, c · 98 articles"."""
+    """{cluster: keywords} from the Clusters page's expander headers "Cluster 0: a, b, c · 98 texts"."""
     summaries = page.locator('[data-testid="stExpander"] summary').filter(has_text=re.compile(r"Cluster \d+:"))
     keywords: dict[int, list[str]] = {}
     for text in summaries.all_inner_texts():
         header = re.sub(r"^keyboard_arrow_\w+\s*", "", text.strip())  # the expander's icon ligature
-        parsed = re.fullmatch(r"Cluster (\d+): (.*?) · ([\d,]+) articles", header)
+        parsed = re.fullmatch(r"Cluster (\d+): (.*?) · ([\d,]+) texts", header)
         assert parsed, header
         keywords[int(parsed.group(1))] = [w.strip().lower() for w in parsed.group(2).split(",") if w.strip()]
     return keywords

@@ -163,7 +163,7 @@ def test_a_200000_point_map_draws_pans_and_box_selects(tmp_path):
             frame.locator('.modebar-btn[data-val="select"]').first.click()
             t = time.monotonic()
             _drag(page, box, (0.45, 0.45), (0.55, 0.55))
-            heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected articles"))
+            heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"selected texts?"))
             heading.wait_for(timeout=300_000)
             selected = int(re.match(r"([\d,]+) selected", heading.inner_text()).group(1).replace(",", ""))
             select = time.monotonic() - t

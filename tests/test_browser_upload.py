@@ -76,7 +76,7 @@ def test_upload_a_60_row_file_and_download_named_exports(bare_server, upload_fil
         assert len(drawn["legend"]) == 4, drawn
 
         # the first screen: the hint above the map, the map near the top, the cards explained
-        hint = page.get_by_text(re.compile(r"Drag a box or lasso")).first.bounding_box()
+        hint = page.get_by_text(re.compile(r"drag a box or lasso", re.IGNORECASE)).first.bounding_box()
         chart = page.locator(MAP_FRAME + ":visible").last.bounding_box()
         assert hint and chart and hint["y"] < chart["y"] < 450, (hint, chart)
         assert page.get_by_text(re.compile("against K-Means on the raw embeddings")).count() >= 1

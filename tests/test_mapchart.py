@@ -56,9 +56,10 @@ def test_chart_answers_in_plotly_charts_selection_shape_under_a_key_per_bundle(m
 
     monkeypatch.setattr(mapchart, "_declared", lambda svg: component)
     fig = _figure()[0]
-    assert mapchart.chart(fig, key="k") == {"selection": {"points": []}}
-    assert mapchart.chart(fig, key="k") == {"selection": {"points": [{"customdata": [5]}, {"customdata": [9]}]}}
-    assert mapchart.chart(fig, key="k") == {"selection": {"points": []}}
+    none = {"focus": None, "focus_n": None}
+    assert mapchart.chart(fig, key="k") == {"selection": {"points": []}} | none
+    assert mapchart.chart(fig, key="k") == {"selection": {"points": [{"customdata": [5]}, {"customdata": [9]}]}} | none
+    assert mapchart.chart(fig, key="k") == {"selection": {"points": []}} | none
     monkeypatch.setattr(mapchart, "SVG_MAX", 59)  # 60 points: a WebGL map, in a frame of its own
     mapchart.chart(fig, key="k")
     assert calls == [("k_svg", mapchart.BASIC)] * 3 + [("k_gl", mapchart.FULL)]
@@ -89,7 +90,7 @@ def test_the_map_page_draws_small_maps_as_svg_and_big_ones_as_webgl(fake_app, mo
     assert sum(len(t["x"]) for t in figure["data"]) == 200
     select_on_map(at, [3, 7])  # a box selection lists its articles
     at.run()
-    assert any("2 selected articles" in h.value for h in at.subheader)
+    assert any("2 selected texts" in h.value for h in at.subheader)
     monkeypatch.setattr(mapchart, "SVG_MAX", 50)  # the fake corpus has 200 texts
     at.run()
     (figure,) = map_charts(at)
@@ -107,3 +108,29 @@ def test_the_chart_config_names_switches_both_bundles_have():
         for button in CHART_CONFIG["modeBarButtonsToRemove"]:
             assert f"{button}={{name:\"{button}\"" in source, (bundle.name, button)
     assert CHART_CONFIG["showSendToCloud"] is False and CHART_CONFIG["displaylogo"] is False
+
+
+def test_labels_travel_placed_first_escaped_and_change_the_digest():
+    from core.map_labels import Frame, extent, place_labels
+
+    fig, xy, _ = _figure()
+    labelled = np.random.default_rng(2).integers(0, 3, 60)
+    largest = int(np.argmax(np.bincount(labelled)))
+    names = {g: f"{g} & c" for g in range(3)} | {largest: "<b> a name far too long for so small a frame"}
+    placed = place_labels(xy, labelled, names, Frame(120, 40, *extent(xy)))
+    assert placed[0].group == largest and not placed[0].placed and any(p.placed for p in placed)
+    args = mapchart.label_args(placed, {0: "0", 1: "1", 2: "2"}, {0: "#111111", 1: "#222222", 2: "#333333"})
+    flags = [next(p for p in placed if str(p.group) == a["key"]).placed for a in args]
+    assert flags == sorted(flags, reverse=True)  # placed ones first: the frame shows each unless it overlaps one before
+    assert args[-1]["key"] == str(largest) and args[-1]["text"].startswith("&lt;b&gt; a name")  # escaped
+    with_labels = mapchart.payload(fig, svg=True, labels=args)
+    assert with_labels["digest"] != mapchart.payload(fig, svg=True)["digest"] and with_labels["labels"] == args
+
+
+def test_a_focus_counts_only_while_it_is_the_maps_last_event(monkeypatch):
+    answers = iter([{"ids": [4], "n": 3, "focus": 2, "focused_at": 3}, {"ids": [4, 5], "n": 4, "focus": 2, "focused_at": 3}])
+    monkeypatch.setattr(mapchart, "_declared", lambda svg: lambda **kwargs: next(answers))
+    fig, _, _ = _figure()
+    first, second = mapchart.chart(fig, key="m"), mapchart.chart(fig, key="m")
+    assert first["focus"] == 2 and first["focus_n"] == 3 and second["focus"] is None  # a selection came after it
+    assert [p["customdata"][0] for p in second["selection"]["points"]] == [4, 5]

@@ -153,3 +153,21 @@ def test_a_fraction_change_resamples_without_re_reading_the_source(tmp_path, mon
     assert len(reads) == 1
     assert (len(half.corpus), len(whole.corpus), len(again.corpus)) == (30, 60, 30)
     assert set(half.corpus.frame["id"]) <= set(whole.corpus.frame["id"])
+
+
+def test_a_change_of_k_reports_its_clustering_steps_and_a_cached_one_reports_none(tmp_path):
+    """The page shows progress while a new k is clustered (issue 27: k = 77 takes seconds); a k read
+    from the cache shows nothing."""
+    from core.cache import MemoryCache
+
+    source = write_csv(tmp_path, topic_frame(n_per_topic=20))
+    cache, heard = MemoryCache({}), []
+    progress = lambda stage, done, total, message: heard.append((stage, done, message))  # noqa: E731
+    run(config(source, k=3), embedder=FakeEmbedder(), cache=cache, progress=progress)
+    heard.clear()
+    run(config(source, k=5), embedder=FakeEmbedder(), cache=cache, progress=progress)
+    steps = [(done, message) for stage, done, message in heard if stage == "cluster"]
+    assert [done for done, _ in steps] == [0, 1, 2] and "5 clusters" in steps[0][1]
+    heard.clear()
+    run(config(source, k=5), embedder=FakeEmbedder(), cache=cache, progress=progress)
+    assert not [h for h in heard if h[0] == "cluster"]

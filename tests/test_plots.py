@@ -60,8 +60,8 @@ def test_sweep_shows_acc_and_nmi_when_given():
 
     fig = sweep_figure([2, 3, 4], [0.3, 0.25, 0.2], [1.2, 1.1, 1.0], 2, acc=[0.5, 0.6, 0.8], nmi=[0.3, 0.4, 0.5],
                        n_labels=4)
-    assert [t.name for t in fig.data] == ["silhouette (higher is better)", "ACC vs labels", "NMI vs labels",
-                                          "Davies-Bouldin (lower is better)"]
+    assert [t.name for t in fig.data] == ["silhouette, latent space (higher is better)", "ACC vs labels",
+                                          "NMI vs labels", "Davies-Bouldin, latent space (lower is better)"]
     assert len(sweep_figure([2, 3], [0.3, 0.2], [1.0, 1.1], 2).data) == 2  # no labels: no ACC/NMI lines
 
 
@@ -89,3 +89,27 @@ def test_map_figure_colours_by_values_on_a_continuous_scale():
     assert [list(t.marker.color) for t in fig.data] == [[0.1, 0.3], [0.2, 0.9]]
     assert fig.layout.coloraxis.cmin == 0 and fig.layout.coloraxis.cmax == 1
     assert fig.layout.coloraxis.colorbar.title.text == "confidence"
+
+
+def test_small_maps_get_larger_points_fill_the_frame_and_a_colour_bar_keeps_off_the_legend():
+    from core.plots import point_size
+
+    assert point_size(100) == 11 and point_size(2000) == 5 and point_size(200_000) == 4
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(100, 2))
+    fig = map_figure(xy, rng.integers(0, 3, 100), {0: "a", 1: "b", 2: "c"}, ["t"] * 100, np.arange(100),
+                     values=rng.uniform(size=100))
+    assert {t.marker.size for t in fig.data} == {11}
+    x0, x1 = fig.layout.xaxis.range
+    span = xy[:, 0].max() - xy[:, 0].min()
+    assert x0 < xy[:, 0].min() and x1 > xy[:, 0].max() and (x1 - x0) < 1.1 * span  # the points fill the frame
+    assert fig.layout.coloraxis.colorbar.orientation == "h"  # under the map: the legend has the right-hand side
+
+
+def test_confusion_of_many_clusters_keeps_a_row_each_and_drops_the_counts():
+    from core.plots import confusion_figure
+
+    small = confusion_figure(np.ones((4, 4), int), [f"{i}: x" for i in range(4)], list("abcd"))
+    big = confusion_figure(np.ones((77, 77), int), [f"{i}: x" for i in range(77)], [str(i) for i in range(77)])
+    assert small.data[0].texttemplate == "%{text}" and big.data[0].texttemplate is None
+    assert big.layout.height >= 77 * 14

@@ -104,7 +104,7 @@ def test_a_small_corpus_forced_through_the_landmark_path_gives_a_whole_sane_map(
     near = np.argsort(d, axis=1)[:, :5]
     assert (truth[near] == truth[:, None]).mean() > 0.95  # the blobs stay apart on the map
     assert "landmarks" in landmarks.map_title("tsne", 450) and "150 landmarks" in landmarks.map_title("tsne", 450)
-    assert landmarks.map_title("tsne", 100) == "TSNE of the latent space"
+    assert landmarks.map_title("tsne", 100) == "t-SNE of the latent space"
 
 
 def test_kmeans_restarts_shrink_only_above_20000_points():

@@ -110,7 +110,8 @@ def test_precompute_walks_every_k_nearest_first_and_a_new_pass_for_the_same_data
     again.join(10)
     assert calls[-1] == "A1"
     assert background.k_order(4, 50)[:5] == [4, 3, 5, 2, 6]
-    assert sorted(background.k_order(4, 50)) == list(background.K_RANGE)
+    assert sorted(background.k_order(4, 50)) == list(range(2, 11))  # at most a fifth of 50 texts
+    assert background.k_order(77, 3080, limit=4) == [77, 76, 78, 75]  # bounded: nearest first, not all 199
 
 
 def test_two_sessions_with_other_data_do_not_cancel_each_other():

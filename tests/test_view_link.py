@@ -100,7 +100,7 @@ def test_a_link_opens_the_demo_with_k_5_and_the_url_follows_the_settings(fake_ap
 
 def test_bad_and_unknown_parameters_are_notices_not_crashes(fake_app):
     at = fake_app(data=None)
-    at.query_params = {"data": "demo", "k": "99", "zoom": "2", "seed": "x", "colour": "Nonsense", "epochs": "2",
+    at.query_params = {"data": "demo", "k": "999", "zoom": "2", "seed": "x", "colour": "Nonsense", "epochs": "2",
                        "fraction": "0.2"}
     at.run()
     assert not at.exception and not at.error
