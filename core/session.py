@@ -522,6 +522,10 @@ class Session:
         return self.bench.k_sweep(view.result)
 
     def search_embedder(self, view: View):
-        """The model that embeds a search query (the one the texts were embedded with, loaded once)."""
+        """The model that embeds a search query: the one the texts were embedded with, on the backend the
+        embed stage chose for this sample (``backend_for``: ``auto`` on a small sample is torch, not the
+        ONNX export a query would otherwise wait for), loaded once."""
+        from .backends import backend_for
+
         cfg = view.cfg.embed
-        return self.bench.embedder(cfg.model, cfg.backend)
+        return self.bench.embedder(cfg.model, backend_for(cfg.backend, len(view.corpus)))

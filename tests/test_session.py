@@ -133,3 +133,19 @@ def test_opening_a_missing_or_damaged_project_is_one_clear_error(bench):
     with pytest.raises(UserError, match="no longer exists|no project"):
         session.open("0123456789ab")
     assert session.project is None
+
+
+def test_a_search_query_is_embedded_on_the_backend_the_texts_were(monkeypatch):
+    """``auto`` on a small sample embeds with torch where it would pick ONNX; a query must take the same
+    model (not wait for an ONNX export, nor land in another backend's space)."""
+    import core.backends
+
+    monkeypatch.setattr(core.backends, "resolve_backend", lambda requested: "onnx-int8")
+    fake, loaded = FakeEmbedder(), []
+    bench = Workbench(load_embedder=lambda model, backend: loaded.append(backend) or fake, precompute=False)
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    assert view.cfg.embed.backend == "auto" and set(loaded) == {"torch-fp32"}  # the embed stage's choice
+    loaded.clear()
+    assert session.search_embedder(view) is fake
+    assert loaded == ["torch-fp32"]
