@@ -10,7 +10,8 @@ A server on a fresh cache folder is warmed by one full visit (the demo's map com
   baseline  no other session: the health probe for ``--baseline-for`` seconds, and one new visitor
   load      ``--sessions`` sessions, each alternately moving k one step (3 to 8 and back) and searching
             by meaning, each step done when its page shows the result and has stopped running; after
-            ``--settle`` seconds of that, the health probe for ``--probe-for`` seconds and one new visitor
+            ``--settle`` seconds of that, the health probe for ``--probe-for`` seconds and one new visitor;
+            with ``--think S`` the sessions are impatient users who act every S seconds without waiting
 
 The visitor's figures: seconds to the first byte of ``/`` (plain HTTP, as the browser's first request),
 then, in a new Chromium context (no HTTP cache), to the app's first page on screen (the Map page's
@@ -123,19 +124,24 @@ async def _open(browser, url: str, timeout: float) -> tuple[object, object, floa
     """A new context (no HTTP cache) and page at ``url``: (context, page, seconds until the Map page's
     title shows, seconds until its final map is drawn)."""
     context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
-    started = time.monotonic()
-    await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
-    await _until(page, TITLE_JS, timeout - (time.monotonic() - started), poll=0.05)
-    shown = time.monotonic() - started
-    await _until(page, FINAL_MAP_JS, timeout - (time.monotonic() - started))
+    try:
+        page = await context.new_page()
+        started = time.monotonic()
+        await page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+        await _until(page, TITLE_JS, timeout - (time.monotonic() - started), poll=0.05)
+        shown = time.monotonic() - started
+        await _until(page, FINAL_MAP_JS, timeout - (time.monotonic() - started))
+    except BaseException:
+        await context.close()
+        raise
     return context, page, shown, time.monotonic() - started
 
 
 async def _session(browser, url: str, index: int, steps: list[float], ready: asyncio.Event,
-                   stop: asyncio.Event, timeout: float) -> None:
+                   stop: asyncio.Event, timeout: float, think: float | None) -> None:
     """One user: open the map, then alternately move k one step (up to 8, down to 3, ...) and search by
-    meaning, each step done when the page shows its result and has stopped running; until ``stop``."""
+    meaning, each step done when the page shows its result and has stopped running; until ``stop``.
+    With ``think``: an impatient user, who acts every ``think`` seconds without waiting for the page."""
     context, page, _, _ = await _open(browser, url, timeout)
     try:
         await _idle(page, timeout)
@@ -150,13 +156,17 @@ async def _session(browser, url: str, index: int, steps: list[float], ready: asy
                 k += 1 if up else -1
                 await slider.focus()
                 await page.keyboard.press("ArrowRight" if up else "ArrowLeft")
-                await _until(page, SHOWS_K_JS, timeout, arg=k)
+                done = (SHOWS_K_JS, k)
             else:
                 query = QUERIES[i % len(QUERIES)]
                 await box.fill(query)
                 await box.press("Enter")
-                await _until(page, SHOWS_SEARCH_JS, timeout, arg=query[:40])
-            await _idle(page, timeout)
+                done = (SHOWS_SEARCH_JS, query[:40])
+            if think is None:
+                await _until(page, done[0], timeout, arg=done[1])
+                await _idle(page, timeout)
+            else:
+                await asyncio.sleep(think)
             steps.append(time.monotonic() - started)
             i += 1
     finally:
@@ -172,8 +182,8 @@ async def _phase(browser, server: StreamlitServer, args, sessions: int) -> dict:
     steps: list[float] = []
     stop = asyncio.Event()
     readies = [asyncio.Event() for _ in range(sessions)]
-    workers = [asyncio.create_task(_session(browser, server.url, i, steps, readies[i], stop, args.step_timeout))
-               for i in range(sessions)]
+    workers = [asyncio.create_task(_session(browser, server.url, i, steps, readies[i], stop, args.step_timeout,
+                                            args.think)) for i in range(sessions)]
     try:
         if sessions:
             await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), args.step_timeout * 2)
@@ -184,10 +194,12 @@ async def _phase(browser, server: StreamlitServer, args, sessions: int) -> dict:
         thread.start()
         await asyncio.sleep(2.0)  # the probe's first answers before the visitor arrives
         first_byte = await asyncio.to_thread(_visit, server.port, args.visitor_timeout)
+        from playwright.async_api import TimeoutError as PageTimeout
+
         try:
             context, _, first_page, first_map = await _open(browser, server.url, args.visitor_timeout)
             await context.close()
-        except TimeoutError:
+        except (TimeoutError, PageTimeout):  # counted as not shown
             first_page = first_map = None
         remaining = args.probe_for - 2.0 - (first_map or args.visitor_timeout)
         await asyncio.sleep(max(0.0, remaining))
@@ -299,6 +311,8 @@ def main() -> None:
     parser.add_argument("--step-timeout", type=float, default=300.0)
     parser.add_argument("--first-timeout", type=float, default=600.0)
     parser.add_argument("--quiet", type=float, default=20.0, help="seconds after the warm-up (its background pass)")
+    parser.add_argument("--think", type=float,
+                        help="impatient users: each session acts every THINK seconds without waiting for its page")
     parser.add_argument("--cache", type=Path, help="a cache folder to reuse (default: a fresh one)")
     parser.add_argument("--before-root", type=Path,
                         help="a copy of the repository before a change (git archive COMMIT | tar -x -C DIR): "
