@@ -26,9 +26,10 @@ navigation = st.navigation([
     st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
 ])
+# before the page, not after it: a run that ends with st.stop() (the Map page without a selection) never
+# reaches code after its page. What earlier runs imported stays, and later full collections skip it; this
+# session's previous run has unwound by now, so its frames are not frozen with it.
+freeze_new_imports()
 with foreground():  # background passes wait until this page is computed and drawn
     sidebar()
     navigation.run()
-    # after a whole run (not while a stop or rerun unwinds, holding the run's frames): what the runs
-    # imported stays, and later full collections skip it
-    freeze_new_imports()

@@ -1,19 +1,21 @@
 """Keep the server's full garbage collections cheap: freeze what is alive once the runs stop importing.
 
-Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``), so that memory
-does not build up between runs. With torch, scikit-learn, pandas and plotly imported, a full
-collection walks hundreds of thousands of long-lived objects (module dicts, functions, classes) that will never
-be garbage, and it holds the interpreter lock while it does: the server can then neither send the
-page's messages nor serve the JavaScript chunks a freshly opened page is asking for. That happens
-after every run, so after every slider change too.
+A full collection walks every object the collector tracks and holds the interpreter lock while it does:
+with torch, scikit-learn, pandas and plotly imported, hundreds of thousands of long-lived objects (module
+dicts, functions, classes) that will never be garbage. Meanwhile the server can neither send a page's
+messages, nor serve the JavaScript chunks a freshly opened page asks for, nor answer
+``/_stcore/health``. Streamlit's default runs one after every script run (``runner.postScriptGC``), so
+with a few sessions working one collection follows another and the server stops answering: the app's
+``.streamlit/config.toml`` turns that off, and what remains are Python's own full collections, which
+come only as the heap grows.
 
-After a run that imported new modules, :func:`freeze_new_imports` collects once and then moves
-every object alive at that moment into the permanent generation (:func:`gc.freeze`), which later
-collections skip. Reference counting still frees those objects when the last reference goes; a
-reference cycle among them that becomes garbage (a plotly figure of a session, say) waits for the
-next freeze, which first unfreezes everything so that its collection reclaims it. Objects created
-afterwards are collected as before. Freezes happen only after runs that import something (the first
-runs, then the first use of a feature with imports of its own), so they stay rare.
+After a run that imported new modules, :func:`freeze_new_imports` (called as each run starts) collects
+once and then moves every object alive at that moment into the permanent generation
+(:func:`gc.freeze`), which later collections skip. Reference counting still frees those objects when the
+last reference goes; a reference cycle among them that becomes garbage (a plotly figure of a session,
+say) waits for the next freeze, which first unfreezes everything so that its collection reclaims it.
+Objects created afterwards are collected as before. Freezes happen only after runs that import something
+(the first runs, then the first use of a feature with imports of its own), so they stay rare.
 """
 from __future__ import annotations
 

@@ -189,8 +189,6 @@ class Workbench:
         store); None for a file of vectors, which cannot embed new text."""
         if source.embeddings is not None:
             return None
-        from .backends import backend_for
-
         cfg = result.config.embed
         backend = backend_for(cfg.backend, len(result.corpus))
         model = self.load_embedder(cfg.model, backend)
@@ -572,9 +570,11 @@ class Session:
         return self.bench.k_suggestion(view.result)
 
     def search_embedder(self, view: View):
-        """The model that embeds a search query (the one the texts were embedded with, loaded once)."""
+        """The model that embeds a search query: the one the texts were embedded with, on the backend the
+        embed stage chose for this sample (``backend_for``: ``auto`` on a small sample is torch, not the
+        ONNX export a query would otherwise wait for), loaded once."""
         cfg = view.cfg.embed
-        return self.bench.embedder(cfg.model, cfg.backend)
+        return self.bench.embedder(cfg.model, backend_for(cfg.backend, len(view.corpus)))
 
     # -- new texts and sharing -----------------------------------------------------------------------
     def cluster_model(self, view: View) -> ClusterModel:

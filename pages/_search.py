@@ -103,7 +103,7 @@ def controls(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
     if has_words:
         keep = keep & search.contains_words(view.corpus.texts, words)
     if query is not None:
-        vector = search.embed_query(cached.embedder(view.cfg.embed.model, view.cfg.embed.backend), query)
+        vector = search.embed_query(cached.session().search_embedder(view), query)
         rows, sims = search.top_cosine(view.embedded.vectors, vector, n, keep=keep, unit_rows=True)
         what = f"the {len(rows):,} texts nearest in meaning to '{plain(query.text[:80])}'"
         return Found(_mask(len(keep), rows), _table(view, rows, conf, sims),

@@ -53,3 +53,16 @@ def test_a_cycle_frozen_alive_is_reclaimed_at_the_next_freeze(fresh_heap, monkey
     monkeypatch.setitem(sys.modules, "clusterlens_test_other_module", types.ModuleType("clusterlens_test_other_module"))
     heap.freeze_new_imports()  # unfreezes, collects, freezes again
     assert alive() is None
+
+
+def test_the_app_freezes_what_a_run_imported_even_when_its_page_stops(fake_app, fresh_heap, monkeypatch):
+    """The Map page ends with st.stop() when nothing is selected: code after the page never runs, so
+    the app freezes as each run starts."""
+    at = fake_app()
+    at.run()
+    assert not at.exception and not at.error
+    monkeypatch.setitem(sys.modules, "clusterlens_test_run_import", types.ModuleType("clusterlens_test_run_import"))
+    at.run()  # the next run (the Map page again, stopped again)
+    assert not at.exception
+    assert heap._modules_at_last_freeze >= len(sys.modules) - 1  # the run's import counted: frozen since
+    assert gc.get_freeze_count() > 10_000

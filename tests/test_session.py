@@ -180,3 +180,19 @@ def test_clusters_from_an_uploaded_embeddings_file_cannot_take_new_texts(bench, 
     view = session.view(DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo", embeddings=file), cfg(4))
     with pytest.raises(UserError, match="uploaded embeddings file, which cannot embed new texts"):
         session.assign(view, ["a new text"])
+
+
+def test_a_search_query_is_embedded_on_the_backend_the_texts_were(monkeypatch):
+    """``auto`` on a small sample embeds with torch where it would pick ONNX; a query must take the same
+    model (not wait for an ONNX export, nor land in another backend's space)."""
+    import core.backends
+
+    monkeypatch.setattr(core.backends, "resolve_backend", lambda requested: "onnx-int8")
+    fake, loaded = FakeEmbedder(), []
+    bench = Workbench(load_embedder=lambda model, backend: loaded.append(backend) or fake, precompute=False)
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    assert view.cfg.embed.backend == "auto" and set(loaded) == {"torch-fp32"}  # the embed stage's choice
+    loaded.clear()
+    assert session.search_embedder(view) is fake
+    assert loaded == ["torch-fp32"]
