@@ -14,7 +14,7 @@ from core.session import SplitPreview
 
 from . import _cached as cached
 from . import _state as S
-from ._safe import plain
+from ._safe import plain, plain_name
 
 
 def _done(message: str) -> None:
@@ -99,7 +99,7 @@ def _show_split(view, preview: SplitPreview) -> None:
     c, parts = preview.cluster, preview.parts
     rows = np.flatnonzero(view.labels == c)
     titles = view.corpus.frame["title"].to_numpy()
-    st.subheader(f"Split of cluster {plain(view.name(c))} into {len(preview.summaries)} parts (not applied yet)")
+    st.subheader(f"Split of cluster {plain_name(view.name(c))} into {len(preview.summaries)} parts (not applied yet)")
     accept, back = st.columns(2)
     if accept.button("Accept the split", type="primary", icon=":material/check:"):
         st.session_state.pop(S.SPLIT_PREVIEW, None)

@@ -18,3 +18,10 @@ def plain(text: object) -> str:
     and ``:red[...]`` stay text (an invisible word joiner breaks each pattern)."""
     unlinked = _SHORTCODE.sub(":" + _JOINER, _AUTOLINK.sub(_JOINER, str(text)))
     return _MARKDOWN.sub(r"\\\1", unlinked).replace("\n", " ")
+
+
+def plain_name(name: str) -> str:
+    """A cluster's name (``"3: words"``) shown literally: the words escaped as :func:`plain` does, the
+    id and its colon as they are (a colon after digits opens no shortcode)."""
+    head, sep, rest = str(name).partition(": ")
+    return head + sep + plain(rest) if sep and head.isdigit() else plain(name)

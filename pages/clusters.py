@@ -10,7 +10,7 @@ from pages import _state as S
 from pages._colour import show_only
 from pages._common import page_view
 from pages._edits import edit_panel, note_box
-from pages._safe import plain
+from pages._safe import plain, plain_name
 from pages._selection import selection_section
 
 PAGE_SIZE = 25
@@ -66,7 +66,7 @@ def shown_summaries() -> list:
 
 for summary in shown_summaries():
     c = summary.cluster
-    header = f"Cluster {plain(view.name(c, 5))} · {summary.size:,} texts"  # a user's name is text, not Markdown
+    header = f"Cluster {plain_name(view.name(c, 5))} · {summary.size:,} texts"  # a user's name is text, not Markdown
     with st.expander(header, expanded=(c == focus)):
         st.markdown(f"<span style='color:{colour(c)}'>■</span> **Keywords:**", unsafe_allow_html=True)
         st.text(", ".join(summary.keywords) or "(none)")

@@ -15,7 +15,7 @@ from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
 from pages._common import assignments, page_view
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
-from pages._safe import plain
+from pages._safe import plain, plain_name
 from pages._selection import remember
 
 HINT = ("drag a box or lasso, or click a point, to list its texts under the map; click a cluster's name or "
@@ -95,13 +95,13 @@ def selection(selected: list[int]) -> None:
         _link.focus_on(view, top)  # the Clusters page opens this one; the link names it while the data stay
     remember(view, selected)  # and lists the selection itself
     # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
-    st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain(view.name(top))} on the Clusters page",
+    st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain_name(view.name(top))} on the Clusters page",
                  icon=":material/arrow_forward:")
 
 
 def focused(cluster: int) -> None:
     """The cluster in focus (a name or legend entry clicked on the map, "Find a cluster", a link): where to read it."""
-    st.page_link("pages/clusters.py", label=f"Open cluster {plain(view.name(cluster))} ({view.summary(cluster).size:,} texts) "
+    st.page_link("pages/clusters.py", label=f"Open cluster {plain_name(view.name(cluster))} ({view.summary(cluster).size:,} texts) "
                                             "on the Clusters page", icon=":material/arrow_forward:")
 
 

@@ -424,6 +424,16 @@ def test_plain_leaves_no_shortcode_icon_or_colour(name):
     assert shown.replace("\u2060", "").replace("\\", "") == name  # the same characters on screen
 
 
+@pytest.mark.parametrize("name", ["3: :rocket:", "12: go :material/home: now", "0: :red[x]", "7:rocket:"])
+def test_a_cluster_name_keeps_its_id_and_colon_and_renders_no_markup(name):
+    from pages._safe import plain_name
+
+    shown = plain_name(name)
+    assert markup(shown) == [] and shown.replace("\u2060", "").replace("\\", "") == name
+    if name.startswith("3: "):
+        assert shown.startswith("3: ")  # read as typed, and by tests that split the header at its colon
+
+
 def rendered_text(at) -> list[str]:
     """Every string the page hands to Streamlit's Markdown: bodies, headings, labels, options."""
     out = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader", "title")
