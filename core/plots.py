@@ -133,13 +133,16 @@ def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], sugg
     return fig
 
 
-def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str]) -> go.Figure:
+def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str], *,
+                     x_title: str = "true label", y_title: str = "cluster") -> go.Figure:
+    """A heatmap of an (n_clusters, n_labels) table: clusters down, labels (or another clustering's
+    clusters, on the Compare page) across."""
     label_names, cluster_names = [_escape(n) for n in label_names], [_escape(n) for n in cluster_names]
     fig = go.Figure(go.Heatmap(z=table, x=label_names, y=cluster_names, colorscale="Blues",
                                text=table, texttemplate="%{text}", hovertemplate="%{y} / %{x}: %{z}<extra></extra>"))
     # categorical axes: labels "1".."4" would otherwise be read as numbers (ticks at 0.5, 1, 1.5, ...)
-    fig.update_layout(xaxis={"title": "true label", "type": "category"},
-                      yaxis={"title": "cluster", "type": "category", "autorange": "reversed"},
+    fig.update_layout(xaxis={"title": x_title, "type": "category"},
+                      yaxis={"title": y_title, "type": "category", "autorange": "reversed"},
                       height=120 + 36 * len(cluster_names),
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig

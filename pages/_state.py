@@ -47,6 +47,25 @@ SEARCH = "search"
 # the door into core: this browser session's core.session.Session (its project and edits)
 SESSION = "session"
 PROJECT = "project"            # the open project's id (also the URL's ?project=)
+PROJECT_BADGE = "project_badge"  # this run's place for the open project's name, at the top of the sidebar
+SAVE_AGAIN = "save_again"        # "Try saving again" (pages/_project.py), after a save that failed
+SAVE_AS_NEW = "save_as_new"      # "Save as a new project"
+SAVE_RESULT = "save_result"      # (kind, message): what the last of those two buttons did
+
+# the Projects page (pages/projects.py): + ":" + a project's id for each row's widgets
+PROJECTS_DONE = "projects_done"  # the line saying what the last action did
+PROJECT_OPEN = "project_open"    # a project's id: open it and go to the map (set by the Open button)
+PROJECT_RENAME = "project_rename"
+PROJECT_DELETE = "project_delete"
+
+# the Compare page (pages/compare.py)
+COMPARE_A = "compare_a"          # the first version's id
+COMPARE_B = "compare_b"
+COMPARE_A_EDITED = "compare_a_edited"  # "as edited" (True) or "as computed"
+COMPARE_B_EDITED = "compare_b_edited"
+COMPARE_SEARCH = "compare_search"      # the search box over the texts that changed cluster
+VERSION_NAME = "version_name"          # the name typed for the version shown now
+SNAPSHOT_NAME = "snapshot_name"        # the name typed for a snapshot of the current edits
 
 # a lock held while this session's run computes its view: one heavy job per session at a time
 HEAVY_JOB = "heavy_job"
