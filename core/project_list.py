@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from .projects import Project, untouched
 
-KINDS = {"demo": "demo corpus", "hub": "Hugging Face hub", "upload": "uploaded file", "path": "file on the server"}
+KINDS = {"demo": "the demo corpus", "hub": "Hugging Face hub", "upload": "uploaded file", "path": "file on the server"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class ProjectRow:
 def project_row(project: Project, now: datetime | None = None) -> ProjectRow:
     current = project.current
     k = ((project.view.get("settings") or {}).get("cluster") or {}).get("k")
-    return ProjectRow(id=project.id, name=project.name,
-                      source=f"{KINDS.get(project.source.kind, project.source.kind)} {project.source.name}",
+    src = project.source
+    kind = KINDS.get(src.kind, src.kind)
+    return ProjectRow(id=project.id, name=project.name, source=kind if src.kind == "demo" else f"{kind} {src.name}",
                       texts=current.n if current is not None else None, k=int(k) if k is not None else None,
                       opened=ago(project.opened, now), edited=any(v.edited for v in project.versions),
                       untouched=untouched(project), versions=len(project.versions))
