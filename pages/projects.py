@@ -92,20 +92,22 @@ if find:
 for row in rows[:MAX_LISTED]:
     is_open = current is not None and current.id == row.id
     with st.container(border=True):
-        info, open_, rename, copy, delete = st.columns([6, 1, 1, 1, 1], vertical_alignment="center")
+        info, actions = st.columns([3, 2], vertical_alignment="center")
         info.markdown(f"**{plain(row.name)}**" + (" · open now" if is_open else ""))
         info.caption(plain(row.caption()))
-        open_.button("Open", key=f"{S.PROJECT_OPEN}:{row.id}", on_click=_open, args=(row.id,),
-                     icon=":material/folder_open:", disabled=is_open, help="Show its last view on the Map page.")
-        with rename.popover("Rename", icon=":material/edit:"):
-            st.text_input("New name", row.name, key=f"{S.PROJECT_RENAME}:{row.id}", max_chars=80)
-            st.button("Save the name", key=f"{S.PROJECT_RENAME}:{row.id}:save", on_click=_rename, args=(row.id,))
-        copy.button("Duplicate", key=f"copy:{row.id}", on_click=_duplicate, args=(row.id,),
-                    icon=":material/content_copy:", help="A copy with its data, versions and edits, to try something without changing this one.")
-        with delete.popover("Delete", icon=":material/delete:"):
-            st.markdown(f"Delete **{plain(row.name)}** with all its versions and edits? This cannot be undone.")
-            st.button("Delete for good", key=f"{S.PROJECT_DELETE}:{row.id}", type="primary", on_click=_delete,
-                      args=(row.id, row.name))
+        with actions.container(horizontal=True, horizontal_alignment="right"):
+            st.button("Open", key=f"{S.PROJECT_OPEN}:{row.id}", on_click=_open, args=(row.id,),
+                      icon=":material/folder_open:", disabled=is_open, help="Show its last view on the Map page.")
+            with st.popover("Rename", icon=":material/edit:"):
+                st.text_input("New name", row.name, key=f"{S.PROJECT_RENAME}:{row.id}", max_chars=80)
+                st.button("Save the name", key=f"{S.PROJECT_RENAME}:{row.id}:save", on_click=_rename, args=(row.id,))
+            st.button("Duplicate", key=f"copy:{row.id}", on_click=_duplicate, args=(row.id,),
+                      icon=":material/content_copy:",
+                      help="A copy with its data, versions and edits, to try something without changing this one.")
+            with st.popover("Delete", icon=":material/delete:"):
+                st.markdown(f"Delete **{plain(row.name)}** with all its versions and edits? This cannot be undone.")
+                st.button("Delete for good", key=f"{S.PROJECT_DELETE}:{row.id}", type="primary", on_click=_delete,
+                          args=(row.id, row.name))
 if len(rows) > MAX_LISTED:
     st.caption(f"Showing the {MAX_LISTED} most recently opened of {len(rows):,} projects: type in *Find a project* "
                "to see the others.")
