@@ -94,10 +94,11 @@ def moved_texts(comparison: Comparison, texts: pd.Series, query: str = "", limit
     """The texts that changed cluster (``texts``: each text by row id), those holding ``query`` (any
     case) when given: columns ``id``, ``text``, ``from`` (the first side's cluster name), ``to``.
     At most ``limit`` rows; ``DataFrame.attrs["total"]`` says how many matched."""
-    rows = comparison.shared[comparison.moved]
+    moved = comparison.moved
+    rows = comparison.shared[moved]
     frame = pd.DataFrame({"id": rows, "text": texts.reindex(rows).fillna("").astype(str).to_numpy(),
-                          "from": [comparison.a.names.get(int(c), str(c)) for c in comparison.a_labels[comparison.moved]],
-                          "to": [comparison.b.names.get(int(c), str(c)) for c in comparison.b_labels[comparison.moved]]})
+                          "from": [comparison.a.names.get(int(c), str(c)) for c in comparison.a_labels[moved]],
+                          "to": [comparison.b.names.get(int(c), str(c)) for c in comparison.b_labels[moved]]})
     if query.strip():
         frame = frame[frame["text"].str.contains(query.strip(), case=False, regex=False)]
     total = len(frame)

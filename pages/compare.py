@@ -131,4 +131,5 @@ texts = pd.concat([vb.corpus.frame.set_index("id")["text"], va.corpus.frame.set_
 moved = moved_texts(result, texts[~texts.index.duplicated(keep="last")], query)
 st.caption(f"{moved.attrs['total']:,} texts" + (f" hold '{plain(query)}'" if query.strip() else "") +
            (f"; the first {len(moved):,} are listed." if len(moved) < moved.attrs["total"] else "."))
-st.dataframe(moved, hide_index=True, width="stretch", column_config={"text": st.column_config.TextColumn(width="large")})
+st.dataframe(moved, hide_index=True, width="stretch",
+             column_config={"text": st.column_config.TextColumn(width="large")})
