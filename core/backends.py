@@ -1,7 +1,7 @@
 """Loading a sentence-embedding model on the fastest backend this machine supports.
 
-Backends: ``torch-fp32`` (sentence-transformers as is; its one-text calls through the same operations
-in ``core.bert_forward`` where that reproduces the model, without importing sentence-transformers),
+Backends: ``torch-fp32`` (sentence-transformers' arithmetic; through the same operations in
+``core.bert_forward`` where that reproduces the model, without importing sentence-transformers),
 ``torch-bf16`` (bfloat16 weights, only on CPUs with native bfloat16), ``cuda-fp16`` (half precision
 on a GPU), ``cuda-fp32`` (the GPU in float32, the same-device reference for ``cuda-fp16``),
 ``onnx-fp32`` (ONNX Runtime with fused BERT kernels) and ``onnx-int8`` (the same with the
@@ -10,11 +10,12 @@ cosine to fp32 below 0.99 on AG News).
 ONNX artefacts are exported once from the local weights into ``cache_dir/models/<fingerprint>/``.
 The loaded model is never mutated after loading, so one instance serves every thread.
 
-The ONNX backends give every text the same vector bit for bit, whatever it is embedded beside: they
-run one text per call (``core.onnx_backend``); so does ``torch-fp32`` when asked for batches of one
-(``core.torch_backend.one_per_call``, what a small sample uses in place of ONNX). Otherwise the torch
-and CUDA backends pad batches, so a vector can move in its last bits (float32) or more (bf16, fp16)
-with its batch neighbours.
+Every backend gives a text the same vector bit for bit, whatever it is embedded beside and whatever
+else runs: each runs one text per call (``core.torch_backend.one_per_call``, ``core.onnx_backend``),
+on one thread per call on the CPU (``core.threads``). A batch would pad its texts to one length,
+which changes the shapes the kernels run, so a vector would move with its neighbours (bf16 by up to
+1.2e-3) and a result would depend on which texts the store already held. The ``batch_size`` callers
+pass only sizes their chunks.
 
 This module chooses the backend; ``core.torch_backend`` and ``core.onnx_backend`` load them.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -39,10 +39,6 @@ ALIASES = {"torch": "torch-fp32", "bf16": "torch-bf16", "cuda": "cuda-fp16", "on
 PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 Runner = Callable[[list[str], int], np.ndarray]
-
-#: A GPU runs at least this many texts per batch: at 64 a small model leaves it idle between the
-#: tokenizer's and Python's turns (see README, embedding speed on a GPU).
-CUDA_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -179,7 +175,7 @@ def fast_tokenizer(path: str):
 
 
 def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Longest texts first (least padding), ``step`` at a time: (rows, ids (b, width) int64, mask (b, width))."""
+    """(Only ``bench speed``'s former ONNX recipe pads.) Longest texts first (least padding), ``step`` at a time: (rows, ids (b, width) int64, mask (b, width))."""
     ids = [e.ids for e in tokenizer.encode_batch(texts)]
     lengths = np.array([len(i) for i in ids])
     order = np.argsort(-lengths, kind="stable")
@@ -191,7 +187,3 @@ def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.
         for j, r in enumerate(rows):
             batch[j, :lengths[r]] = ids[r]
         yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -14,7 +14,6 @@ without a pause, a pass still advances, one step at a time.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from . import threads
 from .cache import StageCache
 from .config import RunConfig
 from .describe import Terms
@@ -31,8 +31,6 @@ from .pipeline import baseline_stage, cluster_stage
 
 log = logging.getLogger(__name__)
 
-#: OpenMP threads of a background pass (its K-Means): one core, whatever the corpus size.
-BACKGROUND_OPENMP_THREADS = 1
 #: The k slider's range: the background pass fills exactly these.
 K_RANGE = range(2, 21)
 
@@ -96,13 +94,8 @@ def run_in_background(data_key: str, pass_key: str, steps: list[Callable[[], obj
             del _generation[next(iter(_generation))]
 
     def work() -> None:
-        from threadpoolctl import threadpool_limits
-
-        _lower_priority()
         try:
-            # one OpenMP thread (K-Means, at any size): OpenMP's thread count belongs to the calling
-            # thread, so the foreground keeps its own, and a pass beside a user's work takes one core
-            with threadpool_limits(limits=BACKGROUND_OPENMP_THREADS, user_api="openmp"):
+            with threads.background():  # the lowest priority, one OpenMP thread (see core.threads)
                 _run_steps()
         except Exception:  # a background nicety must never take the server down
             log.exception("background work failed")
@@ -176,12 +169,3 @@ def k_sweep(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: list[str]
         for name in ("silhouette", "davies_bouldin", "acc", "nmi"):
             out[name].append(getattr(stage.scores, name))
     return out
-
-
-def _lower_priority() -> None:
-    """Run this thread (and the OpenMP workers it starts) at the lowest CPU priority, where the OS
-    allows it, so that the foreground stays responsive on a small machine."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass

@@ -63,16 +63,22 @@ def _dtypes(path: Path) -> set[str]:
 class BertForward:
     """The encoder of one model folder (see :func:`unsupported`); weights read once, never mutated, so
     one instance serves every thread. :meth:`ids` must be called under a lock (the Rust tokenizer is
-    not thread-safe); :meth:`vector` may run in many threads at once (torch releases the GIL)."""
+    not thread-safe); :meth:`vector` may run in many threads at once (torch releases the GIL).
 
-    def __init__(self, path: str) -> None:
+    ``dtype`` and ``device`` (a torch dtype and device name) hold the weights in another type or on a
+    GPU (the bf16 and fp16 backends); the default, float32 on the CPU, is sentence-transformers'
+    arithmetic bit for bit."""
+
+    def __init__(self, path: str, *, dtype=None, device: str = "cpu") -> None:
         from safetensors.torch import load_file  # imports torch: here, so a caller that never embeds pays nothing
 
         root = Path(path)
         self.config = read_json(root / "config.json")
         weights = load_file(str(root / WEIGHTS))
         prefix = "" if "embeddings.word_embeddings.weight" in weights else "bert."
-        self.w = {name[len(prefix):]: tensor for name, tensor in weights.items() if name.startswith(prefix)}
+        self.device = device
+        self.w = {name[len(prefix):]: tensor.to(device=device, dtype=dtype if tensor.is_floating_point() else None)
+                  for name, tensor in weights.items() if name.startswith(prefix)}
         self.dim = int(self.config["hidden_size"])
         self.heads = int(self.config["num_attention_heads"])
         self.layers = int(self.config["num_hidden_layers"])
@@ -85,17 +91,19 @@ class BertForward:
         return self.tokenizer.encode(text.strip()).ids
 
     def vector(self, ids: list[int]) -> np.ndarray:
-        """(dim,) float32: the mean of the last layer over the text's tokens, L2-normalised."""
+        """(dim,) float32: the mean of the last layer over the text's tokens, L2-normalised (pooled in
+        float32 whatever the weights' type)."""
         import torch
         import torch.nn.functional as F
 
         w = self.w
         with torch.inference_mode():
-            tokens = torch.tensor([ids])
+            tokens = torch.tensor([ids], device=self.device)
             length = tokens.shape[1]
             x = F.embedding(tokens, w["embeddings.word_embeddings.weight"]) + F.embedding(
                 torch.zeros_like(tokens), w["embeddings.token_type_embeddings.weight"])
-            positions = F.embedding(torch.arange(length).unsqueeze(0), w["embeddings.position_embeddings.weight"])
+            positions = F.embedding(torch.arange(length, device=self.device).unsqueeze(0),
+                                    w["embeddings.position_embeddings.weight"])
             x = self._norm(x + positions, "embeddings.LayerNorm")
             head = self.dim // self.heads
             shape = (1, length, -1, head)
@@ -109,11 +117,12 @@ class BertForward:
                 x = self._norm(self._linear(a, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
                 x = self._norm(self._linear(F.gelu(self._linear(x, p + "intermediate.dense")), p + "output.dense") + x,
                                p + "output.LayerNorm")
-            ones = torch.ones(1, length, 1)
+            x = x.float()  # float32 already: the same tensor
+            ones = torch.ones(1, length, 1, device=self.device)
             pooled = (x * ones).sum(1) / ones.sum(1).clamp(min=1e-9)  # sentence-transformers' mean pooling
             for _ in range(self.normalisations):
                 pooled = F.normalize(pooled, p=2, dim=1)
-            return pooled[0].numpy()
+            return pooled[0].cpu().numpy()
 
     def _linear(self, x, name: str):
         import torch.nn.functional as F

@@ -8,6 +8,7 @@ written as arrays passes a ``codec``; the others live in memory only (a disk cac
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, Protocol, TypeVar
@@ -16,6 +17,7 @@ import numpy as np
 
 from .results import ResultCache
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -51,8 +53,9 @@ class DiskCache:
         if hit is not None:
             try:
                 return codec.decode(hit)
-            except (KeyError, ValueError):  # a damaged or older entry: recompute and overwrite it
-                pass
+            except (KeyError, ValueError) as exc:  # a damaged or older entry: recompute and overwrite it
+                log.warning("cached %s result %s cannot be used (%s); recomputing it", stage, key,
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         value = compute()
         self.results.put(key, codec.encode(value))
         return value

@@ -24,6 +24,7 @@ from .columns import as_str as _as_str
 from .column_groups import EXTRA
 from .columns import pick_columns, title_column
 from .errors import UserError
+from .limits import Limits
 from .table_checks import check_hub_parts, csv_header, looks_utf16, scalar_cells
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,12 @@ class Corpus:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
-    """Read a table from a path or from bytes (an upload). ``name`` gives the format by its suffix."""
+def read_table(data: bytes | str | Path, name: str, *, limits: Limits | None = None) -> pd.DataFrame:
+    """Read a table from a path or from bytes (an upload). ``name`` gives the format by its suffix.
+
+    With ``limits`` (an upload), a Parquet file's row count is checked from its footer before any row
+    is read: a file of a few kilobytes can hold millions of dictionary-encoded rows (gigabytes once
+    read), so counting the rows read would come too late."""
     suffix = Path(name).suffix.lower()
     if suffix not in READERS:
         raise UserError(f"unsupported file type {suffix or '(none)'!r} for {name}: use one of {', '.join(READERS)}")
@@ -90,6 +95,8 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
         raise UserError(f"{name} is empty")
     try:
         if suffix == ".parquet":
+            if limits is not None:
+                limits.check_upload(parquet_rows(data), name)
             # as Python objects, binary cells decoded: bad UTF-8 (a damaged file, a binary column)
             # fails here, not later in the cleaning
             frame = pd.read_parquet(io.BytesIO(data)).astype(object)
@@ -117,6 +124,14 @@ def read_table(data: bytes | str | Path, name: str) -> pd.DataFrame:
     if suffix in (".jsonl", ".parquet"):
         frame = scalar_cells(frame, name)
     return frame
+
+
+def parquet_rows(data: bytes) -> int:
+    """The rows a Parquet file holds, from its footer (no row is read)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows
 
 
 def _decode(data: bytes, name: str) -> str:

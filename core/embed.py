@@ -87,8 +87,9 @@ def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> SentenceE
 
 
 #: A backend's tag in the store key when its arithmetic changed (vectors computed before must not be
-#: read back as its own): torch-fp32 embeds one text per call on one thread since this tag.
-STORE_RECIPES = {"torch-fp32": "|one-thread"}
+#: read back as its own): the torch backends embed every text in a call of its own on one thread
+#: since "|one-text" (torch-fp32's "|one-thread" held padded batches too, those of batches of 64).
+STORE_RECIPES = {name: "|one-text" for name in ("torch-fp32", "torch-bf16", "cuda-fp16", "cuda-fp32")}
 
 
 def default_store() -> EmbeddingStore:
@@ -103,8 +104,8 @@ def default_results():
 
 
 def store_key(embedder: Embedder) -> str:
-    """The store's model key: the weights' fingerprint and the backend that computes the vectors
-    (torch-fp32's carries ``STORE_RECIPES``' tag: its one-text calls moved to one thread)."""
+    """The store's model key: the weights' fingerprint and the backend that computes the vectors, with
+    its ``STORE_RECIPES`` tag where its arithmetic changed."""
     return f"{embedder.fingerprint}|{embedder.backend}{STORE_RECIPES.get(embedder.backend, '')}"
 
 
@@ -112,9 +113,14 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
                 batch_size: int = 64, progress: Progress | None = None) -> EmbedResult:
     """Embed ``texts`` -> (n, dim) float32, reading what the store has and writing what it lacks.
 
-    Identical texts are encoded once. Misses are encoded longest-first in chunks (less padding);
-    each chunk is written to the store as soon as it is done, so an interrupted run keeps its work.
+    Identical texts are encoded once. Misses are encoded longest-first in chunks of at most
+    ``CHUNK`` (each text alone: see ``core.backends``); each chunk is written to the store as soon as
+    it is done, so an interrupted run keeps its work.
+    An embedder with ``stored = False`` (a file of vectors, ``core.embed_file``) never meets the store:
+    its key is what the file claims, so its vectors would be served to any other file claiming the same.
     """
+    if not getattr(embedder, "stored", True):
+        store = None
     n = len(texts)
     keys = [text_key(t) for t in texts]
     model_key = store_key(embedder)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .limits import Limits
 from .store import text_key
 
 FORMAT = "clusterlens-embeddings/1"
@@ -150,36 +151,124 @@ class EmbeddingsFile:
         return self.vectors[np.asarray(rows, dtype=np.int64)] if rows else np.zeros((0, self.dim), np.float32)
 
 
-def read_embeddings(path: str | bytes, *, name: str | None = None) -> EmbeddingsFile:
+#: A row's vector length outside this range is not the model's sentence vector: the model's vectors
+#: are L2-normalised (length 1); low-precision arithmetic moves that in the third decimal, no more.
+#: Zero rows and magnitudes that overflow float32 arithmetic (1e37) fall outside it.
+LENGTH_RANGE = (0.5, 2.0)
+#: Two rows of one text whose vectors differ by more than this in some coordinate contradict each other
+#: (a backend that pads batches moves a text's vector by about 1e-3 with its batch neighbours).
+SAME_TEXT_ATOL = 1e-2
+_AGAIN = "embed the texts again with `python -m core embed --out FILE.parquet`"
+
+
+def read_embeddings(path: str | bytes, *, name: str | None = None, limits: Limits | None = None) -> EmbeddingsFile:
     """Read an embeddings file (a local path, a folder of parts, a pyarrow URI, or the bytes of an
-    upload named ``name``); one clear error if it is not one."""
+    upload named ``name``); one clear error if it is not one, or if its vectors are not sentence
+    vectors (see :func:`check_vectors`). With ``limits`` (an upload's bytes), the row count in the
+    file's footer is checked against the rows per upload before any row is read: a few kilobytes of
+    Parquet can hold millions of rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     label = name or str(path)
     try:
-        table = pq.read_table(pa.BufferReader(path) if isinstance(path, bytes) else path)
+        if isinstance(path, bytes):  # an upload: its footer first, then (if it passes) its rows
+            parquet = pq.ParquetFile(pa.BufferReader(path))
+            dim = _check_schema(parquet.schema_arrow, label)
+            if limits is not None:
+                limits.check_upload(parquet.metadata.num_rows, label)
+            table = parquet.read()
+        else:
+            table = pq.read_table(path)
+            dim = _check_schema(table.schema, label)
     except (OSError, pa.ArrowException) as exc:
         raise UserError(f"cannot read the embeddings file {label}: {str(exc).splitlines()[0]}") from None
-    meta = {k.decode().removeprefix("clusterlens."): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    if any(k not in meta for k in _META):
-        raise UserError(f"{label} is not an embeddings file of `python -m core embed`: its metadata names no "
-                        f"model (it needs clusterlens.{', clusterlens.'.join(_META)})")
-    vector = table.schema.field("vector").type if "vector" in table.schema.names else None
-    if not {"row_id", "text_hash"} <= set(table.schema.names) or not isinstance(vector, pa.FixedSizeListType) \
-            or vector.list_size != int(meta["dim"]):
-        raise UserError(f"{label} lacks the columns row_id, text_hash and a vector of {meta['dim']} float32")
+    meta = _metadata(table.schema)
     try:  # a column of the right type may still hold nulls or values of another type
         flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), vector.list_size)
+        vectors = np.asarray(flat, dtype=np.float32).reshape(len(table), dim)
         row_ids = np.asarray(table.column("row_id").to_numpy(), dtype=np.int64)
         hashes = [str(h) for h in table.column("text_hash").to_pylist()]
     except (pa.ArrowException, ValueError, TypeError) as exc:
         raise UserError(f"{label} holds rows that cannot be read as vectors ({str(exc).splitlines()[0]})") from None
-    if not np.isfinite(vectors).all():
-        raise UserError(f"{label} holds vectors that are not finite numbers")
-    return EmbeddingsFile(label, meta["model"], meta["fingerprint"], meta["backend"], int(meta["dim"]),
-                          row_ids, hashes, vectors)
+    check_vectors(label, row_ids, hashes, vectors)
+    return EmbeddingsFile(label, meta["model"], meta["fingerprint"], meta["backend"], dim, row_ids, hashes, vectors)
+
+
+def _metadata(schema) -> dict[str, str]:
+    return {k.decode().removeprefix("clusterlens."): v.decode() for k, v in (schema.metadata or {}).items()}
+
+
+def _check_schema(schema, label: str) -> int:
+    """The vectors' dimension, once the schema has the metadata and columns of an embeddings file."""
+    import pyarrow as pa
+
+    meta = _metadata(schema)
+    if any(k not in meta for k in _META):
+        raise UserError(f"{label} is not an embeddings file of `python -m core embed`: its metadata names no "
+                        f"model (it needs clusterlens.{', clusterlens.'.join(_META)})")
+    try:
+        dim = int(meta["dim"])
+    except ValueError:
+        dim = 0
+    if dim < 1:
+        raise UserError(f"{label} is not an embeddings file of `python -m core embed`: its metadata's "
+                        f"clusterlens.dim is {meta['dim'][:40]!r}, not a positive whole number")
+    vector = schema.field("vector").type if "vector" in schema.names else None
+    if not {"row_id", "text_hash"} <= set(schema.names) or not isinstance(vector, pa.FixedSizeListType) \
+            or vector.list_size != dim:
+        raise UserError(f"{label} lacks the columns row_id, text_hash and a vector of {dim} float32")
+    return dim
+
+
+def check_vectors(label: str, row_ids: np.ndarray, hashes: list[str], vectors: np.ndarray) -> None:
+    """Refuse (n, dim) ``vectors`` that are no sentence vectors, with one line naming the first bad row
+    (by its ``row_id``): non-finite numbers, all-zero rows or lengths far from 1 (huge magnitudes
+    included), one text given two different vectors, or different texts all given one vector. Such a
+    file would give meaningless clusters and scores (and numeric warnings), not an error."""
+    def first(bad: np.ndarray) -> str:
+        return f"the first: row_id {row_ids[int(np.flatnonzero(bad)[0])]}"
+
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        raise UserError(f"{label} holds vectors that are not finite numbers ({first(~finite)}); {_AGAIN}")
+    zero = ~vectors.any(axis=1)
+    if zero.any():
+        raise UserError(f"{label} holds {int(zero.sum()):,} all-zero vector{'s' if zero.sum() > 1 else ''} "
+                        f"({first(zero)}): not sentence vectors; {_AGAIN}")
+    with np.errstate(over="ignore"):  # 1e37 squared: inf, refused below
+        lengths = np.linalg.norm(vectors, axis=1)
+    off = (lengths < LENGTH_RANGE[0]) | (lengths > LENGTH_RANGE[1])
+    if off.any():
+        worst = float(np.linalg.norm(vectors[np.flatnonzero(off)[0]].astype(np.float64)))
+        raise UserError(f"{label} holds {int(off.sum()):,} vector{'s' if off.sum() > 1 else ''} of length far from 1 "
+                        f"({first(off)}, of length {worst:.3g}): the model's sentence vectors have length 1; "
+                        f"{_AGAIN}")
+    seen: dict[str, int] = {}
+    for row, text_hash in enumerate(hashes):
+        before = seen.setdefault(text_hash, row)
+        if before != row and np.abs(vectors[row] - vectors[before]).max() > SAME_TEXT_ATOL:
+            raise UserError(f"{label} gives one text two different vectors (row_id {row_ids[before]} and row_id "
+                            f"{row_ids[row]}, text hash {text_hash[:12]}...); {_AGAIN}")
+    if len(seen) > 1 and (vectors == vectors[0]).all():
+        raise UserError(f"{label} gives all its {len(seen):,} texts one and the same vector: not sentence vectors; "
+                        f"{_AGAIN}")
+
+
+def distinct_rows(vectors: np.ndarray) -> int:
+    """How many distinct rows (n, dim) ``vectors`` hold."""
+    return len({row.tobytes() for row in np.ascontiguousarray(vectors)})
+
+
+def check_distinct(file: EmbeddingsFile, n_texts: int, distinct: int, k: int) -> None:
+    """A run's ``n_texts`` texts must get at least ``k`` ``distinct`` vectors from ``file``: K-Means would
+    split identical points and score the noise (as ``core.pipeline.check_sample`` says of texts)."""
+    if distinct < k:
+        raise UserError(f"{file.path} gives the {n_texts:,} texts of this run only {distinct} distinct "
+                        f"vector{'s' if distinct > 1 else ''}, fewer than k={k}; lower --k or {_AGAIN}",
+                        app=f"the embeddings file gives the {n_texts:,} texts in use only {distinct} distinct "
+                            f"vector{'s' if distinct > 1 else ''}, fewer than k={k}; lower Clusters (k) in the "
+                            "sidebar, or upload the texts' sentence vectors under Embeddings")
 
 
 def model_dim(model: str) -> int | None:
@@ -205,6 +294,10 @@ class FileEmbedder:
     by text (never a model). Checks the model name at once: a file of another model is an error."""
 
     embeds_any_text = False  # only the texts the file holds (cluster names then skip the model)
+    #: never read from or written to the embedding store: the store keys vectors by the fingerprint and
+    #: backend an embedder names, which a file only claims; another file claiming the same (a corrected
+    #: one, another user's) would be served these vectors. The file is in memory already.
+    stored = False
 
     def __init__(self, file: EmbeddingsFile, *, model: str) -> None:
         if file.model != model:

@@ -5,13 +5,11 @@ seeds a private generator and trains, learned state ends in ``_``, ``transform``
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,18 +19,12 @@ from torch import nn
 
 from .config import EncoderConfig
 from .objectives import Objective, get_objective
+from .threads import TRAIN_THREADS, torch_threads
 
 log = logging.getLogger(__name__)
 
 #: progress(epoch, epochs, loss) after every epoch.
 EpochProgress = Callable[[int, int, float], None]
-
-#: torch threads while training on the CPU. The network's matrices are small (a batch of 256 by
-#: 384 -> 128 -> 64), so a second thread gains little alone, and beside other work (the app's
-#: background pass, another session, the embedding) threads that spin for a busy core multiply the
-#: CPU time many times over. One thread also makes the sums, and so the weights, independent of
-#: the machine's core count.
-TRAIN_THREADS = 1
 
 
 class MLP(nn.Module):
@@ -84,7 +76,7 @@ class Encoder:
         data = torch.tensor(X, device=device)  # a copy: callers' arrays may be read-only
         optimiser = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=cfg.lr)
         history: list[float] = []
-        with _cpu_threads(TRAIN_THREADS if device.type == "cpu" else None):
+        with torch_threads(TRAIN_THREADS if device.type == "cpu" else None):
             state = objective.prepare(data)
             for epoch in range(cfg.epochs):
                 history.append(_epoch(objective, encoder, decoder, data, state, optimiser, cfg.batch_size, generator))
@@ -190,31 +182,6 @@ def _safetensors_metadata(blob: bytes) -> dict[str, str]:
         raise ValueError("truncated header")
     header = json.loads(blob[8:8 + n])
     return header.get("__metadata__", {})
-
-
-_THREADS_LOCK = threading.Lock()
-_THREADS = {"users": 0, "before": 0}
-
-
-@contextlib.contextmanager
-def _cpu_threads(n: int | None) -> Iterator[None]:
-    """torch's intra-op threads (a process-wide setting) set to ``n`` while any training holds it, and
-    restored when the last one ends, so trainings in two sessions cannot leave it changed."""
-    if n is None:
-        yield
-        return
-    with _THREADS_LOCK:
-        if _THREADS["users"] == 0:
-            _THREADS["before"] = torch.get_num_threads()
-            torch.set_num_threads(n)
-        _THREADS["users"] += 1
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            _THREADS["users"] -= 1
-            if _THREADS["users"] == 0:
-                torch.set_num_threads(_THREADS["before"])
 
 
 def step_cap_key(cfg: EncoderConfig, n: int) -> tuple[str, ...]:

@@ -73,7 +73,7 @@ def start(key: str, work: Callable[[Job], Any], *, cancelled_types: tuple[type[B
             _jobs.popitem(last=False)
 
     def run() -> None:
-        from .background import _lower_priority
+        from .threads import lower_priority as _lower_priority
 
         _lower_priority()
         try:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import LoadedModel, cpu_count, fast_tokenizer, padded_batches, resolve_model_path
+from .backends import LoadedModel, fast_tokenizer, padded_batches, resolve_model_path
 from .onnx_export import artefact, read_json
+from .threads import cpu_count
 
 log = logging.getLogger(__name__)
 

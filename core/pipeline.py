@@ -28,6 +28,7 @@ from .cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's nam
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder
+from .embed_file import check_distinct, distinct_rows
 from .encoder import Encoder, step_cap_key
 from .errors import UserError
 from .naming import names_stage
@@ -285,6 +286,11 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     read_key, full = read_stage(key, source, cfg.data, cache)
     sample_key, corpus = sample_stage(read_key, full, cfg.data, cfg.seed, cache)
     check_sample(corpus, cfg.cluster.k)
+    file = getattr(embedder, "file", None)
+    if file is not None:  # a file's vectors (core.embed_file): as many distinct ones as clusters
+        distinct = cache.fetch("distinct", stage_key("distinct", embedder.cache_key, sample_key),
+                               lambda: distinct_rows(file.lookup(corpus.texts)))
+        check_distinct(file, len(corpus), distinct, cfg.cluster.k)
     lap("load")
     embed_key, embedded = embed_stage(sample_key, corpus.texts, cfg.embed, cache, embedder=embedder,
                                       load_embedder=load_embedder, store=store, progress=progress)

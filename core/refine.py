@@ -248,7 +248,7 @@ def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.nda
     clusters; ``agree`` (n,) raw K-Means' (or None). Raises :class:`Cancelled` when asked to stop."""
     import torch
 
-    from .encoder import _cpu_threads
+    from .threads import refine_threads, torch_threads
 
     started = time.perf_counter()
     n = len(texts)
@@ -257,7 +257,7 @@ def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.nda
     device, autocast = refine_device()
     steps_per_epoch = -(-len(chosen) // batch)
     total = steps_per_epoch * epochs
-    with _cpu_threads(None if device == "cuda" else torch.get_num_threads()):
+    with torch_threads(None if device == "cuda" else refine_threads()):
         torch.manual_seed(seed)
         model = TopLayers(model_path, layers, device)
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write_bytes
+from .cache_warning import warn_once
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class ResultCache:
 
     def __init__(self, root: str | Path, *, max_bytes: int = 2 << 30) -> None:
         self.root = Path(root)
+        self.folder = self.root.parent  # the cache folder it shares with the embedding store: one warning
         self.max_bytes = max_bytes
         self._warned = False
 
@@ -74,9 +76,10 @@ class ResultCache:
             atomic_write_bytes(self._path(key), buffer.getvalue())
             self._trim()
         except OSError as exc:  # a full or read-only disk costs speed, never the result
-            if not self._warned:  # once: a run writes several entries
+            if not self._warned:  # once: a run writes several entries; and once with the store beside it
                 self._warned = True
-                log.warning("could not write the result cache (%s); continuing without it", exc.strerror or exc)
+                warn_once(self.folder, log, "could not write the result cache %s (%s); continuing without it",
+                          self.root, exc.strerror or exc)
 
     def _trim(self) -> None:
         entries = sorted(self.root.glob("*.npz"), key=lambda p: p.stat().st_mtime)

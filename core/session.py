@@ -33,8 +33,9 @@ from .data import Corpus, read_table
 from .describe import ClusterSummary, Terms
 from .edits import accept_split, check_name, describe_parts, edited_stage, merge, split
 from .embed import default_results, default_store, embed_texts, get_embedder
-from .embed_file import FileEmbedder, read_embeddings, text_hashes
+from .embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashes
 from .errors import UserError
+from .limits import Limits
 from .naming import PhraseEmbedder, phrases_stage
 from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
 from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
@@ -98,10 +99,12 @@ class Workbench:
         return self.load_embedder(model, backend)
 
     # -- data ----------------------------------------------------------------------------------------
-    def upload_table(self, data: bytes, name: str) -> tuple[str, pd.DataFrame]:
-        """An uploaded file's raw table, read once per content -> (content key, table)."""
+    def upload_table(self, data: bytes, name: str, limits: Limits | None = None) -> tuple[str, pd.DataFrame]:
+        """An uploaded file's raw table, read once per content -> (content key, table); a Parquet file over
+        ``limits``' rows per upload is refused before its rows are read (a refusal is not cached)."""
         digest = hashlib.sha256(data).hexdigest()[:20]
-        return digest, self.cache.fetch("upload", digest + name, lambda: read_table(data, name))
+        limits = limits or Limits.from_env()
+        return digest, self.cache.fetch("upload", digest + name, lambda: read_table(data, name, limits=limits))
 
     def corpus(self, source: DataSource, cfg: RunConfig) -> tuple[str, Corpus]:
         """(sample key, the sample) the run for ``cfg`` reads, through the run's own cached stages (the
@@ -113,15 +116,20 @@ class Workbench:
         """An uploaded embeddings file as the embedder of a run of ``model``, by content; raises
         UserError for a file that is not one, or another model's or width's."""
         digest = hashlib.sha256(data).hexdigest()[:20]
-        file = self.cache.fetch("embeddings_file", digest + name, lambda: read_embeddings(data, name=name))
+        file = self.cache.fetch("embeddings_file", digest + name,
+                                lambda: read_embeddings(data, name=name, limits=Limits.from_env()))
         return self.cache.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
 
-    def texts_without_vectors(self, embedder: FileEmbedder, sample_key: str, texts: list[str]) -> tuple[int, str | None]:
-        """(how many of a sample's texts the file has no vector for, the first of them), once per file and sample."""
-        def count() -> tuple[int, str | None]:
+    def texts_without_vectors(self, embedder: FileEmbedder, sample_key: str,
+                              texts: list[str]) -> tuple[int, str | None, int]:
+        """(how many of a sample's texts the file has no vector for, the first of them, how many distinct
+        vectors it gives the sample's texts), once per file and sample."""
+        def count() -> tuple[int, str | None, int]:
             have = set(embedder.file.hashes)
             missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
-            return len(missing), (missing[0][:60].replace("\n", " ") if missing else None)
+            if missing:
+                return len(missing), missing[0][:60].replace("\n", " "), 0
+            return 0, None, distinct_rows(embedder.file.lookup(texts))
 
         return self.cache.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
 

@@ -5,15 +5,20 @@ CRC32 of its vector, so a damaged row reads as a miss (and is re-embedded) rathe
 answer; a damaged database file is moved aside and rebuilt with a warning. SQLite's WAL mode and
 busy timeout let several processes read and write at once without losing rows.
 
-The store only ever saves time. Any other failure (a read-only or full disk, a database locked for
-longer than the timeout, a planted symlink, a file where its folder should be) logs one warning and
-turns the store off for the rest of its life: reads miss, writes are dropped, and the run computes
-what it needs, with the same result.
+The store only ever saves time. A store that can be read but not written (a read-only folder or
+file, e.g. a shared cache) is opened read-only: its vectors are served, new ones are not saved, with
+one warning. Any other failure (a full disk, a database locked for longer than the timeout, a
+planted symlink, a file where its folder should be) logs one warning and turns the store off for the
+rest of its life: reads miss, writes are dropped, and the run computes what it needs, with the same
+result. The warning is the cache folder's one (``core.cache_warning``): the result cache beside the
+store does not add a second for the same fault.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -23,6 +28,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+
+from .cache_warning import warn_once
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +61,7 @@ class EmbeddingStore:
         self.max_rows = max_rows
         self.timeout = timeout
         self.failed: str | None = None  # why the store was turned off, once it has been
+        self.read_only: str | None = None  # why it is read but never written, once it is
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +109,7 @@ class EmbeddingStore:
                 raise
             con.execute("COMMIT")
 
-        if rows:
+        if rows and not self.read_only:
             self._with_recovery(write, None)
 
     def count(self, model: str | None = None) -> int:
@@ -112,6 +120,8 @@ class EmbeddingStore:
 
     # -- internals --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            return self._connect_read_only()
         con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode=WAL")
@@ -122,8 +132,20 @@ class EmbeddingStore:
             raise
         return con
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """The existing database, read-only: ``mode=ro`` where SQLite can open (or create) the WAL's
+        shared-memory file beside it, else ``immutable`` (a read-only folder, where it cannot)."""
+        target = Path(self.path).absolute().as_uri()
+        try:
+            con = sqlite3.connect(f"{target}?mode=ro", uri=True, timeout=self.timeout, isolation_level=None)
+            con.execute("SELECT count(*) FROM embeddings").fetchone()
+            return con
+        except sqlite3.OperationalError:
+            return sqlite3.connect(f"{target}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
     def _with_recovery(self, op: Callable[[sqlite3.Connection], T], fallback: T) -> T:
-        """``op(connection)``; a damaged database is moved aside, rebuilt empty, and ``op`` retried.
+        """``op(connection)``; a damaged database is moved aside, rebuilt empty, and ``op`` retried; a
+        database that cannot be written but can be read is opened read-only and ``op`` retried.
 
         Any other failure turns the store off (one warning) and returns ``fallback``."""
         with self._lock:
@@ -137,6 +159,8 @@ class EmbeddingStore:
                     finally:
                         con.close()
                 except sqlite3.DatabaseError as exc:
+                    if attempt == 1 and self._readable_only(exc):
+                        continue
                     if attempt == 2 or not _is_corruption(exc):
                         self._give_up(exc)
                         return fallback
@@ -146,15 +170,37 @@ class EmbeddingStore:
                         self._give_up(moved)
                         return fallback
                 except (sqlite3.Error, OSError) as exc:
+                    if attempt == 1 and self._readable_only(exc):
+                        continue
                     self._give_up(exc)
                     return fallback
             return fallback
 
+    def _readable_only(self, exc: BaseException) -> bool:
+        """After ``exc`` from a read-write open: can the existing database still be read? Then the store
+        is read-only from now on (one warning), and True."""
+        if self.read_only or not _cannot_write(exc) or not self.path.is_file():
+            return False
+        if os.access(self.path.parent, os.W_OK) and os.access(self.path, os.W_OK):
+            return False  # writable, yet not openable: a planted link or the like, not a read-only store
+        try:
+            con = self._connect_read_only()
+            try:
+                con.execute("SELECT count(*) FROM embeddings").fetchone()
+            finally:
+                con.close()
+        except (sqlite3.Error, OSError):
+            return False
+        self.read_only = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        warn_once(self.path.parent, log, "embedding store %s cannot be written (%s); reading its vectors, saving "
+                  "none: texts it lacks are embedded again, results are the same", self.path, self.read_only)
+        return True
+
     def _give_up(self, exc: BaseException) -> None:
         if not self.failed:
             self.failed = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
-            log.warning("embedding store %s is unusable (%s); continuing without it: texts are embedded "
-                        "again, results are the same", self.path, self.failed)
+            warn_once(self.path.parent, log, "embedding store %s is unusable (%s); continuing without it: texts "
+                      "are embedded again, results are the same", self.path, self.failed)
 
     def _quarantine(self, exc: Exception) -> None:
         aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
@@ -174,6 +220,15 @@ class EmbeddingStore:
             con.execute("DELETE FROM embeddings WHERE (model, key) IN "
                         "(SELECT model, key FROM embeddings ORDER BY added LIMIT ?)", [n - self.max_rows])
 
+
+
+def _cannot_write(exc: BaseException) -> bool:
+    """Does ``exc`` say the database or its folder cannot be written (rather than that it is damaged,
+    locked or full)?"""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    text = str(exc).lower()
+    return any(s in text for s in ("readonly", "read-only", "unable to open database file"))
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

@@ -1,66 +1,55 @@
-"""The torch backends (see :mod:`core.backends`): sentence-transformers on the CPU or a GPU, and
-torch-fp32's one-text calls through :mod:`core.bert_forward` where it reproduces the model."""
+"""The torch backends (see :mod:`core.backends`): every one embeds one text per call
+(:func:`one_per_call`), on the CPU or a GPU, through :mod:`core.bert_forward` where it reproduces the
+model and through sentence-transformers otherwise."""
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
 
 from . import bert_forward
-from .backends import CUDA_BATCH, LoadedModel, cpu_count, fast_tokenizer, padded_batches
+from .backends import LoadedModel
 from .errors import UserError
-from .onnx_export import onnx_unsupported
+from .threads import map_single_threaded
 
 log = logging.getLogger(__name__)
 
 
 def load_torch(path: str, backend: str) -> LoadedModel:
-    """sentence-transformers on torch. The float32 backends are its ``encode`` as is (the references);
-    bf16 and fp16 hold the weights in that type (no per-call casts) and, for mean-pooled BERT-style
-    models, run the encoder in the same length-sorted loop as ONNX, launching each batch without
-    waiting for the last, so a GPU is not left idle between batches.
+    """``backend`` (torch-fp32, torch-bf16, cuda-fp16 or cuda-fp32) for the model folder ``path``.
 
-    ``torch-fp32`` on a BERT model that :mod:`core.bert_forward` reproduces runs one-text calls there,
-    without importing sentence-transformers (seconds on a small machine, more than a small corpus
-    takes to embed); sentence-transformers is loaded only when batches are asked for."""
-    if backend == "torch-fp32" and not bert_forward.unsupported(path):
-        return _load_bert_forward(path)
-    model = _sentence_transformer(path, "cuda" if backend.startswith("cuda") else "cpu")
+    The weights are held in the backend's type (bf16 and fp16 without per-call casts) and each text
+    runs alone, so its vector is a function of its text: padding a batch changes the shapes the
+    kernels run (a vector moved by up to 1.2e-3 in bf16 with its batch neighbours), and then a result
+    would depend on which texts the store already held. On the CPU each call runs on one thread,
+    ``cpu_count()`` calls at a time; on a GPU the calls are queued on its one stream from as many
+    threads. A BERT model that :mod:`core.bert_forward` reproduces runs there, without importing
+    sentence-transformers (seconds on a small machine, more than a small corpus takes to embed): in
+    float32 on the CPU its vectors are ``SentenceTransformer.encode([text])``'s bit for bit."""
     import torch
 
-    device = str(model.device.type)
-    dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend)
-    dim = int(model.get_embedding_dimension() or 0)
-    # Transformer + mean pooling (what the ONNX export also requires): the direct loop reproduces it.
-    tokenizer = fast_tokenizer(path) if dtype is not None and not onnx_unsupported(path) else None
+    device = "cuda" if backend.startswith("cuda") else "cpu"
+    dtype = {"cuda-fp16": torch.float16, "torch-bf16": torch.bfloat16}.get(backend, torch.float32)
+    reason = bert_forward.unsupported(path)
+    if not reason:
+        try:
+            forward = bert_forward.BertForward(path, dtype=dtype, device=device)
+        except Exception as exc:  # a damaged weights or tokenizer file: the same message as sentence-transformers'
+            raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
+        tokenize, run, dim = forward.ids, forward.vector, forward.dim
+    else:
+        model = _sentence_transformer(path, device).to(dtype)
+        tokenize, run, dim = (lambda text: model.preprocess([text])), _st_forward(model), int(
+            model.get_embedding_dimension() or 0)
 
-    def batch_of(batch_size: int) -> int:
-        return max(batch_size, CUDA_BATCH) if device == "cuda" else batch_size
+    def encode(texts: list[str], batch_size: int) -> np.ndarray:  # batch_size: every text runs alone
+        return one_per_call(tokenize, run, texts)
 
-    def encode(texts: list[str], batch_size: int) -> np.ndarray:
-        if batch_size == 1 and device == "cpu" and dtype is None:
-            return one_per_call(lambda text: model.preprocess([text]), _st_forward(model), texts)
-        return _st_encode(model, texts, batch_of(batch_size))
-
-    def direct(texts: list[str], batch_size: int) -> np.ndarray:
-        out = torch.empty((len(texts), dim), dtype=torch.float32, device=device)
-        with torch.inference_mode():
-            for rows, ids, mask in padded_batches(tokenizer, texts, batch_of(batch_size)):
-                keep = torch.from_numpy(mask).to(device)
-                tokens = model[0]({"input_ids": torch.from_numpy(ids).to(device),
-                                   "attention_mask": keep})["token_embeddings"].float()
-                weights = keep.unsqueeze(-1).float()
-                out[torch.from_numpy(rows).to(device)] = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return out.cpu().numpy()
-
-    if dtype is not None:
-        model.to(dtype)
-
-    log.info("loaded %s on %s%s", path, backend, " (direct loop)" if tokenizer else "")
-    return LoadedModel(backend=backend, dim=dim, _run=direct if tokenizer else encode)
+    log.info("loaded %s on %s, one text per call%s", path, backend,
+             f" (sentence-transformers: {reason})" if reason else "")
+    return LoadedModel(backend=backend, dim=dim, _run=encode)
 
 
 def _sentence_transformer(path: str, device: str):
@@ -73,48 +62,17 @@ def _sentence_transformer(path: str, device: str):
     return model.eval()
 
 
-def _st_encode(model, texts: list[str], batch_size: int) -> np.ndarray:
-    import torch
-
-    with torch.inference_mode():
-        out = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                           convert_to_numpy=False, convert_to_tensor=True, show_progress_bar=False)
-    return out.float().cpu().numpy()
-
-
 def _st_forward(model) -> Callable[[dict], np.ndarray]:
-    """One preprocessed text -> its (dim,) vector through a sentence-transformers ``model``."""
+    """One preprocessed text -> its (dim,) float32 vector through a sentence-transformers ``model``."""
     import torch
     from sentence_transformers.util import batch_to_device
 
     def one(feature: dict) -> np.ndarray:
         with torch.inference_mode():
-            vector = model(batch_to_device(feature, model.device))["sentence_embedding"]
-            return torch.nn.functional.normalize(vector, p=2, dim=1).float().cpu().numpy()[0]
+            vector = model(batch_to_device(feature, model.device))["sentence_embedding"].float()
+            return torch.nn.functional.normalize(vector, p=2, dim=1).cpu().numpy()[0]
 
     return one
-
-
-def _load_bert_forward(path: str) -> LoadedModel:
-    """``torch-fp32`` through :class:`core.bert_forward.BertForward` for one-text calls (the same vectors
-    bit for bit); a batched call loads sentence-transformers once, on first use."""
-    try:
-        forward = bert_forward.BertForward(path)
-    except Exception as exc:  # a damaged weights or tokenizer file: the same message as sentence-transformers'
-        raise UserError(f"cannot load model from {path}: {exc}".splitlines()[0]) from exc
-    batched: list = []
-    lock = threading.Lock()
-
-    def encode(texts: list[str], batch_size: int) -> np.ndarray:
-        if batch_size == 1:
-            return one_per_call(forward.ids, forward.vector, texts)
-        with lock:
-            if not batched:
-                batched.append(_sentence_transformer(path, "cpu"))
-        return _st_encode(batched[0], texts, batch_size)
-
-    log.info("loaded %s on torch-fp32 (plain BERT forward for one-text calls)", path)
-    return LoadedModel(backend="torch-fp32", dim=forward.dim, _run=encode)
 
 
 #: Fast tokenizers are not thread-safe (a call reconfigures the shared Rust object: "Already
@@ -124,21 +82,15 @@ _TOKENIZER_LOCK = threading.Lock()
 
 def one_per_call(tokenize: Callable[[str], object], forward: Callable[[object], np.ndarray],
                  texts: list[str]) -> np.ndarray:
-    """(n,) texts -> (n, dim) float32 on the CPU, one text per call (``forward(tokenize(text))``) on one
-    intra-op thread, ``cpu_count()`` calls at a time (as the ONNX backends run): each vector bit for bit
+    """(n,) texts -> (n, dim) float32, one text per call (``forward(tokenize(text))``), each call on one
+    intra-op thread and ``cpu_count()`` calls at a time (``core.threads.map_single_threaded``, as the
+    ONNX backends run): in float32 on the CPU each vector is bit for bit
     ``SentenceTransformer.encode([text], normalize_embeddings=True)``.
 
     One text per call keeps a vector independent of its batch neighbours (padding changes the shapes
-    the kernels run); one thread keeps it independent of the machine's core count (torch splits a
-    product's sums over its threads: a fifth of the vectors moved in their last bits between one and
-    two threads), and threads that would spin beside other work on a busy machine are not started."""
-    from .encoder import _cpu_threads
-
+    the kernels run); one thread, stated in each thread that runs a call, keeps it independent of the
+    machine's core count and of any other computation's count (torch splits a product's sums over its
+    threads: a fifth of the vectors moved in their last bits between one and two threads)."""
     with _TOKENIZER_LOCK:
         features = [tokenize(text) for text in texts]
-    workers = min(cpu_count(), len(texts))
-    with _cpu_threads(1):
-        if workers <= 1:
-            return np.stack([forward(f) for f in features])
-        with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its kernels
-            return np.stack(list(pool.map(forward, features)))
+    return np.stack(map_single_threaded(forward, features))

@@ -3,7 +3,9 @@ written by ``python -m core embed --out`` and the run uses its vectors instead o
 
 The file goes through the same path as ``python -m core run --embeddings``: a
 :class:`core.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
-hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors).
+hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors, and
+its vectors never enter the shared embedding store, where another file claiming the same model would
+meet them).
 Everything that could fail is checked here, before the run: a file that is not an embeddings file,
 another model's or another width's vectors, texts of the run the file has no vector for. A bad file
 changes nothing: the previous embeddings file stays in use if it still fits, else the model embeds
@@ -20,7 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.config import RunConfig
-from core.embed_file import FileEmbedder
+from core.embed_file import FileEmbedder, check_distinct
 from core.errors import UserError, app_message
 
 from . import _cached as cached
@@ -70,11 +72,12 @@ def _check_texts(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> None
         sample_key, corpus = cached.bench().corpus(source, cfg)
     except Exception:  # the data's own problem: the page shows it, with its message
         return
-    n_missing, first = cached.bench().texts_without_vectors(embedder, sample_key, corpus.texts)
+    n_missing, first, distinct = cached.bench().texts_without_vectors(embedder, sample_key, corpus.texts)
     if n_missing:
         raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
                         f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
                         "column(s) and Sample fraction choose the texts; the file must hold them all")
+    check_distinct(embedder.file, len(corpus), distinct, cfg.cluster.k)
 
 
 def _still_fits(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> bool:

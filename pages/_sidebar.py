@@ -102,8 +102,10 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
     hub_path, problem = cached.hub_file(DEFAULT_SOURCE) if current == HUB else (None, None)
     offline = current == HUB and hub_path is None
     shown = {HUB: "Demo corpus (the AG News hub file is unavailable)"} if offline else {}
+    if args.data:  # a path is text, not Markdown
+        shown[options[0]] = f"From the command line: {plain(args.data)}"
     if own:
-        shown[opened.PROJECT_FILE] = f"This project's file: {project.source.name}"
+        shown[opened.PROJECT_FILE] = f"This project's file: {plain(project.source.name)}"
     choice = st.radio("Data", options, key=S.SOURCE, format_func=lambda o: shown.get(o, o))
     if choice == HUB:
         if offline:
@@ -128,7 +130,7 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
             return None
         try:
             data = upload.getvalue()
-            digest, table = cached.bench().upload_table(data, upload.name)
+            digest, table = cached.bench().upload_table(data, upload.name, limits)
             limits.check_upload(len(table), upload.name)
         except UserError as exc:
             st.error(plain(app_message(exc)))

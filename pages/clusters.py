@@ -34,7 +34,7 @@ focus = focus if isinstance(focus, int) and focus in view.ids else None
 
 for summary in view.summaries:
     c = summary.cluster
-    header = f"Cluster {view.name(c, 5)} · {summary.size:,} articles"
+    header = f"Cluster {plain(view.name(c, 5))} · {summary.size:,} articles"  # a user's name is text, not Markdown
     with st.expander(header, expanded=(c == focus)):
         st.markdown(f"<span style='color:{colour(c)}'>■</span> **Keywords:**", unsafe_allow_html=True)
         st.text(", ".join(summary.keywords) or "(none)")

@@ -21,7 +21,8 @@ from pages._selection import remember
 view = page_view(provisional=True)
 corpus, scores = view.corpus, view.clusters.scores
 st.title("Map")
-st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {view.cfg.embed.model} ({view.embedded.backend}) · "
+st.caption(f"{len(corpus):,} texts from {plain(view.source.label)} · {plain(view.cfg.embed.model)} "
+           f"({plain(view.embedded.backend)}) · "
            f"encoder objective '{view.cfg.encoder.objective}', latent {view.cfg.encoder.latent} · k = {view.k}")
 HINT = ("**Drag a box or lasso** on the map, or **click a point**, to list its articles below; "
         "change **k** (the number of clusters) in the sidebar.")
@@ -131,5 +132,5 @@ top = int(pd.Series(view.labels[selected]).mode().iloc[0])
 st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
 remember(view, selected)  # and lists the selection itself
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
-st.page_link("pages/clusters.py", label=f"Open the selection and cluster {view.name(top)} on the Clusters page",
+st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain(view.name(top))} on the Clusters page",
              icon=":material/arrow_forward:")

@@ -2,6 +2,7 @@
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -75,3 +76,28 @@ def test_the_apps_metrics_equal_the_clis_for_the_same_settings(fake_app, monkeyp
     for doc in (app, cli):
         doc.pop("timings_s"), doc.pop("embed_cache")  # seconds, and what a store held, differ by nature
     assert app == cli
+
+
+def test_a_small_parquet_upload_of_too_many_rows_is_refused_before_its_rows_are_read(fake_app, monkeypatch):
+    """Issue 28: the sidebar's upload checks a Parquet file's row count from its footer (see
+    tests/test_data.py), so a few kilobytes of millions of rows never expand in the server's memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("CLUSTERLENS_MAX_UPLOAD_ROWS", "1000")
+    n = 300_000
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                                                    pa.array(["one short text"]))}), buffer)
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(pd, "read_parquet", no_full_read)
+    at = fake_app(data=None)
+    at.run()
+    at.sidebar.radio(key="source").set_value("Upload a file").run()
+    at.sidebar.file_uploader[0].set_value(("tiny.parquet", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and not at.metric
+    assert [e.value.replace("\\", "") for e in at.sidebar.error] == [
+        "tiny.parquet has 300,000 rows, over this server's limit of 1,000 rows per upload; upload a sample of it"]

@@ -22,7 +22,7 @@ def unescaped(element) -> str:
 
 
 def sections(at) -> list[str]:
-    return [e.label for e in at.main.expander if e.label.startswith("Cluster ")]
+    return [e.label.replace("\\", "") for e in at.main.expander if e.label.startswith("Cluster ")]  # names: plain
 
 
 def exported(at, downloads) -> tuple[pd.DataFrame, list, dict]:

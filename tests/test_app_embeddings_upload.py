@@ -134,9 +134,33 @@ BAD = {
     "other model": (lambda p, t, v: _file(p, t, v, model="all-mpnet-base-v2"),
                     r"The embeddings file holds vectors of model 'all-mpnet-base-v2', but this app embeds with "
                     r"'all-MiniLM-L6-v2'"),
-    "other width": (lambda p, t, v: _file(p, t, v[:, :8]),
+    "other width": (lambda p, t, v: _file(p, t, FakeEmbedder(8).encode(t)),
                     r"The embeddings file holds vectors of 8 dimensions, but model 'all-MiniLM-L6-v2' makes 384"),
+    # issue 28: degenerate vectors gave meaningless scores; now one message under the uploader
+    "all zero": (lambda p, t, v: _file(p, t, v * 0),
+                 r"bad\.parquet holds 200 all-zero vectors \(the first: row_id 0\)"),
+    "huge": (lambda p, t, v: _file(p, t, v * 1e37), r"bad\.parquet holds 200 vectors of length far from 1 "
+                                                      r"\(the first: row_id 0, of length 1e\+37\)"),
+    "one vector": (lambda p, t, v: _file(p, t, np.tile(v[:1], (len(t), 1))),
+                   r"bad\.parquet gives all its 200 texts one and the same vector"),
+    "a text twice": (lambda p, t, v: _file(p, t + t[:1], np.vstack([v, -v[:1]])),
+                     r"bad\.parquet gives one text two different vectors \(row_id 0 and row_id 200, text hash "),
+    "two vectors": (lambda p, t, v: _file(p, t, v[np.arange(len(t)) % 2]),
+                    r"The embeddings file gives the 200 texts in use only 2 distinct vectors, fewer than k=\d+; "
+                    r"lower Clusters \(k\) in the sidebar"),
+    "dim not a number": (lambda p, t, v: _with_dim(p, _file(p, t, v), b"384x"),
+                         r"bad\.parquet is not an embeddings file of `python -m core embed`: its metadata's "
+                         r"clusterlens\.dim is '384x', not a positive whole number"),
 }
+
+
+def _with_dim(path, data: bytes, dim: bytes) -> bytes:
+    """An embeddings file whose metadata names ``dim`` as its dimension."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(data))
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"clusterlens.dim": dim}), path)
+    return path.read_bytes()
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -175,3 +199,26 @@ def test_a_bad_file_after_a_good_one_keeps_the_good_ones_vectors(fake_app, app_c
     assert len(errors) == 1 and "no vector for 190 of the 200 texts" in errors[0]
     assert "The previous embeddings file (good.parquet) stays in use" in errors[0]
     assert at.session_state["current"][0].embeddings is good and _backend_caption(at) == caption
+
+
+def test_an_embeddings_file_over_the_rows_per_upload_is_refused_before_its_rows_are_read(fake_app, app_csv, tmp_path,
+                                                                                          monkeypatch):
+    """Issue 28: the uploader checks the file's row count from its footer (see tests/test_embed_file.py)."""
+    import pyarrow.parquet as pq
+
+    texts = _texts(app_csv)
+    data = _file(tmp_path / "v.parquet", texts, FakeEmbedder().encode(texts))
+    at = fake_app()
+    at.run()
+    monkeypatch.setenv("CLUSTERLENS_MAX_UPLOAD_ROWS", "150")
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(pq.ParquetFile, "read", no_full_read)
+    _upload(at, "big.parquet", data)
+    assert not at.exception
+    errors = _sidebar_errors(at)
+    assert len(errors) == 1 and errors[0].startswith(
+        "big.parquet has 200 rows, over this server's limit of 150 rows per upload; upload a sample of it. "
+        "The model embeds the texts meanwhile."), errors

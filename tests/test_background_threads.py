@@ -5,7 +5,7 @@ from __future__ import annotations
 import sklearn.cluster  # noqa: F401  (loads scikit-learn's OpenMP runtime)
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from core import background
+from core import background, threads
 
 
 def openmp_threads() -> set[int]:
@@ -13,8 +13,8 @@ def openmp_threads() -> set[int]:
 
 
 def test_background_steps_run_on_one_openmp_thread_and_leave_the_caller_alone(monkeypatch):
-    assert background.BACKGROUND_OPENMP_THREADS == 1
-    monkeypatch.setattr(background, "BACKGROUND_OPENMP_THREADS", 3)  # neither the default nor the caller's
+    assert threads.BACKGROUND_OPENMP_THREADS == 1
+    monkeypatch.setattr(threads, "BACKGROUND_OPENMP_THREADS", 3)  # neither the default nor the caller's
     seen: list[set[int]] = []
     with threadpool_limits(limits=2, user_api="openmp"):  # the foreground's own setting
         thread = background.run_in_background("threads-test-data", "threads-test-pass",

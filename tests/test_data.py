@@ -1,3 +1,4 @@
+import io
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,3 +193,39 @@ def test_an_uploads_name_is_its_source():
     frame.attrs["name"] = "news.csv"
     assert build_corpus(frame).source == "news.csv"
     assert build_corpus(pd.DataFrame({"text": ["x"]})).source == "uploaded table"
+
+
+def _many_rows_parquet(n_rows: int) -> bytes:
+    """A Parquet file of ``n_rows`` rows of one repeated text: a few kilobytes on disk (dictionary and
+    run-length encoded), gigabytes of Python strings once read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    indices = pa.array(np.zeros(n_rows, np.int32))
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(["the same short text"]))
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": column}), buffer)
+    return buffer.getvalue()
+
+
+def test_a_small_parquet_upload_of_too_many_rows_is_refused_from_its_footer_before_reading(monkeypatch):
+    """Issue 28: 94 KB of 20 million rows grew to 2.8 GB before the row limit (counted on the table read)
+    refused it. The footer's row count is checked first; the rows are never read."""
+    from core.limits import Limits
+
+    data = _many_rows_parquet(1_000_000)
+    assert len(data) < 100_000
+    limits = Limits(max_upload=200_000)
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the rows were read")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pd, "read_parquet", no_full_read)
+        with pytest.raises(UserError, match=r"^tiny\.parquet has 1,000,000 rows, over this server's limit of "
+                                            r"200,000 rows per upload; upload a sample of it$"):
+            read_table(data, "tiny.parquet", limits=limits)
+    small = _many_rows_parquet(50)
+    assert len(read_table(small, "small.parquet", limits=limits)) == 50  # under the limit: read as before
+    with pytest.raises(UserError, match=r"cannot read broken\.parquet as parquet"):
+        read_table(small[:-20], "broken.parquet", limits=limits)  # a damaged footer: the usual message

@@ -68,3 +68,27 @@ def test_size_limit(tmp_path):
     for i in range(5):
         cache.put(f"k{i}", {"a": np.zeros(2000, np.float32)})
     assert len(list(tmp_path.glob("*.npz"))) <= 3 and cache.get("k4") is not None
+
+
+def test_an_encoder_that_fails_its_checksum_is_rebuilt_with_one_warning(tmp_path, caplog, monkeypatch):
+    """Issue 28: an entry whose zip is sound but whose encoder weights fail their checksum (rewritten,
+    not flipped in transit) was rebuilt silently; the README promises a warning."""
+    import logging
+
+    cache = ResultCache(tmp_path)
+    X = data()
+    key, _, Z = trained(X, CFG, seed=1, results=cache)
+    arrays = cache.get(key)
+    weights = bytearray(arrays["encoder"].tobytes())
+    weights[-8] ^= 0xFF  # a weight's byte: the zip's own CRC is recomputed on writing, the checksum is not
+    cache.put(key, {**arrays, "encoder": np.frombuffer(bytes(weights), np.uint8)})
+    calls = []
+    real_train = __import__("core.pipeline", fromlist=["train"]).train
+    monkeypatch.setattr("core.pipeline.train", lambda *a, **k: calls.append(1) or real_train(*a, **k))
+    with caplog.at_level(logging.WARNING):
+        _, _, Z2 = trained(X, CFG, seed=1, results=cache)
+    assert calls == [1] and np.array_equal(Z, Z2)  # rebuilt, the same result
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and key in warnings[0] and "checksum" in warnings[0], warnings
+    _, _, Z3 = trained(X, CFG, seed=1, results=cache)  # the rebuilt entry replaced it: read back, no warning
+    assert calls == [1] and np.array_equal(Z, Z3) and len(caplog.records) == 1
