@@ -1,7 +1,10 @@
 """Long jobs (a Refine) run in a low-priority background thread, with progress and a cancel switch.
 
 One job per key in the whole process: a second request for the same key finds the running (or
-finished) job, so two sessions asking for the same refinement share it. Plain Python, no Streamlit.
+finished) job, so two sessions asking for the same refinement share it. A job keeps the set of its
+holders (the sessions that asked for it): a holder's cancel withdraws only its own interest, and
+the job stops when no holder wants it any more; the others keep it, and its progress. Plain
+Python, no Streamlit.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     error: str | None = None
     result: Any = None
+    holders: set[str] = field(default_factory=set)  # who still wants it (read and written under _lock)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, stage: str, done: int, total: int, message: str) -> None:
@@ -36,10 +40,26 @@ class Job:
         self.step, self.total, self.message = done, total, f"{stage}: {message}"
 
     def cancelled(self) -> bool:
+        """Whether the job should stop (its work checks this at each step)."""
         return self._stop.is_set()
 
     def cancel(self) -> None:
+        """Stop the job for every holder (a server's shutdown, tests); a user's cancel is :meth:`withdraw`."""
         self._stop.set()
+
+    def withdraw(self, holder: str) -> bool:
+        """``holder`` no longer wants this job; it stops (at its next step) once no holder is left.
+        Returns True when it stops."""
+        with _lock:
+            self.holders.discard(holder)
+            if self.holders:
+                return False
+            self._stop.set()
+            return True
+
+    def wanted_by(self, holder: str) -> bool:
+        with _lock:
+            return holder in self.holders
 
     @property
     def seconds(self) -> float:
@@ -60,14 +80,17 @@ def get(key: str) -> Job | None:
         return _jobs.get(key)
 
 
-def start(key: str, work: Callable[[Job], Any], *, cancelled_types: tuple[type[BaseException], ...] = ()) -> Job:
-    """The job for ``key``: the one already running, done or failed (see :func:`discard`), else
-    ``work(job)`` started in a low-priority daemon thread. A cancelled job is started again."""
+def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
+          cancelled_types: tuple[type[BaseException], ...] = ()) -> Job:
+    """The job for ``key``, with ``holder`` among its holders: the one already running, done or
+    failed (see :func:`discard`), else ``work(job)`` started in a low-priority daemon thread. A
+    cancelled job, or a running one whose last holder withdrew (it is stopping), is started anew."""
     with _lock:
         job = _jobs.get(key)
-        if job is not None and job.state in (RUNNING, DONE, FAILED):
+        if job is not None and (job.state in (DONE, FAILED) or (job.state == RUNNING and not job.cancelled())):
+            job.holders.add(holder)
             return job
-        job = _jobs[key] = Job(key)
+        job = _jobs[key] = Job(key, holders={holder})
         _jobs.move_to_end(key)
         while len(_jobs) > MAX_JOBS:
             _jobs.popitem(last=False)

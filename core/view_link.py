@@ -9,12 +9,14 @@ or out of range is dropped with a one-line notice naming the parameter: a link n
 """
 from __future__ import annotations
 
+import hashlib
 import math
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any, Callable, Mapping
 
 from .background import K_RANGE
-from .config import CLUSTER_METHODS, DEFAULT_SOURCE, DEMO_SOURCE, RunConfig
+from .config import CLUSTER_METHODS, DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
 from .objectives import OBJECTIVES
 from .projects import PROJECT_ID
 
@@ -177,6 +179,27 @@ def link_source(source_key: str | None) -> str | None:
     if source_key == DEFAULT_SOURCE:
         return HUB
     return None
+
+
+def clustering_key(source_key: str, cfg: RunConfig) -> str:
+    """Names the clustering that a link's settings give for the data ``source_key``: a focused
+    cluster is tied to it, and a link carries ``focus`` only with it. Every setting counts but the
+    map's projection (it moves points, not clusters) and Refine (a link does not carry it: whoever
+    opens the link sees the clusters without it)."""
+    settings = replace(cfg, project=ProjectConfig(), refine=RefineConfig())
+    return hashlib.sha256(f"{source_key}|{settings!r}".encode()).hexdigest()[:20]
+
+
+def linked_focus(tied: tuple[str | None, int] | None, key: str | None, k: int) -> int | None:
+    """The ``focus`` a link may carry: the cluster ``tied`` = (clustering key it was chosen on, its id)
+    when that is ``key``, the clustering of the settings in use, and the id is one of its ``k``
+    clusters; a link's own focus (key None) while its data are still awaited (``key`` None)."""
+    if tied is None:
+        return None
+    chosen_on, cluster = tied
+    if chosen_on != key or not 0 <= cluster < (k if key is not None else MAX_FOCUS + 1):
+        return None
+    return cluster
 
 
 def to_query(cfg: RunConfig, *, data: str | None, upload: str | None = None, colour: str | None = None,

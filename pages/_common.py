@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
 from core.export import assignments_table, confidence
+from core.session_turn import Turn, holding
 
 from . import _state as S
-from ._refine import panel, settle
+from ._progress import WaitingNote, begin, work_key
+from ._refine import cancelled_notice, panel, settle
 from ._view import View, current_view
 
 
@@ -19,28 +20,35 @@ def page_view(provisional: bool = False) -> View:
 
     One heavy job per session: Streamlit starts a new script run at once when a widget changes,
     while the previous run keeps computing until its next Streamlit call (an embedding batch, a
-    t-SNE). The new run waits here until the previous one has stopped, so repeated clicks never
-    stack up work. ``provisional``: a provisional map while the encoder trains (the map page)."""
+    t-SNE). The new run waits here for the session's turn (``core.session_turn``), with a Cancel
+    button, so repeated clicks never stack up work; settings the user cancelled wait for nothing.
+    ``provisional``: a provisional map while the encoder trains (the map page)."""
     source, wanted = st.session_state[S.CURRENT]
     cfg = settle(source, wanted) if source is not None else wanted  # without Refine until its job is done
-    lock = st.session_state.setdefault(S.HEAVY_JOB, threading.Lock())
-    note = st.empty()
-    acquire_patiently(lock, lambda: note.caption("Waiting for this session's previous computation to stop ..."))
-    note.empty()
-    try:
+    if source is None:
+        return current_view(source, cfg, provisional)  # asks for a data source and stops
+    work = work_key(source.run_key, cfg)
+    begin(work)  # what Cancel stops; settings the user cancelled stop here, waiting for nothing
+    waiting = WaitingNote(work)
+    with holding(_turn(), waiting):
+        waiting.clear()  # a Streamlit call: a run Streamlit asked to stop while it waited stops here, turn released
         view = current_view(source, cfg, provisional)
-    finally:
-        lock.release()
     if cfg is not wanted:
         panel(source, wanted)
+    cancelled_notice()
     return view
 
 
-def acquire_patiently(lock: threading.Lock, waiting: Callable[[], None], poll: float = 0.25) -> None:
-    """Acquire ``lock``, calling ``waiting()`` each ``poll`` seconds meanwhile (a Streamlit call there
-    lets this run itself be stopped while it waits)."""
-    while not lock.acquire(timeout=poll):
-        waiting()
+_new_turn = threading.Lock()
+
+
+def _turn() -> Turn:
+    """This session's turn (made once: two runs of a new session may ask at the same time)."""
+    with _new_turn:
+        turn = st.session_state.get(S.HEAVY_JOB)
+        if not isinstance(turn, Turn):
+            turn = st.session_state[S.HEAVY_JOB] = Turn()
+        return turn
 
 
 def fmt(x: float | None, digits: int = 3) -> str:

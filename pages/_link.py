@@ -2,7 +2,8 @@
 
 On a session's first run the URL's settings (``core.view_link``) are put into the widgets' session
 state before the sidebar draws them; on every run the URL is rewritten from the settings in use, so
-a browser reload (a new session on the same URL) opens the same view. Page widgets that are not on
+a browser reload (a new session on the same URL) opens the same view. A focused cluster stays in the
+link only with the data and settings it was chosen on (:func:`focus_on`). Page widgets that are not on
 the current page (the map's colour-by and search box) are remembered and restored when their page
 shows again, so they stay in the link.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import numpy as np
 import streamlit as st
 
 from core.config import RunConfig
 from core.errors import UserError, app_message
 from core.projects import Project
-from core.view_link import link_source, parse, to_query
+from core.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 from . import _state as S
 from ._safe import plain
@@ -56,6 +58,8 @@ def read_once(demo: str, hub: str, upload: str, open_project: Callable[[str], Pr
                 state[key] = settings[name]
         if "projection" in settings:
             state[S.PROJECTION] = PROJECTIONS[settings["projection"]]
+        if "focus" in settings:  # tied to the first data and settings the link resolves to (see offer)
+            state[S.FOCUS_LINK] = (None, settings["focus"])
         if "data" in settings:
             state[S.SOURCE] = demo if settings["data"] == "demo" else hub
         elif "upload" in settings:
@@ -96,6 +100,36 @@ def _data(source) -> tuple[str | None, str | None]:
     return link_source(source.key), None
 
 
+def focus_on(view, cluster: int) -> None:
+    """The map sends the user to ``cluster`` (the Clusters page opens it). The link carries it only
+    with the data and settings it was chosen on, and under the id a new session of the link gives
+    it: the clustering's own (this session's ids follow its earlier clusterings, for stable
+    colours). Not for edited or refined clusters: a link carries neither."""
+    state = st.session_state
+    state[S.FOCUS_CLUSTER] = cluster
+    edits = state.get(S.EDITS)
+    edited = edits is not None and edits.key == view.keys["cluster"] and edits.stage is not None
+    rows = np.flatnonzero(view.labels == cluster)
+    if edited or view.cfg.refine.enabled or not rows.size:
+        state.pop(S.FOCUS_LINK, None)
+        return
+    own = int(view.clusters.clustering.labels[rows[0]])
+    state[S.FOCUS_LINK] = (clustering_key(view.source.run_key, view.cfg), own)
+
+
+def _focus(source, cfg: RunConfig) -> int | None:
+    """The focused cluster the link carries (see :func:`focus_on`); a link's own focus is tied here to
+    the first data and settings it resolves to."""
+    state = st.session_state
+    tied = state.get(S.FOCUS_LINK)
+    if source is None:
+        return linked_focus(tied, None, cfg.cluster.k)  # a link's, while its upload is awaited
+    key = clustering_key(source.run_key, cfg)
+    if tied is not None and tied[0] is None:
+        tied = state[S.FOCUS_LINK] = (key, tied[1])
+    return linked_focus(tied, key, cfg.cluster.k)
+
+
 def query(source, cfg: RunConfig, project: Project | None = None) -> dict[str, str]:
     """The link's query for the settings in use (``project``: the open one, named when it holds the data)."""
     state = st.session_state
@@ -103,11 +137,9 @@ def query(source, cfg: RunConfig, project: Project | None = None) -> dict[str, s
     pid = project.id if project is not None and source is not None and project.source.key == source.key \
         and not project.id.startswith("unsaved") else None  # a project the disk refused is not linkable
     colour = state.get(S.COLOUR_BY)
-    focus = state.get(S.FOCUS_CLUSTER)
     q = state.get(S.SEARCH_QUERY)
     query = to_query(cfg, data=data, upload=upload, colour=None if colour in (None, DEFAULT_COLOUR) else str(colour),
-                     focus=focus if isinstance(focus, int) else None, q=q if isinstance(q, str) else None,
-                     project=pid)
+                     focus=_focus(source, cfg), q=q if isinstance(q, str) else None, project=pid)
     pending = state.get(S.LINK_PENDING, {})
     if source is None and "fraction" in pending:  # still waiting for the upload the link names
         query["fraction"] = f"{pending['fraction']:g}"

@@ -2,7 +2,9 @@
 
 Cancel marks the run's settings as stopped in the session: Streamlit then stops the running script
 at its next call (the next progress report) and the page shows what was stopped, until the user
-resumes or changes a setting. What finished stays cached: embedded texts are in the store.
+resumes or changes a setting. What finished stays cached: embedded texts are in the store. A run
+that waits for the session's previous run (``pages/_common.py``) offers the same Cancel: the
+cancelled settings are checked before waiting, so the page is free at once.
 """
 from __future__ import annotations
 
@@ -22,7 +24,41 @@ def work_key(source_key: str, cfg: RunConfig) -> str:
 
 
 def _cancel(work: str) -> None:
-    st.session_state[S.CANCELLED] = work
+    """Stop the session's latest run (``work`` is the run that drew the button: a greyed-out button of
+    a run Streamlit already stopped also stops the one that came after it)."""
+    st.session_state[S.CANCELLED] = st.session_state.get(S.WORK, work)
+
+
+def begin(work: str) -> None:
+    """Say this run is the session's latest: what a Cancel button stops. Stops the page at once when
+    the user cancelled these settings (see :func:`stop_if_cancelled`)."""
+    st.session_state[S.WORK] = work
+    stop_if_cancelled(work)
+
+
+class WaitingNote:
+    """While a run waits for the session's previous one: a caption with the time waited so far and a
+    Cancel button, drawn on the first call; each later call updates the caption (a Streamlit call,
+    so a waiting run that Streamlit asked to stop stops there)."""
+
+    TEXT = "Waiting for this session's previous computation to stop"
+
+    def __init__(self, work: str) -> None:
+        self.work = work
+        self.slot = st.empty()
+        self.line = None
+
+    def __call__(self, seconds: float) -> None:
+        if self.line is None:
+            with self.slot.container():
+                self.line = st.empty()
+                st.button("Cancel", key=S.CANCEL_WAIT, on_click=_cancel, args=(self.work,), icon=":material/cancel:",
+                          help="Stop waiting and stop this computation; change a setting or press Resume to "
+                               "start again.")
+        self.line.caption(f"{self.TEXT} ... ({seconds:.0f} s)")
+
+    def clear(self) -> None:
+        self.slot.empty()
 
 
 def _resume() -> None:

@@ -1,8 +1,13 @@
 """Refine in the app: the fine-tuning runs as a background job while the fast default's map stays in
 use; a panel shows its step, loss and time left with a Cancel button, and the refined run replaces
-the view when it is done, with its scores before and after."""
+the view when it is done, with its scores before and after.
+
+Sessions asking for the same refinement share one job (``core.jobs``); Cancel withdraws this
+session's interest (the job stops when no other session wants it), turns the *Refine embeddings*
+toggle off, so that no later change starts the job again, and redraws the whole page."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import pandas as pd
@@ -51,16 +56,32 @@ def start(source: Source, cfg: RunConfig) -> jobs.Job:
             load_embedder=lambda model, backend: cached.get_embedder(model, backend),
             progress=job.progress, baseline=False, cancelled=job.cancelled)
 
-    job = jobs.start(job_key(source, cfg), work, cancelled_types=(Cancelled,))
+    job = jobs.start(job_key(source, cfg), work, holder=_holder(), cancelled_types=(Cancelled,))
     st.session_state[S.REFINE_JOB] = job.key
     return job
 
 
+def _holder() -> str:
+    """This session's name among a job's holders."""
+    return st.session_state.setdefault(S.JOB_HOLDER, uuid.uuid4().hex)
+
+
 def _cancel(key: str) -> None:
+    """Cancel's callback: this session stops wanting the job and turns Refine off. The button is in a
+    fragment, whose rerun would not redraw the sidebar: the browser's toggle would stay on and turn
+    Refine back on at the next change. A rerun of the whole app redraws it off."""
     job = jobs.get(key)
     if job is not None:
-        job.cancel()
+        job.withdraw(_holder())
     st.session_state[S.REFINE] = False  # a callback runs before the widgets: the toggle can be turned off here
+    st.session_state[S.REFINE_CANCELLED] = True
+    st.rerun()  # from a callback: the whole app reruns instead of the fragment
+
+
+def cancelled_notice() -> None:
+    """Once, after this session cancelled Refine: say so (the panel is gone with the toggle)."""
+    if st.session_state.pop(S.REFINE_CANCELLED, False):
+        st.info("Refine was cancelled; the map shows the clusters without it.", icon=":material/cancel:")
 
 
 @st.fragment(run_every=1.0)

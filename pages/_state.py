@@ -19,6 +19,8 @@ PROJECTION = "projection"
 SEED = "seed"
 REFINE = "refine"              # the "Refine embeddings" toggle
 REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
+JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.jobs)
+REFINE_CANCELLED = "refine_cancelled"  # this session cancelled Refine: say so once
 ENCODER_OPEN = "encoder_open"  # the sidebar's "Encoder and seed" expander is open (its widgets drawn)
 
 # map page
@@ -42,6 +44,7 @@ LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when 
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
+FOCUS_LINK = "focus_link"  # (clustering key it was chosen on, or None: a link's; its id there): a link's focus
 SEARCH = "search"
 
 # the door into core: this browser session's core.session.Session (its project and edits)
@@ -67,7 +70,8 @@ COMPARE_SEARCH = "compare_search"      # the search box over the texts that chan
 VERSION_NAME = "version_name"          # the name typed for the version shown now
 SNAPSHOT_NAME = "snapshot_name"        # the name typed for a snapshot of the current edits
 
-# a lock held while this session's run computes its view: one heavy job per session at a time
+# the session's turn (core.session_turn.Turn), held while a run computes its view: one heavy job per
+# session at a time
 HEAVY_JOB = "heavy_job"
 
 # what the sidebar resolved this run: (Source | None, RunConfig), read by every page
@@ -81,7 +85,9 @@ MIN_CONFIDENCE = "min_confidence"  # "Hide texts below confidence" (0: show all)
 
 # progress of a computing run
 CANCEL = "cancel"              # the Cancel button beside the progress bar
+CANCEL_WAIT = "cancel_wait"    # the Cancel button of a run waiting for the session's previous run
 CANCELLED = "cancelled"        # the work key of the run the user cancelled (see pages/_progress.py)
+WORK = "work"                  # the work key of the session's latest run: what Cancel stops
 RESUME = "resume"              # the Resume button shown after a cancel
 
 # cluster edits (pages/_edits.py; the edits themselves are the project's): a split being previewed,

@@ -9,7 +9,7 @@ from core.export import export_name
 from core.landmarks import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from core.pipeline import ClusterStage
-from pages import _mapchart, _search
+from pages import _link, _mapchart, _search
 from pages import _state as S
 from pages._colour import colour_by, show_only
 from pages._common import assignments, delta, fmt, page_view
@@ -129,7 +129,7 @@ st.download_button("Download the selection (CSV)", safe_csv(export),
                    export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
                    on_click="ignore")  # a download needs no rerun
 top = int(pd.Series(view.labels[selected]).mode().iloc[0])
-st.session_state[S.FOCUS_CLUSTER] = top  # the Clusters page opens this one
+_link.focus_on(view, top)  # the Clusters page opens this one; the link names it while the data stay
 remember(view, selected)  # and lists the selection itself
 # a link, not st.switch_page: browser-side navigation keeps every sidebar setting
 st.page_link("pages/clusters.py", label=f"Open the selection and cluster {plain(view.name(top))} on the Clusters page",

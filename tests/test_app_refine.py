@@ -89,3 +89,31 @@ def test_cancel_stops_the_job_and_turns_refine_off(fake_app, monkeypatch):
     _wait_for(jobs.CANCELLED)
     assert job.state == jobs.CANCELLED
     assert not [d for d in at.dataframe if "with Refine" in d.value.columns]
+
+
+def test_one_sessions_cancel_leaves_the_shared_job_to_another(fake_app, monkeypatch):
+    """Two sessions asking for the same refinement share one job; one's Cancel withdraws only its own
+    interest: the job goes on, and the other session's page keeps its progress and gets the result."""
+    release = threading.Event()
+    monkeypatch.setattr(refine_mod, "fine_tune", _stand_in(release))
+    first, second = fake_app(), fake_app()
+    for at in (first, second):
+        at.session_state["encoder_open"] = True
+        at.run()
+        at.number_input(key="epochs").set_value(3).run()
+        at.toggle(key="refine").set_value(True).run()
+        assert not at.exception
+    job = _wait_for(jobs.RUNNING)
+    first.run()
+    [b for b in first.button if b.label == "Cancel"][0].click().run()
+    assert not first.exception and first.toggle(key="refine").value is False
+    assert any("Refine was cancelled" in i.value for i in first.info)
+
+    assert not job.cancelled() and job.state == jobs.RUNNING  # the second session still wants it
+    second.run()
+    assert [b for b in second.button if b.label == "Cancel"], "the second session lost its Refine panel"
+    assert not [i for i in second.info if "cancelled" in i.value]
+    release.set()
+    assert _wait_for(jobs.DONE) is job
+    second.run()
+    assert [d for d in second.dataframe if "with Refine" in d.value.columns]

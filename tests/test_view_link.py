@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-from core.view_link import link_source, parse, to_query
+from dataclasses import replace
+
+from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
+from core.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 
 def test_round_trip_of_every_setting():
@@ -56,6 +58,22 @@ def test_unknown_keys_and_empty_values_are_ignored():
 def test_data_wins_over_an_upload():
     settings, notices = parse({"data": "demo", "upload": "news.csv"})
     assert settings == {"data": "demo"} and "upload was ignored" in notices[0]
+
+
+def test_a_focus_is_tied_to_the_data_and_the_settings_of_its_clustering():
+    cfg = RunConfig(data=DataConfig(source="demo"))
+    key = clustering_key("demo", cfg)
+    assert clustering_key("demo", replace(cfg, project=ProjectConfig(method="umap"))) == key  # moves points only
+    assert clustering_key("demo", replace(cfg, refine=RefineConfig(enabled=True))) == key  # a link has no Refine
+    for other in (replace(cfg, data=replace(cfg.data, fraction=0.5)), replace(cfg, cluster=ClusterConfig(k=5)),
+                  replace(cfg, seed=7), replace(cfg, encoder=EncoderConfig(latent=16))):
+        assert clustering_key("demo", other) != key
+    assert clustering_key("upload:abc:news.csv", cfg) != key
+    assert linked_focus((key, 3), key, k=4) == 3
+    assert linked_focus((key, 3), clustering_key("demo", replace(cfg, seed=7)), k=4) is None  # other clusters
+    assert linked_focus((key, 4), key, k=4) is None  # not a cluster of this clustering
+    assert linked_focus((None, 3), None, k=4) == 3  # a link's own, while its upload is awaited
+    assert linked_focus(None, key, k=4) is None
 
 
 # -- the app ------------------------------------------------------------------------------------------
@@ -181,3 +199,63 @@ def test_a_link_to_a_project_this_server_lacks_is_one_notice_and_the_rest_applie
     assert len(notices) == 1 and "project could not be opened" in notices[0] and "other settings" in notices[0]
     assert at.sidebar.slider(key="k").value == 6 and "Demo corpus" in at.sidebar.radio(key="source").value
     assert at.query_params["project"] != "0123456789ab"  # the view made a project of its own
+
+
+def test_a_links_focus_goes_when_the_data_or_the_clusters_change(fake_app):
+    """issue 28: focus=3 travelled in a copied link after the data changed, naming another cluster."""
+    at = fake_app(data=None)
+    at.query_params = {"data": "demo", "k": "4", "focus": "2"}
+    at.run()
+    assert not at.exception and at.query_params["focus"] == "2"
+    at.sidebar.radio(key="projection").set_value("UMAP").run()  # the same clusters, other positions
+    assert at.query_params["focus"] == "2"
+    fraction = next(s for s in at.sidebar.slider if s.label == "Sample fraction")
+    fraction.set_value(0.5).run()  # other texts: cluster 2 is another cluster
+    assert not at.exception and "focus" not in at.query_params
+    next(s for s in at.sidebar.slider if s.label == "Sample fraction").set_value(1.0).run()
+    assert at.query_params["focus"] == "2"  # its clustering again
+    at.sidebar.slider(key="k").set_value(3).run()
+    assert "focus" not in at.query_params
+    assert at.session_state["focus_cluster"] == 2  # the Clusters page's own choice is not the link's business
+
+
+def test_a_links_focus_beyond_its_k_is_not_carried(fake_app):
+    at = fake_app(data=None)
+    at.query_params = {"data": "demo", "k": "3", "focus": "5"}
+    at.run()
+    assert not at.exception and "focus" not in at.query_params
+
+
+def test_a_cluster_chosen_on_the_map_is_the_one_a_new_session_of_the_link_opens(fake_app):
+    """The session's ids follow its earlier clusterings (stable colours); the link names the cluster by
+    the id a new session gives it, so whoever opens the link sees the same texts in it."""
+    from apphelpers import select_on_map
+
+    sender = fake_app()
+    sender.run()
+    sender.sidebar.slider(key="k").set_value(5).run()  # ids aligned to the k = 4 clustering's
+    (sender_ids,) = sender.session_state["previous_labels"].values()
+    fresh = fake_app()
+    fresh.query_params = {"k": "5"}
+    fresh.run()
+    (fresh_ids,) = fresh.session_state["previous_labels"].values()
+    renamed = [c for c in range(5) if set(fresh_ids[sender_ids == c]) != {c}]
+    assert renamed, "alignment kept every id: the test needs a clustering whose ids it changes"
+    cluster = renamed[0]
+    rows = [int(r) for r in (sender_ids == cluster).nonzero()[0][:3]]
+    (fresh_id,) = set(fresh_ids[rows])
+
+    select_on_map(sender, rows)
+    sender.run()
+    assert sender.session_state["focus_cluster"] == cluster  # this session's Clusters page
+    sender.run()  # the URL follows at the next run
+    assert sender.query_params["focus"] == str(fresh_id)
+
+    recipient = fake_app()
+    recipient.query_params = dict(sender.query_params)
+    recipient.switch_page("pages/clusters.py").run()
+    assert not recipient.exception
+    opened = [e for e in recipient.main.expander if e.proto.expanded]
+    assert len(opened) == 1 and opened[0].label.startswith(f"Cluster {fresh_id}:")
+    (recipient_ids,) = recipient.session_state["previous_labels"].values()
+    assert set(recipient_ids[rows]) == {fresh_id}  # the texts chosen on the sender's map
