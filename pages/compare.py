@@ -3,8 +3,6 @@ their clusters, how much the two agree, and the texts that changed cluster. Vers
 snapshots of the current edits kept here."""
 from __future__ import annotations
 
-import threading
-
 import pandas as pd
 import streamlit as st
 
@@ -13,8 +11,10 @@ from core.errors import UserError, app_message
 from core.plots import CHART_CONFIG, confusion_figure
 from pages import _cached as cached
 from pages import _state as S
-from pages._common import acquire_patiently, fmt
-from pages._progress import ProgressPanel, stop_if_cancelled, work_key
+from core.session_turn import holding
+from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too
+from pages._common import fmt
+from pages._progress import ProgressPanel, WaitingNote, begin, work_key
 from pages._project import PROJECTS_PAGE, notices_and_problem
 from pages._safe import plain
 from pages._view import guarded
@@ -88,22 +88,18 @@ if source is None or source.key != project.source.key:
 
 def _view(vid: str, edited: bool):
     """A version's view: from the caches, else computed again with the usual progress and Cancel."""
-    work = work_key(source.run_key, vid)
-    stop_if_cancelled(work)
     progress = ProgressPanel(work)
     view = session.version_view(source, vid, edited=edited, progress=progress)
     progress.clear()
     return view
 
 
-lock = st.session_state.setdefault(S.HEAVY_JOB, threading.Lock())  # one heavy job per session (pages/_common.py)
-note = st.empty()
-acquire_patiently(lock, lambda: note.caption("Waiting for this session's previous computation to stop ..."))
-note.empty()
-try:
+work = work_key(source.run_key, f"compare {a} {b}")  # what Cancel stops
+begin(work)
+waiting = WaitingNote(work)
+with holding(session_turn(), waiting):  # one heavy job per session (pages/_common.py)
+    waiting.clear()
     va, vb = guarded(lambda: (_view(a, a_edited), _view(b, b_edited)))
-finally:
-    lock.release()
 side_a = Side(va.corpus.frame["id"].to_numpy(), va.labels, va.names(), f"{titles[a]} ({AS[a_edited]})")
 side_b = Side(vb.corpus.frame["id"].to_numpy(), vb.labels, vb.names(), f"{titles[b]} ({AS[b_edited]})")
 result = guarded(lambda: compare(side_a, side_b))
