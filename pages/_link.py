@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import numpy as np
 import streamlit as st
 
 from core.config import RunConfig
@@ -102,19 +101,15 @@ def _data(source) -> tuple[str | None, str | None]:
 
 def focus_on(view, cluster: int) -> None:
     """The map sends the user to ``cluster`` (the Clusters page opens it). The link carries it only
-    with the data and settings it was chosen on, and under the id a new session of the link gives
-    it: the clustering's own (this session's ids follow its earlier clusterings, for stable
-    colours). Not for edited or refined clusters: a link carries neither."""
+    with the data and settings it was chosen on (cluster numbers are a function of the clustering, so
+    a new session of the link numbers it the same). Not for edited or refined clusters: a link
+    carries neither."""
     state = st.session_state
     state[S.FOCUS_CLUSTER] = cluster
-    edits = state.get(S.EDITS)
-    edited = edits is not None and edits.key == view.keys["cluster"] and edits.stage is not None
-    rows = np.flatnonzero(view.labels == cluster)
-    if edited or view.cfg.refine.enabled or not rows.size:
+    if view.edited or view.cfg.refine.enabled or cluster not in view.ids:
         state.pop(S.FOCUS_LINK, None)
         return
-    own = int(view.clusters.clustering.labels[rows[0]])
-    state[S.FOCUS_LINK] = (clustering_key(view.source.run_key, view.cfg), own)
+    state[S.FOCUS_LINK] = (clustering_key(view.source.run_key, view.cfg), int(cluster))
 
 
 def _focus(source, cfg: RunConfig) -> int | None:

@@ -439,7 +439,7 @@ def test_names_from_users_and_data_render_as_text_on_every_page(fake_app, tmp_pa
     """Issue 28: a cluster renamed to a bare URL became a live link in the Clusters page's headers, and
     ``:rocket:`` or ``:material/...:`` rendered as icons there, in the map's link to the Clusters page,
     in link notices, the search caption and column names."""
-    from apphelpers import select_on_map
+    from apphelpers import select_on_map, shown
 
     name = "see https://evil.example :rocket: :material/home:"
     column = ":material/warning: source www.evil.example"
@@ -462,7 +462,7 @@ def test_names_from_users_and_data_render_as_text_on_every_page(fake_app, tmp_pa
 
     at.switch_page("pages/map.py").run()
     at.text_input(key="search_words").input(":rocket: orbit").run()
-    (labels,) = at.session_state["previous_labels"].values()
+    _, labels = shown(at)
     select_on_map(at, [int(r) for r in np.flatnonzero(labels == 0)[:5]])  # cluster 0 leads the link
     at.run()
     assert not at.exception and not at.error
