@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
+from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_until
 
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, embedding 320 texts, training, t-SNE
 STEP_TIMEOUT = 240
@@ -36,6 +36,20 @@ SECTIONS_JS = """(n) => {
     .filter(t => /Cluster \\d+:/.test(t)).map(t => t.replace(/^keyboard_arrow_\\w+\\s*/, '').trim());
   return heads.length === n ? heads : null;
 }"""
+
+
+# the app's script has finished and nothing on the page is left from the run before (Streamlit's status
+# widget, which browserkit.wait_idle looks for, is not drawn in this layout)
+IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+  === 'notRunning' && !document.querySelector('[data-stale="true"]')"""
+
+
+def wait_idle(page, *, timeout: float, server) -> None:
+    """The page idle, and still idle half a second later (a rerun may be just about to start)."""
+    for _ in range(2):
+        wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
+        page.wait_for_timeout(500)
+    wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
 
 
 def _nav(page, title: str) -> None:
