@@ -1,4 +1,4 @@
-"""The command line: ``python -m core run|embed|bench``. Bad input exits 2 with one ``error:`` line."""
+"""The command line: ``python -m core run|embed|assign|project|bench``. Bad input exits 2 with one ``error:`` line."""
 from __future__ import annotations
 
 import argparse
@@ -77,6 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--ray-actors", type=int, default=None, help="model copies on Ray (default: one per GPU, "
                      "else one per CPU but one)")
 
+    assign = sub.add_parser("assign", help="assign new texts to the clusters of a run folder or a project file")
+    assign.add_argument("--model", required=True, metavar="RUN_DIR_OR_PROJECT_FILE",
+                        help="a folder of `run --out` (its assign-model.safetensors) or a project file")
+    assign.add_argument("--data", required=True, help="the new texts: a .csv/.tsv/.parquet/.jsonl file")
+    assign.add_argument("--text-col", default=None,
+                        help="text column; a+b joins several (default: the run's, else detected)")
+    assign.add_argument("--out", required=True, help="the CSV to write: the input's columns, then cluster, "
+                        "cluster_name, confidence, x, y")
+    assign.add_argument("--no-cache", action="store_true", help="do not read or write the embedding store")
+
+    project = sub.add_parser("project", help="list, export or import projects (of the cache folder)")
+    actions = project.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="id, name, source, texts, k and last opened of every project")
+    export = actions.add_parser("export", help="write a project as one file to share")
+    export.add_argument("project", help="the project's id or name")
+    export.add_argument("--out", required=True, help="the file to write (a zip; see docs/project-file.md)")
+    load = actions.add_parser("import", help="import a project file as a new project")
+    load.add_argument("file", help="a project file of `project export` or of the app")
+
     bench = sub.add_parser("bench", help="benchmarks that print ratios against a baseline")
     bench.add_argument("which", choices=("quality", "speed", "names"))
     bench.add_argument("--data", default="../shared/data/ag_news_test.csv")
@@ -147,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif not args.no_cache:
         store = default_store()
     result = run(cfg, cache=cache, embedder=embedder, store=store, progress=StderrProgress())
-    write_outputs(result, out)
+    write_outputs(result, out, embedder)
     m = result.metrics()
     b = m["baseline"]
     sys.stderr.write(
@@ -159,7 +178,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"ACC {_f(m['acc'])}  NMI {_f(m['nmi'])}  ARI {_f(m['ari'])}\n"
         f"raw-embedding K-Means: silhouette {_f(b['silhouette'])}  Davies-Bouldin {_f(b['davies_bouldin'])}  "
         f"ACC {_f(b['acc'])}  NMI {_f(b['nmi'])}  ARI {_f(b['ari'])}\n"
-        f"{m['timings_s']['total']:.1f} s in all; wrote {out}/metrics.json, assignments.csv, clusters.json\n")
+        f"{m['timings_s']['total']:.1f} s in all; wrote {out}/metrics.json, assignments.csv, clusters.json, "
+        "assign-model.safetensors\n")
     return 0
 
 
@@ -171,7 +191,7 @@ def check_writable(path: Path, *, folder: bool) -> None:
     if path.exists() and folder and not path.is_dir():
         raise UserError(f"{what} {path} is a file, not a folder; pick a folder for the outputs")
     if path.is_dir() and not folder:
-        raise UserError(f"{what} {path} is a folder; give the path of the .npy file to write")
+        raise UserError(f"{what} {path} is a folder; give the path of the file to write")
     probe = path if folder and path.is_dir() else path.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -183,8 +203,14 @@ def check_writable(path: Path, *, folder: bool) -> None:
         raise UserError(f"cannot write {what} {path}: {probe} is not writable ({exc.strerror or exc})") from None
 
 
-def write_outputs(result, out: Path) -> None:
-    """metrics.json, assignments.csv (see ``core.export.assignments_table``), clusters.json, encoder.safetensors."""
+def write_outputs(result, out: Path, embedder=None) -> None:
+    """metrics.json, assignments.csv (see ``core.export.assignments_table``), clusters.json,
+    encoder.safetensors, and assign-model.safetensors (``core.assign_file``: what ``assign`` needs).
+    ``embedder``: the run's file of vectors, if any (else the model is asked for its fingerprint)."""
+    from .assign import ClusterModel
+    from .assign_file import MODEL_FILE, model_bytes
+    from .backends import backend_for
+    from .embed import get_embedder
     from .export import assignments_table, cluster_name, clusters_document, confidence
 
     out.mkdir(parents=True, exist_ok=True)
@@ -197,6 +223,12 @@ def write_outputs(result, out: Path) -> None:
     atomic_write_text(out / "assignments.csv", safe_csv(table))
     atomic_write_text(out / "clusters.json", json.dumps(clusters, indent=2, ensure_ascii=False))
     atomic_write_bytes(out / "encoder.safetensors", result.encoder.to_bytes())
+    cfg = result.config.embed
+    if embedder is None:  # the model the run embedded with (loaded already unless the store held every text)
+        embedder = get_embedder(cfg.model, backend_for(cfg.backend, len(result.corpus)))
+    backend = embedder.file.backend if hasattr(embedder, "file") else embedder.backend
+    model = ClusterModel.of(result, clustering.labels, names, fingerprint=embedder.fingerprint, backend=backend)
+    atomic_write_bytes(out / MODEL_FILE, model_bytes(model))
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
@@ -242,6 +274,95 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assign(args: argparse.Namespace) -> int:
+    from .assign import text_columns, texts_of, with_assignments
+    from .assign_file import check_embedder, load_cluster_model
+    from .data import read_source
+    from .embed import default_store, embed_texts, get_embedder
+
+    out = Path(args.out)
+    check_writable(out, folder=False)
+    model = load_cluster_model(args.model)
+    table, name = read_source(args.data)
+    rows, texts = texts_of(table, args.text_col or text_columns(model.text_col, list(map(str, table.columns))), name)
+    embedder = get_embedder(model.model, model.backend)
+    check_embedder(model, embedder.fingerprint, args.model)
+    report = StderrProgress()
+    batch = 1 if model.backend == "torch-fp32" else 64  # one text per call, as a run embeds on torch-fp32
+    vectors = embed_texts(texts, embedder, store=None if args.no_cache else default_store(), batch_size=batch,
+                          progress=lambda d, t: report("embed", d, t, f"embedded {d} of {t} texts")).vectors
+    assigned = model.assign(vectors)
+    atomic_write_text(out, safe_csv(with_assignments(table, rows, assigned)))
+    low = int((assigned.confidence < 0.5).sum())
+    sys.stderr.write(f"assigned {len(assigned)} texts to {len(model.ids)} clusters ({low} with confidence below 0.5"
+                     + (f"; {len(table) - len(rows)} rows without text left unassigned" if len(rows) < len(table)
+                        else "") + f"); wrote {out}\n")
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from .projects import ProjectStore
+    from .session import Session, Workbench
+
+    store = ProjectStore()
+    if args.action == "list":
+        rows = [("id", "name", "source", "texts", "k", "last opened")]
+        rows += [(p.id, p.name, p.source.name, *project_size(store, p), p.opened) for p in store.list()]
+        widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        return 0
+    from . import embed
+
+    # the model is looked up when it is needed (the one loader of the process, as core.naming does)
+    session = Session(Workbench(load_embedder=lambda model, backend: embed.get_embedder(model, backend),
+                                precompute=False))
+    if args.action == "export":
+        out = Path(args.out)
+        check_writable(out, folder=False)
+        project = session.open(find_project(store, args.project).id)
+        data = session.export_project(progress=StderrProgress())
+        atomic_write_bytes(out, data)
+        sys.stderr.write(f"exported project {project.name!r} ({len(project.versions)} version"
+                         f"{'s' if len(project.versions) != 1 else ''}, {len(data) / 1e6:.1f} MB) to {out}\n")
+        return 0
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    project = session.import_project(data, name=str(path))
+    sys.stderr.write(f"imported {path} as project {project.id} {project.name!r} ({len(project.versions)} version"
+                     f"{'s' if len(project.versions) != 1 else ''})\n")
+    return 0
+
+
+def find_project(store, wanted: str):
+    """The project whose id, else whose name, is ``wanted``; one clear line if none or several."""
+    projects = store.list()
+    by_id = [p for p in projects if p.id == wanted]
+    named = by_id or [p for p in projects if p.name == wanted]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise UserError(f"{len(named)} projects are named {wanted!r}; give the id (see `python -m core project list`)")
+    raise UserError(f"there is no project {wanted!r} (see `python -m core project list`)")
+
+
+def project_size(store, project) -> tuple[str, str]:
+    """(texts, k) of a project's current version, as text ('' before its first map)."""
+    version = project.current
+    if version is None:
+        return "", ""
+    k = (version.settings.get("cluster") or {}).get("k", "")
+    if version.labels is not None:  # split or merged: count the clusters
+        try:
+            k = len(np.unique(store.labels(project.id, version.labels)))
+        except UserError:
+            pass
+    return str(version.n), str(k)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
@@ -259,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # third-party chatter (retries, load reports) would bury the one error line
         quiet_third_party()
     try:
-        return {"run": cmd_run, "embed": cmd_embed, "bench": cmd_bench}[args.command](args)
+        return {"run": cmd_run, "embed": cmd_embed, "assign": cmd_assign, "project": cmd_project,
+                "bench": cmd_bench}[args.command](args)
     except UserError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

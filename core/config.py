@@ -161,6 +161,23 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @staticmethod
+    def from_dict(doc: dict[str, Any]) -> "RunConfig":
+        """The config :meth:`to_dict` wrote (a project's saved settings); keys this version does not
+        know are left out, missing ones take their defaults, and each section checks its values."""
+        from dataclasses import fields
+
+        def section(cls: type, values: Any) -> Any:
+            known = {f.name for f in fields(cls)}
+            values = {k: v for k, v in (values or {}).items() if k in known}
+            if isinstance(values.get("text_col"), list):  # JSON has no tuples: several text columns
+                values["text_col"] = tuple(values["text_col"])
+            return cls(**values)
+
+        sections = {f.name: f.default_factory for f in fields(RunConfig) if f.name != "seed"}
+        built = {name: section(make, doc.get(name)) for name, make in sections.items()}  # type: ignore[misc]
+        return RunConfig(**built, seed=int(doc.get("seed", RunConfig.seed)))
+
     def with_(self, **sections: Any) -> "RunConfig":
         """Return a copy with whole sections or fields of sections replaced.
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .column_groups import EXTRA
 from .data import Corpus
 from .describe import ClusterSummary
 
@@ -41,11 +42,16 @@ def confidence(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
 
 
 def assignments_table(corpus: Corpus, labels: np.ndarray, names: dict[int, str], conf: np.ndarray,
-                      xy: np.ndarray | None) -> pd.DataFrame:
-    """One row per text: ``id, title, text, cluster, cluster_name, confidence, x, y[, label]``.
+                      xy: np.ndarray | None, *, computed: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per text: ``id, title, text, cluster, cluster_name, confidence, x, y[, label]``, then
+    ``cluster_as_computed`` when ``computed`` is given, then the file's own columns (date, source,
+    ids: ``corpus.frame``'s ``extra:<name>`` columns) under their own names (``file:<name>`` where a
+    name is one of the columns before them).
 
     ``labels`` (n,) cluster ids row-aligned with ``corpus.frame``; ``names`` maps an id to its name;
-    ``conf`` (n,) from :func:`confidence`; ``xy`` (n, 2) map coordinates (NaN without a map).
+    ``conf`` (n,) from :func:`confidence`; ``xy`` (n, 2) map coordinates (NaN without a map);
+    ``computed`` (n,) the clusters as first computed, for clusters that were split or merged since
+    (the table then says which texts the edits moved).
     """
     frame = corpus.frame
     table = pd.DataFrame({"id": frame["id"].to_numpy(), "title": frame["title"].to_numpy(),
@@ -56,7 +62,17 @@ def assignments_table(corpus: Corpus, labels: np.ndarray, names: dict[int, str],
     table["x"], table["y"] = xy[:, 0], xy[:, 1]
     if corpus.label_col:
         table["label"] = frame["label"].to_numpy()
+    if computed is not None:
+        table["cluster_as_computed"] = np.asarray(computed, dtype=np.int64)
+    for column in own_columns(frame):
+        name = column[len(EXTRA):]
+        table[f"file:{name}" if name in table.columns else name] = frame[column].to_numpy()
     return table
+
+
+def own_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``extra:<name>`` columns of a corpus frame (the file's own columns), in file order."""
+    return [str(c) for c in frame.columns if str(c).startswith(EXTRA)]
 
 
 def clusters_document(summaries: list[ClusterSummary], texts: list[str],

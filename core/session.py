@@ -19,22 +19,26 @@ import secrets
 import threading
 import weakref
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from . import background
+from .assign import Assigned, ClusterModel, text_columns, texts_of, with_assignments
+from .backends import backend_for
 from .cache import DiskCache, MemoryCache, StageCache
 from .cluster import canonical
 from .cluster_stage import ClusterStage, baseline_key, baseline_stage
 from .config import RunConfig, cache_dir
-from .data import Corpus, read_table
+from .data import Corpus, clean_text, read_table
 from .describe import ClusterSummary, Terms
 from .edits import accept_split, check_name, describe_parts, edited_stage, merge, split
 from .embed import default_results, default_store, embed_texts, get_embedder
 from .embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashes
 from .errors import UserError
+from .kept_vectors import KEPT_FILE, KeptVectors
 from .limits import Limits
 from .naming import PhraseEmbedder, phrases_stage
 from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
@@ -135,11 +139,15 @@ class Workbench:
 
     # -- the run -------------------------------------------------------------------------------------
     def run(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
-            on_embedded: EmbeddedHook | None = None) -> RunResult:
+            on_embedded: EmbeddedHook | None = None, cache: StageCache | None = None) -> RunResult:
         """The pipeline for ``cfg`` on ``source`` through the shared caches (the raw-embedding baseline
-        is left to :meth:`baseline`, which the cards fill in when it is ready)."""
-        return run(cfg, source=source.value, key=source.key, cache=self.cache, embedder=source.embeddings,
-                   load_embedder=self.load_embedder, store=self.store(), progress=progress, baseline=False,
+        is left to :meth:`baseline`, which the cards fill in when it is ready); ``cache``: another
+        cache over them (an export notes what the run reads)."""
+        # an imported project's own vectors never pass through the store (core.kept_vectors)
+        kept = source.kept if source.embeddings is None else None
+        return run(cfg, source=source.value, key=source.key, cache=cache or self.cache,
+                   embedder=source.embeddings or kept, load_embedder=self.load_embedder,
+                   store=None if kept is not None else self.store(), progress=progress, baseline=False,
                    on_embedded=on_embedded)
 
     def baseline(self, result: RunResult) -> ClusterStage:
@@ -184,6 +192,17 @@ class Workbench:
 
     def phrases(self, result: RunResult) -> Terms:
         return phrases_stage(result.keys["sample"], result.corpus.texts, self.cache)
+
+    def kept_vectors(self, projects: ProjectStore, pid: str) -> KeptVectors | None:
+        """An imported project's own vectors as the embedder of its runs (read once per file), or None."""
+        path = projects.folder(pid) / KEPT_FILE
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+        return self.cache.fetch("kept", key, lambda: KeptVectors(read_embeddings(str(path)),
+                                                                 load=self.load_embedder, store=self.store()))
 
     def labels(self, projects: ProjectStore, pid: str, name: str) -> np.ndarray:
         """A project's stored cluster ids, read once (their file is named by its content)."""
@@ -264,9 +283,18 @@ class Session:
             named = table.copy(deep=False)
             named.attrs["name"] = src.name
             return DataSource(src.key, named, src.name, src.text_col, src.label_col, n_rows=len(table),
-                              kind="upload", data=data)
+                              kind="upload", data=data, kept=self._kept(project))
         return DataSource(src.key, src.key if src.kind != "path" else src.name, src.name, src.text_col,
-                          src.label_col, is_demo=src.kind == "demo", kind=src.kind)
+                          src.label_col, is_demo=src.kind == "demo", kind=src.kind, kept=self._kept(project))
+
+    def _kept(self, project: Project) -> KeptVectors | None:
+        try:
+            return self.bench.kept_vectors(self.store, project.id)
+        except ProjectGone:  # a project kept in memory only has no folder
+            return None
+        except UserError as exc:  # its texts are embedded again instead
+            self.notices.append(f"The project's own vectors could not be read ({exc}); its texts are embedded again.")
+            return None
 
     def _ensure_project(self, source: DataSource, cfg: RunConfig) -> Project:
         """This session's project for ``source``: the open one if it holds this data, else a new one."""
@@ -634,3 +662,119 @@ class Session:
         """The model that embeds a search query (the one the texts were embedded with, loaded once)."""
         cfg = view.cfg.embed
         return self.bench.embedder(cfg.model, cfg.backend)
+
+    # -- new texts and sharing -----------------------------------------------------------------------
+    def cluster_model(self, view: View) -> ClusterModel:
+        """The clusters ``view`` shows (after edits, with the user's names) as a model that assigns new
+        texts (``core.assign``), made once per clustering, names and map."""
+        if view.source.embeddings is not None:
+            raise UserError("these clusters were made from an uploaded embeddings file, which cannot embed new "
+                            "texts; run them from the texts (without the embeddings file) to add texts")
+        cfg = view.cfg.embed
+        embedder = self.bench.embedder(cfg.model, backend_for(cfg.backend, len(view.corpus)))
+        labels = np.asarray(view.labels, dtype=np.int64)
+        names = view.names()
+        key = stage_key("assign", view.keys.get("base_embed", view.keys["embed"]), view.keys.get("project"),
+                        array_key(labels), sorted(names.items()), embedder.fingerprint, embedder.backend)
+        return self.bench.cache.fetch("assign", key, lambda: ClusterModel.of(
+            view.result, labels, names, fingerprint=embedder.fingerprint, backend=embedder.backend))
+
+    def assign(self, view: View, texts: list[str]) -> Assigned:
+        """New texts given the clusters ``view`` shows: each its cluster id and name, a confidence in
+        [0, 1] and a place on the view's map (the old points do not move); see ``core.assign``.
+        ``Assigned.candidates(threshold)`` lists those that fit no cluster. The texts are cleaned as a
+        corpus's are and embedded by the run's model through the store. A UserError for an empty text,
+        or for clusters made from an uploaded embeddings file (which cannot embed new texts)."""
+        model = self.cluster_model(view)
+        cleaned = [clean_text(str(t)) for t in texts]
+        empty = next((i for i, t in enumerate(cleaned) if not t), None)
+        if empty is not None:
+            raise UserError(f"new text {empty + 1} is empty; leave it out")
+        embed = self.bench.phrase_embedder(view.result, view.source)  # the run's model, through the store
+        assert embed is not None  # only a file of vectors has none, refused above
+        return model.assign(embed(cleaned))
+
+    def assign_table(self, view: View, table: pd.DataFrame, text_col: str | tuple[str, ...] | None = None
+                     ) -> tuple[pd.DataFrame, Assigned, np.ndarray]:
+        """A new file's rows assigned (what ``python -m core assign`` writes): the table's columns, then
+        ``cluster, cluster_name, confidence, x, y`` (empty for a row without text); with the
+        :class:`Assigned` texts and their (m,) rows in the table. ``text_col``: the column(s) of the texts
+        (default: the run's, else detected)."""
+        model = self.cluster_model(view)
+        rows, texts = texts_of(table, text_col or text_columns(model.text_col, list(map(str, table.columns))))
+        assigned = self.assign(view, texts)
+        return with_assignments(table, rows, assigned), assigned, rows
+
+    def export_project(self, *, progress: StageProgress | None = None) -> bytes:
+        """The open project as one file to share (``core.project_file``): its settings, versions, edits,
+        names and notes, its data, and for every version that can be run here its clusters as shown,
+        vectors, encoder and map (computed again, with ``progress``, where the caches lost them)."""
+        from .project_file import Model, Recorder, VersionExport, write_project_file
+
+        if self.project is None:
+            raise UserError("there is no project to export yet; open one or make a map first")
+        self._refresh()
+        project = self.project
+        last = self.last
+        source = last.source if last is not None and last.source.key == project.source.key else \
+            self.source_of(project)
+        shown = project.view.get("settings") or {}
+        current = project.current
+        order = sorted(project.versions, key=lambda v: v.id != (current.id if current else None))  # current first
+        model_name = RunConfig.from_dict(current.settings).embed.model if current else None
+        runs, model, corpus = [], None, None
+        for version in order:
+            cfg = RunConfig.from_dict(version.settings | {"project": shown.get("project") or {}})
+            if "vectors" in version.settings or cfg.embed.model != model_name:
+                # an uploaded embeddings file's version would need that file to open elsewhere
+                log.info("version %s is exported without its vectors (another model or an embeddings file)", version.id)
+                continue
+            use = replace(source, embeddings=None)
+            recorder = Recorder(self.bench.cache)
+            result = self.bench.run(use, cfg, progress=progress, cache=recorder)
+            runs.append(VersionExport(version, self._view_of(use, result, version), recorder.entries))
+            if model is None:
+                model = Model(cfg.embed.model, *self._vectors_model(use, result))
+                corpus = read_stage(use.key, use.value, cfg.data, self.bench.cache)[1]
+        labels = {name: self._labels(name) for v in project.versions for name in (v.base, v.labels) if name}
+        return write_project_file(project, model=model or Model("", "", ""), labels=labels, runs=runs,
+                                  corpus=corpus, source_bytes=self._source_bytes(project))
+
+    def _vectors_model(self, source: DataSource, result: RunResult) -> tuple[str, str]:
+        """(fingerprint, backend) of the model that made a run's (base) vectors."""
+        if source.kept is not None:
+            return source.kept.fingerprint, source.kept.file.backend
+        cfg = result.config.embed
+        embedder = self.bench.embedder(cfg.model, backend_for(cfg.backend, len(result.corpus)))
+        return embedder.fingerprint, embedder.backend
+
+    def _source_bytes(self, project: Project) -> bytes | None:
+        """The project's data file as bytes (None for the bundled demo corpus)."""
+        src = project.source
+        if src.kind == "demo":
+            return None
+        if src.kind == "upload":
+            try:
+                return self.store.source_bytes(project.id)
+            except (UserError, ProjectGone):
+                if self._upload_bytes is None:
+                    raise
+                return self._upload_bytes
+        from .data import hub_download
+
+        path = hub_download(src.key) if src.kind == "hub" else Path(src.name)
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read the project's data file {path} ({exc.strerror or exc})") from None
+
+    def import_project(self, data: bytes, *, name: str = "the project file") -> Project:
+        """Import a project file (``core.project_file``) as a new project of this cache folder and open
+        it; its view then appears without embedding or training again. One clear UserError (and nothing
+        written) for a file that is damaged or truncated, from a newer ClusterLens, or made with a
+        sentence model that is not installed here."""
+        from .project_file import import_project
+
+        project = import_project(data, projects=self.store, results=default_results(), label=name,
+                                 fingerprint_of=lambda model, backend: self.bench.embedder(model, backend).fingerprint)
+        return self.open(project.id)

@@ -14,6 +14,7 @@ from .cluster_stage import ClusterStage
 from .describe import ClusterSummary
 from .embed_file import FileEmbedder
 from .export import assignments_table, cluster_name, confidence
+from .kept_vectors import KeptVectors
 from .pipeline import RunResult, metrics_document
 from .projects import Version
 
@@ -34,6 +35,7 @@ class DataSource:
     embeddings: FileEmbedder | None = field(default=None, compare=False)  # vectors from an uploaded file
     kind: str = "path"         # demo | hub | upload | path (core.projects.Source.kind)
     data: bytes | None = field(default=None, compare=False, repr=False)
+    kept: KeptVectors | None = field(default=None, compare=False, repr=False)  # an imported project's own vectors
 
     @property
     def run_key(self) -> str:
@@ -120,8 +122,11 @@ class View:
         return confidence(self.latent, self.stage.clustering.centers)
 
     def assignments(self) -> pd.DataFrame:
-        """The assignments table as the CLI writes it, with the clusters shown, their names and notes."""
-        return assignments_table(self.corpus, self.labels, self.names(), self.confidence(), self.xy)
+        """The assignments table as the CLI writes it, with the clusters shown and their names; when they
+        were split or merged, ``cluster_as_computed`` says where each text was before the edits."""
+        computed = self.result.clusters.clustering.labels if self.edited else None
+        return assignments_table(self.corpus, self.labels, self.names(), self.confidence(), self.xy,
+                                 computed=computed)
 
     def metrics(self) -> dict[str, Any]:
         """The same ``metrics.json`` as the CLI's for these settings (the source named as the CLI names it),

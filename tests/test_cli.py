@@ -296,3 +296,168 @@ def test_centre_reference_shows_k_means_leaving_the_true_centres():
     nearest, settled = centre_reference(X, truth)
     assert nearest["acc"] == pytest.approx(0.94, abs=0.02)
     assert settled["acc"] < nearest["acc"] - 0.02
+
+
+# -- assign ---------------------------------------------------------------------------------------------
+def _run_for_assign(cli, tmp_path, *extra) -> None:
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", "--epochs", "2", "--fraction", "1",
+                 "--projection", "tsne", "--out", "out", *extra)
+    assert result.rc == 0, result.stderr
+    assert (tmp_path / "out" / "assign-model.safetensors").is_file()
+
+
+def test_assign_writes_each_input_row_then_its_cluster_name_confidence_and_place(cli, tmp_path):
+    from corpora import topic_frame
+
+    _run_for_assign(cli, tmp_path)
+    new = topic_frame(6, seed=7).rename(columns={"label": "topic"})
+    new["source"] = "desk"
+    new.loc[3, "text"] = ""  # a row without text stays, unassigned
+    new.to_csv(tmp_path / "new.csv", index=False)
+    result = cli("assign", "--model", "out", "--data", "new.csv", "--out", "assigned.csv")
+    assert result.rc == 0, result.stderr
+    assert "assigned 17 texts to 3 clusters" in result.stderr and "1 rows without text" in result.stderr
+    table = pd.read_csv(tmp_path / "assigned.csv")
+    assert list(table.columns) == ["text", "topic", "source", "cluster", "cluster_name", "confidence", "x", "y"]
+    assert len(table) == 18 and table["cluster"].isna().tolist() == [i == 3 for i in range(18)]
+    known = table.dropna(subset=["cluster"])
+    run_table = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    cluster_of_topic = run_table.groupby("label")["cluster"].agg(lambda c: c.mode()[0])
+    assert (known["cluster"].astype(int) == known["topic"].map(cluster_of_topic)).mean() >= 0.9
+    names = dict(zip(run_table["cluster"], run_table["cluster_name"]))
+    assert (known["cluster_name"] == known["cluster"].astype(int).map(names)).all()
+    assert known["confidence"].between(0, 1).all() and np.isfinite(known[["x", "y"]].to_numpy()).all()
+    # the run's map did not move: its x, y lie where the placed points are
+    assert known["x"].between(run_table["x"].min() - 1, run_table["x"].max() + 1).all()
+
+
+def _model_file(tmp_path):
+    return (tmp_path / "out" / "assign-model.safetensors")
+
+
+def _refingerprinted(blob: bytes) -> bytes:
+    from dataclasses import replace
+
+    from core.assign_file import model_bytes, read_model_bytes
+
+    return model_bytes(replace(read_model_bytes(blob, "m"), fingerprint="0123456789abcdef"))
+
+
+def _newer(blob: bytes) -> bytes:
+    import json
+
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    header["__metadata__"]["format_version"] = "99"
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    return len(raw).to_bytes(8, "little") + raw + blob[8 + n:]
+
+
+BAD_MODELS = {
+    "truncated": (lambda b: b[: len(b) // 3], "damaged or truncated"),
+    "damaged": (lambda b: b[:-64] + bytes(64), "damaged or truncated"),
+    "another model": (_refingerprinted, "another sentence model.*fingerprint 0123456789abcdef"),
+    "newer": (_newer, "newer ClusterLens"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_MODELS)
+def test_assign_with_a_bad_model_file_is_one_error_line(cli, tmp_path, case):
+    _run_for_assign(cli, tmp_path)
+    change, pattern = BAD_MODELS[case]
+    _model_file(tmp_path).write_bytes(change(_model_file(tmp_path).read_bytes()))
+    topic_csv(tmp_path, 3, name="new.csv")
+    result = cli("assign", "--model", "out", "--data", "new.csv", "--out", "assigned.csv")
+    assert_one_error_line(result, pattern)
+    assert not (tmp_path / "assigned.csv").exists()
+
+
+def test_assign_with_no_model_is_one_error_line(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    topic_csv(tmp_path, 3, name="new.csv")
+    assert_one_error_line(cli("assign", "--model", "empty", "--data", "new.csv", "--out", "a.csv"),
+                          "holds no assign-model.safetensors")
+    assert_one_error_line(cli("assign", "--model", "nowhere", "--data", "new.csv", "--out", "a.csv"),
+                          "model not found: nowhere")
+
+
+# -- projects -------------------------------------------------------------------------------------------
+def _make_project() -> str:
+    """A project in the test's cache folder, made as the app makes one (k=4 on the demo, a cluster renamed)."""
+    from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
+    from core.session import Session, Workbench
+    from core.view import DataSource
+    from fakes import FakeEmbedder
+
+    fake = FakeEmbedder()
+    session = Session(Workbench(load_embedder=lambda model, backend: fake, precompute=False))
+    cfg = RunConfig(data=DataConfig(source="demo", fraction=1.0), encoder=EncoderConfig(epochs=2),
+                    cluster=ClusterConfig(k=4), project=ProjectConfig("none"), seed=0)
+    view = session.view(DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo"), cfg)
+    session.rename(view, 1, "Sport")
+    return session.project.id
+
+
+def test_project_list_export_and_import_into_another_cache_folder(cli, tmp_path):
+    pid = _make_project()
+    listed = cli("project", "list")
+    assert listed.rc == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["id", "name", "source", "texts", "k", "last", "opened"]
+    assert row.startswith(pid) and "Demo corpus" in row and " 320 " in row and " 4 " in row
+    exported = cli("project", "export", "Demo corpus", "--out", "demo.clusterlens")
+    assert exported.rc == 0, exported.stderr
+    assert "exported project 'Demo corpus' (1 version" in exported.stderr
+
+    other = {"CLUSTERLENS_CACHE_DIR": str(tmp_path / "other")}
+    imported = cli("project", "import", "demo.clusterlens", env=other)
+    assert imported.rc == 0, imported.stderr
+    assert "as project" in imported.stderr and "'Demo corpus'" in imported.stderr
+    again = cli("project", "list", env=other).stdout.splitlines()
+    assert len(again) == 2 and "Demo corpus" in again[1] and not again[1].startswith(pid)
+    assigned = cli("assign", "--model", "demo.clusterlens", "--data", topic_csv(tmp_path, 2), "--out", "a.csv")
+    assert assigned.rc == 0, assigned.stderr
+    assert len(pd.read_csv(tmp_path / "a.csv")) == 6
+
+
+def _manifest_changed(path, **changes) -> None:
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest.update(changes)
+    members["manifest.json"] = json.dumps(manifest).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, raw in members.items():
+            zf.writestr(name, raw)
+    path.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize("case, pattern, fake", [
+    ("truncated", "damaged or truncated", True),
+    ("newer", "newer ClusterLens", True),
+    ("not installed", "made with the sentence model 'no-such-model', which is not installed here", False),
+])
+def test_project_import_of_a_bad_file_is_one_error_line_and_imports_nothing(cli, tmp_path, case, pattern, fake):
+    _make_project()
+    assert cli("project", "export", "Demo corpus", "--out", "p.clusterlens").rc == 0
+    path = tmp_path / "p.clusterlens"
+    if case == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif case == "newer":
+        _manifest_changed(path, format_version=99)
+    else:
+        _manifest_changed(path, model="no-such-model")
+    other = {"CLUSTERLENS_CACHE_DIR": str(tmp_path / "other")}
+    assert_one_error_line(cli("project", "import", "p.clusterlens", env=other, fake=fake), pattern)
+    assert cli("project", "list", env=other).stdout.splitlines()[1:] == []
+
+
+def test_project_export_of_an_unknown_project_is_one_error_line(cli, tmp_path):
+    assert_one_error_line(cli("project", "export", "nothing here", "--out", "p.clusterlens"),
+                          "there is no project 'nothing here'")

@@ -30,6 +30,18 @@ def test_assignments_carry_names_confidence_and_labels():
                            "examples": ["A. x y"]}
 
 
+def test_assignments_keep_the_files_own_columns_and_say_what_edits_moved():
+    corpus = build_corpus(pd.DataFrame({"text": ["a b", "c d", "e f"], "date": ["2024-01-01", "2024-02-01", None],
+                                        "cluster": ["x", "y", "z"], "label": ["1", "2", "1"]}))
+    table = assignments_table(corpus, np.array([0, 2, 0]), {0: "0: a", 2: "2: c"}, np.ones(3), None,
+                              computed=np.array([0, 1, 1]))
+    assert list(table.columns) == ["id", "title", "text", "cluster", "cluster_name", "confidence", "x", "y", "label",
+                                   "cluster_as_computed", "date", "file:cluster"]
+    assert table["date"].tolist()[:2] == ["2024-01-01", "2024-02-01"]
+    assert table["file:cluster"].tolist() == ["x", "y", "z"]  # a file's column named as one of ours
+    assert table["cluster_as_computed"].tolist() == [0, 1, 1]
+
+
 def test_file_names_carry_the_data_and_k():
     assert export_name("news 2024.csv", 4, "assignments", "csv") == "news-2024-k4-assignments.csv"
     assert export_name("hf://datasets/Zhouhc/attack-agnews/agnews_train.csv", 7, "metrics", "json") == \

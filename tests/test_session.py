@@ -198,3 +198,50 @@ def test_versions_are_named_kept_as_snapshots_and_viewed_as_computed_or_edited(b
         session.version_view(DEMO, "nope")
     with pytest.raises(UserError, match="type a name"):
         session.snapshot(vid, "")
+
+
+# -- new texts ----------------------------------------------------------------------------------------
+def test_new_texts_take_the_shown_clusters_with_the_users_names_and_a_place_on_the_map(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    session.rename(view, 2, "Markets")
+    view = session.view(DEMO, cfg(4))
+    session.merge(view, [0, 1])
+    view = session.view(DEMO, cfg(4))
+    rows = [0, 5, 17, 100, 200]
+    got = session.assign(view, [view.corpus.texts[i] for i in rows])  # texts the run holds: their own clusters
+    np.testing.assert_array_equal(got.clusters, view.labels[rows])
+    assert got.names == [view.name(int(c)) for c in view.labels[rows]] and "2: Markets" in view.names().values()
+    np.testing.assert_allclose(got.xy, view.xy[rows], atol=1e-3)  # on their own points; no old point moves
+    fresh = session.assign(view, ["  Oil prices rose again as markets &amp; traders waited  ", "Cup final won"])
+    assert set(fresh.clusters) <= set(view.ids) and ((fresh.confidence >= 0) & (fresh.confidence <= 1)).all()
+    assert np.isfinite(fresh.xy).all()
+    with pytest.raises(UserError, match="new text 2 is empty"):
+        session.assign(view, ["fine", "   "])
+
+
+def test_a_new_file_is_assigned_row_by_row_with_its_own_columns(bench):
+    import pandas as pd
+
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    table = pd.DataFrame({"title": ["Rates cut", "", "Striker scores twice"],
+                          "description": ["The bank cut rates.", None, "A late double won the derby."],
+                          "source": ["wire", "wire", "desk"]})
+    out, assigned, rows = session.assign_table(view, table)
+    assert rows.tolist() == [0, 2] and len(assigned) == 2
+    assert list(out.columns) == ["title", "description", "source", "cluster", "cluster_name", "confidence", "x", "y"]
+    assert out["cluster"].isna().tolist() == [False, True, False]
+
+
+def test_clusters_from_an_uploaded_embeddings_file_cannot_take_new_texts(bench, tmp_path):
+    from core.embed_file import FileEmbedder, read_embeddings, write_embeddings
+
+    texts = bench.corpus(DEMO, cfg(4))[1].texts
+    write_embeddings(str(tmp_path / "v.parquet"), texts, FakeEmbedder().encode(texts), model=cfg().embed.model,
+                     fingerprint="fake-v1", backend="fake")
+    file = FileEmbedder(read_embeddings(str(tmp_path / "v.parquet")), model=cfg().embed.model)
+    session = Session(bench)
+    view = session.view(DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo", embeddings=file), cfg(4))
+    with pytest.raises(UserError, match="uploaded embeddings file, which cannot embed new texts"):
+        session.assign(view, ["a new text"])
