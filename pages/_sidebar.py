@@ -150,12 +150,18 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
 
 
 def _project_file(project: Project) -> Source | None:
-    """The open project's own data (an upload's kept copy): no new upload; its columns can be changed."""
-    try:
-        source = cached.session().source_of(project)
-    except UserError as exc:
-        st.error(plain(app_message(exc)))
-        return None
+    """The open project's own data (an upload's kept copy): no new upload; its columns can be changed.
+    Read once per session and project (a project's data never changes)."""
+    held = st.session_state.get(S.PROJECT_SOURCE)
+    if isinstance(held, tuple) and held[0] == project.id:
+        source = held[1]
+    else:
+        try:
+            source = cached.session().source_of(project)
+        except UserError as exc:
+            st.error(plain(app_message(exc)))
+            return None
+        st.session_state[S.PROJECT_SOURCE] = (project.id, source)
     if source.kind == "path" and source_key(source.label) != source.key:
         st.caption(f"{plain(source.label)} has changed since this project was made; its results are of the "
                    "file as it was read then, where they are cached.")
@@ -163,6 +169,19 @@ def _project_file(project: Project) -> Source | None:
         return source
     text_col, label_col = _columns_picker(list(map(str, source.value.columns)))
     return replace(source, text_col=text_col, label_col=label_col)
+
+
+def _with_own_vectors(source: Source | None) -> Source | None:
+    """``source`` with the open project's own vectors when it is that project's data (an imported
+    project: its texts are not embedded again, ``core.kept_vectors``)."""
+    project = cached.session().project
+    if source is None or project is None or project.source.key != source.key or source.kept is not None:
+        return source
+    try:
+        kept = cached.bench().kept_vectors(cached.session().store, project.id)
+    except UserError:
+        return source
+    return source if kept is None else replace(source, kept=kept)
 
 
 def _kind(source: str) -> str:
@@ -277,7 +296,7 @@ def sidebar() -> tuple[Source | None, RunConfig]:
                    open_project=lambda pid: opened.open_project(pid, project_option))
     with st.sidebar:
         opened.badge_slot()  # the open project's name (filled again once the page has made its view)
-        source = choose_source(args, limits)
+        source = _with_own_vectors(choose_source(args, limits))
         own_vectors = embeddings_upload.uploader()  # optional: bring your own embeddings
         cfg = settings(source, args, limits)
         column_controls(source, cfg)  # "Show only" and label names, for any column of the file

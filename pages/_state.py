@@ -50,6 +50,7 @@ SEARCH = "search"
 # the door into core: this browser session's core.session.Session (its project and edits)
 SESSION = "session"
 PROJECT = "project"            # the open project's id (also the URL's ?project=)
+PROJECT_SOURCE = "project_source"  # (project id, DataSource): the open project's own data, read once
 PROJECT_BADGE = "project_badge"  # this run's place for the open project's name, at the top of the sidebar
 SAVE_AGAIN = "save_again"        # "Try saving again" (pages/_project.py), after a save that failed
 SAVE_AS_NEW = "save_as_new"      # "Save as a new project"
@@ -60,6 +61,19 @@ PROJECTS_DONE = "projects_done"  # the line saying what the last action did
 PROJECT_OPEN = "project_open"    # a project's id: open it and go to the map (set by the Open button)
 PROJECT_RENAME = "project_rename"
 PROJECT_DELETE = "project_delete"
+EXPORT_PREPARE = "export_prepare"  # "Prepare the project file"
+EXPORT_FILE = "export_file"        # (project id, its revision, the file's bytes) last prepared
+IMPORT_FILE = "import_file"        # the project file uploader
+IMPORT_OPEN = "import_open"        # "Import and open"
+
+# the Add texts page (pages/add_texts.py)
+ADD_FROM = "add_from"              # new texts from a file, or typed
+ADD_FILE = "add_file"
+ADD_TEXT_COL = "add_text_col"
+ADD_TYPED = "add_typed"
+ADD_THRESHOLD = "add_threshold"    # "Fit no cluster below confidence"
+ADD_RESULT = "add_result"          # (what was assigned, the table with its clusters, Assigned, rows)
+ADD_MAP = "add_map"
 
 # the Compare page (pages/compare.py)
 COMPARE_A = "compare_a"          # the first version's id

@@ -4,10 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import UserError, app_message
+from core.project_file import SUFFIX, file_name
 from core.project_list import project_row
+from core.session_turn import holding
 from pages import _cached as cached
 from pages import _state as S
-from pages._project import notices_and_problem, open_project
+from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too
+from pages._progress import ProgressPanel, WaitingNote, begin
+from pages._project import notices_and_problem, open_project, put_in_widgets
 from pages._safe import plain
 from pages._sidebar import project_option
 from pages._view import guarded
@@ -50,6 +54,34 @@ def _duplicate(pid: str) -> None:
 
 def _delete(pid: str, name: str) -> None:
     _action(lambda: cached.session().delete_project(pid), lambda _: f"Deleted '{name}'.")
+
+
+def _import() -> None:
+    """Import the uploaded project file as a new project and open it (the page then goes to the map)."""
+    upload = st.session_state.get(S.IMPORT_FILE)
+    if upload is None:
+        return
+    try:
+        project = cached.session().import_project(upload.getvalue(), name=upload.name)
+    except UserError as exc:
+        _done(f"{upload.name} was not imported: {app_message(exc)}", ok=False)
+        return
+    put_in_widgets(project, project_option(project))
+    st.session_state[S.PROJECT] = project.id
+    st.session_state[S.PROJECT_OPEN] = project.id
+
+
+def _export(project) -> None:
+    """The open project as one file, made now (its versions computed again where the caches lost them)."""
+    work = f"export-{project.id}"
+    begin(work)
+    waiting = WaitingNote(work)
+    with holding(session_turn(), waiting):
+        waiting.clear()
+        progress = ProgressPanel(work)
+        data = guarded(lambda: cached.session().export_project(progress=progress))
+        progress.clear()
+    st.session_state[S.EXPORT_FILE] = (project.id, project.revision, data)
 
 
 def _new() -> None:
@@ -111,3 +143,26 @@ for row in rows[:MAX_LISTED]:
 if len(rows) > MAX_LISTED:
     st.caption(f"Showing the {MAX_LISTED} most recently opened of {len(rows):,} projects: type in *Find a project* "
                "to see the others.")
+
+st.subheader("Share a project")
+send, receive = st.columns(2)
+with send:
+    if current is None:
+        st.caption("Open a project to export it.")
+    else:
+        st.caption("The open project as one file: its data, settings, versions, edits, names and notes, with its "
+                   "vectors, encoders and maps, so another ClusterLens opens it without embedding or training.")
+        if st.button("Prepare the project file", icon=":material/package_2:", key=S.EXPORT_PREPARE):
+            _export(current)
+        made = st.session_state.get(S.EXPORT_FILE)
+        if isinstance(made, tuple) and made[0] == current.id:
+            st.download_button(f"Download {file_name(current)} ({len(made[2]) / 1e6:.1f} MB)", made[2],
+                               file_name(current), "application/zip", icon=":material/download:", on_click="ignore")
+            if made[1] != session.project.revision:
+                st.caption("The project changed since: prepare the file again to include the changes.")
+with receive:
+    st.file_uploader(f"Import a project file ({SUFFIX})", key=S.IMPORT_FILE,
+                     help="A file exported by ClusterLens (here, or with python -m core project export). It becomes "
+                          "a new project, opened on the Map page.")
+    if st.session_state.get(S.IMPORT_FILE) is not None:
+        st.button("Import and open", icon=":material/upload_file:", on_click=_import, key=S.IMPORT_OPEN)

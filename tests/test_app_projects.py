@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 
+import pytest
+
 from apphelpers import shown
 from core.projects import ProjectStore
 from test_app_map import legend
@@ -170,3 +172,63 @@ def test_another_tabs_change_is_a_notice(fake_app):
     ok(at)
     assert any("changed in another tab" in i.value for i in at.info)
     assert "2: Elsewhere" in legend(at)
+
+
+@pytest.mark.parametrize("demo", [False, True], ids=["a file", "the demo"])
+def test_export_then_import_into_an_empty_cache_folder_shows_the_same_view_without_embedding(
+        fake_app, monkeypatch, tmp_path, demo):
+    """A file's project comes back as an upload (its own copy); the demo's as the demo, with its own vectors."""
+    import streamlit as st
+
+    import pages._cached as cached
+    from core import pipeline
+
+    files = {}
+    main = st.download_button
+
+    def spy(label, data, *args, **kwargs):
+        files[label] = data
+        return main(label, data, *args, **kwargs)
+
+    at = fake_app(data=None) if demo else fake_app()
+    at.query_params = {"data": "demo"} if demo else {}
+    ok(at.run())
+    rename_cluster(at, 2, "Markets")
+    at.switch_page("pages/map.py").run()
+    before = legend(at)
+    at.switch_page(PROJECTS).run()
+    with monkeypatch.context() as patched:
+        patched.setattr(st, "download_button", spy)
+        at.button(key="export_prepare").click().run()
+    ok(at)
+    (label, data), = files.items()
+    assert label.startswith("Download ") and label.endswith(".clusterlens (" + f"{len(data) / 1e6:.1f} MB)")
+
+    other = tmp_path / "other"  # another ClusterLens: an empty cache folder, nothing in memory
+    other.mkdir()
+    monkeypatch.setenv("CLUSTERLENS_CACHE_DIR", str(other))
+    cached.CACHE.clear()
+
+    def never(*args, **kwargs):
+        raise AssertionError("an imported project must not be trained again")
+
+    monkeypatch.setattr(pipeline, "train", never)
+    fresh = fake_app(data=None)
+    fresh.switch_page(PROJECTS).run()  # the Projects page first: no view, so no project of the demo
+    ok(fresh)
+    encoded = fresh.fake.texts_encoded
+    fresh.file_uploader(key="import_file").set_value(("app.clusterlens", data, "application/zip")).run()
+    fresh.button(key="import_open").click().run()
+    ok(fresh)
+    assert legend(fresh) == before and "2: Markets" in before
+    own = "Demo corpus (bundled, fictional)" if demo else "This project's file"
+    assert fresh.sidebar.radio(key="source").value == own
+    assert fresh.fake.texts_encoded == encoded  # no text embedded again
+
+    bad = fake_app(data=None)
+    bad.switch_page(PROJECTS).run()
+    bad.file_uploader(key="import_file").set_value(("broken.clusterlens", data[: len(data) // 2], "application/zip"))
+    bad.run()
+    bad.button(key="import_open").click().run()
+    assert not bad.exception and "broken.clusterlens was not imported" in text(bad.error[0])
+    assert len(ProjectStore().list()) == 1  # nothing written
