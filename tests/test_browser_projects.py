@@ -1,7 +1,8 @@
 """Projects in a real browser (issue 26): rename a cluster and split another, change k and change it
 back (the edits are there), restart the server on the same cache folder, open the app again: the
 project is listed, and opening it shows the renamed and split clusters with the same numbers and
-colours. Debian's Chromium driven by Playwright against ``streamlit run app.py`` (no data argument,
+colours; then it exports the project file and imports it into a server with an empty cache folder: the
+same view, and no text embedded. Debian's Chromium driven by Playwright against ``streamlit run app.py`` (no data argument,
 the hub offline) with the real embedding model on the bundled demo corpus.
 
 It prints how long a reopen took (the Open button to the map drawn, on a restarted server whose
@@ -14,8 +15,12 @@ import time
 
 import pytest
 
+from core.cache import NoCache
+from core.config import DataConfig
+from core.pipeline import read_stage
 from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_until
 
+DEMO_TEXTS = read_stage("demo", "demo", DataConfig(source="demo"), NoCache())[1].texts  # as the app embeds them
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, embedding 320 texts, training, t-SNE
 STEP_TIMEOUT = 240
 NAME = "Renamed in the browser"
@@ -168,9 +173,55 @@ def test_a_project_survives_a_change_of_k_and_a_restart_with_its_numbers_and_col
             _nav(page, "Clusters")
             assert _sections(page, server, 5, containing=NAME) == edited
             raise_on_app_error(page, server)
-            print(f"\nbrowser projects test, timings (s): {timings}")
+
+            _nav(page, "Projects")  # the project as one file
+            page.get_by_role("button", name="Prepare the project file").click()
+            download = page.get_by_role("button", name=re.compile(r"^Download .*\.clusterlens"))
+            download.wait_for(timeout=STEP_TIMEOUT * 1000)
+            with page.expect_download(timeout=STEP_TIMEOUT * 1000) as saving:
+                download.click()
+            project_file = tmp_path / "project.clusterlens"
+            saving.value.save_as(project_file)
         except BaseException:
             page.screenshot(path=str(tmp_path / "after-restart.png"))
-            (tmp_path / "after-restart.html").write_text(page.content())
             print(f"timings (s): {timings}\n--- streamlit log ---\n{server.log_tail()}")
             raise
+    assert _texts_in_store(folder, DEMO_TEXTS) == len(DEMO_TEXTS)  # what the check below would see
+
+    empty = tmp_path_factory.mktemp("browser_projects_import")  # another ClusterLens, an empty cache folder
+    with running_app(empty, CLUSTERLENS_PRECOMPUTE="0") as server, chromium_page() as page:
+        try:
+            # a first page that computes nothing (a link's upload, awaited), then the Projects page
+            page.goto(f"{server.url}/?upload=awaited.csv", wait_until="domcontentloaded")
+            page.get_by_text("upload it again").wait_for(timeout=STEP_TIMEOUT * 1000)
+            wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+            _nav(page, "Projects")
+            page.get_by_text("Import a project file").wait_for(timeout=STEP_TIMEOUT * 1000)
+            wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+            (page.locator('[data-testid="stFileUploader"]').filter(has_text="Import a project file")
+             .locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(project_file)))
+            page.get_by_role("button", name="Import and open").click(timeout=STEP_TIMEOUT * 1000)
+            assert _legend(page, server, 5, containing=NAME) == before  # the same view
+            _nav(page, "Clusters")
+            assert _sections(page, server, 5, containing=NAME) == edited
+            raise_on_app_error(page, server)
+        except BaseException:
+            page.screenshot(path=str(tmp_path / "imported.png"))
+            print(f"timings (s): {timings}\n--- streamlit log ---\n{server.log_tail()}")
+            raise
+    assert _texts_in_store(empty, DEMO_TEXTS) == 0  # no text was embedded: the file's vectors were used
+    print(f"\nbrowser projects test, timings (s): {timings}")
+
+
+def _texts_in_store(folder, texts: list[str]) -> int:
+    """How many of ``texts`` the embedding store of the app's cache folder under ``folder`` holds (any model)."""
+    import sqlite3
+
+    from core.store import text_key
+
+    path = folder / "cache" / "embeddings.sqlite"
+    if not path.exists():
+        return 0
+    keys = {text_key(t) for t in texts}
+    with sqlite3.connect(path) as db:
+        return sum(1 for (key,) in db.execute("SELECT key FROM embeddings") if bytes(key) in keys)
