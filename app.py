@@ -25,6 +25,9 @@ navigation = st.navigation([
     st.Page("pages/clusters.py", title="Clusters", icon=":material/view_list:"),
     st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
+    st.Page("pages/add_texts.py", title="Add texts", icon=":material/playlist_add:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
 ])
 # before the page, not after it: a run that ends with st.stop() (the Map page without a selection) never
 # reaches code after its page. What earlier runs imported stays, and later full collections skip it; this

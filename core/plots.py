@@ -164,7 +164,10 @@ def sweep_figure(ks: list[int], silhouettes: list[float], dbs: list[float], sugg
     return fig
 
 
-def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str]) -> go.Figure:
+def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: list[str], *,
+                     x_title: str = "true label", y_title: str = "cluster") -> go.Figure:
+    """A heatmap of an (n_clusters, n_labels) table: clusters down, labels (or another clustering's
+    clusters, on the Compare page) across."""
     label_names, cluster_names = [_escape(n) for n in label_names], [_escape(n) for n in cluster_names]
     counts = table.size <= CONFUSION_COUNTS  # a count in each cell while they stay readable
     fig = go.Figure(go.Heatmap(z=table, x=label_names, y=cluster_names, colorscale="Blues",
@@ -173,8 +176,8 @@ def confusion_figure(table: np.ndarray, cluster_names: list[str], label_names: l
     # categorical axes: labels "1".."4" would otherwise be read as numbers (ticks at 0.5, 1, 1.5, ...); the
     # caller orders them (numbers as numbers: core.column_groups.natural_key)
     row = 36 if len(cluster_names) <= 20 else 16  # 77 or 150 clusters: a row each, every name readable
-    fig.update_layout(xaxis={"title": "true label", "type": "category"},
-                      yaxis={"title": "cluster", "type": "category", "autorange": "reversed"},
+    fig.update_layout(xaxis={"title": x_title, "type": "category"},
+                      yaxis={"title": y_title, "type": "category", "autorange": "reversed"},
                       height=120 + row * len(cluster_names),
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig

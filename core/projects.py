@@ -42,7 +42,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .atomic import atomic_write_bytes
-from .config import RunConfig, cache_dir
+from .config import (ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig,
+                     cache_dir)
 from .errors import UserError
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ PROJECT_FILE = "project.json"
 SOURCE_FILE = "source.gz"
 MAX_NAME = 80
 MAX_NOTE = 2_000
-_ID = re.compile(r"^[a-z0-9]{8,32}$")
+PROJECT_ID = _ID = re.compile(r"^[a-z0-9]{8,32}$")  # a project's id (its folder's name)
 
 
 def now() -> str:
@@ -92,6 +93,23 @@ def version_settings(cfg: RunConfig) -> dict[str, Any]:
 def version_id(settings: dict[str, Any]) -> str:
     """A version's id: a short hash of its settings (the same settings always name the same version)."""
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def settings_config(settings: dict[str, Any], map_settings: dict[str, Any] | None = None) -> RunConfig:
+    """The RunConfig a version's (or a view's) stored settings describe; ``map_settings``: the map's
+    section (a version's settings leave it out), else the stored one or the default. A UserError when
+    they cannot be read (a project written by another ClusterLens)."""
+    sections = {"data": DataConfig, "embed": EmbedConfig, "encoder": EncoderConfig, "cluster": ClusterConfig,
+                "project": ProjectConfig, "refine": RefineConfig}
+    given = dict(settings) | ({"project": map_settings} if map_settings is not None else {})
+    try:
+        built = {name: kind(**dict(given.get(name) or {})) for name, kind in sections.items()}
+        data = built["data"]
+        if isinstance(data.text_col, list):  # JSON has no tuples
+            built["data"] = replace(data, text_col=tuple(data.text_col))
+        return RunConfig(**built, seed=int(given.get("seed", RunConfig.seed)))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"the project's stored settings cannot be read ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -213,6 +231,21 @@ class Saved:
 
     project: Project
     others: bool = False
+
+
+def default_name(source: Source) -> str:
+    """The name the app gives a new project of ``source`` (before ``ProjectStore.unique_name``)."""
+    return check_project_name(source.name[:MAX_NAME - 5] or "project")
+
+
+def untouched(project: Project) -> bool:
+    """Whether the user changed nothing in ``project``: no version edited (names, notes, splits,
+    merges) or named, and the name the app gave it. Such a project holds nothing that the settings
+    in the sidebar would not make again, so the next visit of the same data reuses it
+    (``core.session``) instead of adding another to the list."""
+    if any(v.edited or v.name for v in project.versions):
+        return False
+    return re.fullmatch(re.escape(default_name(project.source)) + r"( \(\d+\))?", project.name) is not None
 
 
 class ProjectGone(UserError):

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
+import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -46,8 +48,12 @@ from .projects import (Project, ProjectGone, ProjectStore, Source, Version, chec
 from .results import array_key, stage_key
 from .store import EmbeddingStore
 from .view import DataSource, View
+from .projects import check_project_name, settings_config, untouched  # the Projects and Compare pages
 
 log = logging.getLogger(__name__)
+#: Every live Session of this process: a project one of them has open is not another visit's to reuse.
+_SESSIONS: "weakref.WeakSet[Session]" = weakref.WeakSet()
+_SESSIONS_LOCK = threading.Lock()
 
 #: Stage results every session shares, by stage: how many of each are kept in memory.
 MEMORY_SIZES = {"upload": 4, "read": 4, "sample": 8, "terms": 8, "embed": 4, "train": 8, "cluster": 64,
@@ -260,6 +266,8 @@ class Session:
         self._memory_only = False
         self._upload_bytes: bytes | None = None  # the upload of a project kept in memory only
         self.last: View | None = None  # the view made last
+        with _SESSIONS_LOCK:
+            _SESSIONS.add(self)
 
     # -- projects ------------------------------------------------------------------------------------
     @property
@@ -303,6 +311,8 @@ class Session:
     def _ensure_project(self, source: DataSource, cfg: RunConfig) -> Project:
         """This session's project for ``source``: the open one if it holds this data, else a new one."""
         if self.project is not None and self.project.source.key == source.key:
+            return self.project
+        if self._reuse_untouched(source) is not None:
             return self.project
         view = {"settings": cfg.to_dict()}
         try:
@@ -407,6 +417,105 @@ class Session:
     def take_notices(self) -> list[str]:
         out, self.notices = self.notices, []
         return out
+
+    # -- the Projects page ---------------------------------------------------------------------------
+    def projects(self) -> list[Project]:
+        """Every project of this cache folder, the most recently opened first."""
+        return self.store.list()
+
+    def _reuse_untouched(self, source: DataSource) -> Project | None:
+        """Open an untouched project of ``source``'s data that no other live session has open (see
+        ``core.projects.untouched``): a visit that changes nothing adds no project to the list."""
+        with _SESSIONS_LOCK:
+            held = {s.project.id for s in _SESSIONS if s is not self and s.project is not None}
+        try:
+            candidates = [p for p in self.store.list() if p.source.key == source.key and p.id not in held
+                          and untouched(p)]
+        except OSError as exc:
+            log.warning("cannot list the projects: %s", exc)
+            return None
+        for project in candidates:
+            try:
+                return self.open(project.id)
+            except UserError:  # deleted or damaged meanwhile
+                self.project = None
+        return None
+
+    def rename_project(self, pid: str, name: str) -> Project:
+        """Give project ``pid`` a new name (a UserError for a bad one changes nothing)."""
+        project = self.store.rename(pid, check_project_name(name))
+        if self.project is not None and self.project.id == pid and not self._memory_only:
+            self.project = project
+            self._mine.add(project.revision)
+        return project
+
+    def duplicate_project(self, pid: str) -> Project:
+        """A copy of project ``pid`` (its data, versions and edits) under a new id, named "... (copy)"."""
+        original = self.store.get(pid)
+        return self.store.duplicate(pid, self.store.unique_name(original.name + " (copy)"))
+
+    def delete_project(self, pid: str) -> None:
+        """Delete project ``pid`` for good; this session leaves it first when it is the open one."""
+        if self.project is not None and self.project.id == pid:
+            self.close()
+        self.store.delete(pid)
+
+    @property
+    def project_gone(self) -> bool:
+        """Whether the open project was deleted (another tab): only "save as a new project" can keep it."""
+        if self.project is None or not self._memory_only:
+            return False
+        try:
+            self.store.get(self.project.id)
+        except ProjectGone:
+            return True
+        except (UserError, OSError):
+            return False
+        return False
+
+    # -- versions (the Compare page) -------------------------------------------------------------------
+    def name_version(self, vid: str, name: str) -> Version:
+        """Give the project's version ``vid`` a name ('' : described by its settings again)."""
+        name = " ".join(str(name).split())
+        name = check_project_name(name) if name else ""
+        version = self._version(vid)
+        self._save(lambda p: p.with_version(replace(p.version(vid) or version, name=name)))
+        return self._version(vid)
+
+    def snapshot(self, vid: str, name: str) -> Version:
+        """Keep version ``vid`` as it is now (its clusters, names and notes) as a named copy: later
+        edits go on in ``vid``, and Compare can show the copy against it ("before and after")."""
+        name = check_project_name(name)
+        version = self._version(vid)
+        stamp = now()
+        copy = replace(version, id=f"{vid[:16]}-{secrets.token_hex(4)}", name=name, created=stamp, updated=stamp)
+        self._save(lambda p: p.with_version(copy))
+        return copy
+
+    def _version(self, vid: str) -> Version:
+        version = self.project.version(vid) if self.project is not None else None
+        if version is None:
+            raise UserError("there is no such version in this project; pick one from the list")
+        return version
+
+    def version_view(self, source: DataSource, vid: str, *, edited: bool = True,
+                     progress: StageProgress | None = None) -> View:
+        """The view of the project's version ``vid``, as edited or as computed (without its edits,
+        names and notes), made without changing the project's current view. Its run comes from the
+        caches where they hold it, else it is computed again (with ``progress``)."""
+        version = self._version(vid)
+        if version.settings.get("data", {}).get("source") != source.key:
+            raise UserError("this version is of other data than the project's; open its project first")
+        vectors = version.settings.get("vectors")
+        if vectors is not None and (source.embeddings is None or source.embeddings.cache_key != vectors):
+            raise UserError("this version was made with an uploaded embeddings file: add that file under "
+                            "Embeddings in the sidebar to compare it")
+        shown = (self.project.view.get("settings") or {}).get("project") if self.project else None
+        cfg = settings_config({k: v for k, v in version.settings.items() if k != "vectors"}, shown)
+        result = self.bench.run(source, cfg, progress=progress)
+        if not edited:
+            version = replace(version, labels=None, names={}, notes={})
+        return self._view_of(source, result, version)
 
     # -- the view ------------------------------------------------------------------------------------
     def view(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,

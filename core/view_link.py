@@ -3,7 +3,8 @@
 Plain Python (the app's ``pages/_link.py`` reads and writes ``st.query_params`` with it). A link
 holds only what can be shared: the data source by name (``demo`` or ``hub``; an upload only by its
 file name, so the page can ask for it again; never a file's contents or a server path), the
-method's settings and the page's view (colour-by, focused cluster, search query). Anything unknown
+method's settings and the page's view (colour-by, focused cluster, search query), and the project
+it belongs to by id (``project``: opened on the same server; elsewhere the other settings apply). Anything unknown
 or out of range is dropped with a one-line notice naming the parameter: a link never breaks the app.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Callable, Mapping
 from .background import K_RANGE
 from .config import CLUSTER_METHODS, DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
 from .objectives import OBJECTIVES
+from .projects import PROJECT_ID
 
 #: The sidebar's ranges (tests/test_view_link.py checks they match the app's widgets).
 FRACTION_RANGE = (0.01, 1.0)
@@ -31,7 +33,7 @@ HUB = "hub"
 SOURCES = {DEMO_SOURCE: DEMO_SOURCE, HUB: DEFAULT_SOURCE, DEFAULT_SOURCE: DEFAULT_SOURCE}
 
 #: The parameters, in the order a link lists them.
-ORDER = ("data", "upload", "fraction", "k", "method", "objective", "hidden", "latent", "epochs", "seed",
+ORDER = ("project", "data", "upload", "fraction", "k", "method", "objective", "hidden", "latent", "epochs", "seed",
          "projection", "colour", "focus", "q")
 
 
@@ -99,6 +101,13 @@ def _upload(raw: str) -> str:
     return name
 
 
+def _project(raw: str) -> str:
+    value = raw.strip().lower()
+    if not PROJECT_ID.match(value):
+        raise Bad("a project's id (8 to 32 letters a-z and digits, as the Projects page's links have it)")
+    return value
+
+
 def _text(raw: str) -> str:
     if len(raw) > MAX_TEXT:
         raise Bad(f"at most {MAX_TEXT:,} characters")
@@ -108,6 +117,7 @@ def _text(raw: str) -> str:
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
+    "project": _project,
     "data": _data,
     "upload": _upload,
     "fraction": _fraction,
@@ -193,12 +203,14 @@ def linked_focus(tied: tuple[str | None, int] | None, key: str | None, k: int) -
 
 
 def to_query(cfg: RunConfig, *, data: str | None, upload: str | None = None, colour: str | None = None,
-             focus: int | None = None, q: str | None = None) -> dict[str, str]:
+             focus: int | None = None, q: str | None = None, project: str | None = None) -> dict[str, str]:
     """Settings -> a query dict (strings, in :data:`ORDER`) that :func:`parse` reads back to the same settings.
 
     ``data`` is a :func:`link_source` value (None: the link names no data, so the app opens its
-    default); ``upload`` an uploaded file's name (only named, never carried)."""
+    default); ``upload`` an uploaded file's name (only named, never carried); ``project`` the open
+    project's id."""
     out = {
+        "project": project,
         "data": data, "upload": upload if data is None else None,
         "fraction": f"{cfg.data.fraction:g}", "k": str(cfg.cluster.k), "method": cfg.cluster.method,
         "objective": cfg.encoder.objective, "hidden": str(cfg.encoder.hidden), "latent": str(cfg.encoder.latent),

@@ -9,11 +9,14 @@ shows again, so they stay in the link.
 """
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
 from core.config import RunConfig
+from core.errors import UserError, app_message
+from core.projects import Project
 from core.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 from . import _state as S
@@ -27,13 +30,27 @@ STICKY = (S.COLOUR_BY, S.SEARCH_QUERY)  # page widgets: their state goes when th
 DEFAULT_COLOUR = "Cluster"
 
 
-def read_once(demo: str, hub: str, upload: str) -> None:
+def read_once(demo: str, hub: str, upload: str, open_project: Callable[[str], Project] | None = None) -> None:
     """Before the sidebar's widgets: on the session's first run, the URL's settings into session state
-    (``demo``, ``hub``, ``upload``: the source radio's options); on later runs, restore page widgets."""
+    (``demo``, ``hub``, ``upload``: the source radio's options); on later runs, restore page widgets.
+    ``open_project(id)`` opens the project a link names and puts its settings into the widgets (a
+    UserError when it cannot); the link's own settings then apply over them, but for the data source,
+    which is the project's."""
     state = st.session_state
     if S.LINK_READ not in state:
         state[S.LINK_READ] = True
         settings, notices = parse(st.query_params.to_dict())
+        if "project" in settings and open_project is not None:
+            try:
+                project = open_project(settings["project"])
+            except UserError as exc:
+                notices.append(f"The link's project could not be opened on this server ({app_message(exc)}); "
+                               "the link's other settings were used.")
+            else:
+                for name in ("data", "upload"):
+                    settings.pop(name, None)
+                if "fraction" in settings:
+                    state[f"{S.FRACTION}:{project.source.key}"] = settings.pop("fraction")
         state[S.LINK_NOTICES] = (notices, None)
         for name, key in DIRECT.items():
             if name in settings:
@@ -108,26 +125,28 @@ def _focus(source, cfg: RunConfig) -> int | None:
     return linked_focus(tied, key, cfg.cluster.k)
 
 
-def query(source, cfg: RunConfig) -> dict[str, str]:
-    """The link's query for the settings in use."""
+def query(source, cfg: RunConfig, project: Project | None = None) -> dict[str, str]:
+    """The link's query for the settings in use (``project``: the open one, named when it holds the data)."""
     state = st.session_state
     data, upload = _data(source)
+    pid = project.id if project is not None and source is not None and project.source.key == source.key \
+        and not project.id.startswith("unsaved") else None  # a project the disk refused is not linkable
     colour = state.get(S.COLOUR_BY)
     q = state.get(S.SEARCH_QUERY)
     query = to_query(cfg, data=data, upload=upload, colour=None if colour in (None, DEFAULT_COLOUR) else str(colour),
-                     focus=_focus(source, cfg), q=q if isinstance(q, str) else None)
+                     focus=_focus(source, cfg), q=q if isinstance(q, str) else None, project=pid)
     pending = state.get(S.LINK_PENDING, {})
     if source is None and "fraction" in pending:  # still waiting for the upload the link names
         query["fraction"] = f"{pending['fraction']:g}"
     return query
 
 
-def offer(source, cfg: RunConfig) -> None:
+def offer(source, cfg: RunConfig, project: Project | None = None) -> None:
     """After the sidebar's settings: the URL rewritten to them, the notices about the link, and the
     link to copy."""
     state = st.session_state
     state[S.LINK_STICKY] = {key: state[key] for key in STICKY if key in state}
-    wanted = query(source, cfg)
+    wanted = query(source, cfg, project)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     notices, about = state.get(S.LINK_NOTICES, ([], None))
@@ -143,8 +162,15 @@ def offer(source, cfg: RunConfig) -> None:
     link = st.expander("Link to this view", icon=":material/link:", key=S.LINK_OPEN, on_change="rerun")
     if link.open:
         link.code(_url(wanted), language=None, wrap_lines=True)
-        link.caption("Opens these settings in any browser with access to this app. An upload is named, not "
-                     "included: whoever opens the link uploads the file again.")
+        link.caption("Opens this project and these settings in any browser with access to this app. On "
+                     "another server the project is unknown: an upload is named, not included, and whoever "
+                     "opens the link uploads the file again.")
+
+
+def name_project(project: Project | None) -> None:
+    """After a view made or opened the session's project: the URL names it (a reload then reopens it)."""
+    if project is not None and not project.id.startswith("unsaved") and st.query_params.get("project") != project.id:
+        st.query_params["project"] = project.id
 
 
 def _url(query: dict[str, str]) -> str:

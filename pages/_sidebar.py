@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -13,11 +15,13 @@ from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
 from core.pipeline import source_key
+from core.projects import Project
 from core.view import DataSource
 
 from . import _cached as cached
 from . import _embeddings_upload as embeddings_upload
 from . import _link as link
+from . import _project as opened
 from ._colour import column_controls
 from ._k import k_widgets
 from . import _state as S
@@ -64,19 +68,45 @@ def _why_offline(problem: str | None) -> str:
     return (problem or "the hub could not be reached").split(";")[0].strip()
 
 
+def _cli_option(args: argparse.Namespace) -> str | None:
+    return f"From the command line: {args.data}" if args.data else None
+
+
+def project_option(project: Project, args: argparse.Namespace | None = None) -> str:
+    """The data source radio's option for ``project``'s data: the demo, the hub, the command line's
+    source when it is that data, else the project's own copy (an upload, a file; no new upload)."""
+    args = args or launch_args()
+    src = project.source
+    if src.kind == "demo":
+        return DEMO
+    if src.key == DEFAULT_SOURCE:
+        return HUB
+    if args.data and source_key(args.data) == src.key:
+        return _cli_option(args)
+    return opened.PROJECT_FILE
+
+
 def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
     """The data-source part of the sidebar. Returns None while an upload is awaited or unreadable.
 
     The radio names what is loaded: when the hub file cannot be fetched, its option says the demo
-    corpus is shown instead, with the reason in one line and a retry button under it."""
-    options = ([f"From the command line: {args.data}"] if args.data else []) + [HUB, UPLOAD, DEMO]
+    corpus is shown instead, with the reason in one line and a retry button under it. While a project
+    of an upload (or of a file the radio does not offer) is open, an option reads the project's copy."""
+    project = cached.session().project
+    own = project is not None and project_option(project, args) == opened.PROJECT_FILE
+    options = ([_cli_option(args)] if args.data else []) + [HUB, UPLOAD, DEMO]
     options += [SERVER] if _server_paths_allowed() else []
+    options += [opened.PROJECT_FILE] if own else []
+    if st.session_state.get(S.SOURCE, options[0]) not in options:  # that project was closed
+        st.session_state[S.SOURCE] = options[0]
     current = st.session_state.get(S.SOURCE, options[0])
     hub_path, problem = cached.hub_file(DEFAULT_SOURCE) if current == HUB else (None, None)
     offline = current == HUB and hub_path is None
     shown = {HUB: "Demo corpus (the AG News hub file is unavailable)"} if offline else {}
     if args.data:  # a path is text, not Markdown
         shown[options[0]] = f"From the command line: {plain(args.data)}"
+    if own:
+        shown[opened.PROJECT_FILE] = f"This project's file: {plain(project.source.name)}"
     choice = st.radio("Data", options, key=S.SOURCE, format_func=lambda o: shown.get(o, o))
     if choice == HUB:
         if offline:
@@ -111,11 +141,48 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         named.attrs["name"] = upload.name  # the corpus's source name (metrics.json, export file names)
         return Source(f"upload:{digest}:{upload.name}", named, upload.name, text_col, label_col, n_rows=len(table),
                       kind="upload", data=data)
+    if choice == opened.PROJECT_FILE and project is not None:
+        return _project_file(project)
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
         return Source(source_key(path), path, path) if path else None
     return Source(source_key(args.data), args.data, args.data, args.text_col, args.label_col,
                   is_demo=args.data == DEMO_SOURCE, kind=_kind(args.data))
+
+
+def _project_file(project: Project) -> Source | None:
+    """The open project's own data (an upload's kept copy): no new upload; its columns can be changed.
+    Read once per session and project (a project's data never changes)."""
+    held = st.session_state.get(S.PROJECT_SOURCE)
+    if isinstance(held, tuple) and held[0] == project.id:
+        source = held[1]
+    else:
+        try:
+            source = cached.session().source_of(project)
+        except UserError as exc:
+            st.error(plain(app_message(exc)))
+            return None
+        st.session_state[S.PROJECT_SOURCE] = (project.id, source)
+    if source.kind == "path" and source_key(source.label) != source.key:
+        st.caption(f"{plain(source.label)} has changed since this project was made; its results are of the "
+                   "file as it was read then, where they are cached.")
+    if not isinstance(source.value, pd.DataFrame):
+        return source
+    text_col, label_col = _columns_picker(list(map(str, source.value.columns)))
+    return replace(source, text_col=text_col, label_col=label_col)
+
+
+def _with_own_vectors(source: Source | None) -> Source | None:
+    """``source`` with the open project's own vectors when it is that project's data (an imported
+    project: its texts are not embedded again, ``core.kept_vectors``)."""
+    project = cached.session().project
+    if source is None or project is None or project.source.key != source.key or source.kept is not None:
+        return source
+    try:
+        kept = cached.bench().kept_vectors(cached.session().store, project.id)
+    except UserError:
+        return source
+    return source if kept is None else replace(source, kept=kept)
 
 
 def _kind(source: str) -> str:
@@ -225,13 +292,16 @@ def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:
 def sidebar() -> tuple[Source | None, RunConfig]:
     args = launch_args()
     limits = Limits.from_env()
-    link.read_once(demo=DEMO, hub=HUB, upload=UPLOAD)  # a link's (or a reload's) settings, before the widgets
+    # a link's (or a reload's) settings and project, before the widgets
+    link.read_once(demo=DEMO, hub=HUB, upload=UPLOAD,
+                   open_project=lambda pid: opened.open_project(pid, project_option))
     with st.sidebar:
-        source = choose_source(args, limits)
+        opened.badge_slot()  # the open project's name (filled again once the page has made its view)
+        source = _with_own_vectors(choose_source(args, limits))
         own_vectors = embeddings_upload.uploader()  # optional: bring your own embeddings
         cfg = settings(source, args, limits)
         column_controls(source, cfg)  # "Show only" and label names, for any column of the file
-        link.offer(source, cfg)  # the URL follows the settings; the link to copy
+        link.offer(source, cfg, cached.session().project)  # the URL follows the settings; the link to copy
         over = rows_in_use(source, cfg, limits) if source is not None else None
         source = embeddings_upload.attach(own_vectors, source, cfg)
     st.session_state[S.CURRENT] = (source, cfg)

@@ -63,6 +63,39 @@ SEARCH = "search"
 # the door into core: this browser session's core.session.Session (its project and edits)
 SESSION = "session"
 PROJECT = "project"            # the open project's id (also the URL's ?project=)
+PROJECT_SOURCE = "project_source"  # (project id, DataSource): the open project's own data, read once
+PROJECT_BADGE = "project_badge"  # this run's place for the open project's name, at the top of the sidebar
+SAVE_AGAIN = "save_again"        # "Try saving again" (pages/_project.py), after a save that failed
+SAVE_AS_NEW = "save_as_new"      # "Save as a new project"
+SAVE_RESULT = "save_result"      # (kind, message): what the last of those two buttons did
+
+# the Projects page (pages/projects.py): + ":" + a project's id for each row's widgets
+PROJECTS_DONE = "projects_done"  # the line saying what the last action did
+PROJECT_OPEN = "project_open"    # a project's id: open it and go to the map (set by the Open button)
+PROJECT_RENAME = "project_rename"
+PROJECT_DELETE = "project_delete"
+EXPORT_PREPARE = "export_prepare"  # "Prepare the project file"
+EXPORT_FILE = "export_file"        # (project id, its revision, the file's bytes) last prepared
+IMPORT_FILE = "import_file"        # the project file uploader
+IMPORT_OPEN = "import_open"        # "Import and open"
+
+# the Add texts page (pages/add_texts.py)
+ADD_FROM = "add_from"              # new texts from a file, or typed
+ADD_FILE = "add_file"
+ADD_TEXT_COL = "add_text_col"
+ADD_TYPED = "add_typed"
+ADD_THRESHOLD = "add_threshold"    # "Fit no cluster below confidence"
+ADD_RESULT = "add_result"          # (what was assigned, the table with its clusters, Assigned, rows)
+ADD_MAP = "add_map"
+
+# the Compare page (pages/compare.py)
+COMPARE_A = "compare_a"          # the first version's id
+COMPARE_B = "compare_b"
+COMPARE_A_EDITED = "compare_a_edited"  # "as edited" (True) or "as computed"
+COMPARE_B_EDITED = "compare_b_edited"
+COMPARE_SEARCH = "compare_search"      # the search box over the texts that changed cluster
+VERSION_NAME = "version_name"          # the name typed for the version shown now
+SNAPSHOT_NAME = "snapshot_name"        # the name typed for a snapshot of the current edits
 
 # the session's turn (core.session_turn.Turn), held while a run computes its view: one heavy job per
 # session at a time

@@ -16,6 +16,9 @@ from core.errors import UserError, app_message
 from core.view import View
 
 from . import _cached as cached
+from . import _link as link
+from . import _project as opened
+from . import _state as S
 from ._first_look import FirstLookSlot
 from ._k import settle as settle_k
 from ._progress import ProgressPanel, stop_if_cancelled, work_key
@@ -46,11 +49,11 @@ def current_view(source: Source | None, cfg: RunConfig, provisional: bool = Fals
         st.stop()
     view = guarded(lambda: _build(source, cfg, provisional))
     settle_k(view)  # a new data source: rerun at its suggested k
-    session = cached.session()
-    for notice in session.take_notices():
-        st.info(plain(notice), icon=":material/sync:")
-    if session.problem:
-        st.warning(plain(session.problem), icon=":material/save:")
+    project = cached.session().project  # the view may have made it, or reused an unchanged one
+    st.session_state[S.PROJECT] = project.id if project is not None else None
+    link.name_project(project)
+    opened.badge()
+    opened.notices_and_problem()
     return view
 
 

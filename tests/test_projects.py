@@ -161,3 +161,30 @@ def test_project_json_round_trips():
     p = Project("abcdef123456", "P", Source("upload", "f.csv", "k", text_col=("a", "b")), stamp, stamp, stamp, 4,
                 (v,), {"version": "v"})
     assert Project.from_json(json.loads(json.dumps(p.as_json()))) == p
+
+
+def test_a_project_is_untouched_until_the_user_changes_something(store):
+    from core.projects import untouched
+
+    fresh = store.create(store.unique_name("Demo corpus"), SOURCE)
+    second = store.create(store.unique_name("Demo corpus"), SOURCE)
+    assert second.name == "Demo corpus (2)" and untouched(fresh) and untouched(second)
+    assert untouched(store.update(fresh.id, lambda p: p.with_version(version())).project)  # a new k: no work
+    assert not untouched(store.update(fresh.id, lambda p: p.with_version(version(notes={0: "x"}))).project)
+    assert not untouched(store.rename(second.id, "My study"))
+    named = store.create("Demo corpus (3)", SOURCE)
+    assert not untouched(store.update(named.id, lambda p: p.with_version(version(name="for the report"))).project)
+
+
+def test_stored_settings_give_back_their_config():
+    from core.config import RunConfig
+    from core.projects import settings_config, version_settings
+
+    cfg = RunConfig().with_(data={"text_col": ("title", "body"), "fraction": 0.5}, cluster={"k": 7},
+                            project={"method": "umap"}, refine={"enabled": True}, seed=3)
+    stored = json.loads(json.dumps(cfg.to_dict()))  # as project.json holds them: lists, not tuples
+    assert settings_config(stored) == cfg
+    assert settings_config(version_settings(cfg), {"method": "umap"}) == cfg  # a version's, with the map's
+    assert settings_config(version_settings(cfg)).project.method == "tsne"
+    with pytest.raises(UserError, match="stored settings cannot be read"):
+        settings_config({"cluster": {"k": 4, "clusters": "many"}})

@@ -135,6 +135,71 @@ def test_opening_a_missing_or_damaged_project_is_one_clear_error(bench):
     assert session.project is None
 
 
+def test_a_visit_that_changes_nothing_reuses_the_unchanged_project_of_its_data(bench):
+    import gc
+
+    first = Session(bench)
+    first.view(DEMO, cfg(4))
+    pid = first.project.id
+    busy = Session(bench)  # while the first session has it open, another visit gets its own
+    busy.view(DEMO, cfg(4))
+    assert busy.project.id != pid
+    del first, busy
+    gc.collect()  # both visits ended
+    again = Session(bench)
+    again.view(DEMO, cfg(5))
+    assert again.project.id in {p.id for p in ProjectStore().list()} and len(ProjectStore().list()) == 2
+    reused = again.project.id
+    view = again.view(DEMO, cfg(5))
+    again.rename(view, 0, "Kept")  # now it holds work: never reused
+    del again, view
+    gc.collect()
+    later = Session(bench)
+    later.view(DEMO, cfg(4))
+    assert later.project.id != reused and len(ProjectStore().list()) == 2  # the other unchanged one
+    assert ProjectStore().get(reused).current.names == {0: "Kept"}
+
+
+def test_the_projects_page_renames_copies_and_deletes_through_the_session(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    pid = session.project.id
+    session.rename(view, 1, "Sport")
+    assert session.rename_project(pid, "  My   study ").name == "My study" == session.project.name
+    with pytest.raises(UserError, match="type a name"):
+        session.rename_project(pid, " ")
+    copy = session.duplicate_project(pid)
+    assert copy.name == "My study (copy)" and copy.current.names == {1: "Sport"}
+    session.delete_project(pid)  # the open one: the session leaves it first
+    assert session.project is None and session.problem is None
+    assert [p.id for p in session.projects()] == [copy.id]
+
+
+def test_versions_are_named_kept_as_snapshots_and_viewed_as_computed_or_edited(bench):
+    session = Session(bench)
+    view = session.view(DEMO, cfg(4))
+    vid = view.version.id
+    session.merge(view, [2, 3])
+    session.rename(session.view(DEMO, cfg(4)), 0, "World")
+    snap = session.snapshot(vid, "after the merge")
+    assert snap.id != vid and snap.name == "after the merge" and snap.names == {0: "World"}
+    view = session.view(DEMO, cfg(4))
+    session.undo_edits(view)  # later edits go on in the version; the snapshot keeps its state
+    session.name_version(vid, "k=4 for the report")
+    other = session.view(DEMO, cfg(5)).version.id  # the current view is now k=5
+
+    edited = session.version_view(DEMO, snap.id)
+    computed = session.version_view(DEMO, snap.id, edited=False)
+    assert edited.ids == [0, 1, 2] and edited.name(0) == "0: World"
+    assert computed.ids == [0, 1, 2, 3] and computed.user_names == {}
+    assert session.project.version(vid).name == "k=4 for the report" and not session.project.version(vid).edited
+    assert session.project.view["version"] == other  # viewing a version changes nothing shown
+    with pytest.raises(UserError, match="no such version"):
+        session.version_view(DEMO, "nope")
+    with pytest.raises(UserError, match="type a name"):
+        session.snapshot(vid, "")
+
+
 # -- new texts ----------------------------------------------------------------------------------------
 def test_new_texts_take_the_shown_clusters_with_the_users_names_and_a_place_on_the_map(bench):
     session = Session(bench)

@@ -161,6 +161,47 @@ def test_a_reload_of_an_upload_asks_for_the_file_and_keeps_the_rest(fake_app, ap
     assert "100 in use (fraction 0.50)" in at.sidebar.caption[-1].value.replace("\\", "")
 
 
+def test_a_project_is_named_by_its_id_and_a_bad_one_is_a_notice():
+    cfg = RunConfig()
+    query = to_query(cfg, data=link_source(cfg.data.source), project="c3e6d7eefcc5")
+    assert list(query)[0] == "project" and parse(query)[0]["project"] == "c3e6d7eefcc5"
+    for bad in ("../etc", "short", "UPPER-case-id!", "x" * 40):
+        settings, notices = parse({"project": bad, "k": "5"})
+        assert settings == {"k": 5} and len(notices) == 1 and "project=" in notices[0] and "id" in notices[0]
+
+
+def test_a_link_to_a_project_opens_it_with_its_settings(fake_app):
+    at = fake_app()
+    at.run()
+    at.sidebar.slider(key="k").set_value(5).run()
+    pid = at.query_params["project"]
+    at.session_state["session"].rename(at.session_state["session"].last, 1, "Named")  # an edited project
+
+    again = fake_app()  # a new session (another tab, a reload) on a link naming only the project
+    again.query_params = {"project": pid}
+    again.run()
+    assert not again.exception and not again.error
+    assert again.sidebar.slider(key="k").value == 5 and again.session_state["session"].project.id == pid
+    assert again.session_state["session"].last.name(1) == "1: Named"
+    assert again.query_params["project"] == pid and again.query_params["k"] == "5"
+
+    link = fake_app()  # the link's own settings apply over the project's
+    link.query_params = {"project": pid, "k": "3"}
+    link.run()
+    assert link.sidebar.slider(key="k").value == 3 and link.session_state["session"].project.id == pid
+
+
+def test_a_link_to_a_project_this_server_lacks_is_one_notice_and_the_rest_applies(fake_app):
+    at = fake_app(data=None)
+    at.query_params = {"project": "0123456789ab", "data": "demo", "k": "6"}
+    at.run()
+    assert not at.exception and not at.error
+    notices = [w.value.replace("\\", "") for w in at.warning]
+    assert len(notices) == 1 and "project could not be opened" in notices[0] and "other settings" in notices[0]
+    assert at.sidebar.slider(key="k").value == 6 and "Demo corpus" in at.sidebar.radio(key="source").value
+    assert at.query_params["project"] != "0123456789ab"  # the view made a project of its own
+
+
 def test_a_links_focus_goes_when_the_data_or_the_clusters_change(fake_app):
     """issue 28: focus=3 travelled in a copied link after the data changed, naming another cluster."""
     at = fake_app(data=None)
