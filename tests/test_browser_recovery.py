@@ -27,7 +27,7 @@ PRESSES, GAP_S = 20, 0.1
 #: The bursts of each test, each to be followed by the last value's map.
 ROUNDS = {"fraction": [("ArrowLeft", "0.80", 256), ("ArrowRight", "1.00", 320), ("ArrowLeft", "0.80", 256)],
           "k": [("ArrowRight", 4 + PRESSES), ("ArrowLeft", 4)] * 3,  # from k = 4, well inside the slider's ends
-          "projection": [("UMAP", "UMAP"), ("t-SNE", "TSNE")] * 3}
+          "projection": [("UMAP", "UMAP"), ("t-SNE", "t-SNE")] * 3}
 
 #: The page at rest with its map: no script run in progress (the app's own record of the run's state;
 #: Streamlit's status widget is not drawn in this layout), no run waiting, nothing greyed out, the map
@@ -131,12 +131,12 @@ def test_rapid_changes_of_k_end_with_the_last_values_map(demo_server, tmp_path):
 def test_rapid_changes_of_the_projection_end_with_the_last_values_map(demo_server, tmp_path):
     timings: dict = {}
     with browser_session(demo_server, tmp_path, timings) as page:
-        assert _open(page, demo_server)["title"].startswith("TSNE")
+        assert _open(page, demo_server)["title"].startswith("t-SNE")
         group = page.locator('[data-testid="stSidebar"] [role="radiogroup"][aria-label="Map"]')
         group.get_by_text("UMAP").click()  # the first UMAP compiles its code: once, before the presses
         _settled(page, demo_server, "the first UMAP map", lambda s: s["title"].startswith("UMAP"), STEP_TIMEOUT)
         group.get_by_text("t-SNE").click()
-        _settled(page, demo_server, "the t-SNE map again", lambda s: s["title"].startswith("TSNE"))
+        _settled(page, demo_server, "the t-SNE map again", lambda s: s["title"].startswith("t-SNE"))
         # arrow keys move the choice round the group: an odd number of presses changes it
         for i, (name, title) in enumerate(ROUNDS["projection"]):
             pressed = _burst(page, group.locator("input:checked"), "ArrowRight", PRESSES + 1)
