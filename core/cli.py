@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .config import CLUSTER_METHODS, DEFAULT_SOURCE, PROJECTIONS, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
+from .config import CLUSTER_METHODS, DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
 from .csv_export import safe_csv
 from .errors import UserError
 from .quiet import quiet_third_party
@@ -29,6 +29,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import project as projections  # the registry of projections: its choices as they are now
     parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--clusters", choices=CLUSTER_METHODS, default=ClusterConfig.method,
                      help="coview: K-Means on the embeddings refined by the texts' words (default); "
                           "latent: the paper's K-Means on the encoder's latent space")
-    run.add_argument("--projection", choices=PROJECTIONS, default=ProjectConfig.method)
+    run.add_argument("--projection", choices=projections.names(), default=ProjectConfig.method)
     run.add_argument("--refine", action="store_true",
                      help="fine-tune the sentence model's top layers on these texts first (no labels; minutes)")
     run.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs, help="refine: passes over the texts")

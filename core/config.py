@@ -17,7 +17,6 @@ DEFAULT_SOURCE = "hf://datasets/Zhouhc/attack-agnews/agnews_train.csv"
 DEMO_SOURCE = "demo"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CACHE_ENV = "CLUSTERLENS_CACHE_DIR"
-PROJECTIONS = ("tsne", "umap", "none")
 CLUSTER_METHODS = ("coview", "latent")
 MAX_HIDDEN = 4096
 MAX_LATENT = 1024
@@ -111,8 +110,8 @@ class ProjectConfig:
     perplexity: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.method not in PROJECTIONS:
-            raise UserError(f"unknown projection {self.method!r}; choose one of {', '.join(PROJECTIONS)}")
+        from .project import get  # the registry of projections (core.project imports no config: no cycle)
+        get(self.method)
         if not (isinstance(self.perplexity, (int, float)) and 0 < self.perplexity <= 1000):
             raise UserError(f"the perplexity must be in (0, 1000], got {self.perplexity}")
 

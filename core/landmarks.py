@@ -91,16 +91,3 @@ def landmark_map(Z: np.ndarray, layout: Layout, *, seed: int, progress: IterProg
              len(Z), len(rows), len(Z) - len(rows), PLACE_NEIGHBOURS)
     xy = layout(np.ascontiguousarray(Z[rows]), progress)
     return place(Z, rows, xy)
-
-
-#: The projections as their authors spell them.
-METHOD_NAMES = {"tsne": "t-SNE", "umap": "UMAP"}
-
-
-def map_title(method: str, n: int) -> str:
-    """The map's title for ``n`` points projected by ``method``: says when it was placed from landmarks."""
-    title = f"{METHOD_NAMES.get(method, method)} of the latent space"
-    if method == "tsne" and uses_landmarks(n):
-        m = min(N_LANDMARKS, n)
-        title += f" ({m:,} landmarks; the other {n - m:,} points placed from their nearest landmarks)"
-    return title

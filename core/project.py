@@ -1,16 +1,21 @@
-"""2-D maps of the latent vectors: t-SNE (openTSNE, FFT-accelerated) or UMAP, both seeded."""
+"""2-D maps of the latent vectors, and the registry of projections: t-SNE (openTSNE, FFT-accelerated)
+or UMAP, both seeded, or none.
+
+:data:`REGISTRY` is the one list of projections: the config's validation, the CLI's ``--projection``
+choices, a link's ``projection=`` parameter, the sidebar's *Map* options and the map's title all read
+it, so a new projection is one :func:`register` call (with its layout function) in this file.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from . import landmarks
 from .errors import UserError
 
 log = logging.getLogger(__name__)
-METHODS = ("tsne", "umap", "none")
 MIN_POINTS = 5
 
 
@@ -75,20 +80,87 @@ def umap(X: np.ndarray, *, seed: int, n_neighbors: int = 15) -> np.ndarray:
     return np.asarray(model.fit_transform(X), dtype=np.float32)
 
 
+#: layout(X (n, d), seed, perplexity, progress) -> (n, 2) float32 coordinates.
+Layout = Callable[[np.ndarray, int, float, "IterProgress | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One way to draw the map. ``name`` is the config's, the CLI's and a link's value; ``label`` the
+    method's own spelling (the sidebar, the map's title); ``layout`` None draws no map (the CLI's
+    ``none``: the app always draws one). ``landmarks``: above ``core.landmarks.LANDMARKS_ABOVE`` points
+    it lays out landmarks and places the rest from them (a layout that scales badly)."""
+
+    name: str
+    label: str
+    help: str
+    layout: Layout | None
+    landmarks: bool = False
+
+    @property
+    def draws(self) -> bool:
+        return self.layout is not None
+
+
+REGISTRY: dict[str, Projection] = {}
+
+
+def register(projection: Projection) -> Projection:
+    REGISTRY[projection.name] = projection
+    return projection
+
+
+def names() -> tuple[str, ...]:
+    """Every projection's name (the config's and the CLI's choices)."""
+    return tuple(REGISTRY)
+
+
+def drawn() -> tuple[Projection, ...]:
+    """The projections that draw a map (the app's and a link's choices), in the registry's order."""
+    return tuple(p for p in REGISTRY.values() if p.draws)
+
+
+def get(name: str) -> Projection:
+    if name not in REGISTRY:
+        raise UserError(f"unknown projection {name!r}; choose one of {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def map_title(method: str, n: int) -> str:
+    """The map's title for ``n`` points projected by ``method``: says when it was placed from landmarks."""
+    from . import landmarks  # torch: imported where a map is drawn, not where the registry is read
+
+    projection = REGISTRY.get(method)
+    title = f"{projection.label if projection else method} of the latent space"
+    if projection is not None and projection.landmarks and landmarks.uses_landmarks(n):
+        m = min(landmarks.N_LANDMARKS, n)
+        title += f" ({m:,} landmarks; the other {n - m:,} points placed from their nearest landmarks)"
+    return title
+
+
+register(Projection("tsne", "t-SNE", "Keeps neighbourhoods: texts close in meaning stay close; distances between "
+                    "far groups mean little.", lambda X, seed, perplexity, progress:
+                    tsne(X, seed=seed, perplexity=perplexity, progress=progress), landmarks=True))
+register(Projection("umap", "UMAP", "Keeps neighbourhoods and more of the layout between groups.",
+                    lambda X, seed, perplexity, progress: umap(X, seed=seed)))
+register(Projection("none", "No map", "No 2-D map (the command line's choice, to save its time).", None))
+
+
 def project(X: np.ndarray, method: str, *, seed: int, perplexity: float = 30.0,
             progress: IterProgress | None = None) -> np.ndarray | None:
-    """Project (n, d) ``X`` to (n, 2) with ``method`` (``tsne``, ``umap``) or return None for ``none``.
-    ``progress`` follows t-SNE's iterations (UMAP reports none). A t-SNE map of more than
-    ``core.landmarks.LANDMARKS_ABOVE`` points is laid out from landmarks (see ``core.landmarks``)."""
-    if method not in METHODS:
-        raise UserError(f"unknown projection {method!r}; choose one of {', '.join(METHODS)}")
-    if method == "none":
+    """Project (n, d) ``X`` to (n, 2) with the registry's ``method``, or return None for one that draws
+    no map. ``progress`` follows the layout's iterations where it reports them (t-SNE's). A projection
+    marked ``landmarks`` lays out a map of more than ``core.landmarks.LANDMARKS_ABOVE`` points from
+    landmarks (see ``core.landmarks``)."""
+    from . import landmarks
+
+    projection = get(method)
+    if projection.layout is None:
         return None
     if len(X) < MIN_POINTS:
         raise UserError(f"a map needs at least {MIN_POINTS} texts, got {len(X)}; raise the fraction")
-    if method == "umap":
-        return umap(X, seed=seed)
-    if landmarks.uses_landmarks(len(X)):
-        return landmarks.landmark_map(X, lambda Y, report: tsne(Y, seed=seed, perplexity=perplexity, progress=report),
+    layout = projection.layout
+    if projection.landmarks and landmarks.uses_landmarks(len(X)):
+        return landmarks.landmark_map(X, lambda Y, report: layout(Y, seed, perplexity, report),
                                       seed=seed, progress=progress)
-    return tsne(X, seed=seed, perplexity=perplexity, progress=progress)
+    return layout(X, seed, perplexity, progress)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any, Callable, Mapping
 
+from . import project as projections
 from .background import K_RANGE
 from .config import CLUSTER_METHODS, DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
 from .objectives import OBJECTIVES
@@ -128,7 +129,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "latent": _int(*LATENT_RANGE),
     "epochs": _int(*EPOCHS_RANGE),
     "seed": _int(*SEED_RANGE),
-    "projection": _choice(("tsne", "umap")),
+    "projection": lambda raw: _choice(tuple(p.name for p in projections.drawn()))(raw),  # the registry's, now
     "colour": _text,
     "focus": _int(0, MAX_FOCUS),
     "q": _text,

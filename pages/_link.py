@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from core import project as projections
 from core.config import RunConfig
 from core.errors import UserError, app_message
 from core.projects import Project
@@ -22,7 +23,6 @@ from core.view_link import clustering_key, link_source, linked_focus, parse, to_
 from . import _state as S
 from ._safe import plain
 
-PROJECTIONS = {"tsne": "t-SNE", "umap": "UMAP"}
 #: link parameter -> the widget's session-state key, for settings taken as they are
 DIRECT = {"k": S.K, "method": S.CLUSTER_METHOD, "objective": S.OBJECTIVE, "hidden": S.HIDDEN, "latent": S.LATENT,
           "epochs": S.EPOCHS, "seed": S.SEED, "colour": S.COLOUR_BY, "focus": S.FOCUS_CLUSTER, "q": S.SEARCH_QUERY}
@@ -56,7 +56,7 @@ def read_once(demo: str, hub: str, upload: str, open_project: Callable[[str], Pr
             if name in settings:
                 state[key] = settings[name]
         if "projection" in settings:
-            state[S.PROJECTION] = PROJECTIONS[settings["projection"]]
+            state[S.PROJECTION] = projections.get(settings["projection"]).label
         if "focus" in settings:  # tied to the first data and settings the link resolves to (see offer)
             state[S.FOCUS_LINK] = (None, settings["focus"])
         if "data" in settings:

@@ -9,13 +9,14 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from core import project as projections
 from core.errors import UserError, app_message
 from core.projects import Project, settings_config
 from core.view_link import parse, to_query
 
 from . import _cached as cached
 from . import _state as S
-from ._link import DIRECT, PROJECTIONS
+from ._link import DIRECT
 from ._safe import plain
 
 PROJECTS_PAGE = "pages/projects.py"
@@ -42,7 +43,7 @@ def put_in_widgets(project: Project, option: str) -> None:
         if name in settings and name not in PAGE_SETTINGS:
             state[key] = settings[name]
     if "projection" in settings:
-        state[S.PROJECTION] = PROJECTIONS[settings["projection"]]
+        state[S.PROJECTION] = projections.get(settings["projection"]).label
     if S.K in state:  # the k this data is shown with (else the sidebar would restore its own, or suggest one)
         state.setdefault(S.K_CHOSEN, {})[project.source.key] = state[S.K]
     state[S.REFINE] = bool(cfg.refine.enabled)

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from core import project as projections
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
 from core.errors import UserError, app_message
@@ -210,7 +211,9 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         st.caption(f"The file has {source.n_rows:,} rows; the default fraction keeps about {limits.comfortable:,}, "
                    f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
     k = k_widgets(source)  # a slider and a number box, 2..min(200, n/5); a new source starts at a suggested k
-    projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
+    drawn = {p.label: p for p in projections.drawn()}
+    projection = st.radio("Map", list(drawn), horizontal=True, key=S.PROJECTION,
+                          help=" ".join(f"{p.label}: {p.help}" for p in drawn.values()))
     refine = st.toggle("Refine embeddings", key=S.REFINE,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
@@ -224,7 +227,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         embed=EmbedConfig(),
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
         cluster=ClusterConfig(k=int(k), method=method),
-        project=ProjectConfig(method="umap" if projection == "UMAP" else "tsne"),
+        project=ProjectConfig(method=drawn[projection].name),
         refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
 
 

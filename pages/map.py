@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.csv_export import safe_csv
 from core.export import export_name
-from core.landmarks import map_title
+from core.project import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from pages import _link, _mapchart, _search
 from pages import _state as S

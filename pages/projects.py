@@ -162,7 +162,7 @@ with send:
                 st.caption("The project changed since: prepare the file again to include the changes.")
 with receive:
     st.file_uploader(f"Import a project file ({SUFFIX})", key=S.IMPORT_FILE,
-                     help="A file exported by ClusterLens (here, or with python -m core project export). It becomes "
-                          "a new project, opened on the Map page.")
+                     help="A file exported by ClusterLens (with Prepare the project file, here or on another server). "
+                          "It becomes a new project, opened on the Map page.")
     if st.session_state.get(S.IMPORT_FILE) is not None:
         st.button("Import and open", icon=":material/upload_file:", on_click=_import, key=S.IMPORT_OPEN)

@@ -25,7 +25,6 @@ from core.data import Corpus  # noqa: E402
 from core.describe import ClusterSummary, Terms  # noqa: E402
 from core.embed import EmbedResult  # noqa: E402
 from core.encoder import Encoder  # noqa: E402
-from pages import _cached as cached  # noqa: E402
 from pages import _common  # noqa: E402
 from pages._sidebar import Source  # noqa: E402
 from pages._view import View  # noqa: E402
@@ -54,15 +53,15 @@ def synthetic_view(n: int) -> View:
     embedded = EmbedResult(xy, n, 0, 0.0, "synthetic")
     terms = Terms(sparse.csr_matrix((n, 1), dtype=np.float32), np.array(["word"]))
     result = pipeline.RunResult(cfg, corpus, embedded, Encoder(), xy, stage, None, xy, terms, keys, {})
-    base_key = pipeline.baseline_key(keys["embed"], keys["sample"], cfg.cluster, cfg.seed, n)
-    cached.CACHE.fetch("baseline", base_key, lambda: stage)  # the cards' yardstick, ready
-    return View(Source("synthetic", "synthetic", f"{n:,} synthetic points"), result, labels, summaries)
+    return View(Source("synthetic", "synthetic", f"{n:,} synthetic points"), result, stage,
+                baseline_of=lambda: stage, baseline_ready=lambda: stage)  # the cards' yardstick, ready
 
 
 started = time.perf_counter()
 view = synthetic_view(int(os.environ.get("BIGMAP_N", "200000")))
 _common.page_view = lambda provisional=False: view
 try:
-    st.navigation([st.Page(str(ROOT / "pages" / "map.py"), title="Map", default=True)]).run()
+    st.navigation([st.Page(str(ROOT / "pages" / "map.py"), title="Map", default=True),
+                   st.Page(str(ROOT / "pages" / "clusters.py"), title="Clusters")]).run()  # the map links to it
 finally:  # the page ends in st.stop() when nothing is selected
     print(f"bigmap script run: {time.perf_counter() - started:.2f} s", flush=True)

@@ -18,7 +18,6 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 # what Streamlit draws for an uncaught exception (with or without details) or an st.error
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-RUNNING_SELECTOR = '[data-testid="stStatusWidget"]'
 # the Map page's map (pages/_mapchart.py) is Plotly.js inside a component's iframe, same-origin with the page
 MAP_FRAME = 'iframe[title*="clusterlens_map_"]'  # clusterlens_map_svg or clusterlens_map_gl
 # a JS expression: the plot element of the last map on the page that has finished drawing, or null
@@ -169,10 +168,18 @@ def wait_until(page, js: str, *, timeout: float, what: str, server: StreamlitSer
         page.wait_for_timeout(poll * 1000)
 
 
+#: The app's script has finished and nothing on the page is left from the run before (the page's own
+#: record of its script's state: Streamlit's status widget is not drawn in this layout).
+IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+  === 'notRunning' && !document.querySelector('[data-stale="true"]')"""
+
+
 def wait_idle(page, *, timeout: float, server: StreamlitServer | None = None) -> None:
-    """Wait until Streamlit's "running" status widget is gone (the script run has finished)."""
-    wait_until(page, f"() => !document.querySelector('{RUNNING_SELECTOR}')", timeout=timeout,
-               what="the app to stop running", server=server, poll=0.5)
+    """The page idle, and still idle half a second later (a rerun may be just about to start)."""
+    for _ in range(2):
+        wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
+        page.wait_for_timeout(500)
+    wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
 
 
 def text_uploader(page):

@@ -18,7 +18,7 @@ import pytest
 from core.cache import NoCache
 from core.config import DataConfig
 from core.pipeline import read_stage
-from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_until
+from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
 
 DEMO_TEXTS = read_stage("demo", "demo", DataConfig(source="demo"), NoCache())[1].texts  # as the app embeds them
 FIRST_RUN_TIMEOUT = 420  # s: exporting the ONNX model, embedding 320 texts, training, t-SNE
@@ -41,20 +41,6 @@ SECTIONS_JS = """(n) => {
     .filter(t => /Cluster \\d+:/.test(t)).map(t => t.replace(/^keyboard_arrow_\\w+\\s*/, '').trim());
   return heads.length === n ? heads : null;
 }"""
-
-
-# the app's script has finished and nothing on the page is left from the run before (Streamlit's status
-# widget, which browserkit.wait_idle looks for, is not drawn in this layout)
-IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
-  === 'notRunning' && !document.querySelector('[data-stale="true"]')"""
-
-
-def wait_idle(page, *, timeout: float, server) -> None:
-    """The page idle, and still idle half a second later (a rerun may be just about to start)."""
-    for _ in range(2):
-        wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
-        page.wait_for_timeout(500)
-    wait_until(page, IDLE_JS, timeout=timeout, what="the app idle", server=server, poll=0.25)
 
 
 def _nav(page, title: str) -> None:

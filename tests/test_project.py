@@ -39,3 +39,33 @@ def test_tsne_on_the_fft_path_is_seeded_and_keeps_neighbours():
     a = project(X, "tsne", seed=2)
     assert trustworthiness(X, a, n_neighbors=10) > 0.85
     assert np.allclose(a, project(X, "tsne", seed=2))
+
+
+def test_a_projection_registered_in_core_project_is_offered_everywhere(monkeypatch, fake_app):
+    """Issue 30: a new projection is one registry entry in ``core.project``; the config, the CLI, a link,
+    the map's title and the sidebar's *Map* choice take it from there with nothing else changed."""
+    from sklearn.decomposition import PCA
+
+    from apphelpers import map_charts
+    from core import project as projections
+    from core.cli import build_parser
+    from core.config import RunConfig
+    from core.view_link import parse
+
+    pca = projections.Projection("pca", "PCA", "A linear map: the two directions of most spread.",
+                                 lambda X, seed, perplexity, progress:
+                                 PCA(2, random_state=seed).fit_transform(X).astype(np.float32))
+    monkeypatch.setitem(projections.REGISTRY, "pca", pca)
+    X, _ = blobs(n=50)
+    assert project(X, "pca", seed=0).shape == (50, 2)
+    assert RunConfig().with_(project={"method": "pca"}).project.method == "pca"
+    assert build_parser().parse_args(["run", "--projection", "pca"]).projection == "pca"
+    assert parse({"projection": "PCA"}) == ({"projection": "pca"}, [])
+    assert projections.map_title("pca", 50) == "PCA of the latent space"
+
+    at = fake_app()
+    at.run()
+    assert "PCA" in at.sidebar.radio(key="projection").options
+    at.sidebar.radio(key="projection").set_value("PCA").run()
+    assert not at.exception and not at.error
+    assert map_charts(at)[0]["layout"]["title"]["text"].startswith("PCA of the latent space")

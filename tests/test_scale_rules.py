@@ -15,7 +15,7 @@ from core.config import EncoderConfig
 from core.coview import crossfit_predict
 from core.encoder import Encoder, step_cap_key
 from core.objectives import NeighbourEmbedding, anchor_batches
-from core.project import TSNE_ITERS, project
+from core.project import TSNE_ITERS, map_title, project
 from test_coview import corpus
 
 
@@ -103,8 +103,8 @@ def test_a_small_corpus_forced_through_the_landmark_path_gives_a_whole_sane_map(
     np.fill_diagonal(d, np.inf)
     near = np.argsort(d, axis=1)[:, :5]
     assert (truth[near] == truth[:, None]).mean() > 0.95  # the blobs stay apart on the map
-    assert "landmarks" in landmarks.map_title("tsne", 450) and "150 landmarks" in landmarks.map_title("tsne", 450)
-    assert landmarks.map_title("tsne", 100) == "t-SNE of the latent space"
+    assert "landmarks" in map_title("tsne", 450) and "150 landmarks" in map_title("tsne", 450)
+    assert map_title("tsne", 100) == "t-SNE of the latent space"
 
 
 def test_kmeans_restarts_shrink_only_above_20000_points():
