@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .config import CLUSTER_METHODS, DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
+from .config import DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
 from .csv_export import safe_csv
 from .errors import UserError
 from .quiet import quiet_third_party
@@ -29,7 +29,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import project as projections  # the registry of projections: its choices as they are now
+    from . import cluster_stage, project as projections  # the registries: their choices as they are now
     parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,10 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--objective", default=None, help="training objective (default: neighbours)")
     run.add_argument("--epochs", type=int, default=None, help=f"training epochs (default {EncoderConfig.epochs})")
     run.add_argument("--k", type=int, default=ClusterConfig.k)
-    run.add_argument("--clusters", choices=CLUSTER_METHODS, default=ClusterConfig.method,
-                     help="coview: K-Means on the embeddings refined by the texts' words (default); "
-                          "latent: the paper's K-Means on the encoder's latent space")
-    run.add_argument("--projection", choices=projections.names(), default=ProjectConfig.method)
+    run.add_argument("--clusters", choices=cluster_stage.method_names(), default=ClusterConfig.method,
+                     help="; ".join(f"{m.name}: {m.describes}" for m in cluster_stage.METHODS.values())
+                     + f" (default {ClusterConfig.method})")
+    run.add_argument("--projection", choices=projections.names(), default=ProjectConfig.method,
+                     help="; ".join(f"{p.name}: {p.help}" for p in projections.REGISTRY.values()))
     run.add_argument("--refine", action="store_true",
                      help="fine-tune the sentence model's top layers on these texts first (no labels; minutes)")
     run.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs, help="refine: passes over the texts")

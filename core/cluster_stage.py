@@ -6,20 +6,27 @@ Like every stage of ``core.pipeline`` (which re-exports these names), a stage is
 parents' keys, its inputs, its config section and the seed, and returns (key, value) through the
 cache handed in. A change of k re-runs only these stages and what follows them.
 Shapes: ``Z`` (n, latent) the map's space; ``X`` (n, dim) the raw embeddings; labels (n,) in [0, k).
+
+:data:`METHODS` is the one list of clustering methods: the config's validation, the CLI's
+``--clusters`` choices, a link's ``method=``, the sidebar's *Clusters* choice, the Quality and Compare
+pages' words all read it, so a new method is one :func:`register` call (with its function) here.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from .cache import StageCache
 from .cluster import RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
-from .config import ClusterConfig
 from .coview import FIT_ROWS, neighbours_of, refine, word_view
 from .describe import ClusterSummary, Terms, describe
+from .errors import UserError
 from .results import stage_key
+
+if TYPE_CHECKING:  # annotations only: the config reads the registry of methods here, so no import back
+    from .config import ClusterConfig
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
     instead of K-Means on ``X``, so that Refine moves the borders of the fast default's clusters
     rather than drawing new ones. ``progress(stage, done, total, message)`` hears of each step, only
     when the clusters are computed (not read from the cache)."""
-    from_base = keys.get("base_embed", keys["embed"]) != keys["embed"] and cfg.method == "coview"
+    from_base = keys.get("base_embed", keys["embed"]) != keys["embed"] and get_method(cfg.method).starts_from_base
     if from_base and base is None:
         raise ValueError("a refined model's clusters start from the base model's: pass its vectors as base")
 
@@ -111,13 +118,8 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
                                   seed, cache)
             stage = refined(Z, X, carried(X, fast, cfg.k), texts, views_stage(keys, X, texts, cache), truth, cfg,
                             seed)
-        elif cfg.method == "coview":
-            _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)
-            step(1, f"{cfg.k} clusters: moving texts where their words and neighbours agree")
-            stage = refined(Z, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), truth, cfg,
-                            seed)
         else:
-            stage = cluster_and_score(Z, X, truth, cfg, seed)
+            stage = get_method(cfg.method).cluster(MethodInputs(keys, Z, X, texts, truth, cfg, seed, cache, step))
         step(2, f"describing {cfg.k} clusters")
         c = canonical(stage.clustering)  # numbered by size: the same partition gets the same numbers anywhere
         return replace(stage, clustering=c, summaries=describe(terms, Z, c.labels, c.centers))
@@ -183,3 +185,73 @@ def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.nda
     """The yardstick: K-Means with the same k and seed directly on the raw (n, dim) embeddings."""
     key = baseline_key(embed_key, sample_key, cfg, seed, len(X))
     return key, cache.fetch("baseline", key, lambda: cluster_and_score(X, X, truth, cfg, seed))
+
+
+@dataclass(frozen=True)
+class MethodInputs:
+    """What a clustering method reads: the run's stage ``keys``, the (n, latent) ``Z``, the (n, dim)
+    embeddings ``X``, the texts, the labels if any (to score, never to fit), the config, the seed, the
+    stage cache (to share the baseline and the views) and ``step(done, message)`` for its progress."""
+
+    keys: dict[str, str]
+    Z: np.ndarray
+    X: np.ndarray
+    texts: list[str]
+    truth: np.ndarray | None
+    cfg: ClusterConfig
+    seed: int
+    cache: StageCache
+    step: Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class ClusterMethod:
+    """One way to cluster. ``name`` is the config's, the CLI's and a link's value; ``label`` the
+    sidebar's words, ``short`` the Compare page's, ``describes`` the Quality page's sentence, ``help``
+    the sidebar's tooltip. ``cluster(inputs)`` returns the stage, clustered and scored (the cluster
+    stage numbers and describes it). ``starts_from_base``: a refined model's run starts from the base
+    model's default clusters instead (Refine moves their borders)."""
+
+    name: str
+    label: str
+    short: str
+    describes: str
+    help: str
+    cluster: Callable[[MethodInputs], ClusterStage]
+    starts_from_base: bool = False
+
+
+METHODS: dict[str, ClusterMethod] = {}
+
+
+def register(method: ClusterMethod) -> ClusterMethod:
+    METHODS[method.name] = method
+    return method
+
+
+def method_names() -> tuple[str, ...]:
+    return tuple(METHODS)
+
+
+def get_method(name: str) -> ClusterMethod:
+    if name not in METHODS:
+        raise UserError(f"unknown cluster method {name!r}; choose one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def _coview(i: MethodInputs) -> ClusterStage:
+    _, start = baseline_stage(i.keys["embed"], i.keys["sample"], i.X, i.truth, i.cfg, i.seed, i.cache)
+    i.step(1, f"{i.cfg.k} clusters: moving texts where their words and neighbours agree")
+    return refined(i.Z, i.X, start.clustering.labels, i.texts, views_stage(i.keys, i.X, i.texts, i.cache), i.truth,
+                   i.cfg, i.seed)
+
+
+register(ClusterMethod(
+    "coview", "K-Means refined by the texts' words", "K-Means refined by words",
+    "K-Means on the embeddings refined by the texts' words, scored in the latent space",
+    "The default starts from K-Means on the sentence embeddings and moves a text only where its nearest "
+    "neighbours and a classifier on the texts' words agree.", _coview, starts_from_base=True))
+register(ClusterMethod(
+    "latent", "K-Means on the latent space (paper)", "K-Means on the latent space", "K-Means on the latent vectors",
+    "The paper's method: K-Means on the encoder's latent vectors.",
+    lambda i: cluster_and_score(i.Z, i.X, i.truth, i.cfg, i.seed)))

@@ -20,6 +20,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from .cluster import confusion
+from .cluster_stage import METHODS
 from .projects import Version
 
 #: how many texts that moved a comparison lists at most (the page says when there are more)
@@ -111,7 +112,7 @@ def describe_settings(settings: dict[str, Any]) -> str:
     """A version's settings in a few words: ``k=4 · fraction 0.10 · K-Means refined by words · Refine``."""
     data, cluster = settings.get("data") or {}, settings.get("cluster") or {}
     encoder, refine = settings.get("encoder") or {}, settings.get("refine") or {}
-    method = {"coview": "K-Means refined by words", "latent": "K-Means on the latent space"}
+    method = {m.name: m.short for m in METHODS.values()}
     parts = [f"k={cluster.get('k', '?')}", f"fraction {float(data.get('fraction', 0)):.2f}",
              method.get(cluster.get("method", ""), str(cluster.get("method", "")))]
     if encoder:

@@ -17,7 +17,6 @@ DEFAULT_SOURCE = "hf://datasets/Zhouhc/attack-agnews/agnews_train.csv"
 DEMO_SOURCE = "demo"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CACHE_ENV = "CLUSTERLENS_CACHE_DIR"
-CLUSTER_METHODS = ("coview", "latent")
 MAX_HIDDEN = 4096
 MAX_LATENT = 1024
 MAX_EPOCHS = 1000
@@ -70,7 +69,7 @@ class EncoderConfig:
     device: str = "auto"  # auto | cpu | cuda
 
     def __post_init__(self) -> None:
-        from .objectives import get_objective  # objectives import nothing from here at module level
+        from .objectives import get_objective  # the registry (it imports nothing from here)
 
         # bounds: a hidden layer of 10,000,000 would ask for 15 GB; these leave room for any real use
         _in_range("the hidden size", self.hidden, 1, MAX_HIDDEN)
@@ -95,8 +94,8 @@ class ClusterConfig:
     method: str = "coview"
 
     def __post_init__(self) -> None:
-        if self.method not in CLUSTER_METHODS:
-            raise UserError(f"unknown cluster method {self.method!r}; choose one of {', '.join(CLUSTER_METHODS)}")
+        from .cluster_stage import get_method  # the registry of methods (it imports no config: no cycle)
+        get_method(self.method)
         _in_range("k", self.k, 2, MAX_K)
         _in_range("n_init", self.n_init, 1, 1000)
         _in_range("the silhouette sample", self.silhouette_sample, 2, 10**7)

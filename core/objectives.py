@@ -15,7 +15,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import EncoderConfig
 from .errors import UserError
 from .neighbours import default_n_neighbors, feature_dropout, nearest_neighbours
 
@@ -163,10 +162,6 @@ class NeighbourEmbedding:
 
 
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in (Autoencoder(), NeighbourEmbedding())}
-
-#: The objective the app and CLI use unless told otherwise (the config's default; k-free, so a change
-#: of k only re-runs K-Means).
-DEFAULT_OBJECTIVE = EncoderConfig.objective
 
 
 def get_objective(name: str) -> Objective:

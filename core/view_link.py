@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any, Callable, Mapping
 
-from . import project as projections
+from . import cluster_stage, project as projections
 from .background import K_RANGE
-from .config import CLUSTER_METHODS, DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
+from .config import DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
 from .objectives import OBJECTIVES
 from .projects import PROJECT_ID
 
@@ -123,7 +123,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "upload": _upload,
     "fraction": _fraction,
     "k": _int(K_RANGE.start, K_RANGE.stop - 1),
-    "method": _choice(CLUSTER_METHODS),
+    "method": lambda raw: _choice(cluster_stage.method_names())(raw),  # the registry's, now
     "objective": _choice(tuple(OBJECTIVES)),
     "hidden": _hidden,
     "latent": _int(*LATENT_RANGE),

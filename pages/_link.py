@@ -51,6 +51,8 @@ def read_once(demo: str, hub: str, upload: str, open_project: Callable[[str], Pr
                     settings.pop(name, None)
                 if "fraction" in settings:
                     state[f"{S.FRACTION}:{project.source.key}"] = settings.pop("fraction")
+                if "k" in settings:  # the link's k is the one the project's data is shown with
+                    state.setdefault(S.K_CHOSEN, {})[project.source.key] = settings["k"]
         state[S.LINK_NOTICES] = (notices, None)
         for name, key in DIRECT.items():
             if name in settings:

@@ -9,12 +9,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core import project as projections
+from core import cluster_stage, project as projections
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
 from core.errors import UserError, app_message
 from core.limits import Limits
-from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+from core.objectives import OBJECTIVES
 from core.pipeline import source_key
 from core.projects import Project
 from core.view import DataSource
@@ -232,7 +232,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
 
 
 #: the "Encoder and seed" widgets' keys and defaults (the widgets' own, and what a closed expander reads)
-ENCODER_DEFAULTS = {S.CLUSTER_METHOD: ClusterConfig.method, S.OBJECTIVE: DEFAULT_OBJECTIVE,
+ENCODER_DEFAULTS = {S.CLUSTER_METHOD: ClusterConfig.method, S.OBJECTIVE: EncoderConfig.objective,
                     S.HIDDEN: EncoderConfig.hidden, S.LATENT: EncoderConfig.latent,
                     S.EPOCHS: EncoderConfig.epochs, S.SEED: RunConfig.seed}
 
@@ -252,12 +252,10 @@ def _encoder_settings() -> tuple[str, str, int, int, int, int]:
         return tuple(state.get(key, default) for key, default in ENCODER_DEFAULTS.items())  # type: ignore[return-value]
     with encoder:
         objectives = list(OBJECTIVES)
-        methods = {"coview": "K-Means refined by the texts' words", "latent": "K-Means on the latent space (paper)"}
-        method = st.selectbox("Clusters", list(methods), format_func=methods.get, key=S.CLUSTER_METHOD,
-                              persist_state="session",
-                              help="The default starts from K-Means on the sentence embeddings and moves a text "
-                                   "only where its nearest neighbours and a classifier on the texts' words agree. "
-                                   "The paper's method clusters the encoder's latent vectors.")
+        methods = cluster_stage.METHODS
+        method = st.selectbox("Clusters", list(methods), format_func=lambda name: methods[name].label,
+                              key=S.CLUSTER_METHOD, persist_state="session",
+                              help=" ".join(m.help for m in methods.values()))
         objective = st.selectbox("Training objective", objectives,
                                  index=objectives.index(ENCODER_DEFAULTS[S.OBJECTIVE]),
                                  key=S.OBJECTIVE, help="'autoencoder' is the paper's method.", persist_state="session")

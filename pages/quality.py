@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from core.cluster import confusion
+from core.cluster_stage import get_method
 from core.column_groups import natural_key
 from core.k_choice import DENSE_TOP, k_max, pick, sweep_ks
 from core.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
@@ -82,8 +83,7 @@ def sweep_section() -> None:
         best_acc = pick(done["k"], done["acc"], what="ACC")
         why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc.k} (labels only evaluate; they "
                 "choose nothing)." if best_acc is not None else "")
-    how = ("K-Means on the embeddings refined by the texts' words, scored in the latent space"
-           if view.cfg.cluster.method == "coview" else "K-Means on the latent vectors")
+    how = get_method(view.cfg.cluster.method).describes
     st.caption(f"{how}, for k = {_runs(done['k'])}: the same clusterings as the map's at each k "
                f"({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "

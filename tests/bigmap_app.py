@@ -61,7 +61,12 @@ started = time.perf_counter()
 view = synthetic_view(int(os.environ.get("BIGMAP_N", "200000")))
 _common.page_view = lambda provisional=False: view
 try:
-    st.navigation([st.Page(str(ROOT / "pages" / "map.py"), title="Map", default=True),
-                   st.Page(str(ROOT / "pages" / "clusters.py"), title="Clusters")]).run()  # the map links to it
+    clusters = st.Page(str(ROOT / "pages" / "clusters.py"), title="Clusters")
+    page_link = st.page_link  # the map links to "pages/clusters.py", a path from app.py, not from this file
+    st.page_link = lambda page, **kw: page_link(clusters if page == "pages/clusters.py" else page, **kw)
+    try:
+        st.navigation([st.Page(str(ROOT / "pages" / "map.py"), title="Map", default=True), clusters]).run()
+    finally:
+        st.page_link = page_link
 finally:  # the page ends in st.stop() when nothing is selected
     print(f"bigmap script run: {time.perf_counter() - started:.2f} s", flush=True)

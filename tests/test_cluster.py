@@ -87,3 +87,39 @@ def test_kmeans_gives_the_same_labels_with_any_number_of_openmp_threads():
     with threadpool_limits(2, user_api="openmp"):
         assert np.array_equal(kmeans(X, 7, seed=3).labels, reference.labels)
     assert reference.inertia == kmeans(X, 7, seed=3).inertia
+
+
+def test_a_clustering_method_registered_in_core_cluster_stage_is_offered_everywhere(monkeypatch, fake_app):
+    """Issue 30: a new clustering method is one registry entry in ``core.cluster_stage``; the config, the
+    CLI, a link, the sidebar's *Clusters* choice and the Quality page take it from there."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    from core import cluster_stage
+    from core.cli import build_parser
+    from core.config import ClusterConfig
+    from core.view_link import parse
+
+    def ward(i: cluster_stage.MethodInputs) -> cluster_stage.ClusterStage:
+        labels = AgglomerativeClustering(i.cfg.k).fit_predict(i.X)
+        centers = np.stack([i.Z[labels == c].mean(0) for c in range(i.cfg.k)]).astype(np.float32)
+        return cluster_stage.ClusterStage(Clustering(labels, centers, 0.0),
+                                          cluster_stage.score(i.Z, i.X, labels, i.truth, i.cfg, i.seed))
+
+    method = cluster_stage.ClusterMethod("ward", "Ward's hierarchical clustering", "Ward", "Ward's linkage on the "
+                                         "sentence embeddings", "Joins the closest groups until k are left.", ward)
+    monkeypatch.setitem(cluster_stage.METHODS, "ward", method)
+    assert ClusterConfig(method="ward").method == "ward"
+    with pytest.raises(UserError, match="unknown cluster method 'nope'; choose one of coview, latent, ward"):
+        ClusterConfig(method="nope")
+    assert build_parser().parse_args(["run", "--clusters", "ward"]).clusters == "ward"
+    assert parse({"method": "ward"}) == ({"method": "ward"}, [])
+
+    at = fake_app()
+    at.session_state["encoder_open"] = True  # the "Encoder and seed" expander: its widgets drawn
+    at.run()
+    box = at.sidebar.selectbox(key="cluster_method")
+    assert "Ward's hierarchical clustering" in box.options
+    box.set_value("ward").run()
+    assert not at.exception and not at.error and at.session_state["session"].last.cfg.cluster.method == "ward"
+    at.switch_page("pages/quality.py").run()
+    assert not at.exception and any("Ward's linkage on the sentence embeddings" in c.value for c in at.caption)

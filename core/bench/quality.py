@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 
 def quality(args: argparse.Namespace) -> int:
     """One table: raw-embedding K-Means, the paper's autoencoder and each other objective, mean ± std over seeds."""
-    from ..objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+    from ..objectives import OBJECTIVES
     from ..pipeline import cluster_and_score, coview_views, refined, train
+
+    DEFAULT_OBJECTIVE = EncoderConfig.objective
 
     texts, truth, X, embedder = load_embedded(args)
     k = n_clusters(args, truth)
