@@ -9,9 +9,9 @@ import streamlit as st
 from core.compare import Side, compare, moved_texts, version_title
 from core.errors import UserError, app_message
 from core.plots import CHART_CONFIG, confusion_figure
+from core.session_turn import holding
 from pages import _cached as cached
 from pages import _state as S
-from core.session_turn import holding
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too
 from pages._common import fmt
 from pages._progress import ProgressPanel, WaitingNote, begin, work_key
@@ -32,6 +32,10 @@ st.caption(f"Project **{plain(project.name)}**: each k, fraction, encoder settin
            "with its edits; a snapshot keeps a version's edits as they were. Versions of different fractions are "
            "compared on the texts they share.")
 notices_and_problem()
+if len(project.versions) == 1 and not project.versions[0].history:
+    st.info("This project has one version, not edited yet, so both sides below are the same. Change k, the "
+            "fraction, the encoder settings or Refine in the sidebar, or split, merge or rename clusters on the "
+            "Clusters page: each makes something to compare.", icon=":material/compare_arrows:")
 
 
 def _keep(what, message: str) -> None:

@@ -115,3 +115,14 @@ def test_versions_of_other_fractions_compare_on_the_texts_they_share(fake_app):
     assert "Compared on the 100 texts both versions hold" in caption and "the second 100 more" in caption
     assert sum(map(sum, heatmap(at)["z"])) == 100 and len(heatmap(at)["y"]) == 3 and len(heatmap(at)["x"]) == 4
     assert describe_settings(next(v for v in versions if v.id == full).settings).startswith("k=4 · fraction 1.00")
+
+
+def test_a_project_of_one_unedited_version_says_how_to_get_a_second(fake_app):
+    at = ok(fake_app())
+    at.run()
+    at.switch_page(COMPARE).run()
+    assert any("has one version, not edited yet" in text(i) for i in ok(at).info)
+    at.switch_page("pages/map.py").run()
+    at.sidebar.slider(key="k").set_value(5).run()
+    at.switch_page(COMPARE).run()
+    assert not any("has one version" in text(i) for i in ok(at).info)
