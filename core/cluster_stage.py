@@ -1,5 +1,5 @@
 """The cluster stages of the pipeline: the raw-embedding baseline, the default clusters (that
-baseline's K-Means partition refined by the texts' words, ``core.coview``) or the paper's K-Means on
+baseline's K-Means partition checked against the texts' words, ``core.coview``) or the paper's K-Means on
 the latent space, each scored and described.
 
 Like every stage of ``core.pipeline`` (which re-exports these names), a stage is a function of its
@@ -20,7 +20,7 @@ import numpy as np
 
 from .cache import StageCache
 from .cluster import RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
-from .coview import FIT_ROWS, neighbours_of, refine, word_view
+from .coview import FIT_ROWS, neighbours_of, reassign, word_view
 from .describe import ClusterSummary, Terms, describe
 from .errors import UserError
 from .results import stage_key
@@ -69,7 +69,7 @@ def cluster_and_score(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cf
 
 
 def coview_views(X: np.ndarray, texts: list[str]) -> dict[str, Any]:
-    """The k-free inputs of the co-view refinement: the (n, m) k-NN graph of the (n, dim) embeddings
+    """The k-free inputs of the co-view reassignment: the (n, m) k-NN graph of the (n, dim) embeddings
     and the texts' TF-IDF word view (see ``core.coview``)."""
     return {"neighbours": neighbours_of(X), "words": word_view(texts)}
 
@@ -80,11 +80,11 @@ def views_stage(keys: dict[str, str], X: np.ndarray, texts: list[str], cache: St
     return cache.fetch("views", key, lambda: coview_views(X, texts))
 
 
-def refined(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], views: dict[str, Any],
+def reassigned(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], views: dict[str, Any],
             truth: np.ndarray | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
-    """The (n,) partition ``start`` of the raw embeddings ``X`` refined by the texts' words, with its
+    """The (n,) partition ``start`` of the raw embeddings ``X`` checked against the texts' words, with its
     centres and scores in the (n, latent) space ``Z`` (the map's space)."""
-    labels = refine(X, start, texts, seed=seed, **views).labels
+    labels = reassign(X, start, texts, seed=seed, **views).labels
     centers = np.stack([Z[labels == c].mean(0) if (labels == c).any() else Z.mean(0) for c in range(cfg.k)])
     clustering = Clustering(labels, centers.astype(np.float32), float(((Z - centers[labels]) ** 2).sum()))
     return ClusterStage(clustering, score(Z, X, labels, truth, cfg, seed))
@@ -96,7 +96,7 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
                   progress: Callable[[str, int, int, str], None] | None = None) -> tuple[str, ClusterStage]:
     """The clusters for ``cfg``, scored in the (n, latent) space ``Z`` and on the (n, dim) embeddings
     ``X``, each described (keywords, nearest texts). ``coview``: the raw-embedding baseline's K-Means
-    partition refined by the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
+    partition checked against the texts' words; ``latent``: K-Means on ``Z`` (the paper's method).
     ``keys`` are the run's ``sample`` (labels, words), ``embed`` and ``train`` keys, and ``base_embed``
     when ``X`` is a refined model's vectors: then ``base`` holds the base model's (n, dim) vectors and
     the co-view starts from the base model's default clusters carried into ``X`` (:func:`carried`)
@@ -116,7 +116,7 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
         if from_base:
             fast = default_labels({"embed": keys["base_embed"], "sample": keys["sample"]}, base, texts, truth, cfg,
                                   seed, cache)
-            stage = refined(Z, X, carried(X, fast, cfg.k), texts, views_stage(keys, X, texts, cache), truth, cfg,
+            stage = reassigned(Z, X, carried(X, fast, cfg.k), texts, views_stage(keys, X, texts, cache), truth, cfg,
                             seed)
         else:
             stage = get_method(cfg.method).cluster(MethodInputs(keys, Z, X, texts, truth, cfg, seed, cache, step))
@@ -132,7 +132,7 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
 
 def default_labels(keys: dict[str, str], X: np.ndarray, texts: list[str], truth: np.ndarray | None,
                    cfg: ClusterConfig, seed: int, cache: StageCache) -> np.ndarray:
-    """The (n,) default clusters of the (n, dim) embeddings ``X`` (raw K-Means refined by the co-view)
+    """The (n,) default clusters of the (n, dim) embeddings ``X`` (raw K-Means checked by the co-view)
     without the latent space: what Refine learns from and starts its own clusters from, once per run
     and k (the refine stage and the refined run's cluster stage share it). ``keys``: ``embed`` (of
     ``X``) and ``sample``; the baseline and the views come from the cache too."""
@@ -140,7 +140,7 @@ def default_labels(keys: dict[str, str], X: np.ndarray, texts: list[str], truth:
 
     def compute() -> np.ndarray:
         _, start = baseline_stage(keys["embed"], keys["sample"], X, truth, coview, seed, cache)
-        labels = refined(X, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), None, coview,
+        labels = reassigned(X, X, start.clustering.labels, texts, views_stage(keys, X, texts, cache), None, coview,
                          seed).clustering.labels
         labels.setflags(write=False)
         return labels
@@ -242,13 +242,13 @@ def get_method(name: str) -> ClusterMethod:
 def _coview(i: MethodInputs) -> ClusterStage:
     _, start = baseline_stage(i.keys["embed"], i.keys["sample"], i.X, i.truth, i.cfg, i.seed, i.cache)
     i.step(1, f"{i.cfg.k} clusters: moving texts where their words and neighbours agree")
-    return refined(i.Z, i.X, start.clustering.labels, i.texts, views_stage(i.keys, i.X, i.texts, i.cache), i.truth,
+    return reassigned(i.Z, i.X, start.clustering.labels, i.texts, views_stage(i.keys, i.X, i.texts, i.cache), i.truth,
                    i.cfg, i.seed)
 
 
 register(ClusterMethod(
-    "coview", "K-Means refined by the texts' words", "K-Means refined by words",
-    "K-Means on the embeddings refined by the texts' words, scored in the latent space",
+    "coview", "K-Means checked against the texts' words", "K-Means checked by words",
+    "K-Means on the embeddings, checked against the texts' words, scored in the latent space",
     "The default starts from K-Means on the sentence embeddings and moves a text only where its nearest "
     "neighbours and a classifier on the texts' words agree.", _coview, starts_from_base=True))
 register(ClusterMethod(

@@ -109,7 +109,7 @@ def moved_texts(comparison: Comparison, texts: pd.Series, query: str = "", limit
 
 
 def describe_settings(settings: dict[str, Any]) -> str:
-    """A version's settings in a few words: ``k=4 · fraction 0.10 · K-Means refined by words · Refine``."""
+    """A version's settings in a few words: ``k=4 · fraction 0.10 · K-Means checked by words · Refine``."""
     data, cluster = settings.get("data") or {}, settings.get("cluster") or {}
     encoder, refine = settings.get("encoder") or {}, settings.get("refine") or {}
     method = {m.name: m.short for m in METHODS.values()}

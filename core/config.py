@@ -83,13 +83,13 @@ class EncoderConfig:
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """K-Means settings and the refinement of its partition. ``n_init`` is pinned: scikit-learn changed
+    """K-Means settings and the co-view's reassignment of its partition. ``n_init`` is pinned: scikit-learn changed
     its default once already."""
 
     k: int = 4
     n_init: int = 10
     silhouette_sample: int = 3_000  # a seeded sample above this: O(n^2) pairs would dominate a k change
-    # coview: K-Means on the raw embeddings, refined where the texts' words and the embedding's
+    # coview: K-Means on the raw embeddings, reassigned where the texts' words and the embedding's
     # neighbours agree (core.coview); latent: the paper's K-Means on the encoder's latent vectors
     method: str = "coview"
 

@@ -3,7 +3,7 @@
 K-Means on sentence embeddings puts its boundaries where the embedding's geometry puts them, and on
 frozen all-MiniLM-L6-v2 vectors that is measurably not where the topics part: even K-Means started at
 the true class centres drifts away from them. The words of the texts are a second, largely
-independent description of the same topics. :func:`refine` moves a text to another cluster only when
+independent description of the same topics. :func:`reassign` moves a text to another cluster only when
 two independent views agree that it belongs there, and the embedding's side of that agreement is
 clear enough not to be noise:
 
@@ -25,7 +25,7 @@ clustering, close to the iterative classification of Rakib et al. (2020) and Pug
 topic stays large. Each round re-derives both votes from the previous round's partition.
 
 Everything is label-free, seeded and deterministic. Without texts (or with no word shared by two
-texts) the refinement is the identity, so synthetic vectors keep their K-Means partition.
+texts) the reassignment is the identity, so synthetic vectors keep their K-Means partition.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ FIT_ROWS = 20_000
 
 @dataclass(frozen=True)
 class Refinement:
-    """``labels`` (n,) int in [0, k): the refined partition. ``moved``: texts that changed cluster in
+    """``labels`` (n,) int in [0, k): the partition after the reassignment. ``moved``: texts that changed cluster in
     each round run (the loop stops after a round that moves nothing)."""
 
     labels: np.ndarray
@@ -130,7 +130,7 @@ def keep_every_cluster(labels: np.ndarray, move: np.ndarray, k: int) -> np.ndarr
     return move & ~np.isin(labels, emptied) if len(emptied) else move
 
 
-def refine(X: np.ndarray, labels: np.ndarray, texts: list[str] | None, *, seed: int,
+def reassign(X: np.ndarray, labels: np.ndarray, texts: list[str] | None, *, seed: int,
            rounds: int = DEFAULT_ROUNDS, z: float = DEFAULT_Z, neighbours: np.ndarray | None = None,
            words: sp.csr_matrix | None = None) -> Refinement:
     """Move texts between the clusters of ``labels`` where both views agree (see the module doc).
@@ -175,5 +175,5 @@ def refine(X: np.ndarray, labels: np.ndarray, texts: list[str] | None, *, seed: 
         if not move.any():
             break
         labels = np.where(move, vote, labels)
-    log.info("co-view refinement moved %s texts in %d rounds", moved, len(moved))
+    log.info("co-view moved %s texts in %d rounds", moved, len(moved))
     return Refinement(labels, moved)

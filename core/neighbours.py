@@ -66,7 +66,7 @@ def nearest_neighbours(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
         return cosine_knn(X, n_neighbors)
     data = np.ascontiguousarray(X.detach().cpu().numpy(), dtype=np.float32)
     memo = (hashlib.sha256(data.tobytes()).hexdigest(), n_neighbors, ANN_SEED)
-    with _LAST_LOCK:  # the training objective and the co-view refinement ask for the same graph
+    with _LAST_LOCK:  # the training objective and the co-view reassignment ask for the same graph
         found = _LAST.get(memo)
     if found is None:
         found = approximate_knn(data, n_neighbors)

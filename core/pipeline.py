@@ -24,7 +24,7 @@ from .cluster import check_k
 from .config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
 from .cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
     ClusterStage, Scores, baseline_key, baseline_stage, carried, cluster_and_score, cluster_stage, coview_views,
-    default_labels, refined, scale_rules_key, score, views_stage)
+    default_labels, reassigned, scale_rules_key, score, views_stage)
 from .data import Corpus, build_corpus, sample
 from .describe import ClusterSummary, Terms, term_counts
 from .embed import EmbedResult, Embedder, embed_texts, get_embedder

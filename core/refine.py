@@ -1,6 +1,6 @@
 """Refine: fine-tune the sentence model's top layers on the corpus itself, without labels.
 
-The fast default's clusters (raw K-Means refined by the word view, ``core.coview``) are right for
+The fast default's clusters (raw K-Means checked by the word view, ``core.coview``) are right for
 most texts but the frozen embedding cannot separate the rest: #4 showed that even the true class
 centres of frozen all-MiniLM-L6-v2 vectors leave many texts on the wrong side. Refine lets the
 transformer learn what separates this corpus's clusters, in the way of iterative classification

@@ -8,7 +8,7 @@ def test_loss_sweep_and_confusion(fake_app):
     at.switch_page("pages/quality.py").run()
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader] == ["Training loss", "How many clusters?", "Clusters against labels"]
-    sweep_caption = [c.value for c in at.caption if c.value.startswith("K-Means on the embeddings refined by the texts' words")]
+    sweep_caption = [c.value for c in at.caption if c.value.startswith("K-Means on the embeddings, checked against the texts' words")]
     assert sweep_caption and "Suggested: k =" in sweep_caption[0]
     assert "favours coarse splits" in sweep_caption[0] and "ACC is highest at k =" in sweep_caption[0]
     assert any(c.value.startswith("ACC ") for c in at.caption)

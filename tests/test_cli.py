@@ -245,11 +245,11 @@ def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_pa
     rows = [line for line in lines if line.startswith("| ") and "±" in line]
     assert [row.split(" | ")[0] for row in rows] == [
         "| raw-embedding K-Means (baseline)", "| autoencoder (paper)",
-        "| co-view: raw K-Means refined by words + neighbours (default clusters)",
-        "| co-view: neighbours latent K-Means refined by words + neighbours"]
+        "| co-view: raw K-Means checked by words + neighbours (default clusters)",
+        "| co-view: neighbours latent K-Means checked by words + neighbours"]
     assert all(len(row.split(" | ")) == 9 for row in rows)
     acc = {row.split(" | ")[0]: float(row.split(" | ")[1].split(" ")[0]) for row in rows}
-    assert acc["| co-view: raw K-Means refined by words + neighbours (default clusters)"] >= acc["| raw-embedding K-Means (baseline)"]
+    assert acc["| co-view: raw K-Means checked by words + neighbours (default clusters)"] >= acc["| raw-embedding K-Means (baseline)"]
     probe = re.search(r"logistic-regression probe on the raw embeddings reaches (\d\.\d{3}) accuracy", result.stdout)
     assert probe and float(probe.group(1)) > 0.9  # the fake embedder separates the three topics linearly
     centres = re.search(r"nearest class centre gives ACC (\d\.\d{3}).*settles at ACC (\d\.\d{3})", result.stdout)

@@ -55,7 +55,7 @@ def test_more_clusters_on_the_first_side_leave_one_unmatched():
 
 def test_a_version_is_described_by_its_settings_or_its_name():
     settings = version_settings(RunConfig().with_(cluster={"k": 6}, refine={"enabled": True}))
-    assert describe_settings(settings) == ("k=6 · fraction 0.10 · K-Means refined by words · neighbours, "
+    assert describe_settings(settings) == ("k=6 · fraction 0.10 · K-Means checked by words · neighbours, "
                                            "latent 64 · Refine on")
     version = Version("v1", settings, "2026-12-07T01:00:00+00:00", "2026-12-07T02:30:00+00:00", n=10)
     assert version_title(version, "v1") == describe_settings(settings) + " (shown now) · 2026-12-07 02:30 UTC"

@@ -1,11 +1,11 @@
-"""Behaviour of the co-view refinement (core.coview) on small generated corpora (fast, offline)."""
+"""Behaviour of the co-view reassignment (core.coview) on small generated corpora (fast, offline)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core.coview import crossfit_predict, keep_every_cluster, neighbour_vote, refine, word_view
+from core.coview import crossfit_predict, keep_every_cluster, neighbour_vote, reassign, word_view
 
 
 def corpus(sizes=(60, 60, 60), d: int = 32, spread: float = 0.35, seed: int = 0):
@@ -35,10 +35,10 @@ def corrupt(labels: np.ndarray, k: int, share: float, seed: int = 1) -> np.ndarr
     return out
 
 
-def test_refinement_repairs_a_partition_both_views_contradict():
+def test_the_reassignment_repairs_a_partition_both_views_contradict():
     texts, X, truth = corpus()
     noisy = corrupt(truth, 3, 0.15)
-    result = refine(X, noisy, texts, seed=0)
+    result = reassign(X, noisy, texts, seed=0)
     before, after = adjusted_rand_score(truth, noisy), adjusted_rand_score(truth, result.labels)
     assert before < 0.75
     assert after > before + 0.15
@@ -48,10 +48,10 @@ def test_refinement_repairs_a_partition_both_views_contradict():
 def test_without_texts_or_words_the_partition_is_unchanged():
     texts, X, truth = corpus()
     noisy = corrupt(truth, 3, 0.15)
-    assert np.array_equal(refine(X, noisy, None, seed=0).labels, noisy)
+    assert np.array_equal(reassign(X, noisy, None, seed=0).labels, noisy)
     unique_words = [f"word{i}" for i in range(len(texts))]  # no word in two texts: no word view
     assert word_view(unique_words) is None
-    assert np.array_equal(refine(X, noisy, unique_words, seed=0).labels, noisy)
+    assert np.array_equal(reassign(X, noisy, unique_words, seed=0).labels, noisy)
 
 
 def test_words_unrelated_to_the_topics_gate_the_moves():
@@ -61,10 +61,10 @@ def test_words_unrelated_to_the_topics_gate_the_moves():
     rng = np.random.default_rng(5)
     noise_texts = [" ".join(rng.choice([f"w{i}" for i in range(40)], 8)) for _ in truth]
     noisy = corrupt(truth, 3, 0.15)
-    topical, noise = refine(X, noisy, texts, seed=0), refine(X, noisy, noise_texts, seed=0)
+    topical, noise = reassign(X, noisy, texts, seed=0), reassign(X, noisy, noise_texts, seed=0)
     assert noise.moved[0] < topical.moved[0] / 2
     assert adjusted_rand_score(truth, noise.labels) >= adjusted_rand_score(truth, noisy)
-    assert np.array_equal(refine(X, truth, noise_texts, seed=0).labels, truth)
+    assert np.array_equal(reassign(X, truth, noise_texts, seed=0).labels, truth)
 
 
 def test_a_small_corpus_with_a_split_neighbourhood_keeps_its_partition():
@@ -73,13 +73,13 @@ def test_a_small_corpus_with_a_split_neighbourhood_keeps_its_partition():
     neighbours = np.array([[1, 2, 3, 4, 5]] * 6)  # every text: 2 neighbours in 0, 3 in 1
     texts = ["alpha beta"] * 3 + ["alpha gamma"] * 3
     X = np.eye(6, dtype=np.float32)
-    assert np.array_equal(refine(X, labels, texts, seed=0, neighbours=neighbours).labels, labels)
+    assert np.array_equal(reassign(X, labels, texts, seed=0, neighbours=neighbours).labels, labels)
 
 
 def test_a_large_topic_stays_large():
     """No balance prior: the correct partition of an unbalanced corpus is a fixed point."""
     texts, X, truth = corpus(sizes=(250, 50, 50), seed=3)
-    result = refine(X, truth, texts, seed=0)
+    result = reassign(X, truth, texts, seed=0)
     assert adjusted_rand_score(truth, result.labels) > 0.98
     assert np.bincount(result.labels, minlength=3)[0] >= 245
 
@@ -87,7 +87,7 @@ def test_a_large_topic_stays_large():
 def test_same_seed_same_result():
     texts, X, truth = corpus()
     noisy = corrupt(truth, 3, 0.2)
-    a, b = refine(X, noisy, texts, seed=7), refine(X, noisy, texts, seed=7)
+    a, b = reassign(X, noisy, texts, seed=7), reassign(X, noisy, texts, seed=7)
     assert np.array_equal(a.labels, b.labels)
     assert a.moved == b.moved
 
@@ -108,7 +108,7 @@ def test_votes_have_the_documented_shapes():
 def test_mismatched_lengths_are_rejected():
     texts, X, truth = corpus()
     with pytest.raises(ValueError, match="same length"):
-        refine(X[:-1], truth, texts, seed=0)
+        reassign(X[:-1], truth, texts, seed=0)
 
 
 def test_no_cluster_is_emptied():

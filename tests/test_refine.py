@@ -144,7 +144,7 @@ def test_a_refined_runs_clusters_start_from_the_base_models_and_need_its_vectors
     from core.config import ClusterConfig
     from core.describe import term_counts
     from core.cluster import canonical
-    from core.pipeline import carried, cluster_stage, coview_views, default_labels, refined
+    from core.pipeline import carried, cluster_stage, coview_views, default_labels, reassigned
 
     texts = topic_frame(10, words=6)["text"].tolist()
     rng = np.random.default_rng(1)
@@ -157,7 +157,7 @@ def test_a_refined_runs_clusters_start_from_the_base_models_and_need_its_vectors
         cluster_stage(keys, V, V, texts, None, terms, cfg, 0, cache)
     key, stage = cluster_stage(keys, V, V, texts, None, terms, cfg, 0, cache, base=base)
     fast = default_labels({"embed": "base", "sample": "s"}, base, texts, None, cfg, 0, cache)
-    expected = canonical(refined(V, V, carried(V, fast, 3), texts, coview_views(V, texts), None, cfg, 0).clustering).labels
+    expected = canonical(reassigned(V, V, carried(V, fast, 3), texts, coview_views(V, texts), None, cfg, 0).clustering).labels
     np.testing.assert_array_equal(stage.clustering.labels, expected)
     plain_key, _ = cluster_stage(keys | {"base_embed": "refined"}, V, V, texts, None, terms, cfg, 0, cache)
     assert key != plain_key  # a cached from-scratch clustering is never read back for a refined run

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def quality(args: argparse.Namespace) -> int:
     """One table: raw-embedding K-Means, the paper's autoencoder and each other objective, mean ± std over seeds."""
     from ..objectives import OBJECTIVES
-    from ..pipeline import cluster_and_score, coview_views, refined, train
+    from ..pipeline import cluster_and_score, coview_views, reassigned, train
 
     DEFAULT_OBJECTIVE = EncoderConfig.objective
 
@@ -33,8 +33,8 @@ def quality(args: argparse.Namespace) -> int:
     cfg = ClusterConfig(k=k)
     rows: dict[str, list[dict]] = {"raw-embedding K-Means (baseline)": []}
     run_seeds = seeds(args)
-    coview_label = "co-view: raw K-Means refined by words + neighbours (default clusters)"
-    coview_latent_label = f"co-view: {DEFAULT_OBJECTIVE} latent K-Means refined by words + neighbours"
+    coview_label = "co-view: raw K-Means checked by words + neighbours (default clusters)"
+    coview_latent_label = f"co-view: {DEFAULT_OBJECTIVE} latent K-Means checked by words + neighbours"
     started = time.perf_counter()
     views = coview_views(X, texts)
     views_s = time.perf_counter() - started
@@ -63,12 +63,12 @@ def quality(args: argparse.Namespace) -> int:
             starts[coview_latent_label] = cluster_and_score(Z, X, None, cfg, seed).clustering.labels
         for label, start in starts.items():
             started = time.perf_counter()
-            scores = refined(Z, X, start, texts, views, truth, cfg, seed).scores.as_dict()
+            scores = reassigned(Z, X, start, texts, views, truth, cfg, seed).scores.as_dict()
             refine_s = time.perf_counter() - started + views_s
             rows.setdefault(label, []).append(scores | {"train_s": train_s + refine_s})
-            log.info("seed %d %s: acc %.3f, refinement %.1f s", seed, label, scores["acc"] or 0, refine_s)
+            log.info("seed %d %s: acc %.3f, reassignment %.1f s", seed, label, scores["acc"] or 0, refine_s)
         if getattr(args, "refine", False):
-            fast = refined(Z, X, starts[coview_label], texts, views, None, cfg, seed).clustering.labels
+            fast = reassigned(Z, X, starts[coview_label], texts, views, None, cfg, seed).clustering.labels
             label, scores = refine_row(args, texts, X, truth, fast, baseline.clustering.labels, cfg, seed)
             rows.setdefault(label, []).append(scores)
     print(f"quality on {args.data}: {len(texts)} texts, k={k}, seeds {args.seeds}, "
@@ -88,7 +88,7 @@ def quality(args: argparse.Namespace) -> int:
     print("silhouette and Davies-Bouldin: in the space that was clustered (latent; raw for the baseline; "
           f"for co-view, the {DEFAULT_OBJECTIVE} encoder's latent); "
           "'raw' columns: the same clusters measured on the raw embeddings (cosine). "
-          f"co-view's 'train s' is that encoder's training plus the refinement (word view and k-NN graph included).")
+          f"co-view's 'train s' is that encoder's training plus the reassignment (word view and k-NN graph included).")
     probe = linear_probe(X, truth)
     print("reference, trained on the labels (a ceiling for the embeddings, not a clustering method): "
           + (f"a logistic-regression probe on the raw embeddings reaches {probe:.3f} accuracy "

@@ -18,7 +18,7 @@ def refine_row(args: argparse.Namespace, texts: list[str], X: np.ndarray, truth:
     view), then the default clusters and the default encoder on the refined (n, dim) vectors. The
     'train s' column holds the refinement's seconds plus the training and refinement after it."""
     from ..backends import resolve_model_path
-    from ..pipeline import carried, coview_views, refined, train
+    from ..pipeline import carried, coview_views, reassigned, train
     from ..refine import fine_tune
 
     r = RefineConfig(enabled=True, epochs=args.refine_epochs, layers=args.refine_layers)
@@ -29,7 +29,7 @@ def refine_row(args: argparse.Namespace, texts: list[str], X: np.ndarray, truth:
     V = outcome.vectors
     Z = train(V, EncoderConfig(), seed).latent
     start = carried(V, fast, cfg.k)  # the fast default's clusters carried into the refined space, as the pipeline
-    scores = refined(Z, V, start, texts, coview_views(V, texts), truth, cfg, seed).scores.as_dict()
+    scores = reassigned(Z, V, start, texts, coview_views(V, texts), truth, cfg, seed).scores.as_dict()
     seconds = time.perf_counter() - started
     log.info("seed %d refine: acc %.3f after %d steps in %.0f s (%s)", seed, scores["acc"] or 0, outcome.steps,
              outcome.seconds, outcome.device)

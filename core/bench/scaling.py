@@ -14,7 +14,7 @@ import torch
 
 from ..cluster import kmeans, label_scores
 from ..config import ClusterConfig, EncoderConfig
-from ..coview import refine, word_view
+from ..coview import reassign, word_view
 from ..describe import describe, term_counts
 from ..neighbours import approximate_knn, cosine_knn, default_n_neighbors, nearest_neighbours
 
@@ -37,8 +37,8 @@ def sample_recall(X: np.ndarray, graph: np.ndarray, rows: int, seed: int) -> flo
 
 
 def _coview_acc(X: np.ndarray, texts: list[str], truth: np.ndarray, k: int, seed: int, approximate: bool) -> float:
-    """ACC of the default clusters (raw K-Means refined by co-view) with the exact or the approximate
-    graph: the clusters depend on the graph through the refinement's neighbour vote."""
+    """ACC of the default clusters (raw K-Means checked by the co-view) with the exact or the approximate
+    graph: the clusters depend on the graph through the reassignment's neighbour vote."""
     from .. import neighbours
     from ..coview import neighbours_of
 
@@ -49,7 +49,7 @@ def _coview_acc(X: np.ndarray, texts: list[str], truth: np.ndarray, k: int, seed
     finally:
         neighbours.ANN_ABOVE = saved
     base = kmeans(X, k, seed=seed, n_init=ClusterConfig.n_init).labels
-    labels = refine(X, base, texts, seed=seed, neighbours=graph, words=word_view(texts)).labels
+    labels = reassign(X, base, texts, seed=seed, neighbours=graph, words=word_view(texts)).labels
     return label_scores(truth, labels)["acc"]
 
 
@@ -106,7 +106,7 @@ def _old_rules_acc(big: np.ndarray, texts: list[str], graph: np.ndarray, words, 
     cluster.RESTART_BUDGET, coview.FIT_ROWS = 10**12, None
     try:
         base = kmeans(big, k, seed=seed, n_init=ClusterConfig.n_init)
-        labels = refine(big, base.labels, texts, seed=seed, neighbours=graph, words=words).labels
+        labels = reassign(big, base.labels, texts, seed=seed, neighbours=graph, words=words).labels
     finally:
         cluster.RESTART_BUDGET, coview.FIT_ROWS = saved
     return label_scores(truth, base.labels)["acc"], label_scores(truth, labels)["acc"]
@@ -139,10 +139,10 @@ def scale(big: np.ndarray, texts: list[str], seed: int, rate: float, truth: np.n
         graph = nearest_neighbours(torch.from_numpy(big), default_n_neighbors(n)).numpy()
     with clock(f"train ({EncoderConfig().epochs} epochs, {steps:,} steps)"):
         Z = train(big, EncoderConfig(), seed).latent
-    with clock("cluster (K-Means on the embeddings + co-view refinement)"):
+    with clock("cluster (K-Means on the embeddings + co-view reassignment)"):
         words = word_view(texts)
         base = kmeans(big, k, seed=seed, n_init=ClusterConfig.n_init)
-        labels = refine(big, base.labels, texts, seed=seed, neighbours=graph, words=words).labels
+        labels = reassign(big, base.labels, texts, seed=seed, neighbours=graph, words=words).labels
     with clock("keywords"):
         centers = np.stack([Z[labels == c].mean(0) for c in range(k)])
         describe(term_counts(texts), Z, labels, centers)
