@@ -10,7 +10,7 @@ InfoNCE over the batch at temperature 0.05. Then, like the pipeline after Refine
 the fast-default cluster whose mean refined vector it is most similar to, and the co-view refines that
 (K-Means from scratch on the refined vectors is printed too). The carry here ranks the centres by dot
 product; the pipeline's ``core.cluster_stage.carried`` normalises them first (cosine). The figures in
-docs/benchmarks.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
+docs/benchmarks-history.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
 harness. Corpora as in ``benchmarks/coview_corpora.py``; labels only evaluate; seed 42.
 """
 from __future__ import annotations
