@@ -14,9 +14,9 @@ texts with ``core.assign`` and prints
 - speed: assigning ``--speed-texts`` distinct texts (embedding them, then the rest) against the time
   of embedding them and of the bare similarity product of the same size, measured in the same run.
 
-    python benchmarks/assign_holdout.py --data ../shared/data/ag_news_test.csv
+    python benchmarks/assign_holdout.py [--data $CLUSTERLENS_SHARED_DATA/ag_news_test.csv]
 
-Public core functions only; the data path comes from the command line.
+Public core functions only; ``--data`` defaults to AG News in the shared data folder (``_common``).
 """
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ import argparse
 import logging
 import time
 
-import numpy as np
-import torch
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import roc_auc_score
+import _common  # the repository on the import path
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from scipy.optimize import linear_sum_assignment  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from core.assign import ClusterModel
 from core.assign_file import model_bytes, read_model_bytes
@@ -62,7 +64,7 @@ def map_consistency(xy_new: np.ndarray, assigned: np.ndarray, xy_old: np.ndarray
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, help="a labelled CSV (AG News' test split)")
+    _common.add_data_argument(parser, _common.AG_NEWS)
     parser.add_argument("--fraction", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--speed-texts", type=int, default=10_000, help="texts for the speed test (0: skip)")

@@ -10,10 +10,7 @@ Corpora as in ``benchmarks/coview_corpora.py``.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the import path)
 
 import numpy as np  # noqa: E402

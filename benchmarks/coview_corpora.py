@@ -6,7 +6,8 @@ For each corpus and seed: K-Means on the raw embeddings (the app's baseline: n_i
 then :func:`core.coview.refine` of that partition; ACC and NMI of both and the difference. The
 labels only evaluate. Embeddings come from (and go to) the default store, so a second run is fast.
 
-Corpora (the AG News and BANKING77 files from /work/shared/data; missing files are skipped):
+Corpora (the AG News and BANKING77 files in ``$CLUSTERLENS_SHARED_DATA``, by default ``../shared/data``
+beside the repository; missing files are skipped):
 - ``demo``: the bundled demo corpus, k=4.
 - ``ag760``: the app's default view of AG News (fraction 0.1, sample seed 42), k=4.
 - ``ag300-0``, ``ag300-1``, ``ag1000-0``, ``ag1000-1``: random subsets (permutation seeds 100, 101).
@@ -19,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(var, "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: E402  (the repository on the import path)
 
 import numpy as np  # noqa: E402
 
@@ -34,7 +33,6 @@ from core.coview import DEFAULT_ROUNDS, DEFAULT_Z, neighbours_of, refine, word_v
 from core.data import build_corpus, sample  # noqa: E402
 from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
 
-DATA = Path("/work/shared/data")
 ALL = "demo,ag760,ag300-0,ag300-1,ag1000-0,ag1000-1,agunbal-0,agunbal-2,ag,banking,synthetic-50"
 
 
@@ -49,10 +47,10 @@ def embedded(source: str, label_col: str | None = None, fraction: float = 1.0):
 def corpus(name: str):
     """(texts or None, labels, (n, d) embeddings, k) of one development corpus."""
     if name == "demo":
-        t, y, X = embedded(str(Path(__file__).resolve().parents[1] / "core/demo/demo_news.csv"))
+        t, y, X = embedded(str(_common.DEMO))
         return t, y, X, 4
     if name == "banking":
-        return (*embedded(str(DATA / "banking77_test.csv"), label_col="category"), 77)
+        return (*embedded(str(_common.data_file(_common.BANKING77)), label_col="category"), 77)
     if name.startswith("synthetic"):
         k = int(name.split("-")[1])
         rng = np.random.default_rng(0)
@@ -61,8 +59,8 @@ def corpus(name: str):
         X = centres[y] + 4.0 * rng.normal(size=(len(y), 384))
         return None, y.astype(str), (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32), k
     if name == "ag760":
-        return (*embedded(str(DATA / "ag_news_test.csv"), fraction=0.1), 4)
-    t, y, X = embedded(str(DATA / "ag_news_test.csv"))
+        return (*embedded(str(_common.data_file(_common.AG_NEWS)), fraction=0.1), 4)
+    t, y, X = embedded(str(_common.data_file(_common.AG_NEWS)))
     if name == "ag":
         return t, y, X, 4
     if name.startswith(("ag300", "ag1000")):
@@ -93,7 +91,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     worst = [np.inf, np.inf]
     for name in args.corpora.split(","):
-        if name != "demo" and not name.startswith("synthetic") and not DATA.exists():
+        if name != "demo" and not name.startswith("synthetic") and not _common.shared_data().exists():
             continue
         texts, y, X, classes = corpus(name)
         started = time.perf_counter()

@@ -7,10 +7,8 @@ For each corpus and seed 0, 1, 42: the share of each text's neighbours with its 
 then the default `neighbours` encoder's latent), raw K-Means, and the co-view refinement of it with
 the vote on either graph. Corpora as in ``benchmarks/coview_corpora.py``; labels only evaluate.
 """
-import sys
-from pathlib import Path
+import argparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the import path)
 
 import numpy as np  # noqa: E402
@@ -26,7 +24,10 @@ def purity(N: np.ndarray, y: np.ndarray) -> float:
 
 
 def main() -> None:
-    for name in (sys.argv[1] if len(sys.argv) > 1 else "demo,ag760,ag300-1,ag300-0,ag").split(","):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="?", default="demo,ag760,ag300-1,ag300-0,ag",
+                        help="comma-separated names of benchmarks/coview_corpora.py's corpora")
+    for name in parser.parse_args().corpora.split(","):
         texts, y, X, k = cc.corpus(name)
         W = word_view(list(texts))
         NX = neighbours_of(X)

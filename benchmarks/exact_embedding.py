@@ -18,21 +18,20 @@ Exactness: each candidate embeds the texts, then the odd-numbered texts alone in
 changed at all. Throughput: the best of ``--rounds`` passes, the candidates alternating.
 
     python benchmarks/exact_embedding.py --data core/demo/demo_news.csv
-    python benchmarks/exact_embedding.py --data ../shared/data/ag_news_test.csv --limit 1000
+    python benchmarks/exact_embedding.py --limit 1000     # AG News in $CLUSTERLENS_SHARED_DATA
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: E402  (the repository on the import path)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -125,7 +124,7 @@ def candidates(cache: Path) -> dict[str, Embed]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="a CSV with title+description or a text column")
+    _common.add_data_argument(parser, _common.AG_NEWS)
     parser.add_argument("--limit", type=int, default=0, help="the first N texts (0: all)")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()

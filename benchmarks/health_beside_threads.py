@@ -18,15 +18,11 @@ import argparse
 import http.client
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import StreamlitServer, chromium_page  # noqa: E402
+from _browser import ROOT, StreamlitServer, chromium_page
 
 PAGE = '''import os
 import sys

@@ -1,7 +1,7 @@
 """The reaction to a change of k on a warm server, in Chromium: seconds from typing k into the number
 box to the map of k clusters drawn (legend and labels) and the page idle.
 
-    python benchmarks/k_change.py [--data ../shared/data/banking77_test.csv] [--fraction 1] [--k 77]
+    python benchmarks/k_change.py [--data $CLUSTERLENS_SHARED_DATA/banking77_test.csv] [--fraction 1] [--k 77]
                                   [--cache DIR] [--repeat 2]
 
 The server runs ``app.py -- --data DATA --fraction F`` without a background pass
@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import MAP_PLOT, StreamlitServer, chromium_page, wait_idle, wait_until  # noqa: E402
+import _common
+from _browser import MAP_PLOT, ROOT, StreamlitServer, chromium_page, wait_idle, wait_until
 
 READY_JS = """(n) => {
   const gd = %s;
@@ -50,7 +47,7 @@ def _type_k(page, k: int, timeout: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "banking77_test.csv"))
+    _common.add_data_argument(parser, _common.BANKING77)
     parser.add_argument("--fraction", type=float, default=1.0)
     parser.add_argument("--k", type=int, default=77)
     parser.add_argument("--cache", default=None, help="cache folder (default: the user's)")

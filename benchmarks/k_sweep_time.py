@@ -1,8 +1,8 @@
 """The Quality page's k sweep: seconds per k and in all, on a warm run (embeddings, encoder and map cached),
 for the ks the page sweeps first (k = 2..20) and, with ``--further``, the ladder above them.
 
-    python benchmarks/k_sweep_time.py --data ../shared/data/ag_news_test.csv --fraction 0.2632   # 2,000 texts
-    python benchmarks/k_sweep_time.py --data ../shared/data/ag_news_test.csv --fraction 1        # 7,600 texts
+    python benchmarks/k_sweep_time.py --fraction 0.2632   # 2,000 texts of AG News ($CLUSTERLENS_SHARED_DATA)
+    python benchmarks/k_sweep_time.py --fraction 1        # 7,600 texts
 
 It goes through ``core.session.Workbench`` as the app does (the same stage cache, the user's cache
 folder on disk), runs the pipeline once at k=4 (cached after a first time), then clusters each k of
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import _common  # the repository on the import path
 
 from core.config import RunConfig  # noqa: E402
 from core.k_choice import k_max, sweep_ks  # noqa: E402
@@ -30,7 +28,7 @@ from core.view import DataSource  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True)
+    _common.add_data_argument(parser, _common.AG_NEWS)
     parser.add_argument("--fraction", type=float, default=1.0)
     parser.add_argument("--further", action="store_true", help="also the ladder above k = 20")
     args = parser.parse_args()

@@ -29,17 +29,13 @@ import http.client
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import CHROMIUM, CHROMIUM_ARGS, MAP_PLOT, RUNNING_SELECTOR, VIEWPORT, StreamlitServer  # noqa: E402
+from _browser import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, MAP_PLOT, ROOT, VIEWPORT, StreamlitServer
 
 log = logging.getLogger("load_sessions")
 
@@ -53,7 +49,6 @@ FINAL_MAP_JS = """() => {
 }""" % MAP_PLOT
 # the Map page's title: the app's first page is on screen (the map itself follows)
 TITLE_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] h1')].some(h => h.innerText.trim() === 'Map')"""
-IDLE_JS = f"() => !document.querySelector('{RUNNING_SELECTOR}')"
 QUERIES = ["the striker scored twice in the cup final", "interest rates and the central bank",
            "a new phone with a faster chip", "elections and a new government", "the top scorer of the league",
            "a merger of two airlines", "a rocket launch to the moon", "peace talks between neighbours"]

@@ -4,15 +4,13 @@ until the page lists the selection. Where ``SVG_MAX`` sits.
 
     python benchmarks/mapchart_sizes.py
 """
+import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from browserkit import CHROMIUM, CHROMIUM_ARGS, MAP_PLOT, VIEWPORT, StreamlitServer, map_frame  # noqa: E402
+from _browser import CHROMIUM, CHROMIUM_ARGS, MAP_PLOT, ROOT, VIEWPORT, StreamlitServer, map_frame
 
 PAGE = '''import sys
 sys.path.insert(0, ROOT)
@@ -48,6 +46,7 @@ def drag(page, box: dict) -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp())

@@ -8,19 +8,15 @@ Sampling slows Python code, so the shares matter, not the seconds.
 """
 from __future__ import annotations
 
+import argparse
 import collections
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import StreamlitServer, chromium_page, wait_idle  # noqa: E402
-import test_browser_speed as speed  # noqa: E402
+from _browser import ROOT, StreamlitServer, chromium_page, time_to_map, wait_idle
 
 
 def summary(raw: Path, top: int = 40) -> None:
@@ -38,7 +34,10 @@ def summary(raw: Path, top: int = 40) -> None:
 
 
 def main() -> None:
-    which = sys.argv[1] if len(sys.argv) > 1 else "cold"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="?", choices=["cold", "warm"], default="cold",
+                        help="a fresh cache, or after a first visit")
+    which = parser.parse_args().which
     folder = Path(tempfile.mkdtemp())
     env = dict(os.environ, CLUSTERLENS_CACHE_DIR=str(folder / "cache"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     server = StreamlitServer(ROOT, "app.py", [], env, folder / "streamlit.log")
@@ -47,13 +46,13 @@ def main() -> None:
     try:
         if which == "warm":
             with chromium_page() as page:
-                speed._time_to_map(page, server, final=True, timeout=300)
+                time_to_map(page, server, final=True, timeout=300)
                 wait_idle(page, timeout=300, server=server)
         spy = subprocess.Popen(["py-spy", "record", "-r", "50", "-f", "raw", "-o", str(raw), "--pid",
                                 str(server.proc.pid), "--threads", "--idle"])
         time.sleep(1.5)
         with chromium_page() as page:
-            seconds, state = speed._time_to_map(page, server, final=which == "warm", timeout=300)
+            seconds, state = time_to_map(page, server, final=which == "warm", timeout=300)
         spy.send_signal(2)
         spy.wait()
         print(f"{which}: map after {seconds:.1f} s ({state['title']})")

@@ -10,16 +10,14 @@ InfoNCE over the batch at temperature 0.05. Then, like the pipeline after Refine
 the fast-default cluster whose mean refined vector it is most similar to, and the co-view refines that
 (K-Means from scratch on the refined vectors is printed too). The carry here ranks the centres by dot
 product; the pipeline's ``core.cluster_stage.carried`` normalises them first (cosine). The figures in
-docs/benchmarks.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
+docs/benchmarks-history.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
 harness. Corpora as in ``benchmarks/coview_corpora.py``; labels only evaluate; seed 42.
 """
 from __future__ import annotations
 
-import sys
+import argparse
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the import path)
 
 import numpy as np  # noqa: E402
@@ -33,9 +31,13 @@ from core.coview import refine as coview  # noqa: E402
 
 
 def main() -> None:
-    name, weight = sys.argv[1], float(sys.argv[2])
-    drop = float(sys.argv[3]) if len(sys.argv) > 3 else 0.2
-    epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", help="a name of benchmarks/coview_corpora.py's corpora")
+    parser.add_argument("weight", type=float, help="the instance-contrast term's weight (0: Refine's own loss)")
+    parser.add_argument("drop", type=float, nargs="?", default=0.2, help="share of token states dropped per view")
+    parser.add_argument("epochs", type=int, nargs="?", default=2)
+    args = parser.parse_args()
+    name, weight, drop, epochs = args.corpus, args.weight, args.drop, args.epochs
     torch.set_num_threads(2)
     texts, y, X, k = cc.corpus(name)
     texts = list(texts)
@@ -46,7 +48,7 @@ def main() -> None:
     model = R.TopLayers(resolve_model_path(DEFAULT_MODEL), cfg.layers, "cpu")
     states = model.lower_states(texts)
     chosen = np.flatnonzero(R.pseudo_labels(X, fast, base, cfg.keep))
-    partners = R._partners(X, fast, chosen, 42)
+    partners = R.positive_partners(X, fast, chosen, 42)
     optimiser = torch.optim.AdamW(list(model.top.parameters()), lr=cfg.lr)
     rng = np.random.default_rng(42)
 

@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
+import _common  # noqa: F401  (the repository on the import path)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np  # noqa: E402
 
-from coview_corpora import DATA, corpus  # noqa: E402
+from coview_corpora import corpus  # noqa: E402
 from core.backends import resolve_model_path  # noqa: E402
 from core.config import ClusterConfig, RefineConfig  # noqa: E402
 from core.pipeline import cluster_and_score, coview_views, refined  # noqa: E402
@@ -47,7 +43,7 @@ def first_rows(n: int):
     """(texts, labels, (n, d) embeddings, k) of AG News' first ``n`` rows, as ``bench quality --limit n``."""
     from core.bench.common import load_embedded
 
-    args = argparse.Namespace(data=str(DATA / "ag_news_test.csv"), limit=n,
+    args = argparse.Namespace(data=str(_common.data_file(_common.AG_NEWS)), limit=n,
                               model="all-MiniLM-L6-v2", backend="auto", label_col=None)
     texts, truth, X, _ = load_embedded(args)
     return texts, truth, X, len({t for t in truth if t is not None})

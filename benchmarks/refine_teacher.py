@@ -3,7 +3,7 @@
     python benchmarks/refine_teacher.py --corpus ag --mode confident-true|random-true|random-default
 
 Runs Refine's own training (``core.refine.fine_tune``: the top 2 layers, 2 epochs, its batch and
-learning rate) with other pseudo-labels, then K-Means (k, seed 42) on the re-embedded texts:
+learning rate) with another teacher (its ``labels``) on other texts (its ``chosen``), then K-Means (k, seed 42) on the re-embedded texts:
 - ``confident-true``: Refine's own choice of texts (each cluster's most typical half by margin) but
   the *true* labels on them: Refine with a perfect teacher.
 - ``random-true``: the true labels on a random half of the texts: a perfect teacher that also covers
@@ -18,17 +18,14 @@ Corpora as in ``benchmarks/coview_corpora.py``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the import path)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core import refine as R  # noqa: E402
+from core.refine import fine_tune, pseudo_labels  # noqa: E402
 from core.backends import resolve_model_path  # noqa: E402
 from core.cluster import kmeans, label_scores  # noqa: E402
 from core.config import DEFAULT_MODEL, RefineConfig  # noqa: E402
@@ -46,25 +43,17 @@ def main() -> None:
     _, truth = np.unique(y, return_inverse=True)
     fast = coview(X, kmeans(X, k, seed=42).labels, texts, seed=42).labels
     teacher = fast if args.mode == "random-default" else truth
-    trained: dict[str, np.ndarray] = {}
-    own_choice = R.pseudo_labels
-
-    def choose(X_: np.ndarray, labels: np.ndarray, agree: np.ndarray | None, keep: float) -> np.ndarray:
-        if args.mode == "confident-true":
-            trained["mask"] = own_choice(X_, labels, agree, keep)
-        else:
-            mask = np.zeros(len(labels), bool)
-            mask[np.random.default_rng(0).permutation(len(labels))[: len(labels) // 2]] = True
-            trained["mask"] = mask
-        return trained["mask"]
-
-    R.pseudo_labels = choose
     cfg = RefineConfig()
+    if args.mode == "confident-true":  # Refine's own choice of texts, made on the teacher's clusters
+        seen = pseudo_labels(X, teacher, None, cfg.keep)
+    else:
+        seen = np.zeros(len(teacher), bool)
+        seen[np.random.default_rng(0).permutation(len(teacher))[: len(teacher) // 2]] = True
     started = time.perf_counter()
-    out = R.fine_tune(texts, X, teacher, None, model_path=resolve_model_path(DEFAULT_MODEL), layers=cfg.layers,
-                      epochs=cfg.epochs, keep=cfg.keep, lr=cfg.lr, batch=cfg.batch, seed=42)
+    out = fine_tune(texts, X, teacher, None, model_path=resolve_model_path(DEFAULT_MODEL), layers=cfg.layers,
+                    epochs=cfg.epochs, keep=cfg.keep, lr=cfg.lr, batch=cfg.batch, seed=42, chosen=seen)
     seconds = time.perf_counter() - started
-    V, seen = out.vectors, trained["mask"]
+    V = out.vectors
     whole = label_scores(y, kmeans(V, k, seed=42).labels)
     centres = np.stack([V[seen & (teacher == c)].mean(0) for c in range(k)])
     unseen = label_scores(y[~seen], (V[~seen] @ centres.T).argmax(1))

@@ -16,11 +16,9 @@ trained on the pseudo-labelled half, scored on the other half. The labels only e
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: F401  (the repository on the import path)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -31,10 +29,7 @@ from core.coview import refine as coview_refine  # noqa: E402
 from core.data import build_corpus  # noqa: E402
 from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
 from core.pipeline import coview_views  # noqa: E402
-from core.refine import TopLayers, _partners, pseudo_labels, refine_device, supervised_contrast  # noqa: E402
-
-AG_NEWS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news_test.csv"
-
+from core.refine import TopLayers, positive_partners, pseudo_labels, refine_device, supervised_contrast  # noqa: E402
 
 def clusters(V: np.ndarray, texts: list[str], k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(fast default's labels, raw K-Means' labels) of the (n, dim) vectors ``V``."""
@@ -80,6 +75,7 @@ def word_teacher(X: np.ndarray, texts: list[str], truth: np.ndarray, fast: np.nd
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("n", type=int, help="the first N rows of AG News' test split")
+    _common.add_data_argument(parser, _common.AG_NEWS)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rounds", type=int, default=1)
@@ -92,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    corpus = build_corpus(pd.read_csv(AG_NEWS).head(args.n))
+    corpus = build_corpus(pd.read_csv(args.data).head(args.n))
     texts, truth = corpus.texts, pd.factorize(corpus.labels)[0]
     X = embed_texts(texts, get_embedder("all-MiniLM-L6-v2", "onnx-int8"), store=default_store()).vectors
     started = time.perf_counter()
@@ -111,7 +107,7 @@ def main() -> None:
     for r in range(args.rounds):
         chosen = np.flatnonzero(pseudo_labels(V, labels, raw, args.keep))
         chosen_scores = scores(truth[chosen], labels[chosen])
-        partners = _partners(V, labels, chosen, args.seed)
+        partners = positive_partners(V, labels, chosen, args.seed)
         losses = []
         for _ in range(args.epochs):
             model.top.train()

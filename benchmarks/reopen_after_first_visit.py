@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import chromium_page, wait_idle  # noqa: E402
-import test_browser_speed as speed  # noqa: E402
+from _browser import chromium_page, cpu_seconds, start_app, time_to_map, wait_idle, wait_quiet
 
 
 def main() -> None:
@@ -30,18 +25,18 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     for _ in range(args.repeat):
-        server = speed._server(Path(tempfile.mkdtemp()), "app.py", [], CLUSTERLENS_PRECOMPUTE=args.precompute)
+        server = start_app(Path(tempfile.mkdtemp()), CLUSTERLENS_PRECOMPUTE=args.precompute)
         try:
             with chromium_page() as page:
-                speed._time_to_map(page, server, final=True, timeout=600)
+                time_to_map(page, server, final=True, timeout=600)
                 wait_idle(page, timeout=300, server=server)
             if args.quiet:
-                speed._wait_quiet(server)
-            cpu = speed._cpu_seconds(server)
+                wait_quiet(server)
+            cpu = cpu_seconds(server)
             with chromium_page() as page:
-                warm, _ = speed._time_to_map(page, server, final=True, timeout=120)
+                warm, _ = time_to_map(page, server, final=True, timeout=120)
             print(f"precompute={args.precompute}{' quiet' if args.quiet else ''}: warm reopen {warm:.2f} s, "
-                  f"server {speed._cpu_seconds(server) - cpu:.2f} CPU-s during it, load {os.getloadavg()[0]:.1f}",
+                  f"server {cpu_seconds(server) - cpu:.2f} CPU-s during it, load {os.getloadavg()[0]:.1f}",
                   flush=True)
         finally:
             server.stop()

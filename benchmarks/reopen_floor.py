@@ -22,16 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, StreamlitServer, wait_idle  # noqa: E402
-import test_browser_speed as speed  # noqa: E402
+from _browser import (CHROMIUM, CHROMIUM_ARGS, FINAL_MAP_JS, MAP_STATE_JS, ROOT, VIEWPORT, StreamlitServer,
+                      time_to_map, wait_idle)
 
 PAGE = '''import sys
 
@@ -55,8 +51,8 @@ else:
 '''
 DRAWN = {"bare": "() => !!document.querySelector('.floor-done')",
          "plotly": "() => !!document.querySelector('[data-testid=\"stPlotlyChart\"] .gl-canvas')",
-         "mapchart": speed.MAP_STATE_JS,
-         "app": speed.FINAL_MAP_JS, "app-tab": speed.FINAL_MAP_JS}
+         "mapchart": MAP_STATE_JS,
+         "app": FINAL_MAP_JS, "app-tab": FINAL_MAP_JS}
 
 
 def drawn_after(opener, url: str, drawn: str) -> float:
@@ -82,7 +78,7 @@ def fill_caches(opener, app: StreamlitServer) -> None:
     """A first full visit of the app in a page of ``opener`` (a browser or a context, as in
     :func:`drawn_after`): every stage cached for the reopens after it, and the page closed."""
     page = opener.new_page(viewport=VIEWPORT) if hasattr(opener, "contexts") else opener.new_page()
-    speed._time_to_map(page, app, final=True, timeout=600)
+    time_to_map(page, app, final=True, timeout=600)
     wait_idle(page, timeout=300, server=app)
     page.close()
 

@@ -19,21 +19,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
+import _common  # noqa: F401  (the repository on the import path)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np  # noqa: E402
 
-from browserkit import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, StreamlitServer  # noqa: E402
-from core.projects import ProjectStore  # noqa: E402
 import reopen_floor as floor_bench  # noqa: E402
+from _browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, StreamlitServer  # noqa: E402
+from core.projects import ProjectStore  # noqa: E402
 
 NAME = "Renamed for the benchmark"
 PROJECT_JS = floor_bench.DRAWN["app"].replace(

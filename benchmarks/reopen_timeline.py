@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browserkit import CHROMIUM, CHROMIUM_ARGS, MAP_FRAME, VIEWPORT, StreamlitServer  # noqa: E402
-import test_browser_speed as speed  # noqa: E402
-from reopen_floor import fill_caches  # noqa: E402
+from _browser import CHROMIUM, CHROMIUM_ARGS, MAP_FRAME, ROOT, VIEWPORT, StreamlitServer, time_to_map
+from reopen_floor import fill_caches
 
 SPY_JS = """(() => {
   window.__ws = {messages: []};
@@ -79,7 +74,7 @@ def main() -> None:
                 try:
                     page = browser.new_page(viewport=VIEWPORT)
                     page.add_init_script(SPY_JS)
-                    seconds, _ = speed._time_to_map(page, app, final=True, timeout=120)
+                    seconds, _ = time_to_map(page, app, final=True, timeout=120)
                     at = page.evaluate(PAGE_JS)
                     inner = page.locator(MAP_FRAME + ":visible").last.content_frame.locator("body").evaluate(
                         f"(_) => ({FRAME_JS})()")

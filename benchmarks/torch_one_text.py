@@ -1,16 +1,16 @@
 """torch-fp32 one text per call: one intra-op thread and a call per core (``core.torch_backend.one_per_call``)
 against the former serial calls on torch's default threads, on the bundled demo corpus (320 texts).
 
-    python benchmarks/torch_one_text.py
+    python benchmarks/torch_one_text.py [--data core/demo/demo_news.csv]
 """
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: E402  (the repository on the import path)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -20,9 +20,11 @@ from core.backends import load_model, resolve_model_path  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(_common.DEMO), help="a CSV with title and description columns")
+    demo = pd.read_csv(parser.parse_args().data)
     from sentence_transformers import SentenceTransformer
 
-    demo = pd.read_csv(Path(__file__).resolve().parents[1] / "core" / "demo" / "demo_news.csv")
     texts = (demo["title"] + ". " + demo["description"]).tolist()
     model = load_model("all-MiniLM-L6-v2", backend="torch-fp32", cache_dir=Path(tempfile.mkdtemp()))
     model.encode(texts[:5], batch_size=1)

@@ -85,7 +85,7 @@ def _agreeing(labels: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return overlap.argmax(axis=0)[other] == labels
 
 
-def _partners(X: np.ndarray, labels: np.ndarray, chosen: np.ndarray, seed: int, m: int = 10) -> np.ndarray:
+def positive_partners(X: np.ndarray, labels: np.ndarray, chosen: np.ndarray, seed: int, m: int = 10) -> np.ndarray:
     """For each chosen text, one of its ``m`` nearest chosen texts (cosine on the (n, dim) ``X``) in the
     same cluster, so every anchor of a batch has a positive however many clusters there are; a text
     with no such neighbour is its own partner (a dropout view)."""
@@ -242,10 +242,13 @@ def _hidden(output):
 
 def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.ndarray | None, *, model_path: str,
               layers: int, epochs: int, keep: float, lr: float, batch: int, seed: int,
-              progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> RefineOutcome:
+              chosen: np.ndarray | None = None, progress: Progress | None = None,
+              cancelled: Callable[[], bool] | None = None) -> RefineOutcome:
     """Fine-tune the top ``layers`` on the corpus's own pseudo-labels (see the module doc) and
     re-embed every text. ``X`` (n, dim) the base model's vectors; ``labels`` (n,) the fast default's
-    clusters; ``agree`` (n,) raw K-Means' (or None). Raises :class:`Cancelled` when asked to stop."""
+    clusters (the teacher); ``agree`` (n,) raw K-Means' (or None). ``chosen`` (n,) bool: the texts to
+    learn from, for a study of other teachers (None, the app's choice: :func:`pseudo_labels` with
+    ``agree`` and ``keep``). Raises :class:`Cancelled` when asked to stop."""
     import torch
 
     from .threads import refine_threads, torch_threads
@@ -253,7 +256,7 @@ def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.nda
     started = time.perf_counter()
     n = len(texts)
     labels = np.asarray(labels, dtype=np.int64)
-    chosen = np.flatnonzero(pseudo_labels(X, labels, agree, keep))
+    chosen = np.flatnonzero(pseudo_labels(X, labels, agree, keep) if chosen is None else chosen)
     device, autocast = refine_device()
     steps_per_epoch = -(-len(chosen) // batch)
     total = steps_per_epoch * epochs
@@ -269,7 +272,7 @@ def fine_tune(texts: list[str], X: np.ndarray, labels: np.ndarray, agree: np.nda
         states = model.lower_states(texts, cancelled=cancelled,
                                     progress=lambda d: tell(0, f"reading the texts through the frozen layers "
                                                                f"({d:,} of {n:,})"))
-        partners = _partners(X, labels, chosen, seed)
+        partners = positive_partners(X, labels, chosen, seed)
         params = list(model.top.parameters())
         optimiser = torch.optim.AdamW(params, lr=lr)
         rng = np.random.default_rng(seed)
