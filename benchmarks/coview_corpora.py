@@ -29,7 +29,7 @@ import _common  # noqa: E402  (the repository on the import path)
 import numpy as np  # noqa: E402
 
 from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import DEFAULT_ROUNDS, DEFAULT_Z, neighbours_of, refine, word_view  # noqa: E402
+from core.coview import DEFAULT_ROUNDS, DEFAULT_Z, neighbours_of, reassign, word_view  # noqa: E402
 from core.data import build_corpus, sample  # noqa: E402
 from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
 
@@ -101,7 +101,7 @@ def main() -> None:
                         for seed in seeds]:
             base = kmeans(X, k, seed=seed).labels
             started = time.perf_counter()
-            result = refine(X, base, texts, seed=seed, z=args.z, rounds=args.rounds, **views)
+            result = reassign(X, base, texts, seed=seed, z=args.z, rounds=args.rounds, **views)
             seconds = time.perf_counter() - started + views_s
             b, r = label_scores(y, base), label_scores(y, result.labels)
             da, dn = r["acc"] - b["acc"], r["nmi"] - b["nmi"]

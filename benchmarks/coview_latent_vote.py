@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 
 from core.cluster import kmeans, label_scores  # noqa: E402
 from core.config import EncoderConfig  # noqa: E402
-from core.coview import neighbours_of, refine, word_view  # noqa: E402
+from core.coview import neighbours_of, reassign, word_view  # noqa: E402
 from core.pipeline import train  # noqa: E402
 
 
@@ -36,8 +36,8 @@ def main() -> None:
             NZ = neighbours_of(Z / np.linalg.norm(Z, axis=1, keepdims=True))
             base = kmeans(X, k, seed=s).labels
             b = label_scores(y, base)
-            a = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NX, words=W).labels)
-            c = label_scores(y, refine(X, base, list(texts), seed=s, neighbours=NZ, words=W).labels)
+            a = label_scores(y, reassign(X, base, list(texts), seed=s, neighbours=NX, words=W).labels)
+            c = label_scores(y, reassign(X, base, list(texts), seed=s, neighbours=NZ, words=W).labels)
             print(f"{name} s{s} purity raw {purity(NX,y):.3f} latent {purity(NZ,y):.3f} | raw {b['acc']:.3f}/{b['nmi']:.3f} | vote raw {a['acc']:.3f}/{a['nmi']:.3f} | vote latent {c['acc']:.3f}/{c['nmi']:.3f}", flush=True)
 
 

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import neighbours_of, refine, word_view  # noqa: E402
+from core.coview import neighbours_of, reassign, word_view  # noqa: E402
 from core.backends import resolve_model_path  # noqa: E402
 from core.config import DEFAULT_MODEL  # noqa: E402
 
@@ -84,7 +84,7 @@ def main() -> None:
             cells = []
             for s in seeds:
                 start = kmeans(views["L6"], k, seed=s).labels
-                cells.append(label_scores(y, refine(views["L6"], start, list(texts), seed=s,
+                cells.append(label_scores(y, reassign(views["L6"], start, list(texts), seed=s,
                                                     neighbours=neighbours, words=words).labels))
             print(f"| {name} | co-view, vote on {graph} | "
                   + ", ".join(f"{c['acc']:.3f} / {c['nmi']:.3f}" for c in cells) + " |", flush=True)

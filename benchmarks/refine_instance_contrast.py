@@ -27,7 +27,7 @@ from core import refine as R  # noqa: E402
 from core.backends import resolve_model_path  # noqa: E402
 from core.cluster import kmeans, label_scores  # noqa: E402
 from core.config import DEFAULT_MODEL, RefineConfig  # noqa: E402
-from core.coview import refine as coview  # noqa: E402
+from core.coview import reassign as coview  # noqa: E402
 
 
 def main() -> None:

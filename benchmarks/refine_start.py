@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from coview_corpora import corpus  # noqa: E402
 from core.backends import resolve_model_path  # noqa: E402
 from core.config import ClusterConfig, RefineConfig  # noqa: E402
-from core.pipeline import cluster_and_score, coview_views, refined  # noqa: E402
+from core.pipeline import cluster_and_score, coview_views, reassigned  # noqa: E402
 from core.refine import fine_tune  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def main() -> None:
         texts, truth, X, k = first_rows(int(name[6:])) if name.startswith("first-") else corpus(name)
         cfg = ClusterConfig(k=k)
         base = cluster_and_score(X, X, truth, cfg, seed).clustering.labels
-        fast = refined(X, X, base, texts, coview_views(X, texts), truth, cfg, seed)
+        fast = reassigned(X, X, base, texts, coview_views(X, texts), truth, cfg, seed)
         started = time.perf_counter()
         outcome = fine_tune(texts, X, fast.clustering.labels, base, model_path=resolve_model_path("all-MiniLM-L6-v2"),
                             layers=r.layers, epochs=r.epochs, keep=r.keep, lr=r.lr, batch=r.batch, seed=seed)
@@ -73,7 +73,7 @@ def main() -> None:
         f = fast.scores
         cells = []
         for labels in ways.values():
-            s = refined(V, V, labels, texts, views, truth, cfg, seed).scores
+            s = reassigned(V, V, labels, texts, views, truth, cfg, seed).scores
             cells.append(f"{s.acc:.3f} / {s.nmi:.3f} ({s.acc - f.acc:+.3f} / {s.nmi - f.nmi:+.3f})")
         print(f"| {name} | {len(X)} | {k} | {outcome.steps} ({time.perf_counter() - started:.0f} s) | "
               f"{f.acc:.3f} / {f.nmi:.3f} | " + " | ".join(cells) + " |", flush=True)

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 
 from core.backends import resolve_model_path  # noqa: E402
 from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import refine as coview_refine  # noqa: E402
+from core.coview import reassign as coview_reassign  # noqa: E402
 from core.data import build_corpus  # noqa: E402
 from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
 from core.pipeline import coview_views  # noqa: E402
@@ -34,7 +34,7 @@ from core.refine import TopLayers, positive_partners, pseudo_labels, refine_devi
 def clusters(V: np.ndarray, texts: list[str], k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(fast default's labels, raw K-Means' labels) of the (n, dim) vectors ``V``."""
     raw = kmeans(V, k, seed=seed).labels
-    return coview_refine(V, raw, texts, seed=seed, **coview_views(V, texts)).labels, raw
+    return coview_reassign(V, raw, texts, seed=seed, **coview_views(V, texts)).labels, raw
 
 
 def scores(truth: np.ndarray, labels: np.ndarray) -> str:

@@ -58,7 +58,7 @@ def main() -> None:
         trained = P.train(X, EncoderConfig(objective=capped_objective(cap)), 42)
         seconds = time.process_time() - started
         latent = P.cluster_and_score(trained.latent, X, corpus.labels, cfg, 42)
-        coview = P.refined(trained.latent, X, base.clustering.labels, corpus.texts, views, corpus.labels, cfg, 42)
+        coview = P.reassigned(trained.latent, X, base.clustering.labels, corpus.texts, views, corpus.labels, cfg, 42)
         print(f"cap {cap}: {seconds:.1f} CPU-s; latent {scores(latent)}\n    coview {scores(coview)}", flush=True)
 
 
