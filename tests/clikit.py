@@ -51,6 +51,8 @@ for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
         child(req)
+    # the child's end, polled with a deadline: a process, not a thread (no event to wait on), and one
+    # that hangs must be killed at the deadline rather than wait forever as os.waitpid(pid, 0) would
     deadline = time.monotonic() + req["timeout"]
     while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -74,3 +74,58 @@ def test_77_clusters_stay_usable_the_map_named_the_sections_paged_and_searchable
     at.run()
     assert at.number_input(key="clusters_page").value == 4
     assert [e.label.split(":")[0] for e in at.main.expander if e.proto.expanded] == ["Cluster 65"]
+
+
+# -- names from users and data render as text, here and on the other pages -----------------------------
+def rendered_text(at) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown: bodies, headings, labels, options."""
+    out = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader", "title")
+           for e in at.get(kind)]
+    out += [e.label for kind in ("expander", "button", "metric", "text_input", "multiselect", "selectbox", "radio",
+                                 "slider", "toggle", "number_input") for e in at.get(kind)]
+    out += [o for e in at.get("radio") for o in e.options]  # radio options are Markdown too
+    out += [e.proto.label for e in at.get("page_link")]
+    return out
+
+
+def test_names_from_users_and_data_render_as_text_on_every_page(fake_app, tmp_path):
+    """Issue 28: a cluster renamed to a bare URL became a live link in the Clusters page's headers, and
+    ``:rocket:`` or ``:material/...:`` rendered as icons there, in the map's link to the Clusters page,
+    in link notices, the search caption and column names."""
+    import numpy as np
+    import pandas as pd
+
+    from apphelpers import select_on_map, shown
+    from clikit import topic_csv
+    from markupkit import markup
+
+    name = "see https://evil.example :rocket: :material/home:"
+    column = ":material/warning: source www.evil.example"
+    frame = pd.read_csv(topic_csv(tmp_path))
+    frame[column] = ["a", "b"] * (len(frame) // 2)
+    path = tmp_path / "topics.csv"
+    frame.to_csv(path, index=False)
+    at = fake_app(data=str(path))
+    at.query_params = {"colour": ":material/home: nope"}  # a link's colour this data has not: a notice
+    at.run()
+    assert not at.exception and at.warning
+    seen = rendered_text(at)
+
+    at.switch_page("pages/clusters.py").run()
+    at.selectbox(key="edit_rename_cluster").set_value(0)
+    at.text_input(key="edit_rename_to").input(name)
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception and not at.error
+    seen += rendered_text(at)
+
+    at.switch_page("pages/map.py").run()
+    at.text_input(key="search_words").input(":rocket: orbit").run()
+    _, labels = shown(at)
+    select_on_map(at, [int(r) for r in np.flatnonzero(labels == 0)[:5]])  # cluster 0 leads the link
+    at.run()
+    assert not at.exception and not at.error
+    seen += rendered_text(at)
+    assert any("Open the selection and cluster 0" in t and "evil" in t for t in seen)  # the name is shown ...
+    assert any("warning" in t for t in seen) and any("orbit" in t for t in seen)  # ... the column, the search
+    theirs = [t for t in seen if markup(t) and any(w in t for w in ("rocket", "home", "warning", "evil"))]
+    assert theirs == []  # ... as text (the app's own icons aside)

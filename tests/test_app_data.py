@@ -101,3 +101,36 @@ def test_a_small_parquet_upload_of_too_many_rows_is_refused_before_its_rows_are_
     assert not at.exception and not at.metric
     assert [e.value.replace("\\", "") for e in at.sidebar.error] == [
         "tiny.parquet has 300,000 rows, over this server's limit of 1,000 rows per upload; upload a sample of it"]
+
+
+# -- file and column names, and errors naming them, are shown as text ----------------------------------
+def shown_text(at) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "error", "warning", "info") for e in at.get(kind)]
+
+
+def test_file_and_column_names_are_not_links_on_the_data_and_map_pages(fake_app, tmp_path):
+    from clikit import topic_csv
+    from markupkit import live_links
+
+    folder = tmp_path / "www.evil.example"
+    folder.mkdir()
+    path = folder / "https_evil.csv"
+    frame = pd.read_csv(topic_csv(tmp_path))
+    frame.columns = ["read https://evil.example/t", "mail me@evil.example"]
+    frame.to_csv(path, index=False)
+    at = fake_app("--text-col", frame.columns[0], "--label-col", frame.columns[1], data=str(path))
+    for page in ("pages/data.py", "pages/map.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, page
+        texts = shown_text(at)
+        assert any("evil" in t for t in texts), texts  # the names are shown ...
+        assert [t for t in texts if live_links(t)] == [], page  # ... as text
+
+
+def test_an_error_naming_an_address_is_not_a_link(fake_app):
+    from markupkit import live_links
+
+    at = fake_app(data="www.evil.example/missing.csv")
+    at.run()
+    assert at.error and "missing" in at.error[0].value
+    assert [t for t in shown_text(at) if live_links(t)] == []

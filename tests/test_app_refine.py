@@ -28,6 +28,8 @@ def _stand_in(release: threading.Event | None = None):
 
 
 def _wait_for(state: str, timeout: float = 240) -> jobs.Job:
+    """The newest job once it is in ``state``: a condition polled with a deadline (core.jobs sets a
+    job's state from its thread and offers no event to wait on)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         running = [j for j in jobs._jobs.values()]

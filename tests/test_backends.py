@@ -206,3 +206,48 @@ def test_torch_one_text_per_call_from_several_threads_at_once(texts: list[str], 
         parts = list(pool.map(lambda part: model.encode(part, batch_size=1), [texts[:40], texts[40:80], texts[:80]]))
     np.testing.assert_array_equal(np.concatenate(parts[:2]), alone)
     np.testing.assert_array_equal(parts[2], alone)
+
+
+# -- the same text gives the same vector, whatever it was embedded beside -----------------------------
+@pytest.fixture(scope="module")
+def auto_model(tmp_path_factory, _shared_models):
+    cache = tmp_path_factory.mktemp("auto")
+    (cache / "models").symlink_to(_shared_models, target_is_directory=True)  # exported once per session
+    return load_model("all-MiniLM-L6-v2", backend="auto", cache_dir=cache)
+
+
+def test_a_text_alone_and_beside_others_gives_the_identical_vector(auto_model):
+    texts = pd.read_csv(Path(__file__).parents[1] / "core" / "demo" / "demo_news.csv")["description"].tolist()[:40]
+    texts[5] = "short"  # a very short text among long ones: the most padding a batch could add
+    together = auto_model.encode(texts, batch_size=64)
+    reversed_ = auto_model.encode(texts[::-1], batch_size=8)[::-1]
+    for i in (0, 5, 17, 39):
+        alone = auto_model.encode([texts[i]])[0]
+        assert np.array_equal(alone, together[i]) and np.array_equal(alone, reversed_[i]), i
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_run_does_not_depend_on_what_the_store_held(backend, cli, tmp_path, _shared_models):
+    """Every backend (``auto`` picks one of them): half the demo, then all of it on the same cache,
+    gives what all of it gives on a fresh one (with padded batches, torch-bf16 moved 12 texts'
+    clusters and torch-fp32 the scores' fourth decimal)."""
+    from clikit import read_outputs
+
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not available on this machine")
+    args = ["run", "--data", "demo", "--k", "4", "--epochs", "2", "--projection", "none", "--backend", backend]
+    assert cli(*args, "--fraction", "0.5", "--out", "half", fake=False, timeout=600).rc == 0
+    grown = cli(*args, "--fraction", "1", "--out", "grown", fake=False, timeout=600)
+    assert grown.rc == 0, grown.stderr
+    fresh_cache = tmp_path / "fresh-cache"
+    fresh_cache.mkdir()
+    (fresh_cache / "models").symlink_to(_shared_models, target_is_directory=True)
+    fresh = cli(*args, "--fraction", "1", "--out", "fresh", fake=False, timeout=600,
+                env={"CLUSTERLENS_CACHE_DIR": str(fresh_cache)})
+    assert fresh.rc == 0, fresh.stderr
+    m_grown, t_grown, _ = read_outputs(tmp_path / "grown")
+    m_fresh, t_fresh, _ = read_outputs(tmp_path / "fresh")
+    assert m_grown["embed_cache"]["hits"] == 160 and m_fresh["embed_cache"]["hits"] == 0
+    assert t_grown["cluster"].tolist() == t_fresh["cluster"].tolist()
+    for key in ("silhouette", "acc", "nmi"):
+        assert m_grown[key] == m_fresh[key] and m_grown["baseline"][key] == m_fresh["baseline"][key]

@@ -461,3 +461,48 @@ def test_project_import_of_a_bad_file_is_one_error_line_and_imports_nothing(cli,
 def test_project_export_of_an_unknown_project_is_one_error_line(cli, tmp_path):
     assert_one_error_line(cli("project", "export", "nothing here", "--out", "p.clusterlens"),
                           "there is no project 'nothing here'")
+
+
+# -- --out checked before any work; a bad argument is one line ----------------------------------------
+def test_out_that_is_a_file_fails_before_any_work(cli, tmp_path):
+    import os
+    from pathlib import Path
+
+    (tmp_path / "taken").write_text("a file")
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", "taken")
+    assert_one_error_line(result, "--out taken is a file, not a folder")
+    assert not (Path(os.environ["CLUSTERLENS_CACHE_DIR"]) / "embeddings.sqlite").exists()  # nothing embedded
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_out_below_a_file_or_unwritable_fails_before_any_work(cli, tmp_path):
+    import os
+    from pathlib import Path
+
+    from faultkit import AS_ROOT
+
+    (tmp_path / "taken").write_text("a file")
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", "taken/results")
+    assert_one_error_line(result, "cannot write --out taken/results: taken is a file")
+    if AS_ROOT:  # modes do not stop root; /proc refuses new files to everyone
+        unwritable = "/proc/clusterlens-out"
+    else:
+        (tmp_path / "locked").mkdir(mode=0o555)
+        unwritable = "locked/out"
+    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", *FAST, "--out", unwritable)
+    assert_one_error_line(result, "cannot write --out .* is not writable")
+    assert not (Path(os.environ["CLUSTERLENS_CACHE_DIR"]) / "embeddings.sqlite").exists()
+
+
+def test_embed_out_that_is_a_folder_fails_before_any_work(cli, tmp_path):
+    (tmp_path / "folder").mkdir()
+    result = cli("embed", "--data", topic_csv(tmp_path), "--out", "folder")
+    assert_one_error_line(result, "--out folder is a folder")
+
+
+@pytest.mark.parametrize("args, pattern", [(["run", "--k", "abc"], "argument --k: invalid int value: 'abc'"),
+                                           (["run", "--fraction", "half"], "argument --fraction: invalid float"),
+                                           (["nope"], "invalid choice: 'nope'"),
+                                           (["run", "--no-such-flag"], "unrecognized arguments: --no-such-flag")])
+def test_a_bad_argument_is_one_line_not_the_usage_block(cli, args, pattern):
+    assert_one_error_line(cli(*args), pattern)

@@ -42,3 +42,11 @@ def test_other_model_fingerprint_misses(tmp_path):
     b.fingerprint = "fake-v2"
     embed_texts(["x y z"], a, store=store)
     assert embed_texts(["x y z"], b, store=store).misses == 1
+
+
+def test_the_store_keeps_backends_apart(tmp_path):
+    store = EmbeddingStore(tmp_path / "s.sqlite")
+    a, b = FakeEmbedder(), FakeEmbedder()
+    b.backend = "other"
+    embed_texts(["x y z"], a, store=store)
+    assert embed_texts(["x y z"], b, store=store).misses == 1

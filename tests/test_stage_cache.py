@@ -1,4 +1,5 @@
 """The app's shared stage caches and the background pass under several sessions at once."""
+import sys
 import threading
 import time
 
@@ -15,17 +16,29 @@ def frozen(array):
     return array
 
 
+def waiting_in_the_cache(threads: list[threading.Thread]) -> int:
+    """How many of ``threads`` are inside the cache's ``LRU.get`` (a session waiting for the stage
+    another one computes: blocked on the key's lock, which has no other observable waiters)."""
+    frames = sys._current_frames()
+    return sum(t.ident in frames and frames[t.ident].f_code is LRU.get.__code__ for t in threads)
+
+
 def test_concurrent_sessions_compute_a_stage_once_and_share_it():
     cache, calls = MemoryCache({"embed": 4}), []
+    threads: list[threading.Thread] = []
 
     def slow():
         calls.append(1)
-        time.sleep(0.2)
+        # the computation lasts until every other session is waiting for it inside the cache (a
+        # condition polled with a deadline); a cache that let them in would have them here instead
+        deadline = time.monotonic() + 10
+        while waiting_in_the_cache(threads) < len(threads) - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         return frozen(np.arange(5))
 
     results = [None] * 6
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, cache.fetch("embed", "k", slow)))
-               for i in range(6)]
+    threads += [threading.Thread(target=lambda i=i: results.__setitem__(i, cache.fetch("embed", "k", slow)))
+                for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:

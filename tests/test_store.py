@@ -1,9 +1,11 @@
 import multiprocessing as mp
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 
 from core.store import EmbeddingStore, text_key
+from faultkit import store_warnings
 
 
 def vec(i: int, dim: int = 8) -> np.ndarray:
@@ -94,3 +96,86 @@ def test_row_limit_drops_oldest(tmp_path):
     store.put("m", [(text_key(str(i)), vec(i)) for i in range(8, 14)])
     assert store.count() == 10
     assert text_key("13") in store.get("m", [text_key("13")])
+
+
+# -- the store is optional in effect: a fault turns it off with one warning -----------------------------
+def assert_store_off_with_one_warning(store: EmbeddingStore, caplog, reason: str) -> None:
+    """The store answers (misses, drops writes) and warned exactly once, naming ``reason``."""
+    keys = [text_key(f"t{i}") for i in range(3)]
+    store.put("m", [(k, vec(i, 4096)) for i, k in enumerate(keys)])  # 16 KiB each: new pages needed
+    assert store.get("m", keys) == {}
+    store.put("m", [(keys[0], vec(0))])
+    assert store.count() == 0
+    warnings = store_warnings(caplog)
+    assert len(warnings) == 1 and "continuing without it" in warnings[0], warnings
+    assert reason in warnings[0].lower(), warnings[0]
+
+
+def test_a_file_where_the_cache_folder_should_be(tmp_path, caplog):
+    (tmp_path / "blocked").write_text("not a folder")
+    store = EmbeddingStore(tmp_path / "blocked" / "embeddings.sqlite")
+    assert_store_off_with_one_warning(store, caplog, "file exists")
+
+
+def test_a_planted_wal_symlink(tmp_path, caplog):
+    path = tmp_path / "embeddings.sqlite"
+    EmbeddingStore(path).put("m", [(text_key("x"), vec(0))])
+    Path(f"{path}-wal").unlink(missing_ok=True)
+    Path(f"{path}-wal").symlink_to(tmp_path / "elsewhere")
+    assert_store_off_with_one_warning(EmbeddingStore(path), caplog, "unable to open")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_locked_store(tmp_path, caplog):
+    path = tmp_path / "embeddings.sqlite"
+    EmbeddingStore(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store = EmbeddingStore(path, timeout=0.2)
+        store.put("m", [(text_key("x"), vec(0))])
+        assert store.get("m", [text_key("x")]) == {}
+        warnings = store_warnings(caplog)
+        assert len(warnings) == 1 and "locked" in warnings[0], warnings
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_full_disk(tmp_path, caplog, monkeypatch):
+    path = tmp_path / "embeddings.sqlite"
+    store = EmbeddingStore(path)
+    real_connect = sqlite3.connect
+
+    def tiny(*args, **kwargs):  # the database may not grow past its current pages: SQLITE_FULL
+        con = real_connect(*args, **kwargs)
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        con.execute(f"PRAGMA max_page_count = {pages}")
+        return con
+
+    monkeypatch.setattr("core.store.sqlite3.connect", tiny)
+    assert_store_off_with_one_warning(store, caplog, "full")
+
+
+def test_put_is_one_transaction(tmp_path, caplog):
+    store = EmbeddingStore(tmp_path / "s.sqlite")
+    rows = [(text_key(str(i)), vec(i)) for i in range(100)]
+    rows[60] = (None, vec(60))  # NOT NULL fails on the 61st row
+    store.put("m", rows)
+    fresh = EmbeddingStore(tmp_path / "s.sqlite")
+    assert fresh.count() == 0  # none of the 60 rows before it were kept
+    assert len(store_warnings(caplog)) == 1
+
+
+def test_a_damaged_store_warns_once_not_once_per_row(tmp_path, caplog):
+    path = tmp_path / "s.sqlite"
+    store = EmbeddingStore(path)
+    keys = [text_key(str(i)) for i in range(73)]
+    store.put("m", [(k, vec(i)) for i, k in enumerate(keys)])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE embeddings SET crc = crc + 1")
+    con.commit()
+    con.close()
+    assert store.get("m", keys) == {}
+    warnings = store_warnings(caplog)
+    assert warnings == ["embedding store: 73 damaged rows will be re-embedded"]
