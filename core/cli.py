@@ -5,6 +5,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -100,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks that print ratios against a baseline")
     bench.add_argument("which", choices=("quality", "speed", "names"))
-    bench.add_argument("--data", default="../shared/data/ag_news_test.csv")
+    shared = os.environ.get("CLUSTERLENS_SHARED_DATA") or "../shared/data"  # the team's corpora, by folder
+    bench.add_argument("--data", default=os.path.join(shared, "ag_news_test.csv"),
+                       help="a data file (default: ag_news_test.csv in $CLUSTERLENS_SHARED_DATA, else ../shared/data)")
     bench.add_argument("--k", type=int, default=None, help="clusters (default: the number of labels)")
     bench.add_argument("--label-col", default=None, help="label column (default: label, if present)")
     bench.add_argument("--seeds", default="0,1,2,3,4")

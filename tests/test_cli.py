@@ -506,3 +506,10 @@ def test_embed_out_that_is_a_folder_fails_before_any_work(cli, tmp_path):
                                            (["run", "--no-such-flag"], "unrecognized arguments: --no-such-flag")])
 def test_a_bad_argument_is_one_line_not_the_usage_block(cli, args, pattern):
     assert_one_error_line(cli(*args), pattern)
+
+
+def test_bench_reads_the_team_corpora_from_the_folder_the_environment_names(monkeypatch, tmp_path):
+    from core.cli import build_parser
+
+    monkeypatch.setenv("CLUSTERLENS_SHARED_DATA", str(tmp_path))
+    assert build_parser().parse_args(["bench", "quality"]).data == str(tmp_path / "ag_news_test.csv")

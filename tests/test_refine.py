@@ -71,6 +71,17 @@ def test_fine_tune_moves_the_model_and_returns_normalised_vectors():
     assert cosine.min() > 0.5 and cosine.mean() < 0.9999  # the same model, changed by training
 
 
+def test_fine_tune_learns_only_from_the_texts_it_is_given():
+    """``chosen`` (a benchmark's other teacher) replaces the pseudo-labels: 8 texts in batches of 8 make one
+    step an epoch, where all 24 would make three."""
+    texts, X, labels = _corpus()
+    chosen = np.zeros(len(texts), bool)
+    chosen[:8] = True
+    out = fine_tune(texts, X, labels, labels, model_path=MODEL, layers=1, epochs=2, keep=1.0, lr=1e-4, batch=8,
+                    seed=0, chosen=chosen)
+    assert out.steps == 2
+
+
 def test_fine_tune_stops_when_cancelled():
     texts, X, labels = _corpus()
     calls = []
