@@ -47,12 +47,17 @@ SINGLE_THREAD_UP_TO = 5_000_000  # values in X; K-Means on fewer runs on one Ope
 #: fewer above, a single one above 100,000. One k-means++ start is scikit-learn's own ``n_init="auto"``;
 #: with many points per cluster the restarts rarely differ, and each costs a full run.
 RESTART_BUDGET = 10 * 20_000
+#: Restarts times clusters: 10 restarts up to k = 20, fewer above (2 at k = 77, one from k = 200). With
+#: many clusters each run's k-means++ start is most of its cost, and the restarts' best runs agree on
+#: the partition as well as ten do (BANKING77 at k = 77, docs/benchmarks.md).
+K_RESTART_BUDGET = 10 * 20
 
 
-def restarts(n: int, n_init: int) -> int:
-    """The restarts K-Means makes on ``n`` points when asked for ``n_init``: at most
-    ``RESTART_BUDGET // n`` and at least one (so corpora of up to 20,000 texts keep all 10)."""
-    return max(1, min(n_init, RESTART_BUDGET // max(n, 1)))
+def restarts(n: int, n_init: int, k: int = 2) -> int:
+    """The restarts K-Means makes on ``n`` points into ``k`` clusters when asked for ``n_init``: at most
+    ``RESTART_BUDGET // n`` and ``K_RESTART_BUDGET // k``, and at least one (so corpora of up to 20,000
+    texts, at k up to 20, keep all 10)."""
+    return max(1, min(n_init, RESTART_BUDGET // max(n, 1), K_RESTART_BUDGET // max(k, 1)))
 
 
 def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
@@ -62,12 +67,12 @@ def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
     it runs on one OpenMP thread: as fast as two on a small machine when idle, far faster when
     another K-Means (the app's background thread, another session) holds the cores, and the labels
     no longer depend on the number of cores (scikit-learn's chunked sums do). Big inputs make fewer
-    restarts than ``n_init`` (:func:`restarts`).
+    restarts than ``n_init``, and so do many clusters (:func:`restarts`).
     """
     check_k(k, len(X))
-    runs = restarts(len(X), n_init)
+    runs = restarts(len(X), n_init, k)
     if runs < n_init:
-        log.info("K-Means on %d points: %d restart(s) instead of %d", len(X), runs, n_init)
+        log.info("K-Means on %d points into %d clusters: %d restart(s) instead of %d", len(X), k, runs, n_init)
     model = KMeans(n_clusters=k, n_init=runs, random_state=seed)
     single = X.size <= SINGLE_THREAD_UP_TO
     with _controller().limit(limits=1, user_api="openmp") if single else contextlib.nullcontext():

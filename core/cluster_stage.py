@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from .cache import StageCache
-from .cluster import RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
+from .cluster import K_RESTART_BUDGET, RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
 from .coview import FIT_ROWS, neighbours_of, reassign, word_view
 from .describe import ClusterSummary, Terms, describe
 from .errors import UserError
@@ -125,7 +125,7 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
         return replace(stage, clustering=c, summaries=describe(terms, Z, c.labels, c.centers))
 
     start_key = ("started from the base model's clusters", keys["base_embed"]) if from_base else ()
-    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X)),
+    key = stage_key("cluster", keys["train"], keys["sample"], asdict(cfg), seed, *scale_rules_key(len(X), cfg.k),
                     *start_key)
     return key, cache.fetch("cluster", key, compute)
 
@@ -167,17 +167,19 @@ def carried(V: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.argmax(similarity, axis=1)
 
 
-def scale_rules_key(n: int) -> tuple[str, ...]:
+def scale_rules_key(n: int, k: int = 2) -> tuple[str, ...]:
     """An extra key part for corpora big enough for the size rules (fewer K-Means restarts, the co-view's
-    classifiers fitted on a sample): clusters made before those rules must not be read back for them,
-    while every smaller corpus keeps its key and its cached clusters."""
-    return ("scale rules 1",) if n > min(FIT_ROWS, RESTART_BUDGET // 10) else ()
+    classifiers fitted on a sample) and for ks many enough for fewer restarts: clusters made before
+    those rules must not be read back for them, while every smaller corpus and k keeps its key and its
+    cached clusters."""
+    return (("scale rules 1",) if n > min(FIT_ROWS, RESTART_BUDGET // 10) else ()) + \
+        (("k restarts 1",) if k > K_RESTART_BUDGET // 10 else ())
 
 
 def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int, n: int) -> str:
     """The baseline depends on k and K-Means' own settings, not on how the clusters are then made."""
     return stage_key("baseline", embed_key, sample_key, cfg.k, cfg.n_init, cfg.silhouette_sample, seed,
-                     *scale_rules_key(n))
+                     *scale_rules_key(n, cfg.k))
 
 
 def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.ndarray | None, cfg: ClusterConfig,

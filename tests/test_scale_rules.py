@@ -112,6 +112,29 @@ def test_kmeans_restarts_shrink_only_above_20000_points():
     assert restarts(120_000, 1) == 1 and restarts(5_000, 3) == 3
 
 
+def test_kmeans_restarts_shrink_above_20_clusters_and_their_keys_change(monkeypatch):
+    """Many clusters: k-means++ seeding is most of a run's cost and the best of two runs agrees with the
+    best of ten; clusters cached under ten restarts are never read back for the fewer."""
+    import sklearn.cluster
+
+    from core import pipeline
+    from core.cluster import kmeans
+    from core.config import ClusterConfig
+
+    assert [restarts(3_080, 10, k) for k in (4, 20, 25, 77, 150)] == [10, 10, 8, 2, 1]
+    asked = []
+    real = sklearn.cluster.KMeans
+    monkeypatch.setattr("core.cluster.KMeans", lambda **kw: asked.append(kw["n_init"]) or real(**kw))
+    X = np.random.default_rng(0).normal(size=(400, 8)).astype(np.float32)
+    kmeans(X, 4, seed=0), kmeans(X, 77, seed=0)
+    assert asked == [10, 2]
+    assert pipeline.scale_rules_key(3_080, 20) == () and pipeline.scale_rules_key(3_080, 21) != ()
+    plain = pipeline.stage_key("baseline", "e", "s", 77, 10, 3000, 42)  # the key before the rule
+    assert pipeline.baseline_key("e", "s", ClusterConfig(k=77), 42, 3_080) != plain
+    assert pipeline.baseline_key("e", "s", ClusterConfig(k=4), 42, 3_080) == \
+        pipeline.stage_key("baseline", "e", "s", 4, 10, 3000, 42)  # k <= 20: its cached clusters stay
+
+
 def test_coview_regressions_fitted_on_a_sample_still_predict_every_row(monkeypatch):
     from sklearn.linear_model import LogisticRegression
 
