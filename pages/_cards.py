@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.cluster import same_partition
-from core.pipeline import ClusterStage
+from core.view import ClusterStage
 
 from ._common import fmt
 from ._refine import summary as refine_summary

@@ -6,7 +6,6 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from core.export import assignments_table, confidence
 from core.session_turn import Turn, holding
 
 from . import _state as S
@@ -60,6 +59,6 @@ def delta(x: float | None, base: float | None) -> str | None:
 
 
 def assignments(view: View) -> pd.DataFrame:
-    """The view's assignments table (as the CLI writes it), with the map's aligned cluster ids and names."""
-    conf = confidence(view.latent, view.clusters.clustering.centers)
-    return assignments_table(view.corpus, view.labels, view.names(), conf, view.xy)
+    """The view's assignments table, as the CLI writes it: the clusters shown with their names, and where
+    each text was before the edits when clusters were split or merged (``View.assignments``)."""
+    return view.assignments()

@@ -61,6 +61,8 @@ def test_split_preview_back_and_accept(fake_app, monkeypatch):
     table, clusters, metrics = exported(at, downloads)
     assert sorted(table["cluster"].unique()) == list(range(6)) and [c["cluster"] for c in clusters] == list(range(6))
     assert sum(c["size"] for c in clusters) == 200 and metrics["k"] == 6
+    # the download says the clusters were edited: cluster 1's texts are now in three
+    assert table.loc[table["cluster_as_computed"] == 1, "cluster"].nunique() == 3
     assert metrics["silhouette"] != before["silhouette"]  # the edited partition is scored
     assert metrics["acc"] is not None and metrics["acc"] != before["acc"]
     at.switch_page("pages/map.py").run()
