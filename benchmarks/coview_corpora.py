@@ -3,7 +3,7 @@
     python benchmarks/coview_corpora.py [--corpora demo,ag760,...] [--seeds 0,1,42] [--z 1.5] [--rounds 3] [--ks 2,8]
 
 For each corpus and seed: K-Means on the raw embeddings (the app's baseline: n_init 10, that seed),
-then :func:`core.coview.refine` of that partition; ACC and NMI of both and the difference. The
+then :func:`core.coview.reassign` of that partition; ACC and NMI of both and the difference. The
 labels only evaluate. Embeddings come from (and go to) the default store, so a second run is fast.
 
 Corpora (the AG News and BANKING77 files in ``$CLUSTERLENS_SHARED_DATA``, by default ``../shared/data``

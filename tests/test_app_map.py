@@ -335,7 +335,7 @@ def test_cards_say_no_change_in_grey_and_why_when_the_clusters_are_k_means_own(f
     def moves_nothing(X, labels, texts, **kwargs):
         return coview.Refinement(labels.copy(), [0])
 
-    monkeypatch.setattr("core.cluster_stage.refine", moves_nothing)
+    monkeypatch.setattr("core.cluster_stage.reassign", moves_nothing)
     at = fake_app()
     at.run()
     assert not at.exception and not at.error
