@@ -109,14 +109,35 @@ class Tree:
         return np.array([lookup[int(c)] for c in labels], dtype=np.int64)
 
     def levels(self, most: int = 6) -> list[int]:
-        """Group counts worth offering as levels, largest first: k, then halving to 2 (at most ``most``)."""
-        out = [self.k]
-        m = self.k // 2
-        while m >= 2 and len(out) < most:
-            if m < out[-1]:
-                out.append(m)
-            m //= 2
-        return out
+        return levels(self.k, most)
+
+    def shown_nodes(self, at: list[int]) -> list[Node]:
+        """The nodes that are a group of some cut in ``at`` (each once), root first: a tree as shallow as the
+        levels offered, each node's parent there the nearest ancestor that is shown too."""
+        seen: dict[int, Node] = {self.root.node: self.root}
+        for m in sorted(at):
+            for node in self.cut(m):
+                seen.setdefault(node.node, node)
+        return sorted(seen.values(), key=lambda n: -n.node)
+
+    def shown_parent(self, node: Node, shown: set[int]) -> int | None:
+        """The nearest ancestor of ``node`` among the node numbers ``shown`` (None for the root)."""
+        parent = node.parent
+        while parent is not None and parent not in shown:
+            parent = self.nodes[parent].parent
+        return parent
+
+
+def levels(k: int, most: int = 6) -> list[int]:
+    """Group counts worth offering as levels of k clusters, largest first: k, then halving down to 2
+    (``most`` at most): 77 -> 77, 38, 19, 9, 4, 2."""
+    out = [k]
+    m = k // 2
+    while m >= 2 and len(out) < most:
+        if m < out[-1]:
+            out.append(m)
+        m //= 2
+    return out
 
 
 def build(ids: list[int], sizes: list[int], Z: np.ndarray, leaf_names: dict[int, str],

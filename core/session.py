@@ -233,25 +233,25 @@ class Workbench:
             self.phrases(result), self.phrase_embedder(result, source), cfg.cluster, cfg.seed))
 
     def tree(self, result: RunResult, source: DataSource, labels: np.ndarray, ids: list[int], sizes: list[int],
-             leaf_names: dict[int, str]) -> Tree:
-        """The clusters ``ids`` of the (n,) ``labels`` joined into a tree (``core.hierarchy``), its inner
-        nodes named by ``core.naming.group_keywords``; the linkage and names are computed once per partition."""
+             leaf_names: dict[int, str], *, named: bool = True) -> Tree:
+        """The clusters ``ids`` of the (n,) ``labels`` joined into a tree (``core.hierarchy``: a linkage of
+        200 centres takes milliseconds), its inner nodes named by ``core.naming.group_keywords`` (once per
+        partition: it embeds candidate phrases) unless not ``named`` (the map's colours need no names)."""
         labels = np.asarray(labels, dtype=np.int64)
+        X = result.embeddings.vectors
+        Z = link(cluster_centres(X, labels, ids))
+        groups = inner_groups(ids, Z)
+        if not named or not groups:
+            return build(ids, sizes, Z, leaf_names, [])
         key = stage_key("tree", HIERARCHY_RECIPE, result.keys["cluster"], result.keys["embed"], array_key(labels))
 
-        def compute() -> tuple[np.ndarray, list[list[str]]]:
-            X = result.embeddings.vectors
-            Z = link(cluster_centres(X, labels, ids))
-            groups = inner_groups(ids, Z)
-            if not groups:
-                return Z, []
+        def compute() -> list[list[str]]:
             code = {int(c): i for i, c in enumerate(ids)}
             codes = np.array([code[int(c)] for c in labels], dtype=np.int64)
-            return Z, group_keywords(self.phrases(result), codes, len(ids), X, self.phrase_embedder(result, source),
-                                     [np.array([code[c] for c in g]) for g in groups])
+            return group_keywords(self.phrases(result), codes, len(ids), X, self.phrase_embedder(result, source),
+                                  [np.array([code[c] for c in g]) for g in groups])
 
-        Z, keywords = self.cache.fetch("tree", key, compute)
-        return build(ids, sizes, Z, leaf_names, keywords)
+        return build(ids, sizes, Z, leaf_names, self.cache.fetch("tree", key, compute))
 
 
 def _base_key(result: RunResult) -> str:
@@ -692,10 +692,11 @@ class Session:
                                            history=v.history + ("undid all edits",)))
 
     # -- around the view -----------------------------------------------------------------------------
-    def hierarchy(self, view: View) -> Tree:
-        """The clusters ``view`` shows (after edits) joined into a named tree (``core.hierarchy``)."""
+    def hierarchy(self, view: View, *, named: bool = True) -> Tree:
+        """The clusters ``view`` shows (after edits) joined into a tree (``core.hierarchy``), its groups
+        named unless not ``named``."""
         return self.bench.tree(view.result, view.source, view.labels, view.ids, [s.size for s in view.summaries],
-                               view.names())
+                               view.names(), named=named)
 
     def k_sweep(self, view: View, ks=range(2, 13)) -> dict[str, list]:
         return self.bench.k_sweep(view.result, ks)

@@ -50,6 +50,7 @@ class Colouring:
     column: str = ""
     by_confidence: bool = False
     clusters: bool = False  # the groups are the clusters (coloured by cluster or by confidence)
+    labelled: bool = False  # the groups are named on the map (a level of the tree: groups of clusters)
 
     def figure(self, xy: np.ndarray, rows: np.ndarray, hover: list[str], title: str, *,
                highlight: np.ndarray | None = None, confidence: np.ndarray | None = None) -> go.Figure:

@@ -14,6 +14,7 @@ from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
 from pages._common import assignments, page_view
+from pages._hierarchy import group_colouring, leaf_colours, leaf_note, level_control
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain, plain_name
 from pages._selection import remember
@@ -36,8 +37,15 @@ if view.xy is None:
     st.stop()
 
 frame = corpus.frame
-colour_column, labels_column, find_column, floor_column = st.columns([2.3, 0.9, 1.6, 1.3], vertical_alignment="bottom")
+colour_column, level_column, labels_column, find_column, floor_column = st.columns(
+    [2.3, 1.0, 0.8, 1.5, 1.2], vertical_alignment="bottom")
 colouring = colour_by(view, colour_column)  # the clusters, the label, any other column, or the confidence
+by_cluster = colouring.clusters and not colouring.by_confidence
+level = level_control(view, level_column) if by_cluster else view.k  # the clusters, or groups of the tree
+if level < view.k:
+    colouring = group_colouring(view, level)
+elif by_cluster:
+    colouring.colours = leaf_colours(view)  # many clusters: by their upper-level group
 show_labels = labels_toggle(labels_column)
 zoom = find_cluster(view, find_column)
 conf = _search.confidence(view)
@@ -58,7 +66,9 @@ fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy
 # Plotly.js in the page, the points sent as binary arrays, the clusters' names drawn over them
 event = _mapchart.chart(fig, key=S.MAP_CHART, height=HEIGHT,
                         **overlay(colouring, view.xy[rows], rows, labels=show_labels, zoom=zoom))
-if colouring.clusters and colour_note(view.k):
+if by_cluster and level == view.k and leaf_note(view.k):
+    st.caption(leaf_note(view.k))
+elif colouring.clusters and colour_note(view.k):
     st.caption(colour_note(view.k))
 
 
