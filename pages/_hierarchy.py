@@ -19,23 +19,28 @@ from ._colour import Colouring
 from ._view import guarded
 
 
+#: The "Level" of the clusters themselves: kept as this, not as k, so that it stays the clusters when k changes.
+CLUSTERS = 0
+
+
 def level_name(m: int, k: int) -> str:
-    return f"{m} clusters" if m == k else f"{m} groups"
+    return f"{k} clusters" if m in (k, CLUSTERS) else f"{m} groups"
 
 
 def level_control(view, container) -> int:
-    """The "Level" selectbox (in ``container``): k (the clusters) or a number of groups of the tree;
-    the number chosen. Nothing is drawn for fewer than 4 clusters (no level between k and 1)."""
-    options = levels(view.k)
+    """The "Level" selectbox (in ``container``): the clusters or a number of groups of the tree; the number
+    of groups chosen (k for the clusters). Nothing is drawn for fewer than 4 clusters (no level between)."""
+    options = [CLUSTERS] + levels(view.k)[1:]
     if len(options) < 2:
         return view.k
     if st.session_state.get(S.MAP_LEVEL) not in options:
-        st.session_state.pop(S.MAP_LEVEL, None)  # another k, or a merge changed it
-    return int(container.selectbox(
+        st.session_state.pop(S.MAP_LEVEL, None)  # another k, or a merge, left no such level
+    chosen = int(container.selectbox(
         "Level", options, key=S.MAP_LEVEL, format_func=lambda m: level_name(m, view.k),
         help="The clusters, or groups of similar clusters (their centres joined into a tree, each group named "
              "by the words typical of it): the map is coloured and labelled by the groups. The Hierarchy page "
              "shows the tree."))
+    return view.k if chosen == CLUSTERS else chosen
 
 
 def group_colouring(view, m: int) -> Colouring:
