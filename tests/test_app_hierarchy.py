@@ -80,3 +80,28 @@ def test_the_map_colours_and_labels_by_a_level_of_the_tree(fake_app):
     assert legend(at)[0].startswith("Group 1: ") and len(legend(at)) == 4
     at.sidebar.slider(key="k").set_value(5).run()  # a level the new k does not offer: back to the clusters
     assert at.selectbox(key="map_level").value == 0 and len(legend(at)) == 5
+
+
+def test_above_the_palette_clusters_take_their_upper_groups_colour_and_keep_their_own_names(fake_app):
+    """Issue 27, item 2's second half: 45 clusters, 40 distinct colours: each cluster is coloured by its
+    group among 22 (the tree's largest level of at most 40 groups); the legend and labels name clusters."""
+    from conftest import DEMO
+    from core.plots import colour
+
+    at = fake_app(data=str(DEMO))  # 320 texts: k goes to 64
+    at.run()
+    at.sidebar.slider(key="k").set_value(45).run()
+    assert not at.exception and not at.error
+    view = at.session_state["session"].last
+    assert view.k == 45
+    groups = at.session_state["session"].hierarchy(view, named=False).groups(22)
+    figure = map_charts(at)[0]
+    traces = {t["name"]: t for t in figure["data"]}
+    names = view.names()
+    assert sorted(legend(at)) == sorted(names.values())
+    for c, name in names.items():
+        assert traces[name]["marker"]["color"] == colour(groups[c])
+    assert len({colour(g) for g in groups.values()}) == 22
+    squeezed = sorted(label["text"].replace("<br>", "").replace(" ", "") for label in figure["labels"])
+    assert squeezed == sorted(n.replace(" ", "") for n in names.values())  # wrapped at spaces and hyphens
+    assert any("coloured by their group of 22" in c.value for c in at.caption)
