@@ -41,7 +41,9 @@ from .errors import UserError
 from .kept_vectors import KEPT_FILE, KeptVectors
 from .limits import Limits
 from .k_choice import Suggestion, k_max, quick_suggestion
+from .column_groups import EXTRA, extra_columns
 from .hierarchy import Tree, build, inner_groups, link
+from .timeline import parse_dates
 from .hierarchy import centres as cluster_centres
 from .naming import PhraseEmbedder, group_keywords, phrases_stage
 from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
@@ -692,6 +694,17 @@ class Session:
                                            history=v.history + ("undid all edits",)))
 
     # -- around the view -----------------------------------------------------------------------------
+    def dates(self, view: View) -> dict[str, pd.Series]:
+        """{column: (n,) timestamps} of the file's other columns that are dates (``core.timeline``), read
+        once per sample."""
+        frame = view.corpus.frame
+
+        def compute() -> dict[str, pd.Series]:
+            found = {name: parse_dates(frame[EXTRA + name]) for name in extra_columns(frame)}
+            return {name: dates.reset_index(drop=True) for name, dates in found.items() if dates is not None}
+
+        return self.bench.cache.fetch("dates", stage_key("dates", view.keys["sample"]), compute)
+
     def hierarchy(self, view: View, *, named: bool = True) -> Tree:
         """The clusters ``view`` shows (after edits) joined into a tree (``core.hierarchy``), its groups
         named unless not ``named``."""

@@ -101,7 +101,7 @@ def timeline(dates: pd.Series, labels: np.ndarray, ids: list[int], keep: np.ndar
     when, labels = when[use], np.asarray(labels)[use]
     period = period or choose_bin(when.min(), when.max())
     first = pd.Period(when.min(), period)
-    bins = np.array([(p - first).n for p in when.dt.to_period(period)], dtype=np.int64)
+    bins = when.dt.to_period(period).array.asi8 - first.ordinal  # (m,) each text's bin
     n_bins = int(bins.max()) + 1
     column = {int(c): j for j, c in enumerate(ids)}
     counts = np.zeros((n_bins, len(ids)), dtype=np.int64)

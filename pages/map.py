@@ -9,7 +9,7 @@ from core.csv_export import safe_csv
 from core.export import export_name
 from core.landmarks import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
-from pages import _link, _mapchart, _search
+from pages import _link, _mapchart, _search, _timeline
 from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
@@ -58,6 +58,7 @@ if len(rows) < len(frame):
                f"{MAX_DRAWN:,}); selections list only drawn points.")
 kept, only = show_only(corpus)  # the sidebar's "Show only"
 rows = rows[keep[rows] & kept[rows]]
+timed = _timeline.prepare(view, keep & kept)  # a date column's chart (drawn lower down) and what it selected
 if only:
     st.caption(plain(only))
 fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
@@ -117,6 +118,10 @@ def focused(cluster: int) -> None:
 
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 selected = sorted({r for r in map(_row_id, points) if r is not None and 0 <= r < len(frame)})
+if not selected and timed is not None and len(timed.rows):  # a brush or click on the time chart
+    selected = timed.rows.tolist()
+if timed is not None and timed.fresh and timed.focus in view.ids:
+    _link.focus_on(view, timed.focus)
 if event.get("focus") in view.ids and st.session_state.get(S.MAP_FOCUS_SEEN) != event["focus_n"]:
     st.session_state[S.MAP_FOCUS_SEEN] = event["focus_n"]  # each click once: a later selection or find wins
     _link.focus_on(view, event["focus"])  # the Clusters page opens it; the link names it
@@ -125,4 +130,6 @@ if selected:
     selection(selected)
 if (not selected or event.get("focus") is not None) and st.session_state.get(S.FOCUS_CLUSTER) in view.ids:
     focused(st.session_state[S.FOCUS_CLUSTER])
+if timed is not None:
+    _timeline.draw(view, timed, colouring.colours if by_cluster and level == view.k else None)
 metric_cards(view)  # under the map and the texts it lists
