@@ -1,10 +1,11 @@
 """Any column of a file as groups: to colour the map by it, to show only some of its values, and
 display names for the label column.
 
-``corpus.frame`` keeps a file's other columns as ``extra:<name>`` (see ``core.data``). ISO dates
-are coloured on a continuous time scale ("Show only" offers them by day, month or year, whichever
-gives few enough groups). Any other column with few values is categorical; one with many is a
-continuous number (coloured on a scale) or text (its most frequent values and "(other)").
+``corpus.frame`` keeps a file's other columns as ``extra:<name>`` (see ``core.data``). Dates
+(``core.timeline.parse_dates``: ISO or another form with a year) are coloured on a continuous time
+scale ("Show only" offers them by day, month or year, whichever gives few enough groups). Any
+other column with few values is categorical; one with many is a continuous number (coloured on a
+scale) or text (its most frequent values and "(other)").
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .timeline import parse_dates
 
 EXTRA = "extra:"            # prefix of a file's other columns in corpus.frame
 MAX_CATEGORIES = 30         # up to this many distinct values: one colour each
@@ -56,16 +59,6 @@ def _numbers(series: pd.Series) -> np.ndarray | None:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
 
 
-def _dates(series: pd.Series) -> pd.Series | None:
-    """The column as timestamps when (nearly) all its present values are ISO dates, else None."""
-    present = series.dropna().astype(str).str.strip()
-    present = present[present != ""]
-    if present.empty or not present.str.match(r"^\d{4}-\d{2}(-\d{2})?").all():
-        return None
-    dates = pd.to_datetime(series.astype("string"), errors="coerce", format="ISO8601", utc=True)
-    return dates if dates.notna().sum() >= 0.95 * len(present) else None
-
-
 def _categories(labels: pd.Series, order: list[str] | None = None) -> Groups:
     values = labels.to_numpy(dtype=object)
     if order is None:
@@ -97,9 +90,9 @@ def _by_period(dates: pd.Series) -> Groups | None:
 def colour_groups(series: pd.Series) -> Groups:
     """How a column colours the map: dates on a time scale, its categories, a number on a scale, or the
     TOP most frequent text values and OTHER. ``series`` (n,) is row-aligned with the map."""
-    dates = _dates(series)
+    dates = parse_dates(series)  # the dates the time chart reads (core.timeline)
     if dates is not None and dates.nunique() > 1:
-        days = (dates.dt.tz_convert(None) - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        days = (dates - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
         return Groups("time", None, (), days.to_numpy(dtype=float))
     text = _as_text(series)
     if text.nunique() <= MAX_CATEGORIES:
@@ -140,7 +133,7 @@ def filter_groups(series: pd.Series) -> Groups:
     falls into FILTER_BINS quantile bins ("[low, high]") to pick from."""
     groups = colour_groups(series)
     if groups.kind == "time":  # dates: by day, month or year
-        return _by_period(_dates(series)) or _top(_as_text(series))
+        return _by_period(parse_dates(series)) or _top(_as_text(series))
     if groups.kind != "numeric":
         return groups
     values = pd.Series(groups.values)

@@ -9,7 +9,7 @@ from core.plots import CHART_CONFIG
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import page_view
-from pages._hierarchy import level_name, merge_branch, tree_figure
+from pages._tree import level_name, merge_branch, tree_figure
 from pages._safe import plain, plain_name
 from pages._view import guarded
 

@@ -14,7 +14,7 @@ from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
 from pages._common import assignments, page_view
-from pages._hierarchy import group_colouring, leaf_colours, leaf_note, level_control
+from pages._tree import group_colouring, leaf_colours, leaf_note, level_control
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain, plain_name
 from pages._selection import remember

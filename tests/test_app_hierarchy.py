@@ -105,3 +105,15 @@ def test_above_the_palette_clusters_take_their_upper_groups_colour_and_keep_thei
     squeezed = sorted(label["text"].replace("<br>", "").replace(" ", "") for label in figure["labels"])
     assert squeezed == sorted(n.replace(" ", "") for n in names.values())  # wrapped at spaces and hyphens
     assert any("coloured by their group of 22" in c.value for c in at.caption)
+
+
+def test_no_helper_module_shares_a_pages_url():
+    """The server reads pages/ too: a helper pages/_x.py beside a page pages/x.py resolves to the same URL
+    (/x) and every run fails ("Two pages resolve to the URL pathname"); AppTest does not read pages/ so."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pages = re.findall(r'st\.Page\("pages/(\w+)\.py"', (root / "app.py").read_text())
+    assert "hierarchy" in pages
+    assert not [p for p in pages if (root / "pages" / f"_{p}.py").exists()]
