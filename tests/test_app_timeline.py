@@ -1,10 +1,10 @@
-"""AppTest of topics over time on the Map page: the chart with a dated file, none without, Colour by a date."""
+"""AppTest of topics over time on the Map page: the chart with a dated file, none without."""
 import json
 
 import numpy as np
 import pandas as pd
 
-from test_app_columns import array, traces, upload_bytes, uploaded  # noqa: F401 (a fixture)
+from test_app_columns import array, upload_bytes, uploaded  # noqa: F401 (upload_bytes: a fixture)
 
 
 def time_charts(at) -> list[dict]:
@@ -21,8 +21,7 @@ def test_a_dated_file_gets_each_clusters_share_over_time_and_an_undated_one_none
     assert chart["layout"]["dragmode"] == "select" and chart["layout"]["selectdirection"] == "h"  # a time brush
     shares = np.array([array(t["y"]) for t in chart["data"]])
     assert shares.shape == (view.k, 49)  # 1 January to 18 February: by day, the empty days too
-    days = pd.to_datetime(array(chart["data"][0]["x"])) if not isinstance(chart["data"][0]["x"], list) else \
-        pd.to_datetime(chart["data"][0]["x"])
+    days = pd.to_datetime(chart["data"][0]["x"])
     dated = days.isin(pd.to_datetime(frame["day"]))
     assert dated.sum() == 36
     np.testing.assert_allclose(shares[:, dated].sum(axis=0), 1.0)  # each day's shares add up to all its texts

@@ -50,6 +50,8 @@ def test_a_brush_across_the_time_chart_lists_the_texts_of_its_span(dated):
         page.goto(server.url, wait_until="domcontentloaded")
         area = wait_until(page, AREA_JS, timeout=FIRST_RUN_TIMEOUT, what="the time chart", server=server)
         wait_idle(page, timeout=STEP_TIMEOUT, server=server)
+        page.evaluate("() => %s.scrollIntoView({block: 'center'})" % TIME_PLOT)  # under the map: below the fold
+        page.wait_for_timeout(500)
         area = page.evaluate(AREA_JS)
         y = area["top"] + area["height"] / 2
         x0, x1 = area["left"] + 0.3 * area["width"], area["left"] + 0.6 * area["width"]
@@ -59,6 +61,11 @@ def test_a_brush_across_the_time_chart_lists_the_texts_of_its_span(dated):
         page.mouse.move((x0 + x1) / 2, y, steps=5)
         page.mouse.move(x1, y, steps=5)
         page.mouse.up()
-        shown = wait_until(page, SELECTED_JS, timeout=STEP_TIMEOUT, what="the brushed texts listed", server=server)
+        try:
+            shown = wait_until(page, SELECTED_JS, timeout=STEP_TIMEOUT, what="the brushed texts listed", server=server)
+        except TimeoutError:
+            selections = page.evaluate("() => JSON.stringify(%s.layout.selections || null)" % TIME_PLOT)
+            raise AssertionError(f"no texts listed; the chart's selections: {selections}; area {area}\n"
+                                 f"{server.log_tail()}")
         expected = int(((dates >= low) & (dates <= high)).sum())
         assert expected > 0 and int(re.sub(",", "", shown)) == expected, (low, high, shown, expected)
