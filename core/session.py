@@ -241,11 +241,11 @@ class Workbench:
         partition: it embeds candidate phrases) unless not ``named`` (the map's colours need no names)."""
         labels = np.asarray(labels, dtype=np.int64)
         X = result.embeddings.vectors
-        Z = link(cluster_centres(X, labels, ids))
+        key = stage_key("tree", HIERARCHY_RECIPE, result.keys["cluster"], result.keys["embed"], array_key(labels))
+        Z = self.cache.fetch("linkage", key, lambda: link(cluster_centres(X, labels, ids)))  # the map's every run
         groups = inner_groups(ids, Z)
         if not named or not groups:
             return build(ids, sizes, Z, leaf_names, [])
-        key = stage_key("tree", HIERARCHY_RECIPE, result.keys["cluster"], result.keys["embed"], array_key(labels))
 
         def compute() -> list[list[str]]:
             code = {int(c): i for i, c in enumerate(ids)}

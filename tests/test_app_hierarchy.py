@@ -50,6 +50,9 @@ def test_a_branch_merged_in_one_click_is_an_edit(fake_app):
     assert view.edited and view.history == (expected[0].lower() + expected[1:-1],)
     assert view.k == 4 - len(branch.clusters) + 1 and min(branch.clusters) in view.ids
     assert not (np.isin(view.labels, sorted(branch.clusters)[1:])).any()
+    drawn = icicle(at)  # the tree of the edited clusters
+    assert set(view.names().values()) <= set(drawn["labels"])
+    assert session.hierarchy(view).ids == tuple(view.ids)
     at.switch_page("pages/map.py").run()
     assert not at.exception and len(legend(at)) == view.k  # the map shows the edited clusters
 
