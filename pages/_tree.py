@@ -24,7 +24,7 @@ CLUSTERS = 0
 
 
 def level_name(m: int, k: int) -> str:
-    return f"{k} clusters" if m in (k, CLUSTERS) else f"{m} groups"
+    return f"{k} clusters" if m in (k, CLUSTERS) else "1 group" if m == 1 else f"{m} groups"
 
 
 def level_control(view, container) -> int:

@@ -18,8 +18,8 @@ st.title("Hierarchy")
 done = st.session_state.pop(S.TREE_DONE, None)
 if done:
     st.success(plain(done), icon=":material/check:")
-if view.k < 3:
-    st.info(f"{view.k} cluster{'s' if view.k != 1 else ''}: nothing to group. Raise k in the sidebar.")
+if view.k < 2:
+    st.info("One cluster: nothing to group. Raise k in the sidebar.")
     st.stop()
 tree = guarded(lambda: cached.session().hierarchy(view))
 levels = tree.levels()
@@ -29,7 +29,7 @@ st.caption(f"The {view.k} clusters joined into a tree: the two groups whose cent
            "Map page's Level control colours the map by these groups.")
 st.plotly_chart(tree_figure(tree, levels), width="stretch", config=CHART_CONFIG, key="tree_chart")
 
-offered = [m for m in levels[1:]] or [2]
+offered = levels[1:] or list(range(view.k - 1, 0, -1))  # 3 clusters: 2 groups or 1; 2 clusters: 1
 if st.session_state.get(S.TREE_LEVEL) not in offered:
     st.session_state.pop(S.TREE_LEVEL, None)
 m = int(st.selectbox("Groups at level", offered, key=S.TREE_LEVEL, format_func=lambda m: level_name(m, view.k),
