@@ -23,6 +23,7 @@ st.set_page_config(page_title="ClusterLens", page_icon=ICON, layout="wide")
 navigation = st.navigation([
     st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:", default=True),
     st.Page("pages/clusters.py", title="Clusters", icon=":material/view_list:"),
+    st.Page("pages/hierarchy.py", title="Hierarchy", icon=":material/account_tree:"),
     st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
     st.Page("pages/data.py", title="Data & export", icon=":material/table:"),
     st.Page("pages/add_texts.py", title="Add texts", icon=":material/playlist_add:"),

@@ -1,10 +1,11 @@
 """Any column of a file as groups: to colour the map by it, to show only some of its values, and
 display names for the label column.
 
-``corpus.frame`` keeps a file's other columns as ``extra:<name>`` (see ``core.data``). A column
-with few values is categorical; one with many is a continuous number (coloured on a scale), an
-ISO date (grouped by day, month or year, whichever gives few enough groups) or text (its most
-frequent values and "(other)").
+``corpus.frame`` keeps a file's other columns as ``extra:<name>`` (see ``core.data``). Dates
+(``core.timeline.parse_dates``: ISO or another form with a year) are coloured on a continuous time
+scale ("Show only" offers them by day, month or year, whichever gives few enough groups). Any
+other column with few values is categorical; one with many is a continuous number (coloured on a
+scale) or text (its most frequent values and "(other)").
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .timeline import parse_dates
 
 EXTRA = "extra:"            # prefix of a file's other columns in corpus.frame
 MAX_CATEGORIES = 30         # up to this many distinct values: one colour each
@@ -25,13 +28,13 @@ _PERIODS = (("D", "%Y-%m-%d"), ("M", "%Y-%m"), ("Y", "%Y"))
 
 @dataclass(frozen=True)
 class Groups:
-    """A column as groups. ``kind`` is "categories" (``labels`` (n,) str, ``order`` the legend's order)
-    or "numeric" (``values`` (n,) float with NaN for missing; ``labels`` unused)."""
+    """A column as groups. ``kind`` is "categories" (``labels`` (n,) str, ``order`` the legend's order),
+    "numeric" or "time" (``values`` (n,) float with NaN for missing; ``labels`` unused)."""
 
     kind: str
     labels: np.ndarray | None
     order: tuple[str, ...]
-    values: np.ndarray | None = None
+    values: np.ndarray | None = None  # "numeric": the numbers; "time": days since 1970-01-01 (a continuous scale)
 
 
 def extra_columns(frame: pd.DataFrame) -> list[str]:
@@ -54,16 +57,6 @@ def _numbers(series: pd.Series) -> np.ndarray | None:
     if numbers.notna().mean() < 0.95:
         return None
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-
-
-def _dates(series: pd.Series) -> pd.Series | None:
-    """The column as timestamps when (nearly) all its present values are ISO dates, else None."""
-    present = series.dropna().astype(str).str.strip()
-    present = present[present != ""]
-    if present.empty or not present.str.match(r"^\d{4}-\d{2}(-\d{2})?").all():
-        return None
-    dates = pd.to_datetime(series.astype("string"), errors="coerce", format="ISO8601", utc=True)
-    return dates if dates.notna().sum() >= 0.95 * len(present) else None
 
 
 def _categories(labels: pd.Series, order: list[str] | None = None) -> Groups:
@@ -95,20 +88,38 @@ def _by_period(dates: pd.Series) -> Groups | None:
 
 
 def colour_groups(series: pd.Series) -> Groups:
-    """How a column colours the map: its categories, dates by period, a number on a scale, or the
+    """How a column colours the map: dates on a time scale, its categories, a number on a scale, or the
     TOP most frequent text values and OTHER. ``series`` (n,) is row-aligned with the map."""
+    dates = parse_dates(series)  # the dates the time chart reads (core.timeline)
+    if dates is not None and dates.nunique() > 1:
+        days = (dates - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        return Groups("time", None, (), days.to_numpy(dtype=float))
     text = _as_text(series)
     if text.nunique() <= MAX_CATEGORIES:
         return _categories(text)
     numbers = _numbers(series)
     if numbers is not None:
         return Groups("numeric", None, (), numbers)
-    dates = _dates(series)
-    if dates is not None:
-        grouped = _by_period(dates)
-        if grouped is not None:
-            return grouped
     return _top(text)
+
+
+def date_ticks(days: np.ndarray, count: int = 5) -> tuple[list[float], list[str]]:
+    """(positions, labels) of about ``count`` ticks over (n,) ``days`` since 1970 (NaN ignored), labelled
+    by year, month or day as the span asks (the colour bar of a date column)."""
+    present = days[~np.isnan(days)]
+    if not len(present):
+        return [], []
+    low, high = float(present.min()), float(present.max())
+    span = high - low
+    fmt = "%Y" if span > 3 * 365 else "%Y-%m" if span > 90 else "%Y-%m-%d"
+    at = np.linspace(low, high, count) if span else np.array([low])
+    return at.tolist(), [(pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(d))).strftime(fmt) for d in at]
+
+
+def date_text(days: np.ndarray) -> np.ndarray:
+    """(n,) "YYYY-MM-DD" of (n,) days since 1970 ("" where NaN)."""
+    stamps = pd.Timestamp("1970-01-01") + pd.to_timedelta(pd.Series(days), unit="D")
+    return stamps.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
 
 
 def _top(text: pd.Series) -> Groups:
@@ -121,6 +132,8 @@ def filter_groups(series: pd.Series) -> Groups:
     """The values "Show only" offers for a column: as :func:`colour_groups`, but a continuous number
     falls into FILTER_BINS quantile bins ("[low, high]") to pick from."""
     groups = colour_groups(series)
+    if groups.kind == "time":  # dates: by day, month or year
+        return _by_period(parse_dates(series)) or _top(_as_text(series))
     if groups.kind != "numeric":
         return groups
     values = pd.Series(groups.values)

@@ -211,6 +211,20 @@ def name_keywords(terms: Terms, labels: np.ndarray, k: int, X: np.ndarray, embed
     counts = per_cluster(terms, labels, k)
     scores = candidate_scores(counts)
     scores[:, generic_phrases(terms, counts)] = 0.0  # "said coach" is no name, as "said" is none
+    keywords, pools = _ranked(terms, scores, counts, lambda: centres(np.asarray(X, dtype=np.float32), labels, k),
+                              embed, top=top, pool=pool, diversity=diversity, blend=blend, generic=generic)
+    strength = [{str(terms.words[i]): float(scores[c, i]) for i in pools[c]} for c in range(k)]
+    return unique_heads(keywords, strength, words=words)
+
+
+def _ranked(terms: Terms, scores: np.ndarray, counts: np.ndarray, middle: Callable[[], np.ndarray],
+            embed: PhraseEmbedder | None, *, top: int, pool: int, diversity: float, blend: float,
+            generic: int) -> tuple[list[list[str]], list[np.ndarray]]:
+    """(keyword lists, the candidates' vocabulary indices) for the m rows of (m, vocab) candidate ``scores`` (changed in place: rare phrases and
+    the corpus's most frequent words demoted), the m groups' phrase ``counts`` beside them: the ``pool``
+    best of each re-ranked by closeness to the group's centre (``middle()``: (m, dim) L2-normalised, in
+    the space ``embed`` embeds phrases in) and thinned by maximal marginal relevance."""
+    m = len(scores)
     rare = counts < MIN_COUNT  # a phrase seen once in a cluster is a typo or an aside, not its topic
     rare[~(scores * ~rare > 0).any(axis=1)] = False  # unless the cluster has nothing else
     scores[rare] = 0.0
@@ -224,24 +238,68 @@ def name_keywords(terms: Terms, labels: np.ndarray, k: int, X: np.ndarray, embed
         vectors = np.asarray(embed(every), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         row = {p: i for i, p in enumerate(every)}
-        middle = centres(np.asarray(X, dtype=np.float32), labels, k)
+        centre = middle()
     keywords = []
-    for c in range(k):
+    for c in range(m):
         if not len(phrases[c]):
             keywords.append([])
             continue
         if embed is not None:
             V = vectors[[row[p] for p in phrases[c]]]
             tfidf = scores[c, pools[c]] / max(float(scores[c, pools[c]].max()), 1e-12)
-            relevance = (1 - blend) * (V @ middle[c]) + blend * tfidf
+            relevance = (1 - blend) * (V @ centre[c]) + blend * tfidf
         else:  # the c-TF-IDF order, as relevance in [0, 1]
             V = np.eye(len(phrases[c]), dtype=np.float32)
             relevance = scores[c, pools[c]] / max(float(scores[c, pools[c]].max()), 1e-12)
         relevance = relevance - 2.0 * demote[pools[c]]  # the corpus's most frequent words only when nothing else
         picked = mmr(relevance, V, phrases[c], top=top, diversity=diversity)
         keywords.append([phrases[c][i] for i in picked])
-    strength = [{str(terms.words[i]): float(scores[c, i]) for i in pools[c]} for c in range(k)]
-    return unique_heads(keywords, strength, words=words)
+    return keywords, pools
+
+
+def group_scores(groups: np.ndarray, counts: np.ndarray, *, min_distinct: float = 0.1) -> np.ndarray:
+    """(m, vocab) candidate scores of m groups of clusters, each against the whole corpus: c-TF-IDF
+    (the square root of the group's term frequency times the clusters' idf) times the group's
+    distinctiveness (its share of a phrase beyond its share of all phrases). ``groups`` (m, vocab) are
+    the groups' phrase counts, ``counts`` (k, vocab) the clusters'. The groups may overlap (the nodes
+    of a tree): each is scored as if it alone were merged (BERTopic's local representation of a merge)."""
+    groups = np.asarray(groups, dtype=np.float64)
+    totals = counts.sum(axis=0)                                                   # (vocab,)
+    tf = np.sqrt(groups / np.maximum(groups.sum(axis=1, keepdims=True), 1))
+    idf = np.log1p(max(float(counts.sum(axis=1).mean()), 1.0) / np.maximum(totals, 1))
+    share = groups.sum(axis=1, keepdims=True) / max(float(totals.sum()), 1.0)   # (m, 1)
+    spread = np.clip((groups / np.maximum(totals, 1.0) - share) / np.maximum(1 - share, 1e-9), 0.0, 1.0)
+    spread[spread < min_distinct] = 0.0
+    return tf * idf * spread
+
+
+def group_keywords(terms: Terms, labels: np.ndarray, k: int, X: np.ndarray, embed: PhraseEmbedder | None,
+                   groups: list[np.ndarray], *, top: int = 8, pool: int = 15, diversity: float = 0.5,
+                   blend: float = 0.5, generic: int = 10) -> list[list[str]]:
+    """Keyword lists (best first) for groups of clusters: ``groups`` lists, for each, the cluster codes
+    in [0, k) of the (n,) ``labels`` it joins (a tree's inner nodes: groups may nest). Candidates as
+    :func:`name_keywords`' (generic and rare phrases out, the corpus's most frequent words demoted), scored
+    by :func:`group_scores`, re-ranked by closeness to the group's centre in ``X`` (n, dim) and made
+    diverse. A smaller ``pool`` than the clusters': the groups' candidates are mostly theirs, embedded
+    once through the store."""
+    if not len(terms.words) or not groups:
+        return [[] for _ in groups]
+    counts = per_cluster(terms, labels, k)
+    members = np.zeros((len(groups), k), dtype=np.float64)
+    for g, codes in enumerate(groups):
+        members[g, np.asarray(codes, dtype=np.int64)] = 1.0
+    grouped = members @ counts                                                     # (m, vocab)
+    scores = group_scores(grouped, counts)
+    scores[:, generic_phrases(terms, counts)] = 0.0
+
+    def middle() -> np.ndarray:
+        n = len(labels)
+        of_cluster = sparse.csr_matrix((np.ones(n), (np.asarray(labels, dtype=np.int64), np.arange(n))), shape=(k, n))
+        out = members @ np.asarray(of_cluster @ np.asarray(X, dtype=np.float64))              # (m, dim) sums
+        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    return _ranked(terms, scores, grouped, middle, embed, top=top, pool=pool, diversity=diversity, blend=blend,
+                   generic=generic)[0]
 
 
 def top_words(terms: Terms, n: int = 10) -> list[str]:

@@ -193,25 +193,31 @@ def _escape(text: str) -> str:
 
 
 def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: list[str], ids: np.ndarray,
-                       *, title: str = "") -> go.Figure:
+                       *, title: str = "", ticks: tuple[list[float], list[str]] | None = None,
+                       value_text: np.ndarray | None = None) -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy`` coloured on a scale by (n,) float ``values`` (a number column),
     with a colour bar named ``name``; rows without a value are grey. Row ids in ``customdata``, as
-    :func:`map_figure` (a selection maps back to texts the same way)."""
+    :func:`map_figure` (a selection maps back to texts the same way). ``ticks`` (positions, labels) label
+    the colour bar and (n,) ``value_text`` each point's value in its hover (a date column: days since 1970
+    shown as dates)."""
     fig = go.Figure()
     present = ~np.isnan(values)
     for rows, missing in ((np.flatnonzero(present), False), (np.flatnonzero(~present), True)):
         if not len(rows):
             continue
         size = point_size(len(xy))
+        bar = COLORBAR | {"title": {"text": _escape(name), "side": "top"}}
+        if ticks is not None:
+            bar |= {"tickvals": list(ticks[0]), "ticktext": [_escape(t) for t in ticks[1]]}
         marker = ({"size": size, "opacity": 0.5, "color": "#BAB0AC"} if missing else
-                  {"size": size, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis",
-                   "colorbar": COLORBAR | {"title": {"text": _escape(name), "side": "top"}}})
+                  {"size": size, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis", "colorbar": bar})
+        shown = "(missing)" if missing else _escape(name) + (": %{marker.color:.4g}" if value_text is None else "")
         fig.add_trace(go.Scattergl(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name="(missing)" if missing else _escape(name),
             marker=marker, customdata=ids[rows].reshape(-1, 1),
-            text=np.array([_escape(hover[r]) for r in rows], dtype=object),
-            hovertemplate="%{text}<extra>" + ("(missing)" if missing else _escape(name) + ": %{marker.color:.4g}")
-                          + "</extra>"))
+            text=np.array([_escape(hover[r]) + ("" if value_text is None or missing else f"<br>{value_text[r]}")
+                           for r in rows], dtype=object),
+            hovertemplate="%{text}<extra>" + shown + "</extra>"))
     _map_layout(fig, xy, title, showlegend=not present.all())
     fig.update_layout(margin={"b": 60})
     return fig

@@ -41,7 +41,11 @@ from .errors import UserError
 from .kept_vectors import KEPT_FILE, KeptVectors
 from .limits import Limits
 from .k_choice import Suggestion, k_max, quick_suggestion
-from .naming import PhraseEmbedder, phrases_stage
+from .column_groups import EXTRA, extra_columns
+from .hierarchy import Tree, build, inner_groups, link
+from .timeline import parse_dates
+from .hierarchy import centres as cluster_centres
+from .naming import PhraseEmbedder, group_keywords, phrases_stage
 from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
 from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
                        version_settings)
@@ -57,7 +61,9 @@ _SESSIONS_LOCK = threading.Lock()
 
 #: Stage results every session shares, by stage: how many of each are kept in memory.
 MEMORY_SIZES = {"upload": 4, "read": 4, "sample": 8, "terms": 8, "embed": 4, "train": 8, "cluster": 64,
-                "baseline": 48, "project": 8, "edited": 32, "labels": 64}
+                "baseline": 48, "project": 8, "edited": 32, "labels": 64, "tree": 16}
+#: Bumped whenever the tree or its names change for the same partition (``Workbench.tree``).
+HIERARCHY_RECIPE = 1
 
 
 class _FolderDisk:
@@ -227,6 +233,27 @@ class Workbench:
         return self.cache.fetch("edited", key, lambda: edited_stage(
             result.latent, result.embeddings.vectors, np.asarray(labels, dtype=np.int64), result.corpus.labels,
             self.phrases(result), self.phrase_embedder(result, source), cfg.cluster, cfg.seed))
+
+    def tree(self, result: RunResult, source: DataSource, labels: np.ndarray, ids: list[int], sizes: list[int],
+             leaf_names: dict[int, str], *, named: bool = True) -> Tree:
+        """The clusters ``ids`` of the (n,) ``labels`` joined into a tree (``core.hierarchy``: a linkage of
+        200 centres takes milliseconds), its inner nodes named by ``core.naming.group_keywords`` (once per
+        partition: it embeds candidate phrases) unless not ``named`` (the map's colours need no names)."""
+        labels = np.asarray(labels, dtype=np.int64)
+        X = result.embeddings.vectors
+        key = stage_key("tree", HIERARCHY_RECIPE, result.keys["cluster"], result.keys["embed"], array_key(labels))
+        Z = self.cache.fetch("linkage", key, lambda: link(cluster_centres(X, labels, ids)))  # the map's every run
+        groups = inner_groups(ids, Z)
+        if not named or not groups:
+            return build(ids, sizes, Z, leaf_names, [])
+
+        def compute() -> list[list[str]]:
+            code = {int(c): i for i, c in enumerate(ids)}
+            codes = np.array([code[int(c)] for c in labels], dtype=np.int64)
+            return group_keywords(self.phrases(result), codes, len(ids), X, self.phrase_embedder(result, source),
+                                  [np.array([code[c] for c in g]) for g in groups])
+
+        return build(ids, sizes, Z, leaf_names, self.cache.fetch("tree", key, compute))
 
 
 def _base_key(result: RunResult) -> str:
@@ -667,6 +694,23 @@ class Session:
                                            history=v.history + ("undid all edits",)))
 
     # -- around the view -----------------------------------------------------------------------------
+    def dates(self, view: View) -> dict[str, pd.Series]:
+        """{column: (n,) timestamps} of the file's other columns that are dates (``core.timeline``), read
+        once per sample."""
+        frame = view.corpus.frame
+
+        def compute() -> dict[str, pd.Series]:
+            found = {name: parse_dates(frame[EXTRA + name]) for name in extra_columns(frame)}
+            return {name: dates.reset_index(drop=True) for name, dates in found.items() if dates is not None}
+
+        return self.bench.cache.fetch("dates", stage_key("dates", view.keys["sample"]), compute)
+
+    def hierarchy(self, view: View, *, named: bool = True) -> Tree:
+        """The clusters ``view`` shows (after edits) joined into a tree (``core.hierarchy``), its groups
+        named unless not ``named``."""
+        return self.bench.tree(view.result, view.source, view.labels, view.ids, [s.size for s in view.summaries],
+                               view.names(), named=named)
+
     def k_sweep(self, view: View, ks=range(2, 13)) -> dict[str, list]:
         return self.bench.k_sweep(view.result, ks)
 

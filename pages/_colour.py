@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, extra_columns, filter_groups,
-                                integer_labels, natural_key, parse_label_names, present, shown)
+from core.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, date_text, date_ticks, extra_columns,
+                                filter_groups, integer_labels, natural_key, parse_label_names, present, shown)
 from core.data import Corpus
 from core.plots import colour, label_colours, map_figure, numeric_map_figure
 
@@ -50,12 +50,17 @@ class Colouring:
     column: str = ""
     by_confidence: bool = False
     clusters: bool = False  # the groups are the clusters (coloured by cluster or by confidence)
+    labelled: bool = False  # the groups are named on the map (a level of the tree: groups of clusters)
+    time: bool = False  # ``values`` are dates (days since 1970) on a continuous time scale
 
     def figure(self, xy: np.ndarray, rows: np.ndarray, hover: list[str], title: str, *,
                highlight: np.ndarray | None = None, confidence: np.ndarray | None = None) -> go.Figure:
         """The map of the (m,) ``rows`` drawn (``xy``, ``hover``, ``highlight`` (a search's hits) and
         ``confidence`` already cut to them)."""
         if self.values is not None:
+            if self.time:  # days since 1970: the colour bar and hovers read as dates
+                return numeric_map_figure(xy, self.values[rows], self.column, hover, rows, title=title,
+                                          ticks=date_ticks(self.values[rows]), value_text=date_text(self.values[rows]))
             return numeric_map_figure(xy, self.values[rows], self.column, hover, rows, title=title)
         return map_figure(xy, self.groups[rows], self.names, hover, rows, title=title, colours=self.colours,
                           highlight=highlight, values=confidence if self.by_confidence else None)
@@ -81,7 +86,7 @@ def colour_by(view, container) -> Colouring:
     choice = container.radio("Colour by", [CLUSTER, *options, CONFIDENCE], horizontal=True, key=S.COLOUR_BY,
                              format_func=plain,
                              help="The clusters, the label, any other column of the file (few values: a colour "
-                                  "each; a number: a scale; many values: the 20 most frequent and '(other)'), or "
+                                  "each; a number or a date: a scale; many values: the 20 most frequent and '(other)'), or "
                                   "each text's confidence in its cluster.")
     if choice in (CLUSTER, CONFIDENCE):
         return Colouring(view.labels, view.names(), by_confidence=choice == CONFIDENCE, clusters=True)
@@ -92,8 +97,8 @@ def colour_by(view, container) -> Colouring:
         return Colouring(groups, {g: label_names(corpus).get(g, g) for g in sorted(set(groups), key=natural_key)},
                          label_colours(groups, view.labels))
     groups = colour_groups(frame[options[choice]])
-    if groups.kind == "numeric":
-        return Colouring(None, {}, values=groups.values, column=choice)
+    if groups.kind in ("numeric", "time"):
+        return Colouring(None, {}, values=groups.values, column=choice, time=groups.kind == "time")
     return _categories(groups)
 
 

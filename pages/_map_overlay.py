@@ -66,7 +66,7 @@ def overlay(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, *, labels: b
     boxes = group_boxes(xy, groups, list(colouring.names))
     out: dict = {"groups": {keys[g]: {"box": list(box), "cluster": int(g) if by_cluster else None}
                             for g, box in boxes.items()}}
-    if labels and by_cluster and len(xy):
+    if labels and (by_cluster or colouring.labelled) and len(xy):
         x_range, y_range = extent(xy)
         placed = place_labels(xy, groups, colouring.names, Frame(PLOT_WIDTH, PLOT_HEIGHT, x_range, y_range))
         colours = {g: group_colour(g, i, colouring.colours) for i, g in enumerate(colouring.names)}

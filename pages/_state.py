@@ -35,6 +35,10 @@ MAP_LABELS = "map_labels"      # the "Labels" toggle: the clusters' names drawn 
 FIND_CLUSTER = "find_cluster"  # "Find a cluster": zooms the map to the cluster picked
 MAP_ZOOM = "map_zoom"          # (cluster, request number) of the map's last zoom request
 MAP_FOCUS_SEEN = "map_focus_seen"  # the number of the map's last focus event applied (a click on a name)
+MAP_LEVEL = "map_level"        # "Level": the map coloured and labelled by the groups of a cut of the tree
+TIME_CHART = "time_chart"      # the time chart's selection state (pages/_timeline.py)
+TIME_COLUMN = "time_column"    # the date column the time chart follows
+TIME_FOCUS_SEEN = "time_focus_seen"  # the time chart's last selection applied
 
 # the sidebar's "Columns" controls (any column of the file; see pages/_colour.py)
 FILTER_COLUMN = "filter_column"
@@ -59,6 +63,10 @@ CLUSTERS_FIND = "clusters_find"  # "Find clusters" (many clusters: the sections 
 CLUSTERS_PAGE = "clusters_page"  # the page of cluster sections shown
 CLUSTERS_FOCUS_SEEN = "clusters_focus_seen"  # the focus whose page was last opened
 SEARCH = "search"
+
+# the hierarchy page (pages/hierarchy.py)
+TREE_LEVEL = "tree_level"      # the level whose groups are listed, each with "Merge"
+TREE_DONE = "tree_done"        # what the last "Merge" did
 
 # the door into core: this browser session's core.session.Session (its project and edits)
 SESSION = "session"

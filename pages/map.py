@@ -9,11 +9,12 @@ from core.csv_export import safe_csv
 from core.export import export_name
 from core.project import map_title
 from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
-from pages import _link, _mapchart, _search
+from pages import _link, _mapchart, _search, _timeline
 from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
 from pages._common import assignments, page_view
+from pages._tree import group_colouring, leaf_colours, leaf_note, level_control
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain, plain_name
 from pages._selection import remember
@@ -36,8 +37,15 @@ if view.xy is None:
     st.stop()
 
 frame = corpus.frame
-colour_column, labels_column, find_column, floor_column = st.columns([2.3, 0.9, 1.6, 1.3], vertical_alignment="bottom")
+colour_column, level_column, labels_column, find_column, floor_column = st.columns(
+    [2.3, 1.0, 0.8, 1.5, 1.2], vertical_alignment="bottom")
 colouring = colour_by(view, colour_column)  # the clusters, the label, any other column, or the confidence
+by_cluster = colouring.clusters and not colouring.by_confidence
+level = level_control(view, level_column) if by_cluster else view.k  # the clusters, or groups of the tree
+if level < view.k:
+    colouring = group_colouring(view, level)
+elif by_cluster:
+    colouring.colours = leaf_colours(view)  # many clusters: by their upper-level group
 show_labels = labels_toggle(labels_column)
 zoom = find_cluster(view, find_column)
 conf = _search.confidence(view)
@@ -50,6 +58,7 @@ if len(rows) < len(frame):
                f"{MAX_DRAWN:,}); selections list only drawn points.")
 kept, only = show_only(corpus)  # the sidebar's "Show only"
 rows = rows[keep[rows] & kept[rows]]
+timed = _timeline.prepare(view, keep & kept)  # a date column's chart (drawn lower down) and what it selected
 if only:
     st.caption(plain(only))
 fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
@@ -58,7 +67,9 @@ fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy
 # Plotly.js in the page, the points sent as binary arrays, the clusters' names drawn over them
 event = _mapchart.chart(fig, key=S.MAP_CHART, height=HEIGHT,
                         **overlay(colouring, view.xy[rows], rows, labels=show_labels, zoom=zoom))
-if colouring.clusters and colour_note(view.k):
+if by_cluster and level == view.k and leaf_note(view.k):
+    st.caption(leaf_note(view.k))
+elif colouring.clusters and colour_note(view.k):
     st.caption(colour_note(view.k))
 
 
@@ -107,6 +118,10 @@ def focused(cluster: int) -> None:
 
 points = (event or {}).get("selection", {}).get("points", []) if event else []
 selected = sorted({r for r in map(_row_id, points) if r is not None and 0 <= r < len(frame)})
+if not selected and timed is not None and len(timed.rows):  # a brush or click on the time chart
+    selected = timed.rows.tolist()
+if timed is not None and timed.fresh and timed.focus in view.ids:
+    _link.focus_on(view, timed.focus)
 if event.get("focus") in view.ids and st.session_state.get(S.MAP_FOCUS_SEEN) != event["focus_n"]:
     st.session_state[S.MAP_FOCUS_SEEN] = event["focus_n"]  # each click once: a later selection or find wins
     _link.focus_on(view, event["focus"])  # the Clusters page opens it; the link names it
@@ -115,4 +130,6 @@ if selected:
     selection(selected)
 if (not selected or event.get("focus") is not None) and st.session_state.get(S.FOCUS_CLUSTER) in view.ids:
     focused(st.session_state[S.FOCUS_CLUSTER])
+if timed is not None:
+    _timeline.draw(view, timed, colouring.colours if by_cluster and level == view.k else None)
 metric_cards(view)  # under the map and the texts it lists

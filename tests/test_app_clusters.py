@@ -59,7 +59,8 @@ def test_77_clusters_stay_usable_the_map_named_the_sections_paged_and_searchable
     figure = map_charts(at)[0]
     assert len([t for t in figure["data"] if t.get("showlegend", True)]) == 77 and len(figure["groups"]) == 77
     assert 10 <= len(figure["labels"]) <= 77
-    assert any("77 clusters, 40 distinct colours: colours repeat" in c.value for c in at.caption)
+    assert any("77 clusters, 40 distinct colours: clusters are coloured by their group of 38" in c.value
+               for c in at.caption)  # the tree's upper level (pages/_tree.py)
 
     at.switch_page("pages/clusters.py").run()
     assert not at.exception and not at.error

@@ -72,8 +72,11 @@ def test_colour_by_any_column_of_an_upload_and_labels_take_their_clusters_colour
     assert trace["marker"]["colorscale"] and trace["marker"]["colorbar"]["title"]["text"] == "score"
     assert sorted(array(trace["marker"]["color"])) == sorted(upload_bytes[0]["score"])
 
-    at.radio(key="colour_by").set_value("day").run()  # dates: by month when days are too many
-    assert [t["name"] for t in traces(at)] == ["2024-01", "2024-02"]
+    at.radio(key="colour_by").set_value("day").run()  # dates: a continuous time scale, its bar in dates
+    (trace,) = traces(at)
+    bar = trace["marker"]["colorbar"]
+    assert bar["title"]["text"] == "day" and bar["ticktext"][0] == "2024-01-01" and bar["ticktext"][-1] == "2024-02-18"
+    assert len(np.unique(array(trace["marker"]["color"]))) == 36 and "<br>2024-0" in trace["text"][0]
 
 
 def test_show_only_values_the_sample_lacks_are_ignored_while_the_columns_box_is_closed(fake_app, upload_bytes):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.column_groups import (EXTRA, MISSING, OTHER, colour_groups, extra_columns, filter_groups,
-                                integer_labels, parse_label_names, shown)
+from core.column_groups import (EXTRA, MISSING, OTHER, colour_groups, date_text, date_ticks, extra_columns,
+                                filter_groups, integer_labels, parse_label_names, shown)
 from core.data import build_corpus, sample
 
 
@@ -36,9 +36,16 @@ def test_many_numbers_are_a_scale_and_filter_by_quantile_bins():
     assert shown(bins, [bins.order[0]]).sum() == 20
 
 
-def test_many_dates_group_by_month_and_many_words_by_the_top_20():
-    days = pd.Series([f"2024-{m:02d}-{d:02d}" for m in (1, 2, 3) for d in range(1, 21)])
-    assert colour_groups(days).order == ("2024-01", "2024-02", "2024-03")
+def test_dates_colour_on_a_time_scale_and_filter_by_month_and_many_words_by_the_top_20():
+    days = pd.Series([f"2024-{m:02d}-{d:02d}" for m in (1, 2, 3) for d in range(1, 21)] + [None])
+    groups = colour_groups(days)
+    assert groups.kind == "time" and groups.values[0] == (pd.Timestamp("2024-01-01") - pd.Timestamp("1970-01-01")).days
+    assert np.all(np.diff(groups.values[:20]) == 1) and np.isnan(groups.values[-1])
+    assert colour_groups(pd.Series(["2024-01-01", "2024-06-01"] * 5)).kind == "time"  # few dates: still a scale
+    assert filter_groups(days).order == ("2024-01", "2024-02", "2024-03", MISSING)  # "Show only": by month
+    at, text = date_ticks(groups.values)
+    assert at[0] == groups.values[0] and at[-1] == groups.values[-2] and text[0] == "2024-01-01"
+    assert list(date_text(groups.values[[0, -1]])) == ["2024-01-01", ""]
     words = pd.Series([f"w{i}" for i in range(40)] + ["common"] * 5)
     top = colour_groups(words)
     assert top.kind == "categories" and len(top.order) == 21 and top.order[0] == "common" and top.order[-1] == OTHER
