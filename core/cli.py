@@ -28,6 +28,27 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
+def embedder_arg(p: argparse.ArgumentParser) -> None:
+    """``--embedder``: a choice of ``core.embedders`` (default: the --model, all-MiniLM-L6-v2)."""
+    from .embedders import DEFAULT_EMBEDDER, EMBEDDERS
+
+    p.add_argument("--embedder", choices=tuple(EMBEDDERS), default=None,
+                   help=f"default {DEFAULT_EMBEDDER}; " + "; ".join(f"{e.name}: {e.help.rstrip('.')}" for e in EMBEDDERS.values()))
+
+
+def apply_embedder(args: argparse.Namespace) -> None:
+    """Put the ``--embedder`` choice's model into ``args.model`` (a --model naming another model is an error)."""
+    choice = getattr(args, "embedder", None)
+    if choice is None:
+        return
+    from .embedders import embedder_named
+
+    model = embedder_named(choice).model
+    if args.model not in (EmbedConfig.model, model):
+        raise UserError(f"--embedder {choice} and --model {args.model} name different models; give one of them")
+    args.model = model
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
@@ -40,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text column; a+b joins several (default: detected from common names)")
         p.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
         p.add_argument("--backend", default=EmbedConfig.backend, help="auto, torch, onnx, ... (see README)")
+        embedder_arg(p)
 
     run = sub.add_parser("run", help="the whole method: embed, train, cluster, score, project")
     data_args(run)
@@ -104,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", default="0,1,2,3,4")
     bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     bench.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
+    embedder_arg(bench)
     bench.add_argument("--backend", default=EmbedConfig.backend,
                        help="embedding backend (speed: the candidate timed against torch-fp32; default auto)")
     bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
@@ -380,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # third-party chatter (retries, load reports) would bury the one error line
         quiet_third_party()
     try:
+        apply_embedder(args)
         return {"run": cmd_run, "embed": cmd_embed, "assign": cmd_assign, "project": cmd_project,
                 "bench": cmd_bench}[args.command](args)
     except UserError as exc:

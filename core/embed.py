@@ -73,17 +73,29 @@ class SentenceEmbedder:
         return self._model.encode(list(texts), batch_size=batch_size)
 
 
-_EMBEDDERS: dict[tuple[str, str], SentenceEmbedder] = {}
+_EMBEDDERS: dict[tuple[str, str], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
-def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> SentenceEmbedder:
-    """One shared embedder per (model, backend) in this process."""
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> Embedder:
+    """One shared embedder per (model, backend) in this process. A static (model2vec) model
+    (``core.static_embedder``) has one backend whatever ``backend`` asks: it runs no network."""
+    from .backends import resolve_model_path
+    from .static_embedder import STATIC_BACKEND, StaticEmbedder, is_static_folder
+
     with _EMBEDDERS_LOCK:
         key = (model, backend)
-        if key not in _EMBEDDERS:
+        if key in _EMBEDDERS:
+            return _EMBEDDERS[key]
+        path = resolve_model_path(model)
+        if is_static_folder(path):
+            key = (model, STATIC_BACKEND)
+            if key not in _EMBEDDERS:
+                _EMBEDDERS[key] = StaticEmbedder(path, name=model)
+            _EMBEDDERS[(model, backend)] = _EMBEDDERS[key]
+        else:
             _EMBEDDERS[key] = SentenceEmbedder(model, backend=backend)
-        return _EMBEDDERS[key]
+        return _EMBEDDERS[(model, backend)]
 
 
 #: A backend's tag in the store key when its arithmetic changed (vectors computed before must not be
