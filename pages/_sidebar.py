@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
+from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
@@ -211,21 +212,36 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
                    f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
     k = k_widgets(source)  # a slider and a number box, 2..min(200, n/5); a new source starts at a suggested k
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
-    refine = st.toggle("Refine embeddings", key=S.REFINE,
+    embedder = _embedder_choice()
+    static = embedder != DEFAULT_EMBEDDER
+    refine = st.toggle("Refine embeddings", key=S.REFINE, disabled=static,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
-                            "minutes and runs in the background; the map stays usable meanwhile.")
+                            "minutes and runs in the background; the map stays usable meanwhile."
+                            + (" The static embedder has no layers to fine-tune: choose the full model to refine."
+                               if static else "")) and not static
     method, objective, hidden, latent, epochs, seed = _encoder_settings()
     text_col = source.text_col if source else None
     label_col = source.label_col if source else None
     return RunConfig(
         data=DataConfig(source=source.key if source else DEFAULT_SOURCE, text_col=text_col, label_col=label_col,
                         fraction=float(fraction)),
-        embed=EmbedConfig(),
+        embed=EmbedConfig(model=EMBEDDERS[embedder].model),
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
         cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method="umap" if projection == "UMAP" else "tsne"),
         refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
+
+
+def _embedder_choice() -> str:
+    """The "Embedder" radio: a name of ``core.embedders.EMBEDDERS``, each option with its trade-off line."""
+    names = list(EMBEDDERS)
+    if st.session_state.get(S.EMBEDDER) not in names:  # a stale or foreign value: the default
+        st.session_state[S.EMBEDDER] = DEFAULT_EMBEDDER
+    return st.radio("Embedder", names, key=S.EMBEDDER, format_func=lambda name: EMBEDDERS[name].label,
+                    captions=[EMBEDDERS[name].help for name in names],
+                    help="What turns each text into a vector. Each keeps its own vectors in the store: switching "
+                         "back costs nothing.")
 
 
 #: the "Encoder and seed" widgets' keys and defaults (the widgets' own, and what a closed expander reads)
