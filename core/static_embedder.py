@@ -7,8 +7,13 @@ word order and context: broad topics cluster nearly as well, fine-grained intent
 (docs/benchmarks.md).
 
 It is loaded with ``model2vec.StaticModel`` from a local folder only (never a hub name). A text's
-vector depends on that text alone (each is pooled over its own tokens; nothing is padded), so the
-store may hold vectors computed beside any other texts.
+vector depends on that text alone (each is pooled over its own tokens; nothing is padded).
+
+Its vectors are not kept in the embedding store (``stored = False``): it computes one faster than
+SQLite writes one (a million rows take minutes to insert, against a minute or two to embed), and a
+million of them would push the transformer's costly vectors out of the store's row cap. Were they
+stored, their key would be this model's own (``core.embed.store_key``: its fingerprint and
+``static``), so the two models never share vectors.
 """
 from __future__ import annotations
 
@@ -40,7 +45,7 @@ def is_static_folder(path: str | Path) -> bool:
 class StaticEmbedder:
     """A model2vec static model from a local folder; ``encode`` is thread-safe (the model is read-only)."""
 
-    stored = True
+    stored = False  # see the module's docstring
 
     def __init__(self, path: str | Path = STATIC_DIR, *, name: str = STATIC_MODEL) -> None:
         from model2vec import StaticModel

@@ -64,11 +64,13 @@ def test_one_instance_whatever_backend_is_asked(static):
     assert get_embedder(STATIC_MODEL, "torch") is static and get_embedder(STATIC_MODEL, "onnx") is static
 
 
-def test_its_store_key_is_its_own(static, tmp_path):
+def test_its_store_key_is_its_own_and_the_store_is_left_to_the_transformer(static, tmp_path):
     minilm = model_fingerprint(resolve_model_path(DEFAULT_MODEL))
     assert static.fingerprint == model_fingerprint(STATIC_DIR) != minilm
     assert store_key(static) == f"{static.fingerprint}|static" and not store_key(static).startswith(minilm)
     store = EmbeddingStore(tmp_path / "embeddings.sqlite")
-    first = embed_texts(TEXTS, static, store=store)
+    first = embed_texts(TEXTS + TEXTS[:2], static, store=store)  # copies of a text take its vector
     again = embed_texts(TEXTS, static, store=store)
-    assert (first.misses, again.hits) == (len(TEXTS), len(TEXTS)) and np.array_equal(first.vectors, again.vectors)
+    assert store.count() == 0 and (first.misses, again.misses) == (len(TEXTS) + 2, len(TEXTS))
+    assert np.array_equal(first.vectors[:len(TEXTS)], again.vectors)
+    assert np.array_equal(first.vectors[len(TEXTS):], again.vectors[:2])
