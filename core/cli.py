@@ -133,9 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--refine", action="store_true", help="quality: add the Refine stage's row (slow)")
     bench.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs)
     bench.add_argument("--refine-layers", type=int, default=RefineConfig.layers)
-    bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
+    bench.add_argument("--scale", type=int, default=120_000,
+                       help="speed: texts for the scale test and the cold run (0: skip)")
     bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale,ann,sharing",
-                       help="speed: comma-separated sections to run (default: all)")
+                       help="speed: comma-separated sections to run (default: all but run, a cold run of "
+                            "--data grown to --scale texts)")
     return parser
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 def grown_texts(texts: list[str], n: int, seed: int) -> tuple[list[str], np.ndarray]:
     """(``n`` texts, (n,) index of the real text each one edits): the real texts first, then copies of
     them in turn, each with one or two of its words replaced by words drawn from the whole corpus (a
-    seeded draw). A copy that still equals a text already made gets another replaced word."""
+    seeded draw). A copy that still equals a text already made gets another replaced word, and after
+    ten such tries a drawn word inserted (a short text has few variants)."""
     rng = np.random.default_rng(seed)
     m = len(texts)
     words = [t.split() for t in texts]
@@ -24,12 +25,16 @@ def grown_texts(texts: list[str], n: int, seed: int) -> tuple[list[str], np.ndar
     for i in range(m, n):
         ws = list(words[source[i]]) or [""]
         text = texts[source[i]]
-        edits = 1 + int(rng.integers(0, 2))
+        edits, tries = 1 + int(rng.integers(0, 2)), 0
         while text in seen:
             for _ in range(edits):
-                ws[int(rng.integers(0, len(ws)))] = str(vocabulary[rng.integers(0, len(vocabulary))])
+                word = str(vocabulary[rng.integers(0, len(vocabulary))])
+                if tries < 10:
+                    ws[int(rng.integers(0, len(ws)))] = word
+                else:
+                    ws.insert(int(rng.integers(0, len(ws) + 1)), word)
             text = " ".join(ws)
-            edits = 1
+            edits, tries = 1, tries + 1
         seen.add(text)
         out.append(text)
     return out, source
