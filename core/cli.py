@@ -174,7 +174,7 @@ class StderrProgress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .backends import resolve_backend
-    from .cache import DiskCache, NoCache
+    from .cache import DiskCache, MemoryCache, NoCache
     from .embed import default_results, default_store
     from .pipeline import run
 
@@ -182,7 +182,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = run_config(args)
     out = Path(args.out)
     check_writable(out, folder=True)  # a bad --out fails now, not after all the work
-    cache = NoCache() if args.no_cache else DiskCache(default_results())
+    # the last value of each stage in memory for this run: the raw K-Means that starts the co-view is
+    # also the baseline, computed once (two K-Means of a million points were two minutes)
+    cache = MemoryCache({}, NoCache() if args.no_cache else DiskCache(default_results()), default_size=1)
     embedder = store = None
     if args.embeddings:  # the file's vectors, checked against --model now; no model is loaded
         from .embed_file import FileEmbedder, read_embeddings
