@@ -58,7 +58,7 @@ def cold_run(data: str, n: int, *, k: int, model: str, backend: str, seed: int =
     print(f"\n#### Cold run of {rows:,} texts: file to assignments.csv and map ({model}, backend "
           f"{metrics['embed_backend']}, k={k}, seed {seed})")
     print(f"corpus: {data} grown to {rows:,} distinct texts in {grown:.0f} s (not timed below)")
-    print(f"command: {' '.join(argv[1:])} (fresh CLUSTERLENS_CACHE_DIR)")
+    print(f"command: python {' '.join(argv[1:])} (fresh CLUSTERLENS_CACHE_DIR)")
     print("| figure | value | target | met |\n|---|---|---|---|")
     print(f"| wall time, process start to outputs written | {wall:.1f} s | <= {TARGET_S:.0f} s | "
           f"{'yes' if wall <= TARGET_S else 'no'} |")
