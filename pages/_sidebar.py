@@ -213,7 +213,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
     k = k_widgets(source)  # a slider and a number box, 2..min(200, n/5); a new source starts at a suggested k
     projection = st.radio("Map", ["t-SNE", "UMAP"], horizontal=True, key=S.PROJECTION)
     embedder = _embedder_choice()
-    static = embedder != DEFAULT_EMBEDDER
+    static = embedder == "static"  # a table of token vectors: no layers to fine-tune
     refine = st.toggle("Refine embeddings", key=S.REFINE, disabled=static,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
@@ -240,8 +240,8 @@ def _embedder_choice() -> str:
         st.session_state[S.EMBEDDER] = DEFAULT_EMBEDDER
     return st.radio("Embedder", names, key=S.EMBEDDER, format_func=lambda name: EMBEDDERS[name].label,
                     captions=[EMBEDDERS[name].help for name in names],
-                    help="What turns each text into a vector. Each keeps its own vectors in the store: switching "
-                         "back costs nothing.")
+                    help="What turns each text into a vector. The full model's vectors are kept in the store, "
+                         "so switching back to it does not embed the texts again.")
 
 
 #: the "Encoder and seed" widgets' keys and defaults (the widgets' own, and what a closed expander reads)
