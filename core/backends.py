@@ -117,6 +117,10 @@ def backend_for(requested: str, n_texts: int) -> str:
 
 def resolve_model_path(name_or_path: str) -> str:
     """A local model folder for ``name_or_path``, never touching the network."""
+    from .static_embedder import STATIC_DIR, STATIC_MODEL
+
+    if name_or_path.strip().lower() == STATIC_MODEL:
+        return str(STATIC_DIR)
     if Path(name_or_path).expanduser().is_dir():
         return str(Path(name_or_path).expanduser())
     if name_or_path.lower() in PACKAGED:

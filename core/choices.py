@@ -1,10 +1,11 @@
-"""Every axis of choice, read from its registry, as Markdown: ``docs/choices.md`` is this module's
+"""Every axis of choice (embedder, clustering method, projection, objective), read from its registry, as Markdown: ``docs/choices.md`` is this module's
 output (``python docs/make_choices.py``), and a test keeps it so. The sidebar, a link, the CLI and the
 docs all name the same entries."""
 from __future__ import annotations
 
 from . import cluster_stage, project
 from .config import ClusterConfig, EncoderConfig, ProjectConfig
+from .embedders import DEFAULT_EMBEDDER, EMBEDDERS
 from .objectives import OBJECTIVES
 
 
@@ -26,6 +27,7 @@ def markdown() -> str:
         out.extend(f"| `{name}` | {label} | {what} |" for name, label, what in rows)
         out.append("")
 
+    table("Embedders", "--embedder", [(e.name, e.label, e.help) for e in EMBEDDERS.values()], DEFAULT_EMBEDDER)
     table("Clustering methods", "--clusters", [(m.name, m.label, m.help) for m in cluster_stage.METHODS.values()],
           ClusterConfig.method)
     table("Map projections", "--projection", [(p.name, p.label, p.help) for p in project.REGISTRY.values()],

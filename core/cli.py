@@ -29,6 +29,27 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
+def embedder_arg(p: argparse.ArgumentParser) -> None:
+    """``--embedder``: a choice of ``core.embedders`` (default: the --model, all-MiniLM-L6-v2)."""
+    from .embedders import DEFAULT_EMBEDDER, EMBEDDERS
+
+    p.add_argument("--embedder", choices=tuple(EMBEDDERS), default=None,
+                   help=f"default {DEFAULT_EMBEDDER}; " + "; ".join(f"{e.name}: {e.help.rstrip('.')}" for e in EMBEDDERS.values()))
+
+
+def apply_embedder(args: argparse.Namespace) -> None:
+    """Put the ``--embedder`` choice's model into ``args.model`` (a --model naming another model is an error)."""
+    choice = getattr(args, "embedder", None)
+    if choice is None:
+        return
+    from .embedders import embedder_named
+
+    model = embedder_named(choice).model
+    if args.model not in (EmbedConfig.model, model):
+        raise UserError(f"--embedder {choice} and --model {args.model} name different models; give one of them")
+    args.model = model
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import cluster_stage, project as projections  # the registries: their choices as they are now
     parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
@@ -42,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text column; a+b joins several (default: detected from common names)")
         p.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
         p.add_argument("--backend", default=EmbedConfig.backend, help="auto, torch, onnx, ... (see README)")
+        embedder_arg(p)
 
     run = sub.add_parser("run", help="the whole method: embed, train, cluster, score, project")
     data_args(run)
@@ -109,15 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", default="0,1,2,3,4")
     bench.add_argument("--limit", type=int, default=None, help="use only the first N texts")
     bench.add_argument("--model", default=EmbedConfig.model, help="sentence-transformers model name or folder")
+    embedder_arg(bench)
     bench.add_argument("--backend", default=EmbedConfig.backend,
                        help="embedding backend (speed: the candidate timed against torch-fp32; default auto)")
     bench.add_argument("--objectives", default=None, help="comma-separated objectives (default: all)")
     bench.add_argument("--refine", action="store_true", help="quality: add the Refine stage's row (slow)")
     bench.add_argument("--refine-epochs", type=int, default=RefineConfig.epochs)
     bench.add_argument("--refine-layers", type=int, default=RefineConfig.layers)
-    bench.add_argument("--scale", type=int, default=120_000, help="speed: texts for the scale test (0: skip)")
+    bench.add_argument("--scale", type=int, default=120_000,
+                       help="speed: texts for the scale test and the cold run (0: skip)")
     bench.add_argument("--parts", default="embedding,repeat,projection,reaction,scale,ann,sharing",
-                       help="speed: comma-separated sections to run (default: all)")
+                       help="speed: comma-separated sections to run (default: all but run, a cold run of "
+                            "--data grown to --scale texts)")
     return parser
 
 
@@ -154,7 +179,7 @@ class StderrProgress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .backends import resolve_backend
-    from .cache import DiskCache, NoCache
+    from .cache import DiskCache, MemoryCache, NoCache
     from .embed import default_results, default_store
     from .pipeline import run
 
@@ -162,7 +187,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = run_config(args)
     out = Path(args.out)
     check_writable(out, folder=True)  # a bad --out fails now, not after all the work
-    cache = NoCache() if args.no_cache else DiskCache(default_results())
+    # the last value of each stage in memory for this run: the raw K-Means that starts the co-view is
+    # also the baseline, computed once (two K-Means of a million points were two minutes)
+    cache = MemoryCache({}, NoCache() if args.no_cache else DiskCache(default_results()), default_size=1)
     embedder = store = None
     if args.embeddings:  # the file's vectors, checked against --model now; no model is loaded
         from .embed_file import FileEmbedder, read_embeddings
@@ -385,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # third-party chatter (retries, load reports) would bury the one error line
         quiet_third_party()
     try:
+        apply_embedder(args)
         return {"run": cmd_run, "embed": cmd_embed, "assign": cmd_assign, "project": cmd_project,
                 "bench": cmd_bench}[args.command](args)
     except UserError as exc:

@@ -154,7 +154,12 @@ class RunConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        from .static_embedder import STATIC_MODEL  # a name only: model2vec is not imported
+
         _in_range("the seed", self.seed, 0, 2**32 - 1)  # NumPy's and scikit-learn's range
+        if self.refine.enabled and self.embed.model.strip().lower() == STATIC_MODEL:
+            raise UserError("Refine fine-tunes the sentence transformer's layers, and the static embedder has "
+                            "none; choose the full model (all-MiniLM-L6-v2) to refine")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

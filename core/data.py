@@ -228,6 +228,8 @@ _SPACED_QUOTE = re.compile(r"(?<=[A-Za-z]) ' (?=(?:s|t|re|ve|ll|d|m)\b)|(?<=[a-z
 _TAG = re.compile(r"</?(?:a|abbr|b|big|blockquote|br|code|div|em|font|h[1-6]|hr|i|img|li|ol|p|pre|small|span|"
                   r"strong|sub|sup|table|td|th|tr|tt|u|ul)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+#: What any repair above needs in a text: without it, cleaning only joins whitespace (the fast path).
+_DAMAGE = re.compile(r"[\\#&;<]| '|' ")
 
 
 def clean_text(text: str) -> str:
@@ -244,6 +246,23 @@ def clean_text(text: str) -> str:
     text = _GLUED_AMP.sub(r"\1&", text)
     text = _SPACED_QUOTE.sub("'", text)
     return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
+
+
+def clean_texts(raw: list[str]) -> tuple[list[str], int]:
+    """(:func:`clean_text` of each of ``raw``, how many were repaired (see :func:`_repaired`)).
+
+    A text with no mark of damage (``_DAMAGE``: most texts) only has its whitespace joined, which is
+    what :func:`clean_text` makes of it too, a tenth of the time: a million texts are read in seconds."""
+    out: list[str] = []
+    repaired = 0
+    for text in raw:
+        if _DAMAGE.search(text):
+            cleaned = clean_text(text)
+            repaired += bool(cleaned) and _repaired(text, cleaned)
+        else:
+            cleaned = " ".join(text.split())[:MAX_TEXT_CHARS]
+        out.append(cleaned)
+    return out, repaired
 
 
 def _repaired(raw: str, cleaned: str) -> bool:
@@ -263,8 +282,8 @@ def build_corpus(source: str | pd.DataFrame, *, text_col: str | list[str] | tupl
     raw = raw.reset_index(drop=True)
     text, label, text_name, label_name = pick_columns(raw, text_col, label_col)
     raw_texts = _as_str(text)
-    texts = raw_texts.map(clean_text)
-    n_repaired = int(sum(_repaired(r, c) for r, c in zip(raw_texts.tolist(), texts.tolist()) if c))
+    cleaned, n_repaired = clean_texts(raw_texts.tolist())
+    texts = pd.Series(cleaned, index=raw_texts.index, dtype=raw_texts.dtype)
     keep = texts.str.len() > 0
     if label is not None:
         missing_label = label.isna() | (_as_str(label).str.strip() == "")

@@ -73,17 +73,29 @@ class SentenceEmbedder:
         return self._model.encode(list(texts), batch_size=batch_size)
 
 
-_EMBEDDERS: dict[tuple[str, str], SentenceEmbedder] = {}
+_EMBEDDERS: dict[tuple[str, str], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
-def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> SentenceEmbedder:
-    """One shared embedder per (model, backend) in this process."""
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = "auto") -> Embedder:
+    """One shared embedder per (model, backend) in this process. A static (model2vec) model
+    (``core.static_embedder``) has one backend whatever ``backend`` asks: it runs no network."""
+    from .backends import resolve_model_path
+    from .static_embedder import STATIC_BACKEND, StaticEmbedder, is_static_folder
+
     with _EMBEDDERS_LOCK:
         key = (model, backend)
-        if key not in _EMBEDDERS:
+        if key in _EMBEDDERS:
+            return _EMBEDDERS[key]
+        path = resolve_model_path(model)
+        if is_static_folder(path):
+            key = (model, STATIC_BACKEND)
+            if key not in _EMBEDDERS:
+                _EMBEDDERS[key] = StaticEmbedder(path, name=model)
+            _EMBEDDERS[(model, backend)] = _EMBEDDERS[key]
+        else:
             _EMBEDDERS[key] = SentenceEmbedder(model, backend=backend)
-        return _EMBEDDERS[key]
+        return _EMBEDDERS[(model, backend)]
 
 
 #: A backend's tag in the store key when its arithmetic changed (vectors computed before must not be
@@ -115,23 +127,29 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
 
     Identical texts are encoded once. Misses are encoded longest-first in chunks of at most
     ``CHUNK`` (each text alone: see ``core.backends``); each chunk is written to the store as soon as
-    it is done, so an interrupted run keeps its work.
-    An embedder with ``stored = False`` (a file of vectors, ``core.embed_file``) never meets the store:
-    its key is what the file claims, so its vectors would be served to any other file claiming the same.
+    it is done, so an interrupted run keeps its work. Vectors go straight into the (n, dim) result:
+    a million texts hold one array, not a million small ones beside it.
+    An embedder with ``stored = False`` never meets the store: a file of vectors (``core.embed_file``),
+    whose key is only what the file claims, so its vectors would be served to any other file claiming
+    the same; the static embedder (``core.static_embedder``), which computes a vector faster than
+    SQLite saves one.
     """
     if not getattr(embedder, "stored", True):
         store = None
     n = len(texts)
     keys = [text_key(t) for t in texts]
+    first: dict[bytes, int] = {}
+    for row, key in enumerate(keys):
+        first.setdefault(key, row)
     model_key = store_key(embedder)
-    found = store.get(model_key, list(dict.fromkeys(keys))) if store else {}
-    todo: dict[bytes, str] = {}
-    for key, text in zip(keys, texts):
-        if key not in found:
-            todo.setdefault(key, text)
+    out = np.empty((n, embedder.dim), np.float32)
+    found = store.get(model_key, list(first)) if store else {}
+    for key, vector in found.items():
+        out[first[key]] = vector
+    todo = [key for key in first if key not in found]
     copies = Counter(keys)
     hits = n - sum(copies[k] for k in todo)
-    order = sorted(todo, key=lambda k: len(todo[k]), reverse=True)
+    order = sorted(todo, key=lambda k: len(texts[first[k]]), reverse=True)
     if progress:
         progress(hits, n)
     started = time.perf_counter()
@@ -139,18 +157,21 @@ def embed_texts(texts: list[str], embedder: Embedder, *, store: EmbeddingStore |
     step = min(CHUNK, max(batch_size, -(-len(order) // STEPS)))  # small corpora report progress smoothly
     for start in range(0, len(order), step):
         chunk = order[start:start + step]
-        vectors = np.asarray(embedder.encode([todo[k] for k in chunk], batch_size=batch_size), dtype=np.float32)
+        rows = [first[k] for k in chunk]
+        vectors = np.asarray(embedder.encode([texts[r] for r in rows], batch_size=batch_size), dtype=np.float32)
         if vectors.shape != (len(chunk), embedder.dim) or not np.isfinite(vectors).all():
             raise RuntimeError(f"the embedder returned a bad array of shape {vectors.shape}")
-        new = dict(zip(chunk, vectors))
-        found.update(new)
+        out[rows] = vectors
         if store:
-            store.put(model_key, new.items())
+            store.put(model_key, zip(chunk, vectors))
         done += sum(copies[k] for k in chunk)
         if progress:
             progress(done, n)
     seconds = time.perf_counter() - started
-    out = np.stack([found[k] for k in keys]) if n else np.zeros((0, embedder.dim), np.float32)
+    if len(first) < n:  # copies of a text take its first row's vector
+        source = np.fromiter((first[k] for k in keys), np.int64, n)
+        repeat = np.flatnonzero(source != np.arange(n))
+        out[repeat] = out[source[repeat]]
     misses = n - hits
     log.info("embedded %d texts (%d from the store) in %.1f s with %s", n, hits, seconds, embedder.backend)
     return EmbedResult(vectors=out, hits=hits, misses=misses, seconds=seconds, backend=embedder.backend)

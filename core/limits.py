@@ -3,11 +3,14 @@
 The defaults come from the speed benchmark on a 2-core machine (docs/benchmarks.md): 10,000 texts
 are a cold run of a few minutes, so uploads use all their rows up to that size. Above it, the
 default sample is a share of the file that keeps about that many (the user may raise it up to the
-run limit). Hard limits refuse a file or a run that would tie the server up for long.
+run limit). Hard limits refuse a file or a run that would tie the server up for long: a million
+texts, the size every stage is built for (float16 vectors, mini-batch K-Means, a map placed from
+landmarks; docs/benchmarks.md measures a cold million with the static embedder).
 
 Environment variables (positive integers): ``CLUSTERLENS_COMFORTABLE_ROWS`` (default 10,000),
-``CLUSTERLENS_MAX_UPLOAD_ROWS`` (rows in an uploaded file, default 200,000) and
-``CLUSTERLENS_MAX_RUN_ROWS`` (texts in one run of the app, default 50,000).
+``CLUSTERLENS_MAX_RUN_ROWS`` (texts in one run of the app, default 1,000,000) and
+``CLUSTERLENS_MAX_UPLOAD_ROWS`` (rows in an uploaded file; default 1,000,000, or the run limit when
+that is set higher: a file the app may run whole is a file it accepts).
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from .errors import UserError
 
 log = logging.getLogger(__name__)
 
-COMFORTABLE_ROWS, MAX_UPLOAD_ROWS, MAX_RUN_ROWS = 10_000, 200_000, 50_000
+COMFORTABLE_ROWS, MAX_UPLOAD_ROWS, MAX_RUN_ROWS = 10_000, 1_000_000, 1_000_000
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,9 @@ class Limits:
                 return default
             return value
 
+        max_run = read("CLUSTERLENS_MAX_RUN_ROWS", MAX_RUN_ROWS)
         return cls(read("CLUSTERLENS_COMFORTABLE_ROWS", COMFORTABLE_ROWS),
-                   read("CLUSTERLENS_MAX_UPLOAD_ROWS", MAX_UPLOAD_ROWS),
-                   read("CLUSTERLENS_MAX_RUN_ROWS", MAX_RUN_ROWS))
+                   read("CLUSTERLENS_MAX_UPLOAD_ROWS", max(MAX_UPLOAD_ROWS, max_run)), max_run)
 
     def default_fraction(self, n_rows: int) -> float:
         """All rows up to ``comfortable``, else the share (two decimals, at least 0.01) that keeps about that many."""

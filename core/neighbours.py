@@ -65,7 +65,7 @@ def nearest_neighbours(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
     if len(X) <= ANN_ABOVE:
         return cosine_knn(X, n_neighbors)
     data = np.ascontiguousarray(X.detach().cpu().numpy(), dtype=np.float32)
-    memo = (hashlib.sha256(data.tobytes()).hexdigest(), n_neighbors, ANN_SEED)
+    memo = (hashlib.sha256(memoryview(data).cast("B")).hexdigest(), n_neighbors, ANN_SEED)  # no copy of the array
     with _LAST_LOCK:  # the training objective and the co-view reassignment ask for the same graph
         found = _LAST.get(memo)
     if found is None:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .backends import resolve_model_path
+from .errors import UserError
 from .cache import StageCache
 from .cluster_stage import baseline_stage, default_labels
 from .config import ClusterConfig, RefineConfig, RunConfig, cache_dir
@@ -162,7 +163,13 @@ def load_weights(path: str | Path) -> dict:
 def refine_run(cfg: RunConfig, corpus: Corpus, sample_key: str, embed_key: str, embedded: EmbedResult,
                cache: StageCache, *, embedder: Embedder | None, store: EmbeddingStore | None, progress: Callable[[str, int, int, str], None] | None,
                cancelled: Callable[[], bool] | None) -> tuple[str, EmbedResult, RefineInfo]:
-    """The refine stage (``core.refine_stage``) started from the fast default's clusters of ``embedded``."""
+    """The refine stage (``core.refine_stage``) started from the fast default's clusters of ``embedded``.
+    A static model has no layers to fine-tune: refining it is a UserError."""
+    from .static_embedder import is_static_folder
+
+    if is_static_folder(resolve_model_path(cfg.embed.model)):
+        raise UserError("Refine fine-tunes the sentence transformer's layers, and the static embedder has none; "
+                        "choose the full model (all-MiniLM-L6-v2) to refine")
     X, texts = embedded.vectors, corpus.texts
     keys = {"sample": sample_key, "embed": embed_key}
     start_cfg = replace(cfg.cluster, method="coview")

@@ -29,7 +29,6 @@ from . import background
 from .assign import Assigned, ClusterModel, text_columns, texts_of, with_assignments
 from .backends import backend_for
 from .cache import DiskCache, MemoryCache, StageCache
-from .cluster import canonical
 from .cluster_stage import ClusterStage, baseline_key, baseline_stage
 from .config import RunConfig, cache_dir
 from .data import Corpus, clean_text, read_table

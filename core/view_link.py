@@ -3,9 +3,10 @@
 Plain Python (the app's ``pages/_link.py`` reads and writes ``st.query_params`` with it). A link
 holds only what can be shared: the data source by name (``demo`` or ``hub``; an upload only by its
 file name, so the page can ask for it again; never a file's contents or a server path), the
-method's settings and the page's view (colour-by, focused cluster, search query), and the project
-it belongs to by id (``project``: opened on the same server; elsewhere the other settings apply). Anything unknown
-or out of range is dropped with a one-line notice naming the parameter: a link never breaks the app.
+method's settings (the embedder only when not the default), the page's view (colour-by, focused
+cluster, search query), and the project it belongs to by id (``project``: opened on the same
+server; elsewhere the other settings apply). Anything unknown or out of range is dropped with a
+one-line notice naming the parameter: a link never breaks the app.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, Callable, Mapping
 from . import cluster_stage, project as projections
 from .background import K_RANGE
 from .config import DEFAULT_SOURCE, DEMO_SOURCE, ProjectConfig, RefineConfig, RunConfig
+from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model
 from .objectives import OBJECTIVES
 from .projects import PROJECT_ID
 
@@ -35,7 +37,7 @@ SOURCES = {DEMO_SOURCE: DEMO_SOURCE, HUB: DEFAULT_SOURCE, DEFAULT_SOURCE: DEFAUL
 
 #: The parameters, in the order a link lists them.
 ORDER = ("project", "data", "upload", "fraction", "k", "method", "objective", "hidden", "latent", "epochs", "seed",
-         "projection", "colour", "focus", "q")
+         "projection", "embedder", "colour", "focus", "q")
 
 
 class Bad(ValueError):
@@ -130,6 +132,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "epochs": _int(*EPOCHS_RANGE),
     "seed": _int(*SEED_RANGE),
     "projection": lambda raw: _choice(tuple(p.name for p in projections.drawn()))(raw),  # the registry's, now
+    "embedder": _choice(tuple(EMBEDDERS)),
     "colour": _text,
     "focus": _int(0, MAX_FOCUS),
     "q": _text,
@@ -209,13 +212,16 @@ def to_query(cfg: RunConfig, *, data: str | None, upload: str | None = None, col
 
     ``data`` is a :func:`link_source` value (None: the link names no data, so the app opens its
     default); ``upload`` an uploaded file's name (only named, never carried); ``project`` the open
-    project's id."""
+    project's id. The embedder is named only when it is not the default (links made before it was a
+    setting open as they did)."""
+    embedder = embedder_for_model(cfg.embed.model)
     out = {
         "project": project,
         "data": data, "upload": upload if data is None else None,
         "fraction": f"{cfg.data.fraction:g}", "k": str(cfg.cluster.k), "method": cfg.cluster.method,
         "objective": cfg.encoder.objective, "hidden": str(cfg.encoder.hidden), "latent": str(cfg.encoder.latent),
         "epochs": str(cfg.encoder.epochs), "seed": str(cfg.seed), "projection": cfg.project.method,
+        "embedder": embedder if embedder != DEFAULT_EMBEDDER else None,
         "colour": colour, "focus": None if focus is None else str(focus), "q": q or None,
     }
     return {name: out[name] for name in ORDER if out[name] is not None}

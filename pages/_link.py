@@ -25,7 +25,8 @@ from ._safe import plain
 
 #: link parameter -> the widget's session-state key, for settings taken as they are
 DIRECT = {"k": S.K, "method": S.CLUSTER_METHOD, "objective": S.OBJECTIVE, "hidden": S.HIDDEN, "latent": S.LATENT,
-          "epochs": S.EPOCHS, "seed": S.SEED, "colour": S.COLOUR_BY, "focus": S.FOCUS_CLUSTER, "q": S.SEARCH_QUERY}
+          "epochs": S.EPOCHS, "seed": S.SEED, "embedder": S.EMBEDDER, "colour": S.COLOUR_BY, "focus": S.FOCUS_CLUSTER,
+          "q": S.SEARCH_QUERY}
 STICKY = (S.COLOUR_BY, S.SEARCH_QUERY)  # page widgets: their state goes when their page is not shown
 DEFAULT_COLOUR = "Cluster"
 

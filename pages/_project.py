@@ -10,6 +10,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from core import project as projections
+from core.embedders import DEFAULT_EMBEDDER
 from core.errors import UserError, app_message
 from core.projects import Project, settings_config
 from core.view_link import parse, to_query
@@ -47,6 +48,7 @@ def put_in_widgets(project: Project, option: str) -> None:
     if S.K in state:  # the k this data is shown with (else the sidebar would restore its own, or suggest one)
         state.setdefault(S.K_CHOSEN, {})[project.source.key] = state[S.K]
     state[S.REFINE] = bool(cfg.refine.enabled)
+    state[S.EMBEDDER] = settings.get("embedder", DEFAULT_EMBEDDER)  # a link leaves the default out
     text_col = cfg.data.text_col
     state[S.TEXT_COL] = list(text_col) if isinstance(text_col, tuple) else [text_col] if text_col else []
     state[S.LABEL_COL] = cfg.data.label_col or "(detect)"

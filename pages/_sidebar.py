@@ -12,6 +12,7 @@ import streamlit as st
 from core import cluster_stage, project as projections
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
+from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 from core.errors import UserError, app_message
 from core.limits import Limits
 from core.objectives import OBJECTIVES
@@ -214,21 +215,36 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
     drawn = {p.label: p for p in projections.drawn()}
     projection = st.radio("Map", list(drawn), horizontal=True, key=S.PROJECTION,
                           help=" ".join(f"{p.label}: {p.help}" for p in drawn.values()))
-    refine = st.toggle("Refine embeddings", key=S.REFINE,
+    embedder = _embedder_choice()
+    static = embedder == "static"  # a table of token vectors: no layers to fine-tune
+    refine = st.toggle("Refine embeddings", key=S.REFINE, disabled=static,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "
-                            "minutes and runs in the background; the map stays usable meanwhile.")
+                            "minutes and runs in the background; the map stays usable meanwhile."
+                            + (" The static embedder has no layers to fine-tune: choose the full model to refine."
+                               if static else "")) and not static
     method, objective, hidden, latent, epochs, seed = _encoder_settings()
     text_col = source.text_col if source else None
     label_col = source.label_col if source else None
     return RunConfig(
         data=DataConfig(source=source.key if source else DEFAULT_SOURCE, text_col=text_col, label_col=label_col,
                         fraction=float(fraction)),
-        embed=EmbedConfig(),
+        embed=EmbedConfig(model=EMBEDDERS[embedder].model),
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
         cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method=drawn[projection].name),
         refine=RefineConfig(enabled=bool(refine)), seed=int(seed))
+
+
+def _embedder_choice() -> str:
+    """The "Embedder" radio: a name of ``core.embedders.EMBEDDERS``, each option with its trade-off line."""
+    names = list(EMBEDDERS)
+    if st.session_state.get(S.EMBEDDER) not in names:  # a stale or foreign value: the default
+        st.session_state[S.EMBEDDER] = DEFAULT_EMBEDDER
+    return st.radio("Embedder", names, key=S.EMBEDDER, format_func=lambda name: EMBEDDERS[name].label,
+                    captions=[EMBEDDERS[name].help for name in names],
+                    help="What turns each text into a vector. The full model's vectors are kept in the store, "
+                         "so switching back to it does not embed the texts again.")
 
 
 #: the "Encoder and seed" widgets' keys and defaults (the widgets' own, and what a closed expander reads)

@@ -21,6 +21,7 @@ CLUSTER_METHOD = "cluster_method"
 PROJECTION = "projection"
 SEED = "seed"
 REFINE = "refine"              # the "Refine embeddings" toggle
+EMBEDDER = "embedder"          # the "Embedder" radio: a name of core.embedders.EMBEDDERS
 REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
 JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.jobs)
 REFINE_CANCELLED = "refine_cancelled"  # this session cancelled Refine: say so once

@@ -513,3 +513,25 @@ def test_bench_reads_the_team_corpora_from_the_folder_the_environment_names(monk
 
     monkeypatch.setenv("CLUSTERLENS_SHARED_DATA", str(tmp_path))
     assert build_parser().parse_args(["bench", "quality"]).data == str(tmp_path / "ag_news_test.csv")
+
+
+def test_a_run_clusters_the_raw_embeddings_once(tmp_path, monkeypatch):
+    """The co-view starts from raw K-Means, which is also the baseline: one K-Means, not two (a million
+    points: minutes)."""
+    import core.cluster_stage as stages
+    import core.embed as embed
+    import core.pipeline as pipeline
+    from core.cli import main
+    from fakes import FakeEmbedder
+
+    fake = FakeEmbedder()
+    monkeypatch.setattr(pipeline, "get_embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(embed, "get_embedder", lambda *a, **k: fake)
+    calls = []
+    real = stages.cluster_and_score
+    monkeypatch.setattr(stages, "cluster_and_score", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for cache in ([], ["--no-cache"]):
+        calls.clear()
+        out = tmp_path / f"out{len(cache)}"
+        assert main(["run", "--data", str(topic_csv(tmp_path)), "--k", "3", "--out", str(out), *cache, *FAST]) == 0
+        assert len(calls) == 1 and (out / "metrics.json").is_file()

@@ -144,6 +144,17 @@ def test_repaired_share_is_counted(ag_news_path):
     assert sample(corpus, 0.1, 0).n_repaired == corpus.n_repaired and sample(corpus, 0.1, 0).n_rows == 7600
 
 
+def test_the_fast_path_cleans_every_text_as_clean_text_does(ag_news_path):
+    from core.data import _repaired, clean_texts
+
+    raw = pd.read_csv(ag_news_path)
+    texts = (raw["title"].fillna("") + " " + raw["description"].fillna("")).tolist()
+    texts += ["  tabs\tand\nnew lines\r ", "\u00a0no-break\u2003spaces ", "x" * 200_000, "it 's", "' quoted '", ""]
+    cleaned, repaired = clean_texts(texts)
+    assert cleaned == [clean_text(t) for t in texts]
+    assert repaired == sum(bool(c) and _repaired(t, c) for t, c in zip(texts, cleaned))
+
+
 def test_clean_texts_count_as_not_repaired():
     corpus = build_corpus(pd.DataFrame({"text": ["plain words", "  spaced   out ", "a &amp; b"]}))
     assert corpus.n_repaired == 1 and corpus.n_rows == 3

@@ -27,3 +27,20 @@ def test_exceeding_a_limit_is_one_clear_message():
         limits.check_upload(101, "a.csv")
     with pytest.raises(UserError, match=r"51 texts is over this server's limit of 50 per run; lower the sample"):
         limits.check_run(51)
+
+
+def test_no_cap_below_a_million(monkeypatch):
+    for name in ("CLUSTERLENS_MAX_RUN_ROWS", "CLUSTERLENS_MAX_UPLOAD_ROWS", "CLUSTERLENS_COMFORTABLE_ROWS"):
+        monkeypatch.delenv(name, raising=False)
+    limits = Limits.from_env()
+    assert limits.max_run == 1_000_000 and limits.max_upload == 1_000_000
+    limits.check_run(1_000_000)
+    limits.check_upload(1_000_000, "big.csv")
+
+
+def test_the_upload_limit_follows_a_higher_run_limit(monkeypatch):
+    monkeypatch.delenv("CLUSTERLENS_MAX_UPLOAD_ROWS", raising=False)
+    monkeypatch.setenv("CLUSTERLENS_MAX_RUN_ROWS", "3_000_000")
+    assert Limits.from_env().max_upload == 3_000_000
+    monkeypatch.setenv("CLUSTERLENS_MAX_UPLOAD_ROWS", "500")  # an operator's own upload limit still counts
+    assert Limits.from_env().max_upload == 500

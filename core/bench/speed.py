@@ -10,7 +10,9 @@
    id alignment, the figure);
 5. scale: the downstream stages on 120,000 points, embedding time extrapolated;
 6. ann: the approximate neighbour graph's recall and ACC against the exact graph (``scaling``);
-7. sharing: two trainings side by side against each alone (``sharing``).
+7. sharing: two trainings side by side against each alone (``sharing``);
+8. run (only when asked): a whole cold ``run`` of --data grown to --scale texts, file to outputs, its wall
+   time and peak memory (``scale_run``).
 """
 from __future__ import annotations
 
@@ -190,7 +192,7 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
           f"{', '.join(f'{t:.2f}' for t in deltas)} | |")
 
 
-PARTS = ("embedding", "repeat", "projection", "reaction", "scale", "ann", "sharing")
+PARTS = ("embedding", "repeat", "projection", "reaction", "scale", "ann", "sharing", "run")
 
 
 def speed(args: argparse.Namespace) -> int:
@@ -204,6 +206,12 @@ def speed(args: argparse.Namespace) -> int:
     from ..backends import resolve_backend
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
+    if parts == ["run"]:  # a fresh process embeds its own texts: nothing to embed here
+        from .scale_run import cold_run
+
+        print(f"speed on {args.data}; machine: {machine()}")
+        cold_run(args.data, args.scale, k=args.k or 4, model=args.model, backend=args.backend)
+        return 0
     texts, truth, X, embedder = load_embedded(args)
     k = n_clusters(args, truth)
     print(f"speed on {args.data}: {len(texts)} texts; machine: {machine()}")
@@ -237,4 +245,8 @@ def speed(args: argparse.Namespace) -> int:
         from .sharing import sharing
 
         sharing(X, 0)
+    if "run" in parts:
+        from .scale_run import cold_run
+
+        cold_run(args.data, args.scale, k=args.k or k, model=args.model, backend=args.backend)
     return 0
