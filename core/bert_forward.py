@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import fast_tokenizer, max_seq_length
+from .model_files import fast_tokenizer, max_seq_length
 from .onnx_export import module_kinds, onnx_unsupported, read_json
 
 #: The weights file this module reads (what sentence-transformers and transformers save today).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import LoadedModel, fast_tokenizer, padded_batches, resolve_model_path
+from .model_files import LoadedModel, fast_tokenizer, padded_batches, resolve_model_path
 from .onnx_export import artefact, read_json
 from .threads import cpu_count
 

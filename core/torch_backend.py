@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from . import bert_forward
-from .backends import LoadedModel
+from .model_files import LoadedModel
 from .errors import UserError
 from .threads import map_single_threaded
 
