@@ -47,7 +47,7 @@ SINGLE_THREAD_UP_TO = 5_000_000  # values in X; K-Means on fewer runs on one Ope
 #: fewer above, a single one above 100,000. One k-means++ start is scikit-learn's own ``n_init="auto"``;
 #: with many points per cluster the restarts rarely differ, and each costs a full run.
 RESTART_BUDGET = 10 * 20_000
-#: Restarts times clusters: 10 restarts up to k = 20, fewer above (2 at k = 77, one from k = 200). With
+#: Restarts times clusters: 10 restarts up to k = 20, fewer above (2 at k = 77, one from k = 101). With
 #: many clusters each run's k-means++ start is most of its cost, and the restarts' best runs agree on
 #: the partition as well as ten do (BANKING77 at k = 77, docs/benchmarks.md).
 K_RESTART_BUDGET = 10 * 20

@@ -21,6 +21,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from .cluster import confusion
 from .cluster_stage import METHODS
+from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model
 from .projects import Version
 
 #: how many texts that moved a comparison lists at most (the page says when there are more)
@@ -120,6 +121,10 @@ def describe_settings(settings: dict[str, Any]) -> str:
     parts.append("Refine on" if refine.get("enabled") else "Refine off")
     if settings.get("seed", 42) != 42:
         parts.append(f"seed {settings['seed']}")
+    model = (settings.get("embed") or {}).get("model")
+    if model and embedder_for_model(str(model)) != DEFAULT_EMBEDDER:  # another embedder than the default's
+        choice = embedder_for_model(str(model))
+        parts.append(f"embedder {EMBEDDERS[choice].label if choice else model}")
     if "vectors" in settings:
         parts.append("vectors from a file")
     return " · ".join(parts)

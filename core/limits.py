@@ -4,8 +4,9 @@ The defaults come from the speed benchmark on a 2-core machine (docs/benchmarks.
 are a cold run of a few minutes, so uploads use all their rows up to that size. Above it, the
 default sample is a share of the file that keeps about that many (the user may raise it up to the
 run limit). Hard limits refuse a file or a run that would tie the server up for long: a million
-texts, the size every stage is built for (float16 vectors, mini-batch K-Means, a map placed from
-landmarks; docs/benchmarks.md measures a cold million with the static embedder).
+texts, the size every stage is built for (K-Means with fewer restarts, the co-view's classifiers
+fitted on a sample, an approximate neighbour graph, a map placed from landmarks; docs/benchmarks.md
+measures a cold million with the static embedder).
 
 Environment variables (positive integers): ``CLUSTERLENS_COMFORTABLE_ROWS`` (default 10,000),
 ``CLUSTERLENS_MAX_RUN_ROWS`` (texts in one run of the app, default 1,000,000) and

@@ -20,7 +20,7 @@ import numpy as np
 from .backends import resolve_model_path
 from .errors import UserError
 from .cache import StageCache
-from .cluster_stage import baseline_stage, default_labels
+from .cluster_stage import baseline_stage, default_labels, scale_rules_key
 from .config import ClusterConfig, RefineConfig, RunConfig, cache_dir
 from .data import Corpus
 from .embed import EmbedResult, Embedder
@@ -77,8 +77,10 @@ def refine_stage(keys: dict[str, str], texts: list[str], base: EmbedResult, star
     clusters and raw K-Means' (n,) partition of them (computed only when the refinement is not cached);
     ``keys`` are the run's ``sample`` and ``embed`` keys. Raises ``core.refine.Cancelled`` if
     ``cancelled()`` turns true (nothing is saved then)."""
+    # the start's clusters follow K-Means' size rules (fewer restarts for many texts or clusters): so does
+    # the key, or weights trained from other start clusters would be read back
     key = stage_key("refine", REFINE_RECIPE, fingerprint, keys["sample"], keys["embed"], asdict(cfg),
-                    cluster.k, cluster.method, seed)
+                    cluster.k, cluster.method, seed, *scale_rules_key(len(texts), cluster.k))
     path = weights_path(key)
     refined_fp = hashlib.sha256(f"{fingerprint}|{key}".encode()).hexdigest()[:32]
     store_model = f"{refined_fp}|refined"

@@ -149,8 +149,9 @@ class Workbench:
         """The pipeline for ``cfg`` on ``source`` through the shared caches (the raw-embedding baseline
         is left to :meth:`baseline`, which the cards fill in when it is ready); ``cache``: another
         cache over them (an export notes what the run reads)."""
-        # an imported project's own vectors never pass through the store (core.kept_vectors)
-        kept = source.kept if source.embeddings is None else None
+        # an imported project's own vectors never pass through the store (core.kept_vectors); they serve
+        # only runs of the model that made them (another embedder embeds the texts itself)
+        kept = source.kept if source.embeddings is None and kept_serves(source, cfg) else None
         return run(cfg, source=source.value, key=source.key, cache=cache or self.cache,
                    embedder=source.embeddings or kept, load_embedder=self.load_embedder,
                    store=None if kept is not None else self.store(), progress=progress, baseline=False,
@@ -253,6 +254,12 @@ class Workbench:
                                   [np.array([code[c] for c in g]) for g in groups])
 
         return build(ids, sizes, Z, leaf_names, self.cache.fetch("tree", key, compute))
+
+
+def kept_serves(source: DataSource, cfg: RunConfig) -> bool:
+    """Whether ``source``'s kept vectors (an imported project's) are the vectors ``cfg`` asks for: the
+    same model's, so a run with another embedder never clusters them under its name."""
+    return source.kept is not None and source.kept.name.strip().lower() == cfg.embed.model.strip().lower()
 
 
 def _base_key(result: RunResult) -> str:
@@ -807,7 +814,7 @@ class Session:
 
     def _vectors_model(self, source: DataSource, result: RunResult) -> tuple[str, str]:
         """(fingerprint, backend) of the model that made a run's (base) vectors."""
-        if source.kept is not None:
+        if source.kept is not None and kept_serves(source, result.config):
             return source.kept.fingerprint, source.kept.file.backend
         cfg = result.config.embed
         embedder = self.bench.embedder(cfg.model, backend_for(cfg.backend, len(result.corpus)))

@@ -123,7 +123,7 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         return Source(DEMO_SOURCE, DEMO_SOURCE, DEMO, is_demo=True, kind="demo")
     if choice == UPLOAD:
         upload = st.file_uploader("CSV, TSV, Parquet or JSONL", type=["csv", "tsv", "parquet", "jsonl"],
-                                  key=S.UPLOAD, help="Read in memory only; never stored on the server.")
+                                  key=S.UPLOAD, help="Kept, compressed, with its project on this server (so the project reopens without it); deleting the project on the Projects page deletes it.")
         if upload is None:
             link.upload_again()
             return None
@@ -217,6 +217,8 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
                           help=" ".join(f"{p.label}: {p.help}" for p in drawn.values()))
     embedder = _embedder_choice()
     static = embedder == "static"  # a table of token vectors: no layers to fine-tune
+    if static:
+        st.session_state[S.REFINE] = False  # not left on to restart minutes of work when the full model is back
     refine = st.toggle("Refine embeddings", key=S.REFINE, disabled=static,
                        help="Fine-tunes the top layers of the sentence model on these texts (no labels: it learns "
                             "from the clusters' most typical texts), then embeds, trains and clusters again. It takes "

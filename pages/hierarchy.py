@@ -42,7 +42,7 @@ for g, node in enumerate(tree.cut(m)):
     more = f" and {len(node.clusters) - 8} more" if len(node.clusters) > 8 else ""
     text.markdown(f"**Group {g + 1}: {plain(node.name)}** · {node.size:,} texts · {len(node.clusters)} "
                   f"cluster{'s' if len(node.clusters) != 1 else ''}: {members}{more}")
-    if len(node.clusters) > 1 and button.button(f"Merge these {len(node.clusters)}", key=f"merge_branch:{node.node}",
+    if 1 < len(node.clusters) < view.k and button.button(f"Merge these {len(node.clusters)}", key=f"merge_branch:{node.node}",
                                                 icon=":material/call_merge:"):
         try:
             merge_branch(view, list(node.clusters))

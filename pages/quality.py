@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from core.cluster import confusion
+from core.cluster import confusion, restarts
 from core.cluster_stage import get_method
 from core.column_groups import natural_key
 from core.k_choice import DENSE_TOP, k_max, pick, sweep_ks
@@ -85,7 +85,7 @@ def sweep_section() -> None:
                 "choose nothing)." if best_acc is not None else "")
     how = get_method(view.cfg.cluster.method).describes
     st.caption(f"{how}, for k = {_runs(done['k'])}: the same clusterings as the map's at each k "
-               f"({view.cfg.cluster.n_init} restarts; silhouette on a seeded sample of up to "
+               f"({restarts(len(view.corpus), view.cfg.cluster.n_init, view.k)} restarts; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "
                f"{picked.reason if picked else ''}. The current k is {view.k}. {why}")
     further = [k for k in sweep_ks(top, extended=True) if k not in done["k"]]

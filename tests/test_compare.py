@@ -61,3 +61,9 @@ def test_a_version_is_described_by_its_settings_or_its_name():
     assert version_title(version, "v1") == describe_settings(settings) + " (shown now) · 2026-12-07 02:30 UTC"
     named = Version("v2", settings, "x", "2026-12-07T02:30:00+00:00", names={0: "a"}, name="Before merging")
     assert version_title(named).startswith("Before merging, edited · ")
+
+
+def test_a_version_of_another_embedder_says_so_in_its_title():
+    settings = {"data": {"fraction": 1.0}, "cluster": {"k": 4, "method": "coview"}, "embed": {"model": "static-minilm-l6-v2"}}
+    assert "embedder Static" in describe_settings(settings)
+    assert "embedder" not in describe_settings(settings | {"embed": {"model": "all-MiniLM-L6-v2"}})

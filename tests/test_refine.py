@@ -172,3 +172,33 @@ def test_a_refined_runs_clusters_start_from_the_base_models_and_need_its_vectors
     np.testing.assert_array_equal(stage.clustering.labels, expected)
     plain_key, _ = cluster_stage(keys | {"base_embed": "refined"}, V, V, texts, None, terms, cfg, 0, cache)
     assert key != plain_key  # a cached from-scratch clustering is never read back for a refined run
+
+
+def test_a_refinements_key_follows_k_means_size_rules():
+    """Review: Refine starts from clusters whose K-Means restarts shrink above k = 20; weights trained from
+    the ten-restart start must not be read back (the key changes there, and only there)."""
+    from dataclasses import asdict
+    from types import SimpleNamespace
+
+    from core.config import ClusterConfig, RefineConfig
+    from core.embed import EmbedResult
+    from core.refine_stage import REFINE_RECIPE, refine_stage
+    from core.results import stage_key
+
+    class KeysSeen:
+        """A stage cache that records the keys asked for and computes nothing."""
+
+        def __init__(self):
+            self.seen = []
+
+        def fetch(self, kind, key, compute, codec=None):
+            self.seen.append(key)
+            return np.zeros((3, 2), np.float32), SimpleNamespace(device="cpu")
+
+    cache, refine = KeysSeen(), RefineConfig(enabled=True)
+    base = EmbedResult(np.zeros((3, 2), np.float32), 0, 3, 0.0, "fake")
+    for k in (4, 20, 21):
+        refine_stage({"sample": "s", "embed": "e"}, ["a", "b", "c"], base, lambda: None, refine, ClusterConfig(k=k), 0,
+                     cache, model="m", fingerprint="f")
+    before = [stage_key("refine", REFINE_RECIPE, "f", "s", "e", asdict(refine), k, "coview", 0) for k in (4, 20, 21)]
+    assert cache.seen[:2] == before[:2] and cache.seen[2] != before[2]

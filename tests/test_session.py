@@ -261,3 +261,21 @@ def test_a_search_query_is_embedded_on_the_backend_the_texts_were(monkeypatch):
     loaded.clear()
     assert session.search_embedder(view) is fake
     assert loaded == ["torch-fp32"]
+
+
+def test_an_imported_projects_vectors_serve_only_runs_of_their_model(bench, monkeypatch):
+    """Review of issue 29's merge: with the Embedder switched, an imported project's kept (MiniLM)
+    vectors were clustered as the other model's; now the other model embeds the texts itself."""
+    from types import SimpleNamespace
+
+    import core.session as session_module
+    from core.config import EmbedConfig
+
+    seen = []
+    monkeypatch.setattr(session_module, "run", lambda cfg, **kw: seen.append((kw["embedder"], kw["store"])))
+    kept = SimpleNamespace(name="all-MiniLM-L6-v2")
+    source = DataSource("k", "demo", "demo", kept=kept)
+    bench.run(source, RunConfig())
+    bench.run(source, RunConfig(embed=EmbedConfig(model="static-minilm-l6-v2")))
+    assert seen[0][0] is kept and seen[0][1] is None  # the kept vectors, never through the store
+    assert seen[1][0] is None and seen[1][1] is not None  # the static model, through the usual path
