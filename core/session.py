@@ -250,8 +250,10 @@ class Workbench:
         def compute() -> list[list[str]]:
             code = {int(c): i for i, c in enumerate(ids)}
             codes = np.array([code[int(c)] for c in labels], dtype=np.int64)
-            return group_keywords(self.phrases(result), codes, len(ids), X, self.phrase_embedder(result, source),
-                                  [np.array([code[c] for c in g]) for g in groups])
+            # phrases are ranked in the space the phrase embedder embeds in: the base model's (as the clusters'
+            # own names are), not Refine's
+            return group_keywords(self.phrases(result), codes, len(ids), result.base_vectors,
+                                  self.phrase_embedder(result, source), [np.array([code[c] for c in g]) for g in groups])
 
         return build(ids, sizes, Z, leaf_names, self.cache.fetch("tree", key, compute))
 
