@@ -14,8 +14,8 @@ A server on a fresh cache folder is warmed by one full visit (the demo's map com
             with ``--think S`` the sessions are impatient users who act every S seconds without waiting
 
 The visitor's figures: seconds to the first byte of ``/`` (plain HTTP, as the browser's first request),
-then, in a new Chromium context (no HTTP cache), to the app's first page on screen (the Map page's
-title) and to its map drawn (the encoder's, final). The probe's: seconds per answer of
+then, in a new Chromium context (no HTTP cache), to the app's first page on screen (the Map page's first
+line) and to its map drawn (the encoder's, final). The probe's: seconds per answer of
 ``/_stcore/health`` (one request every ``--probe-every`` seconds, each on a new connection; one not
 answered within ``--probe-timeout`` counts as that timeout). ``--before-root`` measures a copy of the
 repository from before a change first, the same way, in the same run. Prints each figure for both
@@ -47,8 +47,9 @@ FINAL_MAP_JS = """() => {
   const title = (gd._fullLayout.title && gd._fullLayout.title.text) || "";
   return /latent space/.test(title) && points > 0 && !!gd.querySelector('.gl-canvas, .scatterlayer .point');
 }""" % MAP_PLOT
-# the Map page's title: the app's first page is on screen (the map itself follows)
-TITLE_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] h1')].some(h => h.innerText.trim() === 'Map')"""
+# the Map page on screen: it has no title (the map fills the first screen); its first line names the texts
+TITLE_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stCaptionContainer"]')]
+  .some(c => / texts from /.test(c.innerText))"""
 QUERIES = ["the striker scored twice in the cup final", "interest rates and the central bank",
            "a new phone with a faster chip", "elections and a new government", "the top scorer of the league",
            "a merger of two airlines", "a rocket launch to the moon", "peace talks between neighbours"]
