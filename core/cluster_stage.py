@@ -22,7 +22,7 @@ from .cache import StageCache
 from .cluster import K_RESTART_BUDGET, RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
 from .coview import FIT_ROWS, neighbours_of, reassign, word_view
 from .describe import ClusterSummary, Terms, describe
-from .errors import UserError
+from .registry import Registry
 from .results import stage_key
 
 if TYPE_CHECKING:  # annotations only: the config reads the registry of methods here, so no import back
@@ -223,22 +223,8 @@ class ClusterMethod:
     starts_from_base: bool = False
 
 
-METHODS: dict[str, ClusterMethod] = {}
-
-
-def register(method: ClusterMethod) -> ClusterMethod:
-    METHODS[method.name] = method
-    return method
-
-
-def method_names() -> tuple[str, ...]:
-    return tuple(METHODS)
-
-
-def get_method(name: str) -> ClusterMethod:
-    if name not in METHODS:
-        raise UserError(f"unknown cluster method {name!r}; choose one of {', '.join(METHODS)}")
-    return METHODS[name]
+METHODS: Registry[ClusterMethod] = Registry("cluster method")
+register, method_names, get_method = METHODS.register, METHODS.names, METHODS.named
 
 
 def _coview(i: MethodInputs) -> ClusterStage:

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import UserError
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 MIN_POINTS = 5
@@ -102,28 +103,13 @@ class Projection:
         return self.layout is not None
 
 
-REGISTRY: dict[str, Projection] = {}
-
-
-def register(projection: Projection) -> Projection:
-    REGISTRY[projection.name] = projection
-    return projection
-
-
-def names() -> tuple[str, ...]:
-    """Every projection's name (the config's and the CLI's choices)."""
-    return tuple(REGISTRY)
+REGISTRY: Registry[Projection] = Registry("projection")
+register, names, get = REGISTRY.register, REGISTRY.names, REGISTRY.named
 
 
 def drawn() -> tuple[Projection, ...]:
     """The projections that draw a map (the app's and a link's choices), in the registry's order."""
     return tuple(p for p in REGISTRY.values() if p.draws)
-
-
-def get(name: str) -> Projection:
-    if name not in REGISTRY:
-        raise UserError(f"unknown projection {name!r}; choose one of {', '.join(REGISTRY)}")
-    return REGISTRY[name]
 
 
 def map_title(method: str, n: int) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import pandas as pd
 import streamlit as st
 
 from core.session_turn import Turn, holding
@@ -56,9 +55,3 @@ def fmt(x: float | None, digits: int = 3) -> str:
 
 def delta(x: float | None, base: float | None) -> str | None:
     return None if x is None or base is None else f"{x - base:+.3f}"
-
-
-def assignments(view: View) -> pd.DataFrame:
-    """The view's assignments table, as the CLI writes it: the clusters shown with their names, and where
-    each text was before the edits when clusters were split or merged (``View.assignments``)."""
-    return view.assignments()

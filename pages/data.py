@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.csv_export import safe_csv
 from core.export import clusters_document, export_name
-from pages._common import assignments, page_view
+from pages._common import page_view
 from pages._safe import plain
 from pages._view import guarded
 
@@ -47,7 +47,7 @@ def name(what: str, suffix: str) -> str:
 
 
 buttons = st.columns(4)
-buttons[0].download_button("Assignments (CSV)", safe_csv(assignments(view)), name("assignments", "csv"),
+buttons[0].download_button("Assignments (CSV)", safe_csv(view.assignments()), name("assignments", "csv"),
                            "text/csv", on_click="ignore")
 buttons[1].download_button("Clusters (JSON)", json.dumps(clusters, indent=2, ensure_ascii=False),
                            name("clusters", "json"), "application/json", on_click="ignore")

@@ -13,7 +13,7 @@ from pages import _link, _mapchart, _search, _timeline
 from pages import _state as S
 from pages._cards import metric_cards
 from pages._colour import colour_by, show_only
-from pages._common import assignments, page_view
+from pages._common import page_view
 from pages._tree import group_colouring, leaf_colours, leaf_note, level_control
 from pages._map_overlay import HEIGHT, colour_note, find_cluster, labels_toggle, overlay
 from pages._safe import plain, plain_name
@@ -97,7 +97,7 @@ def selection(selected: list[int]) -> None:
         _search.nearest_button(view, selected[0])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"text": st.column_config.TextColumn(width="large")})
-    export = assignments(view).iloc[selected]
+    export = view.assignments().iloc[selected]
     st.download_button("Download the selection (CSV)", safe_csv(export),
                        export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
                        on_click="ignore")  # a download needs no rerun
