@@ -53,12 +53,13 @@ TITLE_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-
 QUERIES = ["the striker scored twice in the cup final", "interest rates and the central bank",
            "a new phone with a faster chip", "elections and a new government", "the top scorer of the league",
            "a merger of two airlines", "a rocket launch to the moon", "peace talks between neighbours"]
-# the page shows k clusters: its caption ends "k = <k>" and the map's legend has k entries
+# the page shows k clusters: its first line names "k = <k>" and the map's legend has k entries
 SHOWS_K_JS = """(k) => {
-  const caption = document.querySelector('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
+  const caption = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stCaptionContainer"]')]
+    .find(c => / texts from /.test(c.innerText));
   const gd = %s;
   const legend = gd ? gd.querySelectorAll('.legend .legendtext').length : 0;
-  return !!caption && caption.innerText.trim().endsWith(`k = ${k}`) && legend === k;
+  return !!caption && caption.innerText.includes(`k = ${k} ·`) && legend === k;
 }""" % MAP_PLOT
 # the search results for the query that begins with ``start`` are listed
 SHOWS_SEARCH_JS = """(start) => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
