@@ -42,10 +42,10 @@ def apply_embedder(args: argparse.Namespace) -> None:
     choice = getattr(args, "embedder", None)
     if choice is None:
         return
-    from .embedders import embedder_named
+    from .embedders import embedder_named, same_model
 
     model = embedder_named(choice).model
-    if args.model not in (EmbedConfig.model, model):
+    if args.model != EmbedConfig.model and not same_model(args.model, model):  # the default: not given
         raise UserError(f"--embedder {choice} and --model {args.model} name different models; give one of them")
     args.model = model
 

@@ -22,6 +22,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from .cluster import confusion
 from .cluster_stage import METHODS
 from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model
+from .errors import UserError
 from .projects import Version
 
 #: how many texts that moved a comparison lists at most (the page says when there are more)
@@ -75,12 +76,13 @@ class Comparison:
 
 
 def compare(a: Side, b: Side) -> Comparison:
-    """Compare two clusterings on the texts they share (see the module's docstring); a ValueError
-    when they share none."""
+    """Compare two clusterings on the texts they share (see the module's docstring); a UserError
+    when they share none (versions of samples that do not overlap)."""
     a_rows, b_rows = np.asarray(a.rows), np.asarray(b.rows)
     shared, ia, ib = np.intersect1d(a_rows, b_rows, assume_unique=True, return_indices=True)
     if not len(shared):
-        raise ValueError("the two versions share no texts")
+        raise UserError("The two versions share no texts (their samples do not overlap), so there is nothing "
+                        "to compare: pick two versions of the same texts in 'First version' and 'Second version'.")
     la, lb = np.asarray(a.labels)[ia], np.asarray(b.labels)[ib]
     table, a_ids, b_ids = confusion(lb, la)  # rows: a's clusters, columns: b's
     pick_a, pick_b = linear_sum_assignment(table, maximize=True)

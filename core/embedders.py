@@ -57,7 +57,15 @@ def embedder_named(name: str) -> EmbedderChoice:
     return EMBEDDERS[key]
 
 
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names name the same model: equal but for case and spaces, or two names of the
+    packaged all-MiniLM-L6-v2 (with or without its ``sentence-transformers/`` owner)."""
+    from .model_files import PACKAGED
+
+    a, b = a.strip().lower(), b.strip().lower()
+    return a == b or (a in PACKAGED and b in PACKAGED)
+
+
 def embedder_for_model(model: str) -> str | None:
     """The entry whose model is ``model`` (None for any other model, e.g. a folder given with --model)."""
-    wanted = model.strip().lower()
-    return next((e.name for e in EMBEDDERS.values() if e.model.lower() == wanted), None)
+    return next((e.name for e in EMBEDDERS.values() if same_model(e.model, model)), None)

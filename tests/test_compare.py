@@ -6,6 +6,7 @@ import pytest
 
 from core.compare import Side, compare, describe_settings, moved_texts, version_title
 from core.config import RunConfig
+from core.errors import UserError
 from core.projects import Version, version_settings
 
 
@@ -43,7 +44,7 @@ def test_versions_of_other_fractions_compare_on_the_rows_they_share():
     assert result.shared.tolist() == [2, 5, 7, 9] and result.only_a == 0 and result.only_b == 3
     assert result.a_labels.tolist() == [0, 0, 1, 1] and result.b_labels.tolist() == [1, 1, 0, 1]
     assert result.moved.sum() == 1  # row 7: its cluster's texts went to 1, it to 0
-    with pytest.raises(ValueError, match="share no texts"):
+    with pytest.raises(UserError, match="share no texts"):  # a message in the page, not "Something went wrong"
         compare(side([1, 2], [0, 1]), side([3, 4], [0, 1]))
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from clikit import FAST, assert_one_error_line, read_outputs, topic_csv
 from core.config import DEFAULT_MODEL, EmbedConfig, RefineConfig, RunConfig
-from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model, embedder_named
+from core.cli import apply_embedder, build_parser
+from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model, embedder_named, same_model
 from core.errors import UserError
 from core.static_embedder import STATIC_MODEL
 from core.view_link import parse, to_query
@@ -20,6 +21,22 @@ def test_each_entry_names_a_model_with_a_fingerprint_of_its_own():
     assert embedder_for_model("/some/folder") is None
     with pytest.raises(UserError, match="unknown embedder 'fast'; choose one of minilm, static"):
         embedder_named("fast")
+
+
+def test_the_packaged_models_names_are_one_model():
+    assert same_model("sentence-transformers/all-MiniLM-L6-v2", DEFAULT_MODEL) and same_model(" STATIC-minilm-l6-v2", STATIC_MODEL)
+    assert not same_model(DEFAULT_MODEL, STATIC_MODEL) and not same_model("paraphrase-MiniLM-L3-v2", DEFAULT_MODEL)
+    assert embedder_for_model("sentence-transformers/all-MiniLM-L6-v2") == "minilm"
+
+
+@pytest.mark.parametrize("model, embedder, expected", [
+    ("sentence-transformers/all-MiniLM-L6-v2", "minilm", DEFAULT_MODEL),  # the hub name of the same model
+    (DEFAULT_MODEL, "static", STATIC_MODEL),  # --model left at its default: the embedder decides
+])
+def test_the_embedder_agrees_with_another_name_of_its_model(model, embedder, expected):
+    args = build_parser().parse_args(["run", "--data", "demo", "--model", model, "--embedder", embedder])
+    apply_embedder(args)
+    assert args.model == expected
 
 
 def test_refine_is_refused_for_the_static_embedder():
@@ -41,6 +58,7 @@ def test_the_cli_runs_with_the_static_embedder(cli, tmp_path):
 @pytest.mark.parametrize("args, pattern", [
     (["--embedder", "fast"], r"argument --embedder: invalid choice: 'fast'"),
     (["--embedder", "static", "--model", "paraphrase-MiniLM-L3-v2"], r"--embedder static and --model .* different"),
+    (["--embedder", "static", "--model", "sentence-transformers/all-MiniLM-L6-v2"], r"--embedder static and --model .* different"),
     (["--embedder", "static", "--refine"], r"static embedder has none"),
 ])
 def test_a_bad_embedder_choice_is_one_error_line(cli, tmp_path, args, pattern):
