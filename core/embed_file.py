@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .embedders import EMBEDDERS, embedder_for_model, same_model
 from .errors import UserError
 from .limits import Limits
 from .store import text_key
@@ -300,11 +301,15 @@ class FileEmbedder:
     stored = False
 
     def __init__(self, file: EmbeddingsFile, *, model: str) -> None:
-        if file.model != model:
+        if not same_model(file.model, model):
+            choice = embedder_for_model(file.model)
+            remedy = (f"choose '{EMBEDDERS[choice].label}' in the sidebar's Embedder, or embed the texts again "
+                      f"with `python -m core embed --embedder {embedder_for_model(model)}`" if choice and
+                      embedder_for_model(model) else "embed the texts again with this app's model")
             raise UserError(f"{file.path} holds vectors of model {file.model!r}, but this run uses {model!r}; "
                             f"pass --model {file.model} or embed the texts again with --model {model}",
                             app=f"the embeddings file holds vectors of model {file.model!r}, but this app embeds "
-                                f"with {model!r}")
+                                f"with {model!r}: {remedy}")
         expected = model_dim(model)
         if expected is not None and file.dim != expected:
             raise UserError(f"{file.path} holds vectors of {file.dim} dimensions, but model {model!r} makes "

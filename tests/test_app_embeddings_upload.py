@@ -133,7 +133,10 @@ BAD = {
                     r".*The sidebar's Data, Text column\(s\) and Sample fraction choose the texts"),
     "other model": (lambda p, t, v: _file(p, t, v, model="all-mpnet-base-v2"),
                     r"The embeddings file holds vectors of model 'all-mpnet-base-v2', but this app embeds with "
-                    r"'all-MiniLM-L6-v2'"),
+                    r"'all-MiniLM-L6-v2': embed the texts again with this app's model"),
+    "the static model's": (lambda p, t, v: _file(p, t, v, model="static-minilm-l6-v2"),
+                           r"holds vectors of model 'static-minilm-l6-v2', but this app embeds with 'all-MiniLM-L6-v2': "
+                           r"choose 'Static \(distilled from MiniLM, fast\)' in the sidebar's Embedder"),
     "other width": (lambda p, t, v: _file(p, t, FakeEmbedder(8).encode(t)),
                     r"The embeddings file holds vectors of 8 dimensions, but model 'all-MiniLM-L6-v2' makes 384"),
     # issue 28: degenerate vectors gave meaningless scores; now one message under the uploader
