@@ -9,30 +9,68 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def imports_of(folder: str) -> dict[str, set[str]]:
-    """{module: the modules of the same package it imports}, for the ``.py`` files of ``folder``."""
+def imports_of(folder: str, root: Path = ROOT) -> dict[str, set[str]]:
+    """{module: the modules of the same package tree it imports}, for every ``.py`` file under ``folder``
+    (its subpackages included; a package's ``__init__`` is the package's own name). An import of a
+    package's name or of a name from a package counts as an import of that package's ``__init__``,
+    except where the name is one of its modules."""
     package = folder.replace("/", ".")
+    files = {}
+    for file in sorted((root / folder).rglob("*.py")):
+        parts = file.relative_to(root).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        files[name] = file
     graph: dict[str, set[str]] = {}
-    for file in sorted((ROOT / folder).glob("*.py")):
-        name = f"{package}.{file.stem}" if file.stem != "__init__" else package
+
+    def known(dotted: str) -> str | None:
+        """The longest prefix of ``dotted`` that is a module of the tree."""
+        bits = dotted.split(".")
+        for end in range(len(bits), 0, -1):
+            if ".".join(bits[:end]) in files:
+                return ".".join(bits[:end])
+        return None
+
+    for name, file in files.items():
         tree = ast.parse(file.read_text(encoding="utf-8"))
         typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
                        and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+        here = name if file.name == "__init__.py" else name.rsplit(".", 1)[0]
         found = graph.setdefault(name, set())
         for node in ast.walk(tree):
             if id(node) in typing_only:
                 continue
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    found.add(f"{package}.{node.module.split('.')[0]}")
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    source = ".".join(base + ([node.module] if node.module else []))
                 else:
-                    found.update(f"{package}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(package + "."):
-                found.add(".".join(node.module.split(".")[:2]))
-            elif isinstance(node, ast.ImportFrom) and node.module == package:
-                found.update(f"{package}.{alias.name}" for alias in node.names)
+                    source = node.module or ""
+                if source != package and not source.startswith(package + "."):
+                    continue
+                for alias in node.names:  # a module imported from its package, or a name from a module
+                    target = known(f"{source}.{alias.name}")
+                    found.add(target if target and target != known(source) else known(source) or source)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name == package or alias.name.startswith(package + "."):
+                        found.add(known(alias.name) or alias.name)
         found.discard(name)
     return graph
+
+
+def test_imports_of_reads_subpackages_and_relative_imports(tmp_path):
+    root = tmp_path / "pkg"
+    (root / "sub").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "sub" / "__init__.py").write_text("")
+    (root / "a.py").write_text("from pkg.sub import b\nfrom .sub.c import thing\n")
+    (root / "sub" / "b.py").write_text("from ..a import x\nimport pkg.sub.c\n")
+    (root / "sub" / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n")
+    graph = imports_of("pkg", tmp_path)
+    assert graph["pkg.a"] == {"pkg.sub.b", "pkg.sub.c"}
+    assert graph["pkg.sub.b"] == {"pkg.a", "pkg.sub.c"}
+    assert graph["pkg.sub.c"] == set()
+    assert cycles(graph) == [["pkg.a", "pkg.sub.b", "pkg.a"]]
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
