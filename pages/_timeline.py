@@ -78,11 +78,13 @@ def figure(view, line: Timeline, colours: dict | None, focus: int | None) -> go.
     colours; the ``focus`` cluster bright and the others faint."""
     fig = go.Figure()
     shares, counts = line.shares, line.counts
+    single = len(line.starts) == 1  # all dated texts in one bin: a line needs two points, so a marker each
     for j, c in enumerate(line.ids):
         solid = group_colour(c, j, colours)
         faint = focus is not None and c != focus
         fig.add_trace(go.Scatter(
-            x=line.starts, y=shares[:, j], name=html.escape(view.name(c)), stackgroup="shares", mode="lines",
+            x=line.starts, y=shares[:, j], name=html.escape(view.name(c)), stackgroup="shares",
+            mode="lines+markers" if single else "lines", marker={"size": 14, "color": solid},
             line={"width": 0.5 if faint else (2.5 if c == focus else 1), "color": solid},
             fillcolor=_rgba(solid, 0.15 if faint else 0.75), customdata=counts[:, j],
             hovertemplate=html.escape(view.name(c)) + "<br>%{x|%Y-%m-%d}: %{y:.0%} (%{customdata:,} texts)"

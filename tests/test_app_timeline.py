@@ -32,3 +32,12 @@ def test_a_dated_file_gets_each_clusters_share_over_time_and_an_undated_one_none
     at2.run()
     assert not at2.exception and not time_charts(at2)
     assert not any("Clusters over time" in m.value for m in at2.markdown)
+
+
+def test_texts_of_a_single_day_are_drawn_as_markers(fake_app, upload_bytes):
+    """One bin has no line to draw (a line needs two points): each cluster's share shows as a marker."""
+    frame, _ = upload_bytes
+    one_day = frame.assign(day=frame["day"].iloc[0])
+    at = uploaded(fake_app, (one_day, one_day.to_csv(index=False).encode()))
+    (chart,) = time_charts(at)
+    assert all(len(t["x"]) == 1 and "markers" in t["mode"] for t in chart["data"])
