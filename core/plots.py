@@ -1,4 +1,8 @@
-"""Plotly figures built from arrays: the cluster map, the loss curve, the k sweep, the confusion matrix."""
+"""Plotly figures built from arrays: the cluster map, the loss curve, the k sweep, the confusion matrix;
+and what the pages draw with them: the palette's colours (:data:`DISTINCT` of them tell apart) and the
+placement of the clusters' names on the map (``core.map_labels``: :func:`place_labels` in a
+:class:`Frame`, the :class:`Label` s it returns, the groups' zoom boxes), named here so that a page
+reads every drawing matter from one module."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +10,13 @@ import plotly.graph_objects as go
 from scipy.optimize import linear_sum_assignment
 
 from . import palette
-from .map_labels import extent
+from .column_groups import MISSING, OTHER, date_text, date_ticks
+from .map_labels import (Frame, Label, extent, group_boxes,  # noqa: F401  (the pages' names for the labels' placement)
+                         place_labels)
+from .palette import DISTINCT  # noqa: F401  (the pages' name: colours repeat above it)
 
 PALETTE = list(palette.PALETTE)  # 40 colours a person can tell apart (core/palette.py); they repeat above
+GREY = "#BAB0AC"    # what has no value: missing values, "(other)"
 DIMMED = "dimmed"   # the ``meta`` of a map trace holding the points a highlight leaves out
 DIM_OPACITY = 0.12
 # The Plotly.js config every chart of the app is drawn with (the Map page's component and each
@@ -31,6 +39,13 @@ def group_colour(group, i: int, colours: dict | None = None) -> str:
     if colours and group in colours:
         return colours[group]
     return colour(int(group) if isinstance(group, (int, np.integer)) else i)
+
+
+def category_colours(order) -> dict[str, str]:
+    """{group: colour} for the groups of a column in legend ``order``: the palette's in turn, grey for
+    missing values and "(other)" (which take no palette colour)."""
+    palette_at = iter(range(10_000))
+    return {g: GREY if g in (MISSING, OTHER) else colour(next(palette_at)) for g in order}
 
 
 def point_size(n: int) -> int:
@@ -194,12 +209,14 @@ def _escape(text: str) -> str:
 
 def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: list[str], ids: np.ndarray,
                        *, title: str = "", ticks: tuple[list[float], list[str]] | None = None,
-                       value_text: np.ndarray | None = None) -> go.Figure:
+                       value_text: np.ndarray | None = None, dates: bool = False) -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy`` coloured on a scale by (n,) float ``values`` (a number column),
     with a colour bar named ``name``; rows without a value are grey. Row ids in ``customdata``, as
     :func:`map_figure` (a selection maps back to texts the same way). ``ticks`` (positions, labels) label
-    the colour bar and (n,) ``value_text`` each point's value in its hover (a date column: days since 1970
-    shown as dates)."""
+    the colour bar and (n,) ``value_text`` each point's value in its hover; ``dates``: the values are days
+    since 1970 (a date column), the bar's ticks and the hovers read as dates."""
+    if dates:
+        ticks, value_text = date_ticks(values), date_text(values)
     fig = go.Figure()
     present = ~np.isnan(values)
     for rows, missing in ((np.flatnonzero(present), False), (np.flatnonzero(~present), True)):
@@ -209,7 +226,7 @@ def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: lis
         bar = COLORBAR | {"title": {"text": _escape(name), "side": "top"}}
         if ticks is not None:
             bar |= {"tickvals": list(ticks[0]), "ticktext": [_escape(t) for t in ticks[1]]}
-        marker = ({"size": size, "opacity": 0.5, "color": "#BAB0AC"} if missing else
+        marker = ({"size": size, "opacity": 0.5, "color": GREY} if missing else
                   {"size": size, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis", "colorbar": bar})
         shown = "(missing)" if missing else _escape(name) + (": %{marker.color:.4g}" if value_text is None else "")
         fig.add_trace(go.Scattergl(
