@@ -1,14 +1,13 @@
-"""What the Map page draws over its points: the clusters' names (``core.map_labels``), the zoom box of
-each legend group, and "Find a cluster", which zooms to one. The map's frame does the drawing and
-the zooming (``pages/_mapchart.py``); this module lays out the widgets and builds its arguments."""
+"""What the Map page draws over its points: the clusters' names (placed by ``core.plots.place_labels``),
+the zoom box of each legend group, and "Find a cluster", which zooms to one. The map's frame does the
+drawing and the zooming (``pages/_mapchart.py``); this module lays out the widgets and builds its
+arguments."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from core.map_labels import Frame, extent, group_boxes, place_labels
-from core.palette import DISTINCT
-from core.plots import group_colour
+from core.plots import DISTINCT, Frame, extent, group_boxes, group_colour, place_labels
 
 from . import _link
 from . import _state as S

@@ -45,8 +45,7 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 
-from core.map_labels import Label
-from core.plots import CHART_CONFIG
+from core.plots import CHART_CONFIG, Label
 
 SVG_MAX = 2_000  # up to this many points: SVG and the basic bundle; above: WebGL and the full bundle
 STATIC = Path(__file__).with_name("_mapchart_static")
