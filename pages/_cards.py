@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.view import ClusterStage
+from core.session.view import ClusterStage
 
 from ._common import fmt
 from ._refine import summary as refine_summary

@@ -1,5 +1,5 @@
 """Any column of the file on the map: "Colour by" it, "Show only" some of its values, and display
-names for the label column. The grouping itself is ``core.view.Columns``; these are the widgets."""
+names for the label column. The grouping itself is ``core.session.view.Columns``; these are the widgets."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots import category_colours, label_colours, map_figure, numeric_map_figure
-from core.view import Columns
+from core.plots.plots import category_colours, label_colours, map_figure, numeric_map_figure
+from core.session.view import Columns
 
 from . import _cached as cached
 from . import _state as S
@@ -62,7 +62,7 @@ class Colouring:
 
 
 def _categories(groups) -> Colouring:
-    """The map coloured by a column's groups (``core.view.Columns.colour_groups``), in their order."""
+    """The map coloured by a column's groups (``core.session.view.Columns.colour_groups``), in their order."""
     return Colouring(groups.labels, {g: g for g in groups.order}, category_colours(groups.order))
 
 

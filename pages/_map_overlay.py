@@ -1,4 +1,4 @@
-"""What the Map page draws over its points: the clusters' names (placed by ``core.plots.place_labels``),
+"""What the Map page draws over its points: the clusters' names (placed by ``core.plots.plots.place_labels``),
 the zoom box of each legend group, and "Find a cluster", which zooms to one. The map's frame does the
 drawing and the zooming (``pages/_mapchart.py``); this module lays out the widgets and builds its
 arguments."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.plots import DISTINCT, Frame, extent, group_boxes, group_colour, place_labels
+from core.plots.plots import DISTINCT, Frame, extent, group_boxes, group_colour, place_labels
 
 from . import _link
 from . import _state as S
@@ -60,7 +60,7 @@ def overlay(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, *, labels: b
     if colouring.groups is None:  # a number column on a scale: no groups
         return {}
     groups = colouring.groups[rows]
-    keys = {g: str(i) for i, g in enumerate(colouring.names)}  # the traces' legend groups (core.plots.map_figure)
+    keys = {g: str(i) for i, g in enumerate(colouring.names)}  # the traces' legend groups (core.plots.plots.map_figure)
     by_cluster = colouring.clusters
     boxes = group_boxes(xy, groups, list(colouring.names))
     out: dict = {"groups": {keys[g]: {"box": list(box), "cluster": int(g) if by_cluster else None}

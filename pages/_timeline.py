@@ -16,14 +16,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots import CHART_CONFIG, group_colour
+from core.plots.plots import CHART_CONFIG, group_colour
 
 from . import _cached as cached
 from . import _state as S
 from ._safe import plain
 
 if TYPE_CHECKING:
-    from core.timeline import TimeChart, Timeline
+    from core.clustering.timeline import TimeChart, Timeline
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots import DISTINCT, colour
+from core.plots.plots import DISTINCT, colour
 
 from . import _cached as cached
 from . import _state as S
@@ -18,7 +18,7 @@ from ._colour import Colouring
 from ._view import guarded
 
 if TYPE_CHECKING:
-    from core.hierarchy import Tree
+    from core.clustering.hierarchy import Tree
 
 #: The "Level" of the clusters themselves: kept as this, not as k, so that it stays the clusters when k changes.
 CLUSTERS = 0

@@ -1,4 +1,4 @@
-"""core.view.View: what a page reads of a run besides its arrays: the points a map draws, the exports
+"""core.session.view.View: what a page reads of a run besides its arrays: the points a map draws, the exports
 as files, a text's nearest texts, the levels of the tree, the clusters against the labels, the k
 sweep's plan. Views here are built by hand over small arrays (no embedding or training): each test
 controls exactly the partition or labels it is about."""
@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from core import map_points
-from core.cluster import Clustering
-from core.cluster_stage import ClusterStage, Scores
+from core.projection import map_points
+from core.clustering.cluster import Clustering
+from core.clustering.cluster_stage import ClusterStage, Scores
 from core.config import ClusterConfig, DataConfig, RunConfig
-from core.data import Corpus
-from core.describe import ClusterSummary, Terms
-from core.embed import EmbedResult
-from core.encoder import Encoder
+from core.tables.data import Corpus
+from core.naming.describe import ClusterSummary, Terms
+from core.embedding.embed import EmbedResult
+from core.training.encoder import Encoder
 from core.pipeline import RunResult
-from core.projects import Version
-from core.view import DataSource, View
+from core.storage.projects import Version
+from core.session.view import DataSource, View
 
 
 def make_view(labels, *, truth=None, titles=None, method: str = "coview", edited: bool = False,
