@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.clustering.cluster import same_partition
 from core.session.view import ClusterStage
 
 from ._common import fmt
@@ -35,8 +34,7 @@ def cards(view, slots: list, base: ClusterStage | None) -> None:
     b = base.scores if base else None
     wait = " (K-Means on the raw embeddings for this k is still being computed)" if base is None else ""
     same = ""
-    if base is not None and view.cfg.cluster.method == "coview" and not view.edited and \
-            same_partition(view.labels, base.clustering.labels):
+    if base is not None and view.kmeans_own(base):
         same = (" These clusters are K-Means' own: the texts' words moved no text from the K-Means partition "
                 "(too few texts, or no clear evidence), so every change is zero.")
     refined = (" With Refine on, these clusters are measured on the refined embeddings, K-Means on the original "

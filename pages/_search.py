@@ -1,5 +1,6 @@
 """The Map page's search (by meaning, by words, a point's nearest texts) and the confidence floor
-shared by the Map and Clusters pages. The logic is ``core.naming.search``; this module lays out widgets.
+shared by the Map and Clusters pages. The searching is the session's and the view's
+(``Session.search``, ``View.nearest``, ``View.least_typical``); this module lays out widgets.
 
 The map page calls, in order: :func:`confidence_floor` and :func:`controls` before drawing the map
 (they decide which points are drawn and which are highlighted), :func:`results` under the map, and
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import streamlit as st
-
-from core.naming import search
-from core.tables.export import confidence as margin_confidence
 
 from . import _cached as cached
 from . import _state as S
@@ -40,8 +38,8 @@ class Found:
 
 
 def confidence(view: View) -> np.ndarray:
-    """(n,) confidence of each text in its cluster (the exported one: ``core.tables.export.confidence``)."""
-    return margin_confidence(view.latent, view.clusters.clustering.centers)
+    """(n,) confidence of each text in its cluster (the exported one: ``View.confidence``)."""
+    return view.confidence()
 
 
 def _keep_across_pages(key: str) -> None:
@@ -98,26 +96,15 @@ def controls(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
     words = right.text_input("Contains words", key=S.SEARCH_WORDS, on_change=_forget_nearest,
                              placeholder="e.g. oil prices",
                              help="Texts containing every one of these words (whole words, any case).")
-    query = search.clean_query(raw)
-    has_words = bool(search.words_of(words))
-    if has_words:
-        keep = keep & search.contains_words(view.corpus.texts, words)
-    if query is not None:
-        vector = search.embed_query(cached.session().search_embedder(view), query)
-        rows, sims = search.top_cosine(view.embedded.vectors, vector, n, keep=keep, unit_rows=True)
-        what = f"the {len(rows):,} texts nearest in meaning to '{plain(query.text[:80])}'"
-        return Found(_mask(len(keep), rows), _table(view, rows, conf, sims),
-                     what + (f" among those containing '{plain(words)}'" if has_words else ""), query.notice)
-    if has_words:
-        rows = np.flatnonzero(keep)
-        return Found(keep.copy(), _table(view, rows, conf), f"the {len(rows):,} texts containing '{plain(words)}'")
-    return _nearest(view, conf, keep)
-
-
-def _mask(n: int, rows: np.ndarray) -> np.ndarray:
-    mask = np.zeros(n, bool)
-    mask[rows] = True
-    return mask
+    hits = cached.session().search(view, raw, words, n=n, keep=keep)
+    if hits is None:
+        return _nearest(view, conf, keep)
+    rows = hits.rows
+    if hits.query is not None:
+        what = f"the {len(rows):,} texts nearest in meaning to '{plain(hits.query[:80])}'"
+        return Found(hits.mask, _table(view, rows, conf, hits.similarity),
+                     what + (f" among those containing '{plain(hits.words)}'" if hits.words else ""), hits.notice)
+    return Found(hits.mask, _table(view, rows, conf), f"the {len(rows):,} texts containing '{plain(hits.words)}'")
 
 
 def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
@@ -126,11 +113,10 @@ def _nearest(view: View, conf: np.ndarray, keep: np.ndarray) -> Found | None:
     if not chosen or chosen[0] != view.keys["sample"] or not 0 <= chosen[1] < len(keep):
         return None
     row = int(chosen[1])
-    rows, sims = search.nearest_to_row(view.embedded.vectors, row, NEAREST_N, keep=keep, unit_rows=True)
-    mask = _mask(len(keep), rows)
-    mask[row] = True
+    hits = view.nearest(row, NEAREST_N, keep)
     title = str(view.corpus.frame["title"].iat[row])
-    return Found(mask, _table(view, rows, conf, sims), f"the {len(rows)} texts nearest to '{plain(title[:80])}'")
+    return Found(hits.mask, _table(view, hits.rows, conf, hits.similarity),
+                 f"the {len(hits.rows)} texts nearest to '{plain(title[:80])}'")
 
 
 def results(found: Found | None) -> None:
@@ -163,7 +149,7 @@ def nearest_button(view: View, row: int) -> None:
 
 def least_typical(view: View, conf: np.ndarray, keep: np.ndarray, cluster: int, n: int = 5) -> None:
     """In a cluster's section: its ``n`` least typical texts (lowest confidence, among those not hidden)."""
-    rows = search.least_typical(conf, view.labels, cluster, n, keep=keep)
+    rows = view.least_typical(conf, cluster, n, keep)
     if not len(rows):
         return
     st.markdown("**Least typical texts** (lowest confidence: nearest the border with another cluster)")

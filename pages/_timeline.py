@@ -1,5 +1,5 @@
 """Topics over time on the Map page: when the file has a date column, each cluster's share of the texts
-of each day, week, month or year (``core.clustering.timeline``) as a stacked area chart under the map. A brush
+of each day, week, month or year (``Session.timeline``) as a stacked area chart under the map. A brush
 across the chart lists the texts of that span under the map, as a selection on the map does; a click
 on a cluster's band lists its texts of that period and focuses the cluster.
 
@@ -10,34 +10,37 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.plots.plots import CHART_CONFIG, group_colour
-from core.storage.results import array_key, stage_key
-from core.clustering.timeline import Timeline, bin_name, selection_rows, timeline
 
 from . import _cached as cached
 from . import _state as S
 from ._safe import plain
 
+if TYPE_CHECKING:
+    from core.clustering.timeline import TimeChart, Timeline
+
 
 @dataclass
 class TimeState:
-    """The time chart of one run: the date ``column`` and its (n,) ``dates``, the counts per bin
-    (``line``), the chart's widget ``key``, and the rows and cluster its last selection stands for."""
+    """The time chart of one run (``chart``: its date column, dates and counts per bin), the date
+    columns to choose from, the chart's widget ``key``, and the rows and cluster its last selection
+    stands for."""
 
-    column: str
+    chart: TimeChart
     options: list[str]
-    dates: pd.Series
-    line: Timeline
     key: str
     rows: np.ndarray
     focus: int | None
     fresh: bool  # the selection is new in this run (its focus not yet applied)
+
+    column = property(lambda self: self.chart.column)
+    line = property(lambda self: self.chart.line)
 
 
 def prepare(view, keep: np.ndarray) -> TimeState | None:
@@ -50,21 +53,20 @@ def prepare(view, keep: np.ndarray) -> TimeState | None:
     if st.session_state.get(S.TIME_COLUMN) not in options:
         st.session_state.pop(S.TIME_COLUMN, None)  # another file's column
     column = st.session_state.get(S.TIME_COLUMN) or options[0]
-    dates = found[column]
-    line = timeline(dates, view.labels, view.ids, keep)
-    if line is None:
+    chart = cached.session().timeline(view, column, keep)
+    if chart is None:
         return None
     # a key per column and clustering: a selection made on other curves is not read against these
-    key = f"{S.TIME_CHART}:{stage_key(column, view.keys['sample'], line.period, array_key(view.labels), array_key(keep))}"
+    key = f"{S.TIME_CHART}:{chart.key}"
     event = st.session_state.get(key) or {}
     selection = dict(event.get("selection") or {})
-    rows, focus = selection_rows(selection, line, dates, view.labels, keep) if selection else (np.array([], int), None)
+    rows, focus = chart.select(selection)
     signature = json.dumps([key, selection.get("box"), [(p.get("curve_number"), p.get("x")) for p in
                                                         selection.get("points") or []]], default=str)
     fresh = bool(selection) and st.session_state.get(S.TIME_FOCUS_SEEN) != signature
     if fresh:
         st.session_state[S.TIME_FOCUS_SEEN] = signature
-    return TimeState(column, options, dates, line, key, rows, focus, fresh)
+    return TimeState(chart, options, key, rows, focus, fresh)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -100,7 +102,7 @@ def draw(view, state: TimeState, colours: dict | None) -> None:
     """The chart (and, for several date columns, which one it follows)."""
     line = state.line
     dated = int(line.counts.sum())
-    period = bin_name(line.period)
+    period = state.chart.period_name
     title, picker = st.columns([3, 1], vertical_alignment="bottom")
     title.markdown(f"**Clusters over time** · each cluster's share of the texts of each {period} "
                    f"({dated:,} texts dated by '{plain(state.column)}')")

@@ -1,15 +1,15 @@
-"""The tree of clusters in the app (``core.clustering.hierarchy``): the Map page's "Level" control (the map
+"""The tree of clusters in the app (``Session.hierarchy``): the Map page's "Level" control (the map
 coloured and labelled by the groups of a cut of the tree), the colours of many clusters (above the
 palette's distinct colours, clusters of one upper-level group share a colour), the tree drawn as an
 icicle, and "Merge" of a branch, which is the session's merge edit."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.clustering.hierarchy import Tree, levels
 from core.plots.palette import DISTINCT
 from core.plots.plots import colour
 
@@ -18,6 +18,8 @@ from . import _state as S
 from ._colour import Colouring
 from ._view import guarded
 
+if TYPE_CHECKING:
+    from core.clustering.hierarchy import Tree
 
 #: The "Level" of the clusters themselves: kept as this, not as k, so that it stays the clusters when k changes.
 CLUSTERS = 0
@@ -30,7 +32,7 @@ def level_name(m: int, k: int) -> str:
 def level_control(view, container) -> int:
     """The "Level" selectbox (in ``container``): the clusters or a number of groups of the tree; the number
     of groups chosen (k for the clusters). Nothing is drawn for fewer than 4 clusters (no level between)."""
-    options = [CLUSTERS] + levels(view.k)[1:]
+    options = [CLUSTERS] + view.levels()[1:]
     if len(options) < 2:
         return view.k
     if st.session_state.get(S.MAP_LEVEL) not in options:
@@ -50,29 +52,29 @@ def group_colouring(view, m: int) -> Colouring:
     return Colouring(tree.group_labels(view.labels, m), names, labelled=True)
 
 
-def upper_level(k: int) -> int | None:
-    """The level whose groups colour k clusters when k outnumbers the palette's distinct colours (the
-    largest level of at most DISTINCT groups), else None (a colour per cluster)."""
-    if k <= DISTINCT:
+def upper_level(view) -> int | None:
+    """The level whose groups colour the view's k clusters when k outnumbers the palette's distinct
+    colours (the largest level of at most DISTINCT groups), else None (a colour per cluster)."""
+    if view.k <= DISTINCT:
         return None
-    return next(m for m in levels(k, most=99) if m <= DISTINCT)
+    return next(m for m in view.levels(most=99) if m <= DISTINCT)
 
 
 def leaf_colours(view) -> dict[int, str] | None:
     """{cluster id: colour} for many clusters: each its upper-level group's colour, so similar clusters
     share one and the labels tell them apart (None at most DISTINCT clusters)."""
-    m = upper_level(view.k)
+    m = upper_level(view)
     if m is None:
         return None
     tree = guarded(lambda: cached.session().hierarchy(view, named=False))  # colours need no names
     return {c: colour(g) for c, g in tree.groups(m).items()}
 
 
-def leaf_note(k: int) -> str | None:
-    m = upper_level(k)
+def leaf_note(view) -> str | None:
+    m = upper_level(view)
     if m is None:
         return None
-    return (f"{k} clusters, {DISTINCT} distinct colours: clusters are coloured by their group of {m} in the tree "
+    return (f"{view.k} clusters, {DISTINCT} distinct colours: clusters are coloured by their group of {m} in the tree "
             "(similar clusters share a colour); the labels, the legend and each point's hover name its cluster.")
 
 

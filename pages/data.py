@@ -1,12 +1,8 @@
 """Data & export: what was loaded, what was dropped, and downloads of the results."""
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
-from core.tables.csv_export import safe_csv
-from core.tables.export import clusters_document, export_name
 from pages._common import page_view
 from pages._safe import plain
 from pages._view import guarded
@@ -38,20 +34,8 @@ st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch")
 st.subheader("Export")
 st.caption("File names carry the data's name and k. Assignments list each text's cluster, the cluster's name and "
            "a confidence (0 on the border between two clusters, 1 at a centre), as the command line writes them.")
-metrics = guarded(view.metrics)  # its baseline may still need computing
-clusters = clusters_document(view.summaries, corpus.texts, view.names())  # the map's ids and names
-
-
-def name(what: str, suffix: str) -> str:
-    return export_name(corpus.source, view.k, what, suffix)
-
-
-buttons = st.columns(4)
-buttons[0].download_button("Assignments (CSV)", safe_csv(view.assignments()), name("assignments", "csv"),
-                           "text/csv", on_click="ignore")
-buttons[1].download_button("Clusters (JSON)", json.dumps(clusters, indent=2, ensure_ascii=False),
-                           name("clusters", "json"), "application/json", on_click="ignore")
-buttons[2].download_button("Metrics (JSON)", json.dumps(metrics, indent=2, default=str), name("metrics", "json"),
-                           "application/json", on_click="ignore")
-buttons[3].download_button("Encoder weights (safetensors)", view.encoder.to_bytes(), name("encoder", "safetensors"),
-                           "application/octet-stream", on_click="ignore")
+metrics = guarded(view.metrics_json)  # its baseline may still need computing
+files = {"Assignments (CSV)": view.assignments_csv(), "Clusters (JSON)": view.clusters_json(),  # the map's ids and names
+         "Metrics (JSON)": metrics, "Encoder weights (safetensors)": view.encoder_weights()}
+for button, (label, file) in zip(st.columns(4), files.items()):
+    button.download_button(label, file.data, file.name, file.mime, on_click="ignore")

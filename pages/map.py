@@ -5,10 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.tables.csv_export import safe_csv
-from core.tables.export import export_name
-from core.projection.project import map_title
-from core.projection.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from pages import _link, _mapchart, _search, _timeline
 from pages import _state as S
 from pages._cards import metric_cards
@@ -52,23 +48,22 @@ conf = _search.confidence(view)
 keep = _search.visible(conf, floor_column)  # texts below the confidence floor are neither drawn nor listed
 found = _search.controls(view, conf, keep)  # what a search highlights (None: no search)
 
-rows = drawn_rows(view.labels, view.cfg.seed)  # every point up to MAX_DRAWN, else a stratified sample
+rows = view.drawn_rows()  # every point up to view.max_drawn, else a stratified sample
 if len(rows) < len(frame):
     st.caption(f"Showing {len(rows):,} of {len(frame):,} points (a stratified sample: the map draws at most "
-               f"{MAX_DRAWN:,}); selections list only drawn points.")
+               f"{view.max_drawn:,}); selections list only drawn points.")
 kept, only = show_only(corpus)  # the sidebar's "Show only"
 rows = rows[keep[rows] & kept[rows]]
 timed = _timeline.prepare(view, keep & kept)  # a date column's chart (drawn lower down) and what it selected
 if only:
     st.caption(plain(only))
-fig = colouring.figure(view.xy[rows], rows, hover_titles(frame["title"].to_numpy()[rows]),
-                       map_title(view.cfg.project.method, len(frame)),
+fig = colouring.figure(view.xy[rows], rows, view.hover_titles(rows), view.map_title(),
                        highlight=None if found is None else found.mask[rows], confidence=conf[rows])
 # Plotly.js in the page, the points sent as binary arrays, the clusters' names drawn over them
 event = _mapchart.chart(fig, key=S.MAP_CHART, height=HEIGHT,
                         **overlay(colouring, view.xy[rows], rows, labels=show_labels, zoom=zoom))
-if by_cluster and level == view.k and leaf_note(view.k):
-    st.caption(leaf_note(view.k))
+if by_cluster and level == view.k and leaf_note(view):
+    st.caption(leaf_note(view))
 elif colouring.clusters and colour_note(view.k):
     st.caption(colour_note(view.k))
 
@@ -97,10 +92,9 @@ def selection(selected: list[int]) -> None:
         _search.nearest_button(view, selected[0])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"text": st.column_config.TextColumn(width="large")})
-    export = view.assignments().iloc[selected]
-    st.download_button("Download the selection (CSV)", safe_csv(export),
-                       export_name(corpus.source, view.k, "selection", "csv"), "text/csv", icon=":material/download:",
-                       on_click="ignore")  # a download needs no rerun
+    export = view.assignments_csv(selected)
+    st.download_button("Download the selection (CSV)", export.data, export.name, export.mime,
+                       icon=":material/download:", on_click="ignore")  # a download needs no rerun
     top = int(pd.Series(view.labels[selected]).mode().iloc[0])
     if event.get("focus") is None:  # unless a click on a cluster's name came after the selection
         _link.focus_on(view, top)  # the Clusters page opens this one; the link names it while the data stay

@@ -5,10 +5,6 @@ import time
 
 import streamlit as st
 
-from core.clustering.cluster import confusion, restarts
-from core.clustering.cluster_stage import get_method
-from core.tables.column_groups import natural_key
-from core.clustering.k_choice import DENSE_TOP, k_max, pick, sweep_ks
 from core.plots.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages import _state as S
@@ -45,9 +41,8 @@ SCORED = ("silhouette", "davies_bouldin", "acc", "nmi")
 
 def sweep_section() -> None:
     """The sweep, drawn as it fills in (one clustering per k, the map's own), with its suggestion."""
-    top = k_max(len(view.corpus))
-    extended = st.session_state.get(S.SWEEP_FURTHER) == view.keys["sample"]
-    ks = sweep_ks(top, extended=extended, current=view.k)
+    plan = view.sweep_plan(extended=st.session_state.get(S.SWEEP_FURTHER) == view.keys["sample"])
+    top, ks = plan.top, plan.ks
     has_labels = view.corpus.label_col is not None
     n_labels = int(view.corpus.frame["label"].nunique()) if has_labels else None
     chart, bar = st.empty(), st.progress(0.0, text=f"Clustering at k = {ks[0]} ...")
@@ -73,26 +68,25 @@ def sweep_section() -> None:
     if not done["k"]:
         chart.info("Too few texts for a k sweep.")
         return
-    picked = pick(done["k"], done["silhouette"], what="silhouette (latent space)", high=top)
+    picked = plan.pick(done["k"], done["silhouette"], what="silhouette (latent space)")
     chart.plotly_chart(_figure(done, has_labels, n_labels, picked.k if picked else None), width="stretch",
                        config=CHART_CONFIG, key="sweep_done")
     why = ("Silhouette favours coarse splits: it rewards a few well-separated groups, so its best k is often "
            "below the number of topics a reader would name. Take it as a lower bound, and look for the k whose "
            "clusters read well on the Clusters page.")
     if has_labels:
-        best_acc = pick(done["k"], done["acc"], what="ACC")
+        best_acc = plan.pick(done["k"], done["acc"], what="ACC")
         why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc.k} (labels only evaluate; they "
                 "choose nothing)." if best_acc is not None else "")
-    how = get_method(view.cfg.cluster.method).describes
-    st.caption(f"{how}, for k = {_runs(done['k'])}: the same clusterings as the map's at each k "
-               f"({restarts(len(view.corpus), view.cfg.cluster.n_init, view.k)} restarts; silhouette on a seeded sample of up to "
+    st.caption(f"{view.cluster_method.describes}, for k = {_runs(done['k'])}: the same clusterings as the map's at "
+               f"each k ({view.restarts()} restarts; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "
                f"{picked.reason if picked else ''}. The current k is {view.k}. {why}")
-    further = [k for k in sweep_ks(top, extended=True) if k not in done["k"]]
+    further = [k for k in plan.extended if k not in done["k"]]
     if further:
         per_k = (time.perf_counter() - started) / max(computed, 1) if computed else None
         cost = f" (each k is a full clustering: about {per_k:.0f} s each here, more for larger k)" if per_k else ""
-        st.caption(f"The slider goes to k = {top}; the sweep covers k = 2..{min(top, DENSE_TOP)}{cost}.")
+        st.caption(f"The slider goes to k = {top}; the sweep covers k = 2..{plan.dense_top}{cost}.")
         if st.button(f"Sweep further: k = {further[0]} to {further[-1]} ({len(further)} more)",
                      icon=":material/trending_up:"):
             st.session_state[S.SWEEP_FURTHER] = view.keys["sample"]
@@ -121,10 +115,7 @@ sweep_section()
 
 st.subheader("Clusters against labels")
 if view.corpus.label_col:
-    truth = view.corpus.frame["label"].fillna("(missing)").astype(str).to_numpy()
-    table, clusters, classes = confusion(truth, view.labels)
-    order = sorted(range(len(classes)), key=lambda i: natural_key(str(classes[i])))  # "2" before "10"
-    table, classes = table[:, order], classes[order]
+    table, clusters, classes = view.confusion()  # the labels in natural order: "2" before "10"
     st.plotly_chart(confusion_figure(table, [view.name(int(c)) for c in clusters], [str(c) for c in classes]),
                     width="stretch", config=CHART_CONFIG)
     s, b = view.clusters.scores, baseline(view).scores

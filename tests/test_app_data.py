@@ -34,6 +34,8 @@ def test_counts_and_downloads(fake_app, monkeypatch):
     names = {label: name for label, (name, _) in downloads.items()}
     assert names["Assignments (CSV)"] == "app-k4-assignments.csv" and names["Metrics (JSON)"] == "app-k4-metrics.json"
     assert names["Clusters (JSON)"] == "app-k4-clusters.json"
+    assert names["Encoder weights (safetensors)"] == "app-k4-encoder.safetensors"
+    assert isinstance(downloads["Encoder weights (safetensors)"][1], bytes)
     table = pd.read_csv(io.StringIO(downloads["Assignments (CSV)"][1]))
     assert list(table.columns) == ["id", "title", "text", "cluster", "cluster_name", "confidence", "x", "y", "label"]
     assert len(table) == 200 and table["confidence"].between(0, 1).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.tables.column_groups import (EXTRA, MISSING, OTHER, colour_groups, date_text, date_ticks, extra_columns,
+from core.tables.column_groups import (EXTRA, MISSING, OTHER, Columns, colour_groups, date_text, date_ticks, extra_columns,
                                 filter_groups, integer_labels, parse_label_names, shown)
 from core.tables.data import build_corpus, sample
 
@@ -59,3 +59,21 @@ def test_label_names_lines_and_their_problems():
     long, _ = parse_label_names("1=" + "x" * 10_000, {"1"})
     assert len(long["1"]) == 100
     assert integer_labels({"1", "2", "-3"}) and not integer_labels({"1", "World"}) and not integer_labels(set())
+
+
+def test_columns_offer_a_corpus_label_and_other_columns_by_key_as_groups_filters_and_names():
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(6)], "label": ["10", "2", None, "2", "1", "10"],
+                          "source": list("xxyyzx"), "score": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]})
+    corpus = build_corpus(frame)
+    cols = Columns.of(corpus)
+    assert cols.has_label and cols.others() == {"source": EXTRA + "source", "score": EXTRA + "score"}
+    source = cols.others()["source"]
+    assert cols.colour_groups(source).order == ("x", "y", "z")
+    assert cols.present(source, ["z", "gone", "x"]) == ["z", "x"]  # a value of another file is dropped
+    assert cols.rows_with(source, ["y"]).tolist() == [False, False, True, True, False, False]
+    assert cols.filter_groups(source) is cols.filter_groups(source)  # made once per object
+    groups, order = cols.label_groups()
+    assert groups.tolist() == ["10", "2", MISSING, "2", "1", "10"] and order == ["1", "2", "10", MISSING]
+    assert cols.label_values() == ["1", "10", "2"] and cols.numbered_labels()
+    assert cols.label_names("1=One\n7=Seven") == ({"1": "One"}, ["line 2: no label '7'"])
+    assert not Columns.of(build_corpus(frame[["text", "source"]])).has_label

@@ -2,7 +2,7 @@
 import numpy as np
 
 from core.session import background, view_link
-from core.clustering.k_choice import K_RANGE, k_max, pick, quick_suggestion, sweep_ks
+from core.clustering.k_choice import K_RANGE, k_max, pick, quick_suggestion, sweep_plan, sweep_ks
 
 
 def test_k_goes_to_200_and_at_most_a_fifth_of_the_texts_and_the_link_reads_the_same_range():
@@ -41,3 +41,14 @@ def test_the_quick_suggestion_finds_five_separated_groups_and_says_how():
     suggestion = quick_suggestion(X, seed=0, top=k_max(300))
     assert suggestion.k == 5 and suggestion.ks == tuple(range(2, 31))
     assert suggestion.reason.startswith("K-Means on the raw embeddings (all 300 texts, cosine)")
+
+
+def test_a_sweep_plan_places_the_current_k_and_knows_the_ladder_above():
+    plan = sweep_plan(1000, 77)  # k up to 200
+    assert plan.top == 200 and plan.ks == (*range(2, 21), 77) and plan.dense_top == 20
+    assert plan.extended == tuple(sweep_ks(200, extended=True)) and 77 not in plan.extended
+    assert sweep_plan(1000, 77, extended=True).ks == tuple(sorted({*plan.extended, 77}))
+    small = sweep_plan(30, 4)  # k up to 6
+    assert small.ks == tuple(range(2, 7)) and small.dense_top == 6 and small.extended == small.ks
+    picked = plan.pick([2, 3, 4], [0.1, 0.2, 0.3], what="silhouette")
+    assert picked.k == 4 and "k above 4 (up to 200) was not tried" in picked.reason

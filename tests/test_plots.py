@@ -3,7 +3,7 @@ import json
 import numpy as np
 import plotly.io as pio
 
-from core.plots.plots import map_figure
+from core.plots.plots import GREY, category_colours, colour, map_figure, numeric_map_figure
 
 
 def test_map_figure_carries_row_ids_and_shows_text_literally():
@@ -113,3 +113,19 @@ def test_confusion_of_many_clusters_keeps_a_row_each_and_drops_the_counts():
     big = confusion_figure(np.ones((77, 77), int), [f"{i}: x" for i in range(77)], [str(i) for i in range(77)])
     assert small.data[0].texttemplate == "%{text}" and big.data[0].texttemplate is None
     assert big.layout.height >= 77 * 14
+
+
+def test_a_columns_groups_take_the_palette_in_turn_and_missing_or_other_grey():
+    assert category_colours(["b", "(missing)", "a", "(other)"]) == {"b": colour(0), "(missing)": GREY, "a": colour(1),
+                                                                     "(other)": GREY}
+
+
+def test_a_date_column_on_the_map_reads_as_dates():
+    xy = np.arange(8, dtype=np.float32).reshape(4, 2)
+    days = np.array([19723.0, 19754.0, np.nan, 19783.0])  # 2024-01-01, 2024-02-01, missing, 2024-03-01
+    fig = numeric_map_figure(xy, days, "day", ["a", "b", "c", "d"], np.arange(4), dates=True)
+    shown, missing = fig.data
+    assert shown.marker.colorbar.ticktext[0] == "2024-01-01" and "2024-03-01" in shown.text[-1]
+    assert list(missing.customdata.ravel()) == [2] and missing.marker.color == GREY
+    plain = numeric_map_figure(xy, days, "day", ["a", "b", "c", "d"], np.arange(4))
+    assert plain.data[0].marker.colorbar.ticktext is None and plain.data[0].text[0] == "a"

@@ -83,3 +83,32 @@ def test_unit_rows_gives_the_same_ranking_on_unit_vectors():
     a = search.top_cosine(vectors, vectors[4] * 3, 20)
     b = search.top_cosine(vectors, vectors[4] * 3, 20, unit_rows=True)
     assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1], atol=1e-6) and a[0][0] == 4
+
+
+def test_find_searches_by_meaning_among_texts_with_the_words_and_embeds_only_a_query():
+    texts = ["oil prices rise", "oil output falls", "football final tonight", "stocks and oil", "rain all week"]
+    fake = FakeEmbedder(dim=64)
+    vectors = fake.encode(texts)
+    asked = []
+
+    def embedder():
+        asked.append(1)
+        return fake
+
+    everything = np.ones(len(texts), bool)
+    assert search.find(vectors, texts, "  ", "", 3, keep=everything, embedder=embedder) is None and not asked
+    words = search.find(vectors, texts, None, "OIL", 3, keep=everything, embedder=embedder)
+    assert not asked and words.rows.tolist() == [0, 1, 3] and words.similarity is None and words.words == "OIL"
+    meaning = search.find(vectors, texts, "football final tonight", "", 2, keep=everything, embedder=embedder)
+    assert asked == [1] and meaning.rows[0] == 2 and len(meaning.rows) == 2 and meaning.words == ""
+    assert meaning.mask.tolist() == [i in meaning.rows for i in range(5)]
+    both = search.find(vectors, texts, "oil prices rise", "oil", 10, keep=np.array([False, True, True, True, True]),
+                       embedder=embedder)
+    assert set(both.rows.tolist()) == {1, 3} and both.words == "oil"  # hidden row 0 and texts without "oil" left out
+    long = search.find(vectors, texts, "oil " * 400, "", 1, keep=everything, embedder=embedder)
+    assert long.notice and len(long.query) == search.MAX_QUERY_CHARS
+
+
+def test_hits_highlight_the_chosen_text_beside_its_nearest():
+    hits = search.Hits(5, np.array([3, 1]), np.array([0.9, 0.5]), chosen=0)
+    assert hits.mask.tolist() == [True, True, False, True, False]

@@ -279,3 +279,38 @@ def test_an_imported_projects_vectors_serve_only_runs_of_their_model(bench, monk
     bench.run(source, RunConfig(embed=EmbedConfig(model="static-minilm-l6-v2")))
     assert seen[0][0] is kept and seen[0][1] is None  # the kept vectors, never through the store
     assert seen[1][0] is None and seen[1][1] is not None  # the static model, through the usual path
+
+
+def test_the_map_pages_search_and_time_chart_come_through_the_session(bench, tmp_path):
+    """``Session.search`` embeds a query with the run's model only when there is one; ``Session.timeline``
+    counts the clusters per bin of a date column under a key that changes with the texts counted."""
+    from corpora import topic_frame
+
+    frame = topic_frame(12)
+    frame["day"] = [f"2024-01-{1 + i % 18:02d}" for i in range(len(frame))]
+    path = tmp_path / "days.csv"
+    frame.to_csv(path, index=False)
+    session = Session(bench)
+    view = session.view(DataSource(str(path), str(path), "days.csv"), cfg(3))
+    fake, everything = bench.load_embedder("fake", "fake"), np.ones(len(frame), bool)
+    texts, days = view.corpus.texts, view.corpus.frame["extra:day"].tolist()  # the sample's order
+
+    calls = fake.calls
+    assert session.search(view, "   ", "", n=5, keep=everything) is None and fake.calls == calls
+    word = texts[0].split()[0]
+    by_words = session.search(view, "", word, n=5, keep=everything)
+    assert fake.calls == calls and by_words.query is None and by_words.words == word  # words alone embed nothing
+    assert by_words.rows.tolist() == [i for i, t in enumerate(texts) if word in t.split()]
+    hits = session.search(view, texts[5], "", n=5, keep=everything)
+    assert fake.calls == calls + 1 and hits.rows[0] == 5 and len(hits.rows) == 5  # a text's own words find it first
+    assert hits.mask.sum() == 5 and hits.query == texts[5]
+
+    chart = session.timeline(view, "day", everything)
+    assert chart.line.period == "D" and chart.period_name == "day" and int(chart.line.counts.sum()) == len(frame)
+    assert session.timeline(view, "day", everything).key == chart.key
+    fewer = everything.copy()
+    fewer[:6] = False
+    assert session.timeline(view, "day", fewer).key != chart.key  # a selection on other curves is not read here
+    rows, focus = chart.select({"box": [{"x": ["2024-01-01", "2024-01-02"]}]})
+    assert focus is None and rows.tolist() == [i for i, d in enumerate(days) if d <= "2024-01-02"]
+    assert chart.select({})[0].tolist() == []

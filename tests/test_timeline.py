@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.clustering.timeline import choose_bin, parse_dates, rows_between, selection_rows, timeline
+from core.clustering.timeline import TimeChart, choose_bin, parse_dates, rows_between, selection_rows, timeline
 
 
 @pytest.mark.parametrize("values", [
@@ -87,3 +87,17 @@ def test_a_brush_selects_the_texts_of_its_span_and_a_click_a_clusters_texts_of_o
     assert keep[rows].all()
     assert selection_rows({}, line, dates, labels)[0].tolist() == []
     assert selection_rows({"points": [{"curve_number": 9, "x": "2024-01-01"}]}, line, dates, labels)[1] is None
+
+
+def test_a_time_chart_names_its_bins_and_reads_its_selection_within_the_texts_kept():
+    dates = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-03"]))
+    labels = np.array([0, 1, 1, 0, 1])
+    keep = np.array([True, True, True, True, False])
+    line = timeline(dates, labels, [0, 1], keep)
+    chart = TimeChart("day", dates, line, "key", labels, keep)
+    assert chart.period_name == "day"
+    rows, focus = chart.select({"box": [{"x": ["2024-01-02", "2024-01-03"]}]})
+    assert rows.tolist() == [2, 3] and focus is None  # row 4 is not kept
+    rows, focus = chart.select({"points": [{"curve_number": 1, "x": "2024-01-01"}]})
+    assert rows.tolist() == [1] and focus == 1
+    assert chart.select(None)[0].tolist() == [] and chart.select({})[1] is None

@@ -87,6 +87,30 @@ def pick(ks: list[int], scores: list[float | None], *, what: str, low: int = K_M
     return Suggestion(int(best_k), reason, tuple(k for k, _ in pairs), tuple(float(s) for _, s in pairs))
 
 
+@dataclass(frozen=True)
+class SweepPlan:
+    """The Quality page's k sweep over ``n`` texts at the current k (:func:`sweep_plan`): ``top`` the
+    largest k (the slider's end), ``ks`` the ks this sweep scores, ``dense_top`` the last k of its
+    every-k part, ``extended`` every k of the sweep taken further (its ladder included)."""
+
+    top: int
+    ks: tuple[int, ...]
+    dense_top: int
+    extended: tuple[int, ...]
+
+    def pick(self, ks: list[int], scores: list[float | None], *, what: str) -> Suggestion | None:
+        """:func:`pick` over the ks scored so far, with this sweep's ``top`` as the range's end."""
+        return pick(ks, scores, what=what, high=self.top)
+
+
+def sweep_plan(n: int, current: int, *, extended: bool = False) -> SweepPlan:
+    """The sweep of ``n`` texts (k up to :func:`k_max`) that places the ``current`` k; its ladder above
+    ``DENSE_TOP`` when ``extended``."""
+    top = k_max(n)
+    return SweepPlan(top, tuple(sweep_ks(top, extended=extended, current=current)), min(top, DENSE_TOP),
+                     tuple(sweep_ks(top, extended=True)))
+
+
 def quick_suggestion(X: np.ndarray, seed: int, top: int) -> Suggestion:
     """A k for the (n, dim) raw embeddings ``X``: K-Means (``SUGGEST_RESTARTS`` restarts) on a seeded
     sample of at most ``SUGGEST_SAMPLE`` L2-normalised rows for k = 2..min(``SUGGEST_TOP``, ``top``),

@@ -13,7 +13,7 @@ Plain Python: no Streamlit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -146,3 +146,30 @@ def selection_rows(selection: dict, line: Timeline, dates: pd.Series, labels: np
         rows.update(np.flatnonzero(inside).tolist())
     picked = np.array(sorted(r for r in rows if allowed[r]), dtype=np.int64)
     return picked, focus
+
+
+@dataclass(frozen=True)
+class TimeChart:
+    """One time chart of a run: the date ``column`` and its (n,) ``dates``, the clusters counted per bin
+    (``line``), ``key`` a name for the chart unique to its column, sample, bins, clusters and the
+    (n,) ``keep`` texts counted (a selection made on other curves is not read against these), and the
+    (n,) cluster ``labels``. Built by ``core.session.session.Session.timeline``."""
+
+    column: str
+    dates: pd.Series = field(repr=False)
+    line: Timeline
+    key: str
+    labels: np.ndarray = field(repr=False)
+    keep: np.ndarray = field(repr=False)
+
+    @property
+    def period_name(self) -> str:
+        """The bins' length in words ("day", "week", "month", "year")."""
+        return bin_name(self.line.period)
+
+    def select(self, selection: dict | None) -> tuple[np.ndarray, int | None]:
+        """(row positions, a cluster to focus or None) for what the chart sent back (:func:`selection_rows`);
+        nothing for no selection."""
+        if not selection:
+            return np.array([], int), None
+        return selection_rows(selection, self.line, self.dates, self.labels, self.keep)

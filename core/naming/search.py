@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -113,3 +114,47 @@ def least_typical(confidence: np.ndarray, labels: np.ndarray, cluster: int, n: i
         mask &= np.asarray(keep, bool)
     rows = np.flatnonzero(mask)
     return rows[np.lexsort((rows, np.asarray(confidence)[rows]))][:n]
+
+
+@dataclass(frozen=True)
+class Hits:
+    """What a search of ``n`` texts found: ``rows`` (m,) best first with their cosine ``similarity``
+    (None: found by words alone); ``query`` the text searched by meaning (None: none), ``words`` the
+    words every hit contains ("" for none), ``notice`` a line for the user (a query cut short),
+    ``chosen`` the text whose nearest texts these are (highlighted with them, not listed)."""
+
+    n: int
+    rows: np.ndarray
+    similarity: np.ndarray | None = None
+    query: str | None = None
+    words: str = ""
+    notice: str | None = None
+    chosen: int | None = None
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(n,) bool: the texts to highlight (the hits, and the chosen text)."""
+        mask = np.zeros(self.n, bool)
+        mask[self.rows] = True
+        if self.chosen is not None:
+            mask[self.chosen] = True
+        return mask
+
+
+def find(vectors: np.ndarray, texts: list[str] | np.ndarray, query: str | None, words: str, n: int, *,
+         keep: np.ndarray, embedder: Callable[[], Embedder]) -> Hits | None:
+    """A search of the (N, dim) unit ``vectors`` of ``texts``: the ``n`` nearest in meaning to ``query``
+    (cleaned by :func:`clean_query`), among the texts containing every one of ``words`` when it has any;
+    every text containing the words when there is no query. Only texts in ``keep`` (N,) bool are
+    searched. None when there is neither (the map as it was). ``embedder()`` gives the run's own
+    model, asked for only when there is a query to embed."""
+    cleaned = clean_query(query)
+    has_words = bool(words_of(words))
+    if has_words:
+        keep = keep & contains_words(texts, words)
+    if cleaned is not None:
+        rows, sims = top_cosine(vectors, embed_query(embedder(), cleaned), n, keep=keep, unit_rows=True)
+        return Hits(len(keep), rows, sims, cleaned.text, words if has_words else "", cleaned.notice)
+    if has_words:
+        return Hits(len(keep), np.flatnonzero(keep), words=words)
+    return None

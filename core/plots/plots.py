@@ -6,9 +6,11 @@ import plotly.graph_objects as go
 from scipy.optimize import linear_sum_assignment
 
 from core.plots import palette
+from core.tables.column_groups import MISSING, OTHER, date_text, date_ticks
 from core.plots.map_labels import extent
 
 PALETTE = list(palette.PALETTE)  # 40 colours a person can tell apart (core/plots/palette.py); they repeat above
+GREY = "#BAB0AC"    # what has no value: missing values, "(other)"
 DIMMED = "dimmed"   # the ``meta`` of a map trace holding the points a highlight leaves out
 DIM_OPACITY = 0.12
 # The Plotly.js config every chart of the app is drawn with (the Map page's component and each
@@ -31,6 +33,13 @@ def group_colour(group, i: int, colours: dict | None = None) -> str:
     if colours and group in colours:
         return colours[group]
     return colour(int(group) if isinstance(group, (int, np.integer)) else i)
+
+
+def category_colours(order) -> dict[str, str]:
+    """{group: colour} for the groups of a column in legend ``order``: the palette's in turn, grey for
+    missing values and "(other)" (which take no palette colour)."""
+    palette_at = iter(range(10_000))
+    return {g: GREY if g in (MISSING, OTHER) else colour(next(palette_at)) for g in order}
 
 
 def point_size(n: int) -> int:
@@ -194,12 +203,14 @@ def _escape(text: str) -> str:
 
 def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: list[str], ids: np.ndarray,
                        *, title: str = "", ticks: tuple[list[float], list[str]] | None = None,
-                       value_text: np.ndarray | None = None) -> go.Figure:
+                       value_text: np.ndarray | None = None, dates: bool = False) -> go.Figure:
     """A WebGL scatter of (n, 2) ``xy`` coloured on a scale by (n,) float ``values`` (a number column),
     with a colour bar named ``name``; rows without a value are grey. Row ids in ``customdata``, as
     :func:`map_figure` (a selection maps back to texts the same way). ``ticks`` (positions, labels) label
-    the colour bar and (n,) ``value_text`` each point's value in its hover (a date column: days since 1970
-    shown as dates)."""
+    the colour bar and (n,) ``value_text`` each point's value in its hover; ``dates``: the values are days
+    since 1970 (a date column), the bar's ticks and the hovers read as dates."""
+    if dates:
+        ticks, value_text = date_ticks(values), date_text(values)
     fig = go.Figure()
     present = ~np.isnan(values)
     for rows, missing in ((np.flatnonzero(present), False), (np.flatnonzero(~present), True)):
@@ -209,7 +220,7 @@ def numeric_map_figure(xy: np.ndarray, values: np.ndarray, name: str, hover: lis
         bar = COLORBAR | {"title": {"text": _escape(name), "side": "top"}}
         if ticks is not None:
             bar |= {"tickvals": list(ticks[0]), "ticktext": [_escape(t) for t in ticks[1]]}
-        marker = ({"size": size, "opacity": 0.5, "color": "#BAB0AC"} if missing else
+        marker = ({"size": size, "opacity": 0.5, "color": GREY} if missing else
                   {"size": size, "opacity": 0.8, "color": values[rows], "colorscale": "Viridis", "colorbar": bar})
         shown = "(missing)" if missing else _escape(name) + (": %{marker.color:.4g}" if value_text is None else "")
         fig.add_trace(go.Scattergl(

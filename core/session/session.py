@@ -42,7 +42,7 @@ from core.limits import Limits
 from core.clustering.k_choice import Suggestion, k_max, quick_suggestion
 from core.tables.column_groups import EXTRA, extra_columns
 from core.clustering.hierarchy import Tree, build, inner_groups, link
-from core.clustering.timeline import parse_dates
+from core.clustering.timeline import TimeChart, parse_dates, timeline
 from core.clustering.hierarchy import centres as cluster_centres
 from core.naming.naming import PhraseEmbedder, group_keywords, phrases_stage
 from core.pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
@@ -52,6 +52,7 @@ from core.storage.results import array_key, stage_key
 from core.storage.store import EmbeddingStore
 from core.session.view import DataSource, View
 from core.storage.projects import check_project_name, settings_config, untouched  # the Projects and Compare pages
+from core.naming.search import Hits, find
 
 log = logging.getLogger(__name__)
 #: Every live Session of this process: a project one of them has open is not another visit's to reuse.
@@ -852,3 +853,22 @@ class Session:
         project = import_project(data, projects=self.store, results=default_results(), label=name,
                                  fingerprint_of=lambda model, backend: self.bench.embedder(model, backend).fingerprint)
         return self.open(project.id)
+
+    # -- what the display pages ask of a view (the Map page's search and time chart) ----------------
+    def search(self, view: View, query: str | None, words: str, *, n: int, keep: np.ndarray) -> Hits | None:
+        """The Map page's search of ``view``'s texts among the (n,) bool ``keep``: the ``n`` nearest in
+        meaning to ``query`` (embedded by :meth:`search_embedder`, only when there is one), narrowed to
+        the texts with all of ``words``; None for neither (``core.naming.search.find``)."""
+        return find(view.embedded.vectors, view.corpus.texts, query, words, n, keep=keep,
+                    embedder=lambda: self.search_embedder(view))
+
+    def timeline(self, view: View, column: str, keep: np.ndarray) -> TimeChart | None:
+        """Each cluster's share of the texts (those of the (n,) bool ``keep``) per bin of the date
+        ``column`` (one of :meth:`dates`), named by a key of its column, sample, bins, clusters and
+        texts; None when fewer than two of them have a date."""
+        dates = self.dates(view)[column]
+        line = timeline(dates, view.labels, view.ids, keep)
+        if line is None:
+            return None
+        key = stage_key(column, view.keys["sample"], line.period, array_key(view.labels), array_key(keep))
+        return TimeChart(column, dates, line, key, view.labels, keep)

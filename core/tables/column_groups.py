@@ -176,3 +176,63 @@ def parse_label_names(text: str, values: set[str]) -> tuple[dict[str, str], list
 def integer_labels(values: set[str]) -> bool:
     """Are the labels whole numbers (such as AG News' 1-4), so names are worth giving?"""
     return bool(values) and all(v.strip().lstrip("-").isdigit() for v in values)
+
+
+class Columns:
+    """A corpus's columns besides its texts as the pages offer them: the label (key :attr:`LABEL`) and
+    the file's other columns (keys from :meth:`others`), each as colour groups, as the values "Show
+    only" picks from and the rows it keeps, and the label's display names. The pages hold keys, never
+    the frame's column prefix. A column's "Show only" groups are made once per object (a page asks for
+    them several times in one run)."""
+
+    LABEL = "label"
+
+    def __init__(self, frame: pd.DataFrame, has_label: bool) -> None:
+        self.frame, self.has_label = frame, has_label
+        self._filters: dict[str, Groups] = {}
+
+    @classmethod
+    def of(cls, corpus) -> "Columns":
+        """The columns of a ``core.tables.data.Corpus`` (its ``frame`` and whether it has a ``label_col``)."""
+        return cls(corpus.frame, bool(corpus.label_col))
+
+    def others(self) -> dict[str, str]:
+        """{name in the file: key} of the file's other columns, in file order."""
+        return {name: EXTRA + name for name in extra_columns(self.frame)}
+
+    def colour_groups(self, key: str) -> Groups:
+        """How the column ``key`` colours the map (:func:`colour_groups`)."""
+        return colour_groups(self.frame[key])
+
+    def filter_groups(self, key: str) -> Groups:
+        """The values "Show only" offers for the column ``key`` (:func:`filter_groups`), in ``order``."""
+        if key not in self._filters:
+            self._filters[key] = filter_groups(self.frame[key])
+        return self._filters[key]
+
+    def present(self, key: str, picked: list[str]) -> list[str]:
+        """The values of ``picked`` the column ``key`` offers (a pick kept from another file has none)."""
+        return present(self.filter_groups(key), picked)
+
+    def rows_with(self, key: str, picked: list[str]) -> np.ndarray:
+        """(n,) bool: the rows whose value of the column ``key`` is one of ``picked``."""
+        return shown(self.filter_groups(key), picked)
+
+    def label_groups(self) -> tuple[np.ndarray, list[str]]:
+        """(n,) each text's label as text (:data:`MISSING` without one), and the labels in natural order
+        ("2" before "10"): the map coloured by the label."""
+        groups = self.frame["label"].fillna(MISSING).astype(str).to_numpy()
+        return groups, sorted(set(groups), key=natural_key)
+
+    def label_values(self) -> list[str]:
+        """The label's values present, sorted (missing labels left out)."""
+        return sorted(set(self.frame["label"].dropna().astype(str)))
+
+    def numbered_labels(self) -> bool:
+        """Whether the labels are whole numbers (AG News' 1-4), so names are worth giving."""
+        return integer_labels(set(self.label_values()))
+
+    def label_names(self, text: str) -> tuple[dict[str, str], list[str]]:
+        """The "Label names" box's ``value=name`` lines read against this label's values:
+        ({value: display name}, problems) (:func:`parse_label_names`)."""
+        return parse_label_names(text, set(self.label_values()))
