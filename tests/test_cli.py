@@ -1,12 +1,13 @@
-"""The CLI contract: what ``run`` and ``embed`` write and print, and one ``error:`` line (exit 2) for bad input.
+"""The CLI contract for ``run``: what it writes and prints, and one ``error:`` line (exit 2) for bad input
+or a bad argument, checked before any work. The other commands' contracts are in ``test_cli_embed.py``,
+``test_cli_bench.py``, ``test_cli_assign.py`` and ``test_cli_project.py``.
 
 Importing the pipeline (torch, scikit-learn) takes seconds, so most tests do not start a fresh
-``python -m core`` each: a helper process imports the CLI once and forks a child per command. The
-child redirects its file descriptors 1 and 2, so everything a real run would print (log lines,
-Python warnings, tracebacks) is seen. ``fake=True`` swaps the fake embedder in for the real model.
-Two tests run the real ``python -m core`` with the real model, end to end.
+``python -m core`` each: a helper process imports the CLI once and forks a child per command
+(``tests/clikit.py``). The child redirects its file descriptors 1 and 2, so everything a real run would
+print (log lines, Python warnings, tracebacks) is seen. ``fake=True`` swaps the fake embedder in for the
+real model.
 """
-import re
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 
 from clikit import FAST, SCORE_KEYS, assert_one_error_line, python_m_core, read_outputs, topic_csv
 from core.clustering.cluster import label_scores
+
 
 # -- run ------------------------------------------------------------------------------------------
 def test_run_writes_metrics_assignments_and_clusters(cli, tmp_path):
@@ -172,46 +174,12 @@ def test_missing_file_through_the_real_entry_point(tmp_path):
     assert_one_error_line(result, "file not found: nowhere.csv")
 
 
-# -- embed ------------------------------------------------------------------------------------------
-def test_embed_writes_the_first_n_vectors_and_reports_throughput(cli, tmp_path):
-    result = cli("embed", "--data", topic_csv(tmp_path), "--limit", "7", "--out", "vectors.npy")
-    assert result.rc == 0, result.stderr
-    assert re.fullmatch(r"embedded 7 texts in [\d.]+ s \([\d.]+ texts/s, backend fake\)", result.stdout.strip())
-    vectors = np.load(tmp_path / "vectors.npy")
-    assert vectors.shape == (7, 384) and vectors.dtype == np.float32
-    again = cli("embed", "--data", topic_csv(tmp_path), "--limit", "7", "--out", "again.npy")
-    assert re.fullmatch(r"embedded 7 texts in [\d.]+ s \(0\.0 texts/s, backend fake\)", again.stdout.strip())
-    assert "7 of 7 texts read from the store" in again.stderr
-    np.testing.assert_array_equal(np.load(tmp_path / "again.npy"), vectors)
-
-
-@pytest.mark.parametrize("args, pattern", [
-    (["--data", "missing.csv"], "file not found"),
-    (["--data", "texts.csv", "--limit", "0"], "--limit must be at least 1"),
-    (["--data", "texts.csv", "--backend", "nope"], "unknown embedding backend 'nope'"),
-])
-def test_embed_bad_input_is_one_error_line(cli, tmp_path, args, pattern):
-    write(tmp_path, "texts.csv", TEXTS)
-    assert_one_error_line(cli("embed", *args, "--out", "v.npy"), pattern)
-
-
 # -- the real model -----------------------------------------------------------------------------------
 def test_a_model_that_cannot_be_loaded_is_one_error_line(cli, tmp_path):
     write(tmp_path, "texts.csv", TEXTS)
     result = cli("run", "--data", "texts.csv", "--k", "2", "--model", "no-such-model/xyz", "--out", "out",
                  *FAST, fake=False, env={"HF_HUB_OFFLINE": "1"})
     assert_one_error_line(result, "no-such-model/xyz")
-
-
-def test_embed_with_the_real_model(cli, tmp_path):
-    frame = pd.DataFrame({"text": ["The team won the final.", "Stocks fell on Monday.",
-                                   "word " * 20_000, "NASA launched a probe."]})
-    frame.to_csv(tmp_path / "four.csv", index=False)
-    result = cli("embed", "--data", "four.csv", "--backend", "torch", "--out", "v.npy", fake=False, timeout=300)
-    assert result.rc == 0, result.stderr
-    assert re.fullmatch(r"embedded 4 texts in [\d.]+ s \([\d.]+ texts/s, backend torch-fp32\)", result.stdout.strip())
-    vectors = np.load(tmp_path / "v.npy")
-    assert vectors.shape == (4, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
 
 
 def test_real_model_run_clusters_the_demo_and_reuses_the_store(small_csv, tmp_path):
@@ -227,240 +195,6 @@ def test_real_model_run_clusters_the_demo_and_reuses_the_store(small_csv, tmp_pa
     again, table2, _ = read_outputs(tmp_path / "second")
     assert again["embed_cache"] == {"hits": 320, "misses": 0}
     assert table2["cluster"].tolist() == table["cluster"].tolist() and again["acc"] == metrics["acc"]
-
-
-def test_bench_speed_rejects_unknown_parts_before_any_work(cli, tmp_path):
-    assert_one_error_line(cli("bench", "speed", "--parts", "reaction,warp", "--data", "missing.csv"),
-                          r"unknown --parts warp; choose from embedding, repeat")
-    assert_one_error_line(cli("bench", "speed", "--backend", "tpu-fp8", "--data", "missing.csv"),
-                          r"unknown embedding backend 'tpu-fp8'; valid: auto, torch-fp32")
-
-
-def test_bench_quality_prints_one_table_and_the_supervised_reference(cli, tmp_path):
-    result = cli("bench", "quality", "--data", topic_csv(tmp_path), "--seeds", "0,1",
-                 "--objectives", "autoencoder", timeout=300)
-    assert result.rc == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("quality on ") and "30 texts, k=3, seeds 0,1" in lines[0]
-    rows = [line for line in lines if line.startswith("| ") and "±" in line]
-    assert [row.split(" | ")[0] for row in rows] == [
-        "| raw-embedding K-Means (baseline)", "| autoencoder (paper)",
-        "| co-view: raw K-Means checked by words + neighbours (default clusters)",
-        "| co-view: neighbours latent K-Means checked by words + neighbours"]
-    assert all(len(row.split(" | ")) == 9 for row in rows)
-    acc = {row.split(" | ")[0]: float(row.split(" | ")[1].split(" ")[0]) for row in rows}
-    assert acc["| co-view: raw K-Means checked by words + neighbours (default clusters)"] >= acc["| raw-embedding K-Means (baseline)"]
-    probe = re.search(r"logistic-regression probe on the raw embeddings reaches (\d\.\d{3}) accuracy", result.stdout)
-    assert probe and float(probe.group(1)) > 0.9  # the fake embedder separates the three topics linearly
-    centres = re.search(r"nearest class centre gives ACC (\d\.\d{3}).*settles at ACC (\d\.\d{3})", result.stdout)
-    assert centres and float(centres.group(1)) > 0.9 and float(centres.group(2)) > 0.9
-
-
-def test_linear_probe_is_a_ceiling_near_chance_for_random_labels():
-    from core.bench.quality import linear_probe
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 16)).astype(np.float32)
-    separable = np.where(X[:, 0] > 0, "a", "b")
-    assert linear_probe(X, separable) > 0.95
-    assert linear_probe(X, rng.choice(["a", "b", "c"], 300)) < 0.45
-    assert linear_probe(X, np.array(["a"] * 299 + ["b"], dtype=object)) is None  # a class of one text
-
-
-def test_centre_reference_scores_the_class_means_and_where_k_means_goes_from_them():
-    from core.bench.quality import centre_reference
-
-    rng = np.random.default_rng(0)
-    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
-    y = rng.integers(3, size=300)
-    X = (centres[y] + rng.normal(size=(300, 2))).astype(np.float32)
-    nearest, settled = centre_reference(X, np.array(["abc"[i] for i in y], dtype=object))
-    assert nearest["acc"] > 0.98 and settled["acc"] > 0.98  # well separated: both recover the classes
-    noise = rng.choice(["a", "b", "c"], 300)
-    nearest, _ = centre_reference(X, noise)
-    assert nearest["acc"] < 0.5  # labels unrelated to the geometry: their centres mean nothing
-    with_gaps = np.array([None] * 10 + ["abc"[i] for i in y[10:]], dtype=object)
-    assert centre_reference(X, with_gaps)[0]["acc"] > 0.98  # unlabelled rows neither vote nor count
-    assert centre_reference(X, np.array(["a"] * 300, dtype=object)) is None
-
-
-def test_centre_reference_shows_k_means_leaving_the_true_centres():
-    from core.bench.quality import centre_reference
-
-    # a dense class on [0, 1] beside a sparse one on [1, 3]: the midpoint of the class means (1.25)
-    # misplaces a little, and K-Means, equalising distances to its own means, pushes the boundary
-    # further into the sparse class (to about 1.4), so it settles below the nearest-centre rule
-    rng = np.random.default_rng(0)
-    X = np.concatenate([rng.uniform(0, 1, 400), rng.uniform(1, 3, 400)])[:, None].astype(np.float32)
-    truth = np.array(["dense"] * 400 + ["sparse"] * 400, dtype=object)
-    nearest, settled = centre_reference(X, truth)
-    assert nearest["acc"] == pytest.approx(0.94, abs=0.02)
-    assert settled["acc"] < nearest["acc"] - 0.02
-
-
-# -- assign ---------------------------------------------------------------------------------------------
-def _run_for_assign(cli, tmp_path, *extra) -> None:
-    result = cli("run", "--data", topic_csv(tmp_path), "--k", "3", "--epochs", "2", "--fraction", "1",
-                 "--projection", "tsne", "--out", "out", *extra)
-    assert result.rc == 0, result.stderr
-    assert (tmp_path / "out" / "assign-model.safetensors").is_file()
-
-
-def test_assign_writes_each_input_row_then_its_cluster_name_confidence_and_place(cli, tmp_path):
-    from corpora import topic_frame
-
-    _run_for_assign(cli, tmp_path)
-    new = topic_frame(6, seed=7).rename(columns={"label": "topic"})
-    new["source"] = "desk"
-    new.loc[3, "text"] = ""  # a row without text stays, unassigned
-    new.to_csv(tmp_path / "new.csv", index=False)
-    result = cli("assign", "--model", "out", "--data", "new.csv", "--out", "assigned.csv")
-    assert result.rc == 0, result.stderr
-    assert "assigned 17 texts to 3 clusters" in result.stderr and "1 rows without text" in result.stderr
-    table = pd.read_csv(tmp_path / "assigned.csv")
-    assert list(table.columns) == ["text", "topic", "source", "cluster", "cluster_name", "confidence", "x", "y"]
-    assert len(table) == 18 and table["cluster"].isna().tolist() == [i == 3 for i in range(18)]
-    known = table.dropna(subset=["cluster"])
-    run_table = pd.read_csv(tmp_path / "out" / "assignments.csv")
-    cluster_of_topic = run_table.groupby("label")["cluster"].agg(lambda c: c.mode()[0])
-    assert (known["cluster"].astype(int) == known["topic"].map(cluster_of_topic)).mean() >= 0.9
-    names = dict(zip(run_table["cluster"], run_table["cluster_name"]))
-    assert (known["cluster_name"] == known["cluster"].astype(int).map(names)).all()
-    assert known["confidence"].between(0, 1).all() and np.isfinite(known[["x", "y"]].to_numpy()).all()
-    # the run's map did not move: its x, y lie where the placed points are
-    assert known["x"].between(run_table["x"].min() - 1, run_table["x"].max() + 1).all()
-
-
-def _model_file(tmp_path):
-    return (tmp_path / "out" / "assign-model.safetensors")
-
-
-def _refingerprinted(blob: bytes) -> bytes:
-    from dataclasses import replace
-
-    from core.clustering.assign_file import model_bytes, read_model_bytes
-
-    return model_bytes(replace(read_model_bytes(blob, "m"), fingerprint="0123456789abcdef"))
-
-
-def _newer(blob: bytes) -> bytes:
-    import json
-
-    n = int.from_bytes(blob[:8], "little")
-    header = json.loads(blob[8:8 + n])
-    header["__metadata__"]["format_version"] = "99"
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    return len(raw).to_bytes(8, "little") + raw + blob[8 + n:]
-
-
-BAD_MODELS = {
-    "truncated": (lambda b: b[: len(b) // 3], "damaged or truncated"),
-    "damaged": (lambda b: b[:-64] + bytes(64), "damaged or truncated"),
-    "another model": (_refingerprinted, "another sentence model.*fingerprint 0123456789abcdef"),
-    "newer": (_newer, "newer ClusterLens"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_MODELS)
-def test_assign_with_a_bad_model_file_is_one_error_line(cli, tmp_path, case):
-    _run_for_assign(cli, tmp_path)
-    change, pattern = BAD_MODELS[case]
-    _model_file(tmp_path).write_bytes(change(_model_file(tmp_path).read_bytes()))
-    topic_csv(tmp_path, 3, name="new.csv")
-    result = cli("assign", "--model", "out", "--data", "new.csv", "--out", "assigned.csv")
-    assert_one_error_line(result, pattern)
-    assert not (tmp_path / "assigned.csv").exists()
-
-
-def test_assign_with_no_model_is_one_error_line(cli, tmp_path):
-    (tmp_path / "empty").mkdir()
-    topic_csv(tmp_path, 3, name="new.csv")
-    assert_one_error_line(cli("assign", "--model", "empty", "--data", "new.csv", "--out", "a.csv"),
-                          "holds no assign-model.safetensors")
-    assert_one_error_line(cli("assign", "--model", "nowhere", "--data", "new.csv", "--out", "a.csv"),
-                          "model not found: nowhere")
-
-
-# -- projects -------------------------------------------------------------------------------------------
-def _make_project() -> str:
-    """A project in the test's cache folder, made as the app makes one (k=4 on the demo, a cluster renamed)."""
-    from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-    from core.session.session import Session, Workbench
-    from core.session.view import DataSource
-    from fakes import FakeEmbedder
-
-    fake = FakeEmbedder()
-    session = Session(Workbench(load_embedder=lambda model, backend: fake, precompute=False))
-    cfg = RunConfig(data=DataConfig(source="demo", fraction=1.0), encoder=EncoderConfig(epochs=2),
-                    cluster=ClusterConfig(k=4), project=ProjectConfig("none"), seed=0)
-    view = session.view(DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo"), cfg)
-    session.rename(view, 1, "Sport")
-    return session.project.id
-
-
-def test_project_list_export_and_import_into_another_cache_folder(cli, tmp_path):
-    pid = _make_project()
-    listed = cli("project", "list")
-    assert listed.rc == 0, listed.stderr
-    header, row = listed.stdout.splitlines()
-    assert header.split() == ["id", "name", "source", "texts", "k", "last", "opened"]
-    assert row.startswith(pid) and "Demo corpus" in row and " 320 " in row and " 4 " in row
-    exported = cli("project", "export", "Demo corpus", "--out", "demo.clusterlens")
-    assert exported.rc == 0, exported.stderr
-    assert "exported project 'Demo corpus' (1 version" in exported.stderr
-
-    other = {"CLUSTERLENS_CACHE_DIR": str(tmp_path / "other")}
-    imported = cli("project", "import", "demo.clusterlens", env=other)
-    assert imported.rc == 0, imported.stderr
-    assert "as project" in imported.stderr and "'Demo corpus'" in imported.stderr
-    again = cli("project", "list", env=other).stdout.splitlines()
-    assert len(again) == 2 and "Demo corpus" in again[1] and not again[1].startswith(pid)
-    assigned = cli("assign", "--model", "demo.clusterlens", "--data", topic_csv(tmp_path, 2), "--out", "a.csv")
-    assert assigned.rc == 0, assigned.stderr
-    assert len(pd.read_csv(tmp_path / "a.csv")) == 6
-
-
-def _manifest_changed(path, **changes) -> None:
-    import io
-    import json
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    manifest = json.loads(members["manifest.json"])
-    manifest.update(changes)
-    members["manifest.json"] = json.dumps(manifest).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, raw in members.items():
-            zf.writestr(name, raw)
-    path.write_bytes(out.getvalue())
-
-
-@pytest.mark.parametrize("case, pattern, fake", [
-    ("truncated", "damaged or truncated", True),
-    ("newer", "newer ClusterLens", True),
-    ("not installed", "made with the sentence model 'no-such-model', which is not installed here", False),
-])
-def test_project_import_of_a_bad_file_is_one_error_line_and_imports_nothing(cli, tmp_path, case, pattern, fake):
-    _make_project()
-    assert cli("project", "export", "Demo corpus", "--out", "p.clusterlens").rc == 0
-    path = tmp_path / "p.clusterlens"
-    if case == "truncated":
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    elif case == "newer":
-        _manifest_changed(path, format_version=99)
-    else:
-        _manifest_changed(path, model="no-such-model")
-    other = {"CLUSTERLENS_CACHE_DIR": str(tmp_path / "other")}
-    assert_one_error_line(cli("project", "import", "p.clusterlens", env=other, fake=fake), pattern)
-    assert cli("project", "list", env=other).stdout.splitlines()[1:] == []
-
-
-def test_project_export_of_an_unknown_project_is_one_error_line(cli, tmp_path):
-    assert_one_error_line(cli("project", "export", "nothing here", "--out", "p.clusterlens"),
-                          "there is no project 'nothing here'")
 
 
 # -- --out checked before any work; a bad argument is one line ----------------------------------------
@@ -494,25 +228,12 @@ def test_out_below_a_file_or_unwritable_fails_before_any_work(cli, tmp_path):
     assert not (Path(os.environ["CLUSTERLENS_CACHE_DIR"]) / "embeddings.sqlite").exists()
 
 
-def test_embed_out_that_is_a_folder_fails_before_any_work(cli, tmp_path):
-    (tmp_path / "folder").mkdir()
-    result = cli("embed", "--data", topic_csv(tmp_path), "--out", "folder")
-    assert_one_error_line(result, "--out folder is a folder")
-
-
 @pytest.mark.parametrize("args, pattern", [(["run", "--k", "abc"], "argument --k: invalid int value: 'abc'"),
                                            (["run", "--fraction", "half"], "argument --fraction: invalid float"),
                                            (["nope"], "invalid choice: 'nope'"),
                                            (["run", "--no-such-flag"], "unrecognized arguments: --no-such-flag")])
 def test_a_bad_argument_is_one_line_not_the_usage_block(cli, args, pattern):
     assert_one_error_line(cli(*args), pattern)
-
-
-def test_bench_reads_the_team_corpora_from_the_folder_the_environment_names(monkeypatch, tmp_path):
-    from core.cli import build_parser
-
-    monkeypatch.setenv("CLUSTERLENS_SHARED_DATA", str(tmp_path))
-    assert build_parser().parse_args(["bench", "quality"]).data == str(tmp_path / "ag_news_test.csv")
 
 
 def test_a_run_clusters_the_raw_embeddings_once(tmp_path, monkeypatch):
