@@ -162,11 +162,12 @@ def figure(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, titles, title
     order = np.argsort(point_trace, kind="stable")
     order = order[point_trace[order] >= 0]
     counts = np.bincount(point_trace[order], minlength=len(specs)) if len(order) else np.zeros(len(specs), int)
+    coloured = np.array([colors for _, colors in specs], dtype=bool)  # the traces taking colour values
     traces = [_plain(props) | {"count": int(count)} | ({"colors": True} if colors else {})
               for (props, colors), count in zip(specs, counts)]
     return MapFigure(xy=xy[order], ids=rows[order].astype(np.int32),
                      hover=hover_buffer(np.asarray(titles, dtype=object)[order]), traces=traces, layout=_plain(stand.layout.to_plotly_json()),
-                     values=None if values is None or not any(c for _, c in specs) else values[order])
+                     values=None if values is None or not coloured.any() else values[order][coloured[point_trace[order]]])
 
 
 def _per_point(props: dict, count: int) -> bool:
