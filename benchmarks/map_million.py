@@ -7,7 +7,7 @@ run, no embedding), on a server whose run is already in memory (a first visit wa
 
 Prints per size: ``open`` (the page opened until every point drawn: the server's script run, the figure's
 transfer and the drawing), ``arrival`` (the figure's websocket message until drawn: the browser's part),
-``component`` (the component's arguments until drawn: decoding and Plotly), the ratio of each to the first
+``component`` (the component's arguments until drawn: decoding, ``decode``, and Plotly), the ratio of each to the first
 size's, and the machine's load average (the machine is shared: read the ratios, not the seconds).
 """
 from __future__ import annotations
@@ -28,7 +28,9 @@ SPY_JS = """(() => {
       super(...args);
       this.addEventListener('message', (e) => {
         const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
-        if (size > 1000000 && window.__bigFrameAt === null) window.__bigFrameAt = performance.timeOrigin + performance.now();
+        if (size > 1000000 && window.__bigFrameAt === null) {
+          window.__bigFrameAt = performance.timeOrigin + performance.now();
+        }
       });
     }
   }
@@ -51,12 +53,14 @@ def time_map(server, n: int) -> dict:
         arrived = page.evaluate("() => window.__bigFrameAt")
         raise_on_app_error(page, server)
     return {"open": (clock["drawnAt"] - opened) / 1000, "arrival": (clock["drawnAt"] - arrived) / 1000,
-            "component": (clock["drawnAt"] - clock["receivedAt"]) / 1000}
+            "component": (clock["drawnAt"] - clock["receivedAt"]) / 1000,
+            "decode": (clock["decodedAt"] - clock["receivedAt"]) / 1000}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000], help="points (the first: the baseline)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000],
+                        help="points (the first: the baseline)")
     args = parser.parse_args()
     first = None
     for n in args.sizes:
@@ -70,8 +74,8 @@ def main() -> None:
         first = first or times
         ratios = " ".join(f"{k} x{times[k] / first[k]:.2f}" for k in times)
         print(f"{n:>9,} points: open {times['open']:.1f} s, arrival {times['arrival']:.1f} s, component "
-              f"{times['component']:.1f} s (ratios to {args.sizes[0]:,}: {ratios}); load average "
-              f"{os.getloadavg()[0]:.1f}", flush=True)
+              f"{times['component']:.1f} s (decoding {times['decode']:.1f} s of it; ratios to {args.sizes[0]:,}: "
+              f"{ratios}); load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ Why not ``st.plotly_chart``:
   Plotly.js takes about 6 s. A big map here loads the plotly package's full ``plotly.min.js`` and
   draws WebGL, once.
 
-The component (Streamlit components v1, a hand-written ``index.html``) receives the figure as:
+The Map page's figure is a :class:`MapFigure` (:func:`figure`): ``Colouring.figure`` (core.plots) draws
+a stand-in of one point per kind of point, and numpy fills its traces with every point, so that a
+million points cost no Python object each. The component (Streamlit components v1, a hand-written
+``index.html``) receives it as:
 
 - the coordinates as one float32 buffer and the row ids as one int32 buffer (binary arguments,
   8 + 4 bytes a point), traces as slices of them;
-- the hover texts as one UTF-8 buffer, one text a line;
+- the hover texts as one UTF-8 buffer, one text a line; colour values (a scale) as one float64 buffer;
 - the traces' other properties and the layout as JSON, and the bundle to draw them with;
 - Plotly's config, ``core.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
   buttons in the mode bar).
@@ -25,6 +28,11 @@ Beside the figure it draws the clusters' names (``labels``: placed by ``core.map
 Plotly annotations, the theme's text on a veil of its background) and knows each legend group's zoom
 box (``groups``): a click on a label or a legend entry zooms to its group and, for a cluster, sends
 it back as the focus; ``zoom`` asks it to zoom to a group (the page's "Find a cluster").
+
+Above 200,000 points the frame selects by itself (Plotly's scattergl restyles every point on every move of
+a box: a minute for a million without a GPU): the mode bar's box and lasso are its own, the drag draws an
+outline and its end tests the coordinate arrays once. Traces of 100,000 points or more are drawn with a
+level of detail (regl-scatter2d's cluster tree), so a pan draws what shows rather than every point.
 
 It sends back only the selected row ids and the focused cluster (``{"ids": [...], "n": counter,
 "focus": id, "focused_at": the counter of that focus}``) on a box, lasso, click or focus, and does
@@ -165,9 +173,10 @@ def figure(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, titles, title
     coloured = np.array([colors for _, colors in specs], dtype=bool)  # the traces taking colour values
     traces = [_plain(props) | {"count": int(count)} | ({"colors": True} if colors else {})
               for (props, colors), count in zip(specs, counts)]
+    ordered_values = None if values is None or not coloured.any() else values[order][coloured[point_trace[order]]]
     return MapFigure(xy=xy[order], ids=rows[order].astype(np.int32),
-                     hover=hover_buffer(np.asarray(titles, dtype=object)[order]), traces=traces, layout=_plain(stand.layout.to_plotly_json()),
-                     values=None if values is None or not coloured.any() else values[order][coloured[point_trace[order]]])
+                     hover=hover_buffer(np.asarray(titles, dtype=object)[order]), traces=traces,
+                     layout=_plain(stand.layout.to_plotly_json()), values=ordered_values)
 
 
 def _per_point(props: dict, count: int) -> bool:

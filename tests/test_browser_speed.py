@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import MAP_FRAME, MAP_PLOT, StreamlitServer, chromium_page, map_frame, raise_on_app_error, wait_idle, wait_until
+from browserkit import (MAP_FRAME, MAP_PLOT, StreamlitServer, chromium_page, map_frame, raise_on_app_error, wait_idle,
+                        wait_until)
 from test_browser import _require_browser
 
 ROOT = Path(__file__).resolve().parents[1]

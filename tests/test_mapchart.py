@@ -175,7 +175,8 @@ def test_the_pages_figure_is_the_colourings_own_figure_built_without_a_python_ob
         np.testing.assert_array_equal(fast.ids, slow.ids)
         np.testing.assert_array_equal(fast.xy, slow.xy)
         assert fast.hover == slow.hover
-        assert (fast.values is None) == (slow.values is None) == (colouring.values is None and not colouring.by_confidence)
+        scale = colouring.values is not None or colouring.by_confidence
+        assert (fast.values is None) == (slow.values is None) == (not scale)
         if fast.values is not None:
             np.testing.assert_array_equal(fast.values, slow.values)
         p = mapchart.payload(fast, svg=False)
