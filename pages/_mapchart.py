@@ -12,7 +12,7 @@ Why not ``st.plotly_chart``:
   Plotly.js takes about 6 s. A big map here loads the plotly package's full ``plotly.min.js`` and
   draws WebGL, once.
 
-The Map page's figure is a :class:`MapFigure` (:func:`figure`): ``Colouring.figure`` (core.plots) draws
+The Map page's figure is a :class:`MapFigure` (:func:`figure`): ``Colouring.figure`` (core.plots.plots) draws
 a stand-in of one point per kind of point, and numpy fills its traces with every point, so that a
 million points cost no Python object each. The component (Streamlit components v1, a hand-written
 ``index.html``) receives it as:
@@ -21,10 +21,10 @@ million points cost no Python object each. The component (Streamlit components v
   8 + 4 bytes a point), traces as slices of them;
 - the hover texts as one UTF-8 buffer, one text a line; colour values (a scale) as one float64 buffer;
 - the traces' other properties and the layout as JSON, and the bundle to draw them with;
-- Plotly's config, ``core.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
+- Plotly's config, ``core.plots.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
   buttons in the mode bar).
 
-Beside the figure it draws the clusters' names (``labels``: placed by ``core.map_labels``, drawn as
+Beside the figure it draws the clusters' names (``labels``: placed by ``core.plots.map_labels``, drawn as
 Plotly annotations, the theme's text on a veil of its background) and knows each legend group's zoom
 box (``groups``): a click on a label or a legend entry zooms to its group and, for a cluster, sends
 it back as the focus; ``zoom`` asks it to zoom to a group (the page's "Find a cluster").
@@ -56,9 +56,9 @@ import pandas as pd
 import plotly
 import plotly.graph_objects as go
 
-from core.map_labels import Label
-from core.map_points import hover_buffer, hover_titles
-from core.plots import CHART_CONFIG
+from core.plots.map_labels import Label
+from core.projection.map_points import hover_buffer, hover_titles
+from core.plots.plots import CHART_CONFIG
 
 if TYPE_CHECKING:
     from pages._colour import Colouring
@@ -82,7 +82,7 @@ class MapFigure:
     """A map figure in the component's terms, built without a Python object per point.
 
     ``xy`` (n, 2) float32 and ``ids`` (n,) int32 row ids, both in trace order (each trace a slice, its
-    length its ``count``); ``hover`` n lines of UTF-8 (:func:`core.map_points.hover_buffer`);
+    length its ``count``); ``hover`` n lines of UTF-8 (:func:`core.projection.map_points.hover_buffer`);
     ``values`` (n,) float64 or None: the points' colour values, in trace order, for traces whose spec
     says ``"colors": True`` (their ``marker.color``); ``traces``: each trace's other Plotly properties
     (JSON-ready) with its ``count``; ``layout``: JSON-ready."""
@@ -105,7 +105,7 @@ def figure(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, titles, title
     (``highlight``: a search's hits, ``confidence``: each row's, both cut to ``rows``), as
     ``colouring.figure`` draws it, built in time linear in numpy operations only.
 
-    ``colouring.figure`` (``core.plots``) stays the one definition of a map's traces, styles and layout;
+    ``colouring.figure`` (``core.plots.plots``) stays the one definition of a map's traces, styles and layout;
     it makes a Python string per point, which a million points cannot afford, so it draws a stand-in
     here: one point of each class of points its traces can split on (a group, highlighted or not, with
     a colour value or without) plus the points with the least and the greatest value, at their own
@@ -254,7 +254,7 @@ def payload(fig: go.Figure | MapFigure, *, svg: bool, labels: list[dict] | None 
 
 
 def label_args(labels: list[Label], keys: dict, colours: dict) -> list[dict]:
-    """``core.map_labels`` labels as the component draws them, placed ones first (a label shows in the
+    """``core.plots.map_labels`` labels as the component draws them, placed ones first (a label shows in the
     frame unless it overlaps one before it): its ``text`` (lines escaped, joined by ``<br>``), box
     centre ``x``, ``y``, anchor ``ax``, ``ay``, whether it ``moved`` (a line back to the anchor), font
     ``size``, ``colour`` (its group's) and ``key`` (its group's legend group, ``keys[group]``)."""

@@ -8,8 +8,8 @@ import plotly
 
 import pages._mapchart as mapchart
 from apphelpers import map_charts, select_on_map
-from core.map_points import hover_titles
-from core.plots import CHART_CONFIG, map_figure
+from core.projection.map_points import hover_titles
+from core.plots.plots import CHART_CONFIG, map_figure
 
 
 def _figure(n=60, highlight=None):
@@ -112,7 +112,7 @@ def test_the_chart_config_names_switches_both_bundles_have():
 
 
 def test_labels_travel_placed_first_escaped_and_change_the_digest():
-    from core.map_labels import Frame, extent, place_labels
+    from core.plots.map_labels import Frame, extent, place_labels
 
     fig, xy, _ = _figure()
     labelled = np.random.default_rng(2).integers(0, 3, 60)
@@ -158,7 +158,7 @@ def _colourings(n: int):
 
 
 def test_the_pages_figure_is_the_colourings_own_figure_built_without_a_python_object_a_point():
-    """``figure`` draws a stand-in through ``Colouring.figure`` (core.plots) and fills its traces with every
+    """``figure`` draws a stand-in through ``Colouring.figure`` (core.plots.plots) and fills its traces with every
     point: the same traces, styles, layout, points, row ids, hovers and colours as the figure point by point."""
     n = 3_000
     rng = np.random.default_rng(4)

@@ -1,0 +1,1 @@
+"""Figures and what they are drawn with: Plotly figures, the palette, labels placed on the map."""
