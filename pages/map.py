@@ -57,7 +57,7 @@ rows = rows[keep[rows] & kept[rows]]
 timed = _timeline.prepare(view, keep & kept)  # a date column's chart (drawn lower down) and what it selected
 if only:
     st.caption(plain(only))
-fig = colouring.figure(view.xy[rows], rows, view.hover_titles(rows), view.map_title(),
+fig = _mapchart.figure(colouring, view.xy[rows], rows, frame["title"].to_numpy()[rows], view.map_title(),
                        highlight=None if found is None else found.mask[rows], confidence=conf[rows])
 # Plotly.js in the page, the points sent as binary arrays, the clusters' names drawn over them
 event = _mapchart.chart(fig, key=S.MAP_CHART, height=HEIGHT,

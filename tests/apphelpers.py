@@ -119,10 +119,14 @@ def map_charts(at) -> list[dict]:
         xy = np.frombuffer(raw["xy"], dtype="<f4").reshape(-1, 2)
         ids = np.frombuffer(raw["ids"], dtype="<i4")
         hover = raw["hover"].decode().split("\n")
-        data, start = [], 0
+        values = np.frombuffer(raw["values"], dtype="<f8") if raw.get("values") else None
+        data, start, coloured = [], 0, 0
         for props in args["traces"]:
             count = props.pop("count")
             rows = slice(start, start + count)
+            if props.pop("colors", False):  # marker colours from the values buffer, traces taking them in order
+                props["marker"] = {**props.get("marker", {}), "color": values[coloured:coloured + count].tolist()}
+                coloured += count
             data.append({**props, "x": xy[rows, 0].tolist(), "y": xy[rows, 1].tolist(),
                          "customdata": [[int(r)] for r in ids[rows]], "text": hover[rows]})
             start += count

@@ -1,4 +1,4 @@
-"""Test-only app: the real Map page over a synthetic run of ``BIGMAP_N`` points (default 200,000).
+"""Test-only app: the real Map page over a synthetic run of ``BIGMAP_N`` points (default 1,000,000).
 
 No embedding, training or projection: a seeded cloud of 8 Gaussian blobs stands in for the t-SNE
 map, so the browser test measures what the issue asks, drawing and selecting many points, in
@@ -58,7 +58,7 @@ def synthetic_view(n: int) -> View:
 
 
 started = time.perf_counter()
-view = synthetic_view(int(os.environ.get("BIGMAP_N", "200000")))
+view = synthetic_view(int(os.environ.get("BIGMAP_N", "1000000")))
 _common.page_view = lambda provisional=False: view
 try:
     clusters = st.Page(str(ROOT / "pages" / "clusters.py"), title="Clusters")

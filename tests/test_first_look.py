@@ -7,7 +7,7 @@ import torch
 from core.embedding import backends
 from core.config import DataConfig, RunConfig
 from core.embedding.embed import embed_texts
-from core.projection.map_points import drawn_rows, hover_titles
+from core.projection.map_points import MAX_DRAWN, drawn_rows, hover_buffer, hover_titles
 from core.training.objectives import NeighbourEmbedding, anchor_batches
 from core.projection.project import TSNE_ITERS, tsne
 from fakes import FakeEmbedder
@@ -95,3 +95,18 @@ def test_drawn_rows_are_all_points_up_to_the_limit_else_a_stratified_sample():
 def test_hover_titles_are_short():
     long = "x" * 200
     assert hover_titles(["short", long]) == ["short", "x" * 79 + "…"]
+
+
+def test_a_map_draws_every_point_up_to_a_million():
+    assert MAX_DRAWN == 1_000_000
+    assert np.array_equal(drawn_rows(np.arange(1_000_000) % 7, 0), np.arange(1_000_000))  # no sample
+    assert len(drawn_rows(np.arange(1_000_001) % 7, 0)) <= 1_000_000
+
+
+def test_the_hover_buffer_holds_the_hover_titles_escaped_one_line_each():
+    titles = ["a <b> & c", "x" * 200, "two\nlines", "", 5, "é" * 100, "fits"]
+    lines = hover_buffer(np.array(titles, dtype=object)).decode().split("\n")
+    assert lines == [t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+                     for t in hover_titles(titles)]
+    assert lines[0] == "a &lt;b&gt; &amp; c" and lines[1] == "x" * 79 + "…" and lines[2] == "two lines"
+    assert hover_buffer([]) == b""

@@ -8,6 +8,7 @@ import plotly
 
 import pages._mapchart as mapchart
 from apphelpers import map_charts, select_on_map
+from core.projection.map_points import hover_titles
 from core.plots.plots import CHART_CONFIG, map_figure
 
 
@@ -134,3 +135,65 @@ def test_a_focus_counts_only_while_it_is_the_maps_last_event(monkeypatch):
     first, second = mapchart.chart(fig, key="m"), mapchart.chart(fig, key="m")
     assert first["focus"] == 2 and first["focus_n"] == 3 and second["focus"] is None  # a selection came after it
     assert [p["customdata"][0] for p in second["selection"]["points"]] == [4, 5]
+
+
+def _colourings(n: int):
+    """The Map page's colourings over ``n`` points: clusters (a search's highlight too), a label with a
+    group no name covers, confidence on a scale, a number column and a date column."""
+    from pages._colour import Colouring
+
+    rng = np.random.default_rng(3)
+    clusters = rng.integers(0, 4, n)
+    labels = np.array(["world", "sport", "tech", "gone"], dtype=object)[rng.integers(0, 4, n)]
+    score = rng.normal(size=n)
+    score[::9] = np.nan
+    days = 19_700 + rng.integers(0, 60, n) + rng.random(n)
+    names = {c: f"cluster <{c}>" for c in range(4)}
+    return [(Colouring(clusters, names, clusters=True), None),
+            (Colouring(clusters, names, clusters=True), rng.random(n) < 0.1),
+            (Colouring(labels, {"world": "World", "sport": "Sport", "tech": "Tech"}), None),  # "gone": not drawn
+            (Colouring(clusters, names, clusters=True, by_confidence=True), rng.random(n) < 0.2),
+            (Colouring(None, {}, values=score, column="score"), None),
+            (Colouring(None, {}, values=days, column="day", time=True), None)]
+
+
+def test_the_pages_figure_is_the_colourings_own_figure_built_without_a_python_object_a_point():
+    """``figure`` draws a stand-in through ``Colouring.figure`` (core.plots.plots) and fills its traces with every
+    point: the same traces, styles, layout, points, row ids, hovers and colours as the figure point by point."""
+    n = 3_000
+    rng = np.random.default_rng(4)
+    rows = np.sort(rng.choice(10 * n, size=n, replace=False))  # row ids, not positions
+    xy = rng.normal(size=(n, 2)).astype(np.float32)
+    titles = np.array([f"title {i} & <b>" + "x" * (i % 100) for i in range(n)], dtype=object)
+    confidence = rng.random(n)
+    for colouring, highlight in _colourings(10 * n):
+        fast = mapchart.figure(colouring, xy, rows, titles, "T", highlight=highlight if highlight is None
+                               else highlight[rows], confidence=confidence)
+        slow = mapchart.from_plotly(colouring.figure(xy, rows, hover_titles(titles), "T", highlight=highlight
+                                                     if highlight is None else highlight[rows], confidence=confidence))
+        assert fast.traces == slow.traces and fast.layout == slow.layout, colouring
+        np.testing.assert_array_equal(fast.ids, slow.ids)
+        np.testing.assert_array_equal(fast.xy, slow.xy)
+        assert fast.hover == slow.hover
+        scale = colouring.values is not None or colouring.by_confidence
+        assert (fast.values is None) == (slow.values is None) == (not scale)
+        if fast.values is not None:
+            np.testing.assert_array_equal(fast.values, slow.values)
+        p = mapchart.payload(fast, svg=False)
+        assert p["digest"] == mapchart.payload(slow, svg=False)["digest"]
+        assert sum(t["count"] for t in p["traces"]) == len(p["ids"]) // 4 == len(p["hover"].split(b"\n"))
+
+
+def test_a_million_point_figure_travels_as_buffers_of_a_few_bytes_a_point():
+    from pages._colour import Colouring
+
+    n = 1_000_000
+    rng = np.random.default_rng(5)
+    groups = rng.integers(0, 8, n)
+    titles = np.array([f"t{i}" for i in range(n)], dtype=object)
+    fig = mapchart.figure(Colouring(groups, {g: str(g) for g in range(8)}, clusters=True),
+                          rng.normal(size=(n, 2)), np.arange(n), titles, "T", confidence=rng.random(n))
+    p = mapchart.payload(fig, svg=mapchart.is_svg(fig.n))
+    assert p["bundle"] == mapchart.FULL and fig.n == n and len(p["traces"]) == 8
+    assert len(p["xy"]) == 8 * n and len(p["ids"]) == 4 * n and p["values"] == b""
+    assert len(json.dumps({k: v for k, v in p.items() if not isinstance(v, bytes)})) < 20_000  # no per-point JSON
