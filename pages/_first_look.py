@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.projection.map_points import drawn_rows, hover_titles
+from core.plots.map_points import drawn_rows, hover_titles
 from core.pipeline import Embedded
 from core.plots.plots import map_figure
 from core.session.provisional import first_look

@@ -57,7 +57,7 @@ import plotly
 import plotly.graph_objects as go
 
 from core.plots.map_labels import Label
-from core.projection.map_points import hover_buffer, hover_titles
+from core.plots.map_points import hover_buffer, hover_titles
 from core.plots.plots import CHART_CONFIG
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class MapFigure:
     """A map figure in the component's terms, built without a Python object per point.
 
     ``xy`` (n, 2) float32 and ``ids`` (n,) int32 row ids, both in trace order (each trace a slice, its
-    length its ``count``); ``hover`` n lines of UTF-8 (:func:`core.projection.map_points.hover_buffer`);
+    length its ``count``); ``hover`` n lines of UTF-8 (:func:`core.plots.map_points.hover_buffer`);
     ``values`` (n,) float64 or None: the points' colour values, in trace order, for traces whose spec
     says ``"colors": True`` (their ``marker.color``); ``traces``: each trace's other Plotly properties
     (JSON-ready) with its ``count``; ``layout``: JSON-ready."""

@@ -19,7 +19,7 @@ from browserkit import (MAP_FRAME, MAP_PLOT, StreamlitServer, chromium_page, map
 from test_browser import _require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
-N_BIG = 1_000_000  # core.projection.map_points.MAX_DRAWN: the most a map draws without sampling
+N_BIG = 1_000_000  # core.plots.map_points.MAX_DRAWN: the most a map draws without sampling
 
 # the map's points and its title once it is drawn (two animation frames after Plotly has drawn the data)
 MAP_STATE_JS = """() => {

@@ -7,7 +7,7 @@ import torch
 from core.embedding import backends
 from core.config import DataConfig, RunConfig
 from core.embedding.embed import embed_texts
-from core.projection.map_points import MAX_DRAWN, drawn_rows, hover_buffer, hover_titles
+from core.plots.map_points import MAX_DRAWN, drawn_rows, hover_buffer, hover_titles
 from core.training.objectives import NeighbourEmbedding, anchor_batches
 from core.projection.project import TSNE_ITERS, tsne
 from fakes import FakeEmbedder

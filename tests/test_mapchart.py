@@ -8,7 +8,7 @@ import plotly
 
 import pages._mapchart as mapchart
 from apphelpers import map_charts, select_on_map
-from core.projection.map_points import hover_titles
+from core.plots.map_points import hover_titles
 from core.plots.plots import CHART_CONFIG, map_figure
 
 

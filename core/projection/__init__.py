@@ -1,1 +1,1 @@
-"""2-D maps: the projections' registry, landmarks for big corpora, which points a map draws."""
+"""2-D maps: the projections' registry, landmarks for big corpora."""

@@ -26,7 +26,7 @@ from core.tables.export import assignments_table, cluster_name, clusters_documen
 from core.clustering.hierarchy import levels
 from core.clustering.k_choice import SweepPlan, sweep_plan
 from core.embedding.kept_vectors import KeptVectors
-from core.projection.map_points import MAX_DRAWN, drawn_rows, hover_titles
+from core.plots.map_points import MAX_DRAWN, drawn_rows
 from core.pipeline import RunResult, metrics_document
 from core.projection.project import map_title
 from core.storage.projects import Version
@@ -180,12 +180,8 @@ class View:
 
     def drawn_rows(self) -> np.ndarray:
         """Sorted row ids the map draws: every text up to :attr:`max_drawn`, else a seeded sample in which
-        every cluster keeps its share (``core.projection.map_points``)."""
+        every cluster keeps its share (``core.plots.map_points``)."""
         return drawn_rows(self.labels, self.cfg.seed)
-
-    def hover_titles(self, rows: np.ndarray) -> list[str]:
-        """The (m,) ``rows``' titles, each cut to what a map's hover shows."""
-        return hover_titles(self.corpus.frame["title"].to_numpy()[rows])
 
     def map_title(self) -> str:
         """The map's title: the projection, and how its points were placed."""
