@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from core.clustering.cluster import Clustering, align_to, canonical, internal_scores, kmeans, label_scores
+from core.clustering.cluster import (Clustering, align_to, canonical, internal_scores, kmeans, label_scores,
+                                     same_partition)
 from core.errors import UserError
 
 
@@ -123,3 +124,12 @@ def test_a_clustering_method_registered_in_core_cluster_stage_is_offered_everywh
     assert not at.exception and not at.error and at.session_state["session"].last.cfg.cluster.method == "ward"
     at.switch_page("pages/quality.py").run()
     assert not at.exception and any("Ward's linkage on the sentence embeddings" in c.value for c in at.caption)
+
+
+def test_same_partition_compares_groups_whatever_their_ids():
+    a = np.array([0, 0, 1, 1, 2, 2])
+    assert same_partition(a, np.array([5, 5, 9, 9, 7, 7])) and same_partition(a, np.array(list("xxyyzz")))
+    assert not same_partition(a, np.array([0, 0, 1, 1, 1, 1]))  # two groups joined
+    assert not same_partition(a, np.array([0, 1, 1, 1, 2, 2]))  # one text moved
+    assert not same_partition(a, np.array([0, 0, 1, 1, 2, 3]))  # one group split
+    assert not same_partition(a, a[:5]) and same_partition(np.array([]), np.array([]))
