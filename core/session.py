@@ -17,6 +17,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import uuid
 import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,23 +36,30 @@ from .data import Corpus, clean_text, read_table
 from .describe import ClusterSummary, Terms
 from .edits import accept_split, check_name, describe_parts, edited_stage, merge, split
 from .embed import default_results, default_store, embed_texts, get_embedder
-from .embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashes
+from .embed_file import FileEmbedder, check_distinct, distinct_rows, read_embeddings, text_hashes
 from .errors import UserError
 from .kept_vectors import KEPT_FILE, KeptVectors
 from .limits import Limits
-from .k_choice import Suggestion, k_max, quick_suggestion
+from .map_points import drawn_rows, hover_titles
+from .provisional import FirstLook, first_look
+from .k_choice import K_RANGE, Suggestion, k_max, quick_suggestion
 from .column_groups import EXTRA, extra_columns
 from .hierarchy import Tree, build, inner_groups, link
 from .timeline import parse_dates
 from .hierarchy import centres as cluster_centres
 from .naming import PhraseEmbedder, group_keywords, phrases_stage
-from .pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
+from .pipeline import Embedded, EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
 from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
                        version_settings)
 from .results import array_key, stage_key
 from .store import EmbeddingStore
 from .view import DataSource, View
 from .projects import check_project_name, settings_config, untouched  # the Projects and Compare pages
+from .project_list import ProjectRow, project_row
+from .session_app import app_run, hub_path, named_source  # noqa: F401  the app's script and sidebar
+from .session_compare import compare_views, moved_between, version_titles
+from .session_refine import Refine
+from .session_turn import Turn, holding  # noqa: F401  handed out: a session's turn for its heavy work (pages hold it)
 
 log = logging.getLogger(__name__)
 #: Every live Session of this process: a project one of them has open is not another visit's to reuse.
@@ -86,12 +94,20 @@ class Workbench:
     background after a run (``core.background``)."""
 
     def __init__(self, cache: StageCache | None = None, *, load_embedder: EmbedderLoader | None = None,
-                 precompute: bool = True) -> None:
-        self.cache = cache or MemoryCache(MEMORY_SIZES, _FolderDisk())
+                 precompute: bool = True, background_loader: EmbedderLoader | None = None) -> None:
+        self.cache = cache or self.new_cache()
         self.load_embedder = load_embedder or get_embedder
+        #: loads models in a background job's thread (the app's shared loader may serve its sessions only)
+        self.background_loader = background_loader or get_embedder
         self.precompute = precompute
         self._lock = threading.Lock()
         self._stores: dict[str, EmbeddingStore] = {}
+
+    @staticmethod
+    def new_cache() -> StageCache:
+        """A stage cache as a workbench makes by default: memory (``MEMORY_SIZES``) over the disk cache
+        of the cache folder in use (an app keeps one for all its sessions)."""
+        return MemoryCache(MEMORY_SIZES, _FolderDisk())
 
     def store(self) -> EmbeddingStore:
         """The embedding store of the current cache folder, opened once (its warn-once state holds)."""
@@ -107,6 +123,17 @@ class Workbench:
 
     def embedder(self, model: str, backend: str):
         return self.load_embedder(model, backend)
+
+    @staticmethod
+    def limits() -> Limits:
+        """This server's limits on uploads and runs (read from the environment now)."""
+        return Limits.from_env()
+
+    @staticmethod
+    def k_range(n: int | None = None) -> range:
+        """The k a user may choose for ``n`` texts (``core.k_choice``: at most a fifth of them), or
+        for any data (``n`` None)."""
+        return range(K_RANGE.start, k_max(n) + 1)
 
     # -- data ----------------------------------------------------------------------------------------
     def upload_table(self, data: bytes, name: str, limits: Limits | None = None) -> tuple[str, pd.DataFrame]:
@@ -143,19 +170,46 @@ class Workbench:
 
         return self.cache.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
 
+    def check_embeddings_file(self, embedder: FileEmbedder, source: DataSource, cfg: RunConfig) -> None:
+        """A UserError unless every text ``cfg`` samples from ``source`` has a vector in the file (matched
+        by text hash, as the CLI matches) and the file gives them as many distinct vectors as clusters.
+        A source that cannot be read passes: the page shows its own problem."""
+        try:
+            sample_key, corpus = self.corpus(source, cfg)
+        except Exception:  # the data's own problem: the page shows it, with its message
+            return
+        n_missing, first, distinct = self.texts_without_vectors(embedder, sample_key, corpus.texts)
+        if n_missing:
+            raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
+                            f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
+                            "column(s) and Sample fraction choose the texts; the file must hold them all")
+        check_distinct(embedder.file, len(corpus), distinct, cfg.cluster.k)
+
+    def first_look(self, so_far: Embedded) -> tuple[FirstLook, np.ndarray, list[str]]:
+        """The provisional map of a run whose encoder trains (``core.provisional``): the look, the (m,)
+        rows drawn and their hover titles."""
+        look = first_look(so_far, self.cache)
+        rows = drawn_rows(look.labels, so_far.config.seed)
+        return look, rows, hover_titles(so_far.corpus.frame["title"].to_numpy()[rows])
+
     # -- the run -------------------------------------------------------------------------------------
     def run(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
             on_embedded: EmbeddedHook | None = None, cache: StageCache | None = None) -> RunResult:
         """The pipeline for ``cfg`` on ``source`` through the shared caches (the raw-embedding baseline
         is left to :meth:`baseline`, which the cards fill in when it is ready); ``cache``: another
         cache over them (an export notes what the run reads)."""
+        return run(cfg, **self.run_inputs(source, cfg, progress=progress, on_embedded=on_embedded, cache=cache))
+
+    def run_inputs(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
+                   on_embedded: EmbeddedHook | None = None, cache: StageCache | None = None) -> dict[str, Any]:
+        """The keyword arguments of ``core.pipeline.run`` for :meth:`run`: the data, the caches, where the
+        vectors come from."""
         # an imported project's own vectors never pass through the store (core.kept_vectors); they serve
         # only runs of the model that made them (another embedder embeds the texts itself)
         kept = source.kept if source.embeddings is None and kept_serves(source, cfg) else None
-        return run(cfg, source=source.value, key=source.key, cache=cache or self.cache,
-                   embedder=source.embeddings or kept, load_embedder=self.load_embedder,
-                   store=None if kept is not None else self.store(), progress=progress, baseline=False,
-                   on_embedded=on_embedded)
+        return dict(source=source.value, key=source.key, cache=cache or self.cache, embedder=source.embeddings or kept,
+                    load_embedder=self.load_embedder, store=None if kept is not None else self.store(),
+                    progress=progress, baseline=False, on_embedded=on_embedded)
 
     def baseline(self, result: RunResult) -> ClusterStage:
         """K-Means on the raw embeddings with this k and seed: the cards' yardstick."""
@@ -301,8 +355,14 @@ class Session:
         self._memory_only = False
         self._upload_bytes: bytes | None = None  # the upload of a project kept in memory only
         self.last: View | None = None  # the view made last
+        self.id = uuid.uuid4().hex  # this session's name among a shared job's holders
         with _SESSIONS_LOCK:
             _SESSIONS.add(self)
+
+    @property
+    def refine(self) -> Refine:
+        """This session's Refine jobs: start, status, cancel, the scores before (``core.session_refine``)."""
+        return Refine(self.bench, self.id)
 
     # -- projects ------------------------------------------------------------------------------------
     @property
@@ -476,6 +536,17 @@ class Session:
                 self.project = None
         return None
 
+    def project_rows(self) -> list[ProjectRow]:
+        """:meth:`projects` as the Projects page lists them (name, data, versions, when opened)."""
+        return [project_row(p) for p in self.projects()]
+
+    @staticmethod
+    def project_file_name(project: Project | None = None) -> str:
+        """The file name :meth:`export_project` writes for ``project`` (None: its suffix only)."""
+        from .project_file import SUFFIX, file_name
+
+        return SUFFIX if project is None else file_name(project)
+
     def rename_project(self, pid: str, name: str) -> Project:
         """Give project ``pid`` a new name (a UserError for a bad one changes nothing)."""
         project = self.store.rename(pid, check_project_name(name))
@@ -552,13 +623,26 @@ class Session:
             version = replace(version, labels=None, names={}, notes={})
         return self._view_of(source, result, version)
 
+    def version_titles(self) -> dict[str, str]:
+        """{version id: its title} of the project's versions, oldest first (the one shown now marked)."""
+        return version_titles(self.project)
+
+    compare = staticmethod(compare_views)  # (view a, view b, title a, title b) -> core.compare.Comparison
+    moved_texts = staticmethod(moved_between)  # (comparison, view a, view b, query) -> the texts that moved
+
+    @staticmethod
+    def project_settings(project: Project) -> RunConfig:
+        """The settings of ``project``'s last view (a UserError for another ClusterLens's)."""
+        return settings_config(project.view.get("settings") or {})
+
     # -- the view ------------------------------------------------------------------------------------
     def view(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
              on_embedded: EmbeddedHook | None = None) -> View:
         """The view for ``cfg`` on ``source``: the run (from the caches where they hold it), in the
         project's version for these settings (made now if new: its clusters as computed are stored),
         with that version's edits, names and notes."""
-        result = self.bench.run(source, cfg, progress=progress, on_embedded=on_embedded)
+        # the pipeline itself, called here: the route from a setting to its stage is the door and the pipeline
+        result = run(cfg, **self.bench.run_inputs(source, cfg, progress=progress, on_embedded=on_embedded))
         self.bench.start_precompute(result)
         self._upload_bytes = source.data
         self._refresh()
@@ -778,6 +862,15 @@ class Session:
         rows, texts = texts_of(table, text_col or text_columns(model.text_col, list(map(str, table.columns))))
         assigned = self.assign(view, texts)
         return with_assignments(table, rows, assigned), assigned, rows
+
+    @staticmethod
+    def assigned_file(table: pd.DataFrame, source_name: str, k: int) -> tuple[str, str]:
+        """(CSV text, file name) of new texts with their clusters (:meth:`assign_table`'s table), every
+        text cell neutralised for spreadsheets (``core.csv_export``)."""
+        from .csv_export import safe_csv
+        from .export import export_name
+
+        return safe_csv(table), export_name(source_name, k, "assigned", "csv")
 
     def export_project(self, *, progress: StageProgress | None = None) -> bytes:
         """The open project as one file to share (``core.project_file``): its settings, versions, edits,
