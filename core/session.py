@@ -10,6 +10,11 @@ session back (:meth:`Session.rename`, :meth:`Session.merge`, ...); they never bu
 touch a cache. The session keeps the project in memory too: when the disk refuses a write (full,
 read-only) or the project was deleted elsewhere, the work goes on in memory and :attr:`Session.problem`
 says what could not be saved. Plain Python: no Streamlit.
+
+Parts of the door live beside it and are reached through it: ``session_data`` (uploads, the sample, the
+limits and k's range: a Workbench's), ``session_refine`` (a session's Refine jobs), ``session_compare``
+(versions side by side), ``session_turn`` (one heavy job per session) and ``session_app`` (the app's
+script: each run's setting, sources given by name).
 """
 from __future__ import annotations
 
@@ -32,23 +37,22 @@ from .backends import backend_for
 from .cache import DiskCache, MemoryCache, StageCache
 from .cluster_stage import ClusterStage, baseline_key, baseline_stage
 from .config import RunConfig, cache_dir
-from .data import Corpus, clean_text, read_table
+from .data import clean_text
 from .describe import ClusterSummary, Terms
 from .edits import accept_split, check_name, describe_parts, edited_stage, merge, split
 from .embed import default_results, default_store, embed_texts, get_embedder
-from .embed_file import FileEmbedder, check_distinct, distinct_rows, read_embeddings, text_hashes
+from .embed_file import read_embeddings
 from .errors import UserError
 from .kept_vectors import KEPT_FILE, KeptVectors
-from .limits import Limits
 from .map_points import drawn_rows, hover_titles
 from .provisional import FirstLook, first_look
-from .k_choice import K_RANGE, Suggestion, k_max, quick_suggestion
+from .k_choice import Suggestion, k_max, quick_suggestion
 from .column_groups import EXTRA, extra_columns
 from .hierarchy import Tree, build, inner_groups, link
 from .timeline import parse_dates
 from .hierarchy import centres as cluster_centres
 from .naming import PhraseEmbedder, group_keywords, phrases_stage
-from .pipeline import Embedded, EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
+from .pipeline import Embedded, EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run
 from .projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
                        version_settings)
 from .results import array_key, stage_key
@@ -57,6 +61,7 @@ from .view import DataSource, View
 from .projects import check_project_name, settings_config, untouched  # the Projects and Compare pages
 from .project_list import ProjectRow, project_row
 from .session_app import app_run, hub_path, named_source  # noqa: F401  the app's script and sidebar
+from .session_data import DataInputs
 from .session_compare import compare_views, moved_between, version_titles
 from .session_refine import Refine
 from .session_turn import Turn, holding  # noqa: F401  handed out: a session's turn for its heavy work (pages hold it)
@@ -88,7 +93,7 @@ class _FolderDisk:
         return disk.fetch(stage, key, compute, codec)
 
 
-class Workbench:
+class Workbench(DataInputs):
     """What every session of one process shares. ``load_embedder(model, backend)`` gives the shared
     model (the app hands in its server-wide one); ``precompute``: cluster every k of the slider in the
     background after a run (``core.background``)."""
@@ -123,67 +128,6 @@ class Workbench:
 
     def embedder(self, model: str, backend: str):
         return self.load_embedder(model, backend)
-
-    @staticmethod
-    def limits() -> Limits:
-        """This server's limits on uploads and runs (read from the environment now)."""
-        return Limits.from_env()
-
-    @staticmethod
-    def k_range(n: int | None = None) -> range:
-        """The k a user may choose for ``n`` texts (``core.k_choice``: at most a fifth of them), or
-        for any data (``n`` None)."""
-        return range(K_RANGE.start, k_max(n) + 1)
-
-    # -- data ----------------------------------------------------------------------------------------
-    def upload_table(self, data: bytes, name: str, limits: Limits | None = None) -> tuple[str, pd.DataFrame]:
-        """An uploaded file's raw table, read once per content -> (content key, table); a Parquet file over
-        ``limits``' rows per upload is refused before its rows are read (a refusal is not cached)."""
-        digest = hashlib.sha256(data).hexdigest()[:20]
-        limits = limits or Limits.from_env()
-        return digest, self.cache.fetch("upload", digest + name, lambda: read_table(data, name, limits=limits))
-
-    def corpus(self, source: DataSource, cfg: RunConfig) -> tuple[str, Corpus]:
-        """(sample key, the sample) the run for ``cfg`` reads, through the run's own cached stages (the
-        sidebar shows its size before the run starts; the run then finds it cached)."""
-        read_key, full = read_stage(source.key, source.value, cfg.data, self.cache)
-        return sample_stage(read_key, full, cfg.data, cfg.seed, self.cache)
-
-    def embeddings_file(self, data: bytes, name: str, model: str) -> FileEmbedder:
-        """An uploaded embeddings file as the embedder of a run of ``model``, by content; raises
-        UserError for a file that is not one, or another model's or width's."""
-        digest = hashlib.sha256(data).hexdigest()[:20]
-        file = self.cache.fetch("embeddings_file", digest + name,
-                                lambda: read_embeddings(data, name=name, limits=Limits.from_env()))
-        return self.cache.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
-
-    def texts_without_vectors(self, embedder: FileEmbedder, sample_key: str,
-                              texts: list[str]) -> tuple[int, str | None, int]:
-        """(how many of a sample's texts the file has no vector for, the first of them, how many distinct
-        vectors it gives the sample's texts), once per file and sample."""
-        def count() -> tuple[int, str | None, int]:
-            have = set(embedder.file.hashes)
-            missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
-            if missing:
-                return len(missing), missing[0][:60].replace("\n", " "), 0
-            return 0, None, distinct_rows(embedder.file.lookup(texts))
-
-        return self.cache.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
-
-    def check_embeddings_file(self, embedder: FileEmbedder, source: DataSource, cfg: RunConfig) -> None:
-        """A UserError unless every text ``cfg`` samples from ``source`` has a vector in the file (matched
-        by text hash, as the CLI matches) and the file gives them as many distinct vectors as clusters.
-        A source that cannot be read passes: the page shows its own problem."""
-        try:
-            sample_key, corpus = self.corpus(source, cfg)
-        except Exception:  # the data's own problem: the page shows it, with its message
-            return
-        n_missing, first, distinct = self.texts_without_vectors(embedder, sample_key, corpus.texts)
-        if n_missing:
-            raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
-                            f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
-                            "column(s) and Sample fraction choose the texts; the file must hold them all")
-        check_distinct(embedder.file, len(corpus), distinct, cfg.cluster.k)
 
     def first_look(self, so_far: Embedded) -> tuple[FirstLook, np.ndarray, list[str]]:
         """The provisional map of a run whose encoder trains (``core.provisional``): the look, the (m,)
