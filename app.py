@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from core.session import app_run
+from core.session.session import app_run
 from pages._sidebar import sidebar
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -3,12 +3,13 @@ output (``python docs/make_choices.py``), and a test keeps it so. The sidebar, a
 docs all name the same entries."""
 from __future__ import annotations
 
-from . import cluster_stage, project
-from .config import ClusterConfig, EncoderConfig, ProjectConfig
-from .cluster_stage import ClusterMethod
-from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderChoice
-from .project import Projection
-from .objectives import OBJECTIVES
+from core.clustering import cluster_stage
+from core.projection import project
+from core.config import ClusterConfig, EncoderConfig, ProjectConfig
+from core.clustering.cluster_stage import ClusterMethod
+from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderChoice
+from core.projection.project import Projection
+from core.training.objectives import OBJECTIVES
 
 __all__ = ["DEFAULT_EMBEDDER", "cluster_methods", "drawn_projections", "embedders", "markdown", "objectives",
            "projection"]

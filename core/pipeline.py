@@ -1,7 +1,7 @@
 """The one stage pipeline, used by both the CLI and the app.
 
 Each stage is a function of (its parent's key, its inputs, its own config section, the seed) that
-returns (key, value), with a cache handed in by the caller (``core.cache``): the CLI passes the disk
+returns (key, value), with a cache handed in by the caller (``core.storage.cache``): the CLI passes the disk
 cache or none, the app passes memory over disk. A stage's key is its settings plus its parent's key,
 so a change stops where it should: a fraction or seed change re-samples without re-reading the
 source, a change of k re-runs only :func:`cluster_stage` and what follows it. The train stage's
@@ -18,24 +18,24 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .backends import backend_for
-from .cache import NoCache, StageCache
-from .cluster import check_k
-from .config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
-from .cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
+from core.embedding.backends import backend_for
+from core.storage.cache import NoCache, StageCache
+from core.clustering.cluster import check_k
+from core.config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from core.clustering.cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
     ClusterStage, Scores, baseline_key, baseline_stage, carried, cluster_and_score, cluster_stage, coview_views,
     default_labels, reassigned, scale_rules_key, score, views_stage)
-from .data import Corpus, build_corpus, sample
-from .describe import ClusterSummary, Terms, term_counts
-from .embed import EmbedResult, Embedder, embed_texts, get_embedder
-from .embed_file import check_distinct, distinct_rows
-from .encoder import Encoder, step_cap_key
-from .errors import UserError
-from .naming import names_stage
-from .project import project
-from .refine_stage import RefineInfo, refine_run
-from .results import array_key, stage_key
-from .store import EmbeddingStore
+from core.tables.data import Corpus, build_corpus, sample
+from core.naming.describe import ClusterSummary, Terms, term_counts
+from core.embedding.embed import EmbedResult, Embedder, embed_texts, get_embedder
+from core.embedding.embed_file import check_distinct, distinct_rows
+from core.training.encoder import Encoder, step_cap_key
+from core.errors import UserError
+from core.naming.naming import names_stage
+from core.projection.project import project
+from core.training.refine_stage import RefineInfo, refine_run
+from core.storage.results import array_key, stage_key
+from core.storage.store import EmbeddingStore
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
         result.vectors.setflags(write=False)
         return stage_key("embedded", array_key(result.vectors)), result
 
-    file = getattr(embedder, "cache_key", None)  # a file of vectors (core.embed_file) is not the model
+    file = getattr(embedder, "cache_key", None)  # a file of vectors (core.embedding.embed_file) is not the model
     key = stage_key("embed", sample_key, asdict(cfg), *([file] if file else []))
     return cache.fetch("embed", key, compute)
 
@@ -264,7 +264,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     leaves the raw-embedding yardstick to the caller (the app computes it in the background).
     With ``cfg.refine.enabled`` the vectors after the embed stage are the refined model's; the
     baseline stays K-Means on the base model's (``keys["base_embed"]``, ``base_embeddings``).
-    ``cancelled()`` turning true stops a refinement (``core.refine.Cancelled``).
+    ``cancelled()`` turning true stops a refinement (``core.training.refine.Cancelled``).
     ``on_embedded`` gets the run so far when the encoder is about to train (the app draws a
     provisional map from it meanwhile).
     """
@@ -287,7 +287,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     sample_key, corpus = sample_stage(read_key, full, cfg.data, cfg.seed, cache)
     check_sample(corpus, cfg.cluster.k)
     file = getattr(embedder, "file", None) if not getattr(embedder, "embeds_any_text", True) else None
-    if file is not None:  # only a file's vectors (core.embed_file): as many distinct ones as clusters
+    if file is not None:  # only a file's vectors (core.embedding.embed_file): as many distinct ones as clusters
         distinct = cache.fetch("distinct", stage_key("distinct", embedder.cache_key, sample_key),
                                lambda: distinct_rows(file.lookup(corpus.texts)))
         check_distinct(file, len(corpus), distinct, cfg.cluster.k)

@@ -1,9 +1,9 @@
 """The app's server-wide objects around ``core``: the only Streamlit caching in the repo.
 
-One :class:`core.session.Workbench` serves every browser session: its stage cache (memory over the
+One :class:`core.session.session.Workbench` serves every browser session: its stage cache (memory over the
 disk cache), the embedding store and projects of the cache folder, and the embedding model (a
 ``st.cache_resource``: one per (model, backend) for the whole server, never mutated after loading).
-Each browser session has its own :class:`core.session.Session` over it (:func:`session`), the one
+Each browser session has its own :class:`core.session.session.Session` over it (:func:`session`), the one
 door the pages go through.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 import streamlit as st
 
 from core.errors import UserError
-from core.session import Session, Workbench, get_embedder, hub_path
+from core.session.session import Session, Workbench, get_embedder, hub_path
 
 from . import _state as S
 

@@ -2,7 +2,7 @@
 written by ``python -m core embed --out`` and the run uses its vectors instead of the model's.
 
 The file goes through the same path as ``python -m core run --embeddings``: a
-:class:`core.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
+:class:`core.embedding.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
 hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors, and
 its vectors never enter the shared embedding store, where another file claiming the same model would
 meet them).
@@ -29,7 +29,7 @@ from . import _state as S
 from ._safe import plain
 
 if TYPE_CHECKING:  # the sidebar imports this module
-    from core.embed_file import FileEmbedder
+    from core.embedding.embed_file import FileEmbedder
 
     from ._sidebar import Source
 

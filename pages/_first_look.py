@@ -1,4 +1,4 @@
-"""The provisional map drawn while the encoder trains (see ``core.provisional``), replaced by the
+"""The provisional map drawn while the encoder trains (see ``core.session.provisional``), replaced by the
 encoder's map when the run finishes."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from core.plots import map_figure
+from core.plots.plots import map_figure
 
 from . import _cached as cached
 from . import _mapchart

@@ -1,8 +1,8 @@
 """The number of clusters: a slider and a number box for the same k, its range for the data in use,
 and where a data source starts (its own last k in this session, a link's, or a suggestion).
 
-The range is the workbench's (``core.k_choice.K_RANGE``, which the link parser reads too), cut to
-``n // 5`` for ``n`` texts. A data source the session has not shown yet starts at ``core.k_choice``'s quick
+The range is the workbench's (``core.clustering.k_choice.K_RANGE``, which the link parser reads too), cut to
+``n // 5`` for ``n`` texts. A data source the session has not shown yet starts at ``core.clustering.k_choice``'s quick
 suggestion, computed from its embeddings once the first view of it exists (:func:`settle`: the page
 then reruns at the suggested k; only the clustering is redone), and the sidebar says why.
 """

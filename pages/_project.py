@@ -2,7 +2,7 @@
 (from the Projects page, or a link's ``?project=`` on the session's first run, before the widgets are
 drawn); the sidebar names it with a link to the Projects page; what could not be saved is a warning
 with the two ways out, and another tab's change a notice. The projects themselves are the session's
-(``core.session``)."""
+(``core.session.session``)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
@@ -11,8 +11,8 @@ import streamlit as st
 
 from core import choices
 from core.errors import UserError, app_message
-from core.session import Session
-from core.view_link import parse, to_query
+from core.session.session import Session
+from core.session.view_link import parse, to_query
 
 from . import _cached as cached
 from . import _state as S
@@ -20,7 +20,7 @@ from ._link import DIRECT
 from ._safe import plain
 
 if TYPE_CHECKING:
-    from core.projects import Project
+    from core.storage.projects import Project
 
 PROJECTS_PAGE = "pages/projects.py"
 #: the data source radio's option for the open project's own copy of its data (an upload, a file)

@@ -14,8 +14,8 @@ from core import choices
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
 from core.errors import UserError, app_message
-from core.session import named_source
-from core.view import DataSource
+from core.session.session import named_source
+from core.session.view import DataSource
 
 from . import _cached as cached
 from . import _embeddings_upload as embeddings_upload
@@ -28,7 +28,7 @@ from ._safe import plain
 
 if TYPE_CHECKING:
     from core.limits import Limits
-    from core.projects import Project
+    from core.storage.projects import Project
 
 HUB = "AG News from the Hugging Face hub"
 UPLOAD = "Upload a file"
@@ -177,7 +177,7 @@ def _project_file(project: Project) -> Source | None:
 
 def _with_own_vectors(source: Source | None) -> Source | None:
     """``source`` with the open project's own vectors when it is that project's data (an imported
-    project: its texts are not embedded again, ``core.kept_vectors``)."""
+    project: its texts are not embedded again, ``core.embedding.kept_vectors``)."""
     project = cached.session().project
     if source is None or project is None or project.source.key != source.key or source.kept is not None:
         return source
@@ -189,7 +189,7 @@ def _with_own_vectors(source: Source | None) -> Source | None:
 
 
 def _kind(source: str) -> str:
-    """How a project names a source given by name (``core.projects.Source.kind``)."""
+    """How a project names a source given by name (``core.storage.projects.Source.kind``)."""
     return "demo" if source == DEMO_SOURCE else "hub" if source.startswith("hf://") else "path"
 
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator, NoReturn, TypeVar
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.view import View
+from core.session.view import View
 
 from . import _cached as cached
 from . import _link as link

@@ -1,6 +1,6 @@
 """Add texts: new texts (a file, or typed) given the clusters shown (after edits, with the user's names),
 each with a confidence and a place on the map among the texts it resembles; those below a threshold are
-listed together as a candidate new cluster. The assigning is the session's (``core.assign``)."""
+listed together as a candidate new cluster. The assigning is the session's (``core.clustering.assign``)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.plots import map_figure
-from core.session import holding
+from core.plots.plots import map_figure
+from core.session.session import holding
 from pages import _cached as cached
 from pages import _mapchart
 from pages import _state as S

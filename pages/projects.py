@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.session import holding
+from core.session.session import holding
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too

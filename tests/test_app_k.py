@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-import core.cluster as cluster
+import core.clustering.cluster as cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP_PAGE = ROOT / "pages" / "map.py"
@@ -15,8 +15,8 @@ def route(frames: list[inspect.FrameInfo]) -> list[str]:
     """The functions a reader follows from the page's first function to the call of K-Means, outermost
     first, as ``file:qualified name``: the repository's own (pages/, core/) named functions on the stack
     below the page's script. Closures and lambdas are read as part of the function that defines them,
-    and the stage cache's ``fetch`` (core/cache.py, the door's ``_FolderDisk``) is the same call for
-    every stage, so neither counts. The K-Means function (core.cluster.kmeans) is the end, not on the
+    and the stage cache's ``fetch`` (core/storage/cache.py, the door's ``_FolderDisk``) is the same call for
+    every stage, so neither counts. The K-Means function (core.clustering.cluster.kmeans) is the end, not on the
     way: it is left out too."""
     outermost = list(reversed(frames))
     start = next(i for i, f in enumerate(outermost) if Path(f.filename).resolve() == MAP_PAGE) + 1
@@ -27,9 +27,9 @@ def route(frames: list[inspect.FrameInfo]) -> list[str]:
         if not path.is_relative_to(ROOT / "pages") and not path.is_relative_to(ROOT / "core"):
             continue
         rel = path.relative_to(ROOT).as_posix()
-        if "<locals>" in name or "<lambda>" in name or rel == "core/cache.py" or name.startswith("_FolderDisk."):
+        if "<locals>" in name or "<lambda>" in name or rel == "core/storage/cache.py" or name.startswith("_FolderDisk."):
             continue
-        if (rel, name) == ("core/cluster.py", "kmeans"):
+        if (rel, name) == ("core/clustering/cluster.py", "kmeans"):
             break
         out.append(f"{rel}:{name}")
     return out
@@ -55,5 +55,5 @@ def test_the_route_from_the_k_slider_to_k_means_is_six_functions_through_the_doo
     assert stacks, "a new k clusters again"
     path = route(stacks[0])
     assert path[0] == "pages/_common.py:page_view"  # the Map page's first function
-    assert "core/session.py:Session.view" in path  # the door
+    assert "core/session/session.py:Session.view" in path  # the door
     assert len(path) <= 6, path

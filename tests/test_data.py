@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import build_corpus, clean_text, read_table, sample, sample_order
+from core.tables.data import build_corpus, clean_text, read_table, sample, sample_order
 from core.errors import UserError
 
 
@@ -145,7 +145,7 @@ def test_repaired_share_is_counted(ag_news_path):
 
 
 def test_the_fast_path_cleans_every_text_as_clean_text_does(ag_news_path):
-    from core.data import _repaired, clean_texts
+    from core.tables.data import _repaired, clean_texts
 
     raw = pd.read_csv(ag_news_path)
     texts = (raw["title"].fillna("") + " " + raw["description"].fillna("")).tolist()

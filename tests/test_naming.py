@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from core.cache import MemoryCache
+from core.storage.cache import MemoryCache
 from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-from core.naming import (candidate_scores, ctfidf, distinctiveness, mmr, name_keywords, names_stage, phrase_counts,
+from core.naming.naming import (candidate_scores, ctfidf, distinctiveness, mmr, name_keywords, names_stage, phrase_counts,
                          phrases_of, unique_heads)
 from core.pipeline import run
 from fakes import FakeEmbedder

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from core import landmarks, objectives
-from core.cluster import restarts
+from core.projection import landmarks
+from core.training import objectives
+from core.clustering.cluster import restarts
 from core.config import EncoderConfig
-from core.coview import crossfit_predict
-from core.encoder import Encoder, step_cap_key
-from core.objectives import NeighbourEmbedding, anchor_batches
-from core.project import TSNE_ITERS, map_title, project
+from core.clustering.coview import crossfit_predict
+from core.training.encoder import Encoder, step_cap_key
+from core.training.objectives import NeighbourEmbedding, anchor_batches
+from core.projection.project import TSNE_ITERS, map_title, project
 from test_coview import corpus
 
 
@@ -118,13 +119,13 @@ def test_kmeans_restarts_shrink_above_20_clusters_and_their_keys_change(monkeypa
     import sklearn.cluster
 
     from core import pipeline
-    from core.cluster import kmeans
+    from core.clustering.cluster import kmeans
     from core.config import ClusterConfig
 
     assert [restarts(3_080, 10, k) for k in (4, 20, 25, 77, 150)] == [10, 10, 8, 2, 1]
     asked = []
     real = sklearn.cluster.KMeans
-    monkeypatch.setattr("core.cluster.KMeans", lambda **kw: asked.append(kw["n_init"]) or real(**kw))
+    monkeypatch.setattr("core.clustering.cluster.KMeans", lambda **kw: asked.append(kw["n_init"]) or real(**kw))
     X = np.random.default_rng(0).normal(size=(400, 8)).astype(np.float32)
     kmeans(X, 4, seed=0), kmeans(X, 77, seed=0)
     assert asked == [10, 2]
@@ -138,7 +139,7 @@ def test_kmeans_restarts_shrink_above_20_clusters_and_their_keys_change(monkeypa
 def test_coview_regressions_fitted_on_a_sample_still_predict_every_row(monkeypatch):
     from sklearn.linear_model import LogisticRegression
 
-    from core.coview import word_view
+    from core.clustering.coview import word_view
 
     texts, _, truth = corpus(sizes=(150, 150, 150))
     words = word_view(texts)
