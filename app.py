@@ -6,13 +6,10 @@ import logging
 
 import streamlit as st
 
-from core.session.background import foreground
-from core.session.heap import freeze_new_imports
-from core.quiet import quiet_third_party
+from core.session.session import app_run
 from pages._sidebar import sidebar
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-quiet_third_party()
 # The tab's icon as an inline SVG (Material's "bubble_chart" drawn as circles), which Streamlit sends as a
 # data: URL. A ":material/...:" page icon would make every browser fetch it from fonts.gstatic.com, and
 # without a page icon here the frontend would use the current st.Page's ":material/...:" icon the same way.
@@ -30,10 +27,10 @@ navigation = st.navigation([
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
 ])
-# before the page, not after it: a run that ends with st.stop() (the Map page without a selection) never
-# reaches code after its page. What earlier runs imported stays, and later full collections skip it; this
-# session's previous run has unwound by now, so its frames are not frozen with it.
-freeze_new_imports()
-with foreground():  # background passes wait until this page is computed and drawn
+# app_run: third-party loggers quiet; the modules imported so far frozen out of full collections, before
+# the page (a run that ends with st.stop(), the Map page without a selection, never reaches code after
+# it; this session's previous run has unwound by now, so its frames are not frozen with it); background
+# passes wait until this page is computed and drawn
+with app_run():
     sidebar()
     navigation.run()

@@ -6,8 +6,38 @@ from __future__ import annotations
 from core.clustering import cluster_stage
 from core.projection import project
 from core.config import ClusterConfig, EncoderConfig, ProjectConfig
-from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS
+from core.clustering.cluster_stage import ClusterMethod
+from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderChoice
+from core.projection.project import Projection
 from core.training.objectives import OBJECTIVES
+
+__all__ = ["DEFAULT_EMBEDDER", "cluster_methods", "drawn_projections", "embedders", "markdown", "objectives",
+           "projection"]
+
+
+def embedders() -> dict[str, EmbedderChoice]:
+    """{name: the embedder's entry (its model, label and trade-off line)}, in the sidebar's order."""
+    return EMBEDDERS
+
+
+def cluster_methods() -> dict[str, ClusterMethod]:
+    """{name: the clustering method's entry (its label, help, what the Quality page says of it)}."""
+    return dict(cluster_stage.METHODS)
+
+
+def drawn_projections() -> tuple[Projection, ...]:
+    """The projections the map can be drawn with, in the sidebar's order."""
+    return project.drawn()
+
+
+def projection(name: str) -> Projection:
+    """The projection named ``name`` (a UserError names the known ones)."""
+    return project.get(name)
+
+
+def objectives() -> list[str]:
+    """The training objectives' names, in the sidebar's order."""
+    return list(OBJECTIVES)
 
 
 def _first_line(text: str | None) -> str:

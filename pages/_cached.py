@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import streamlit as st
 
-from core.session import background
-from core.storage.cache import MemoryCache
-from core.embedding.embed import get_embedder
 from core.errors import UserError
-from core.session.session import MEMORY_SIZES, Session, Workbench, _FolderDisk
+from core.session.session import Session, Workbench, get_embedder, hub_path
 
 from . import _state as S
 
@@ -25,9 +23,8 @@ log = logging.getLogger(__name__)
 
 #: Fill the cluster and baseline caches for every k of the slider in the background.
 PRECOMPUTE = os.environ.get("CLUSTERLENS_PRECOMPUTE", "1") != "0"
-K_RANGE = background.K_RANGE
-
-CACHE = MemoryCache(MEMORY_SIZES, _FolderDisk())
+#: The stage cache every session of this server shares (memory over the cache folder's disk cache).
+CACHE = Workbench.new_cache()
 
 
 @st.cache_resource(show_spinner="Loading the embedding model ...", max_entries=2)
@@ -38,7 +35,8 @@ def embedder(model: str, backend: str):
 
 @st.cache_resource(show_spinner=False)
 def _bench() -> Workbench:
-    return Workbench(CACHE, load_embedder=embedder)
+    # a background job loads models with the plain loader (named here, so that tests can replace it)
+    return Workbench(CACHE, load_embedder=embedder, background_loader=lambda model, backend: get_embedder(model, backend))
 
 
 def bench() -> Workbench:
@@ -48,12 +46,16 @@ def bench() -> Workbench:
     return shared
 
 
+_new_session = threading.Lock()
+
+
 def session() -> Session:
-    """This browser session's door into core."""
+    """This browser session's door into core (made once: two runs of a new session may ask at once)."""
     state = st.session_state
-    if not isinstance(state.get(S.SESSION), Session):
-        state[S.SESSION] = Session(bench())
-    current = state[S.SESSION]
+    with _new_session:
+        if not isinstance(state.get(S.SESSION), Session):
+            state[S.SESSION] = Session(bench())
+        current = state[S.SESSION]
     current.bench = bench()
     return current
 
@@ -66,9 +68,7 @@ def store():
 @st.cache_data(ttl=60, show_spinner="Fetching the data set from the Hugging Face hub ...")
 def hub_file(source: str) -> tuple[str | None, str | None]:
     """(local path, None) once the hub file is in the hub cache, else (None, why); a failure is retried after a minute."""
-    from core.tables.data import hub_download
-
     try:
-        return str(hub_download(source)), None
+        return hub_path(source), None
     except UserError as exc:
         return None, str(exc)

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots.plots import category_colours, label_colours, map_figure, numeric_map_figure
+from core.plots import category_colours, label_colours, map_figure, numeric_map_figure
 from core.session.view import Columns
 
 from . import _cached as cached

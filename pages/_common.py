@@ -5,16 +5,17 @@ import threading
 
 import streamlit as st
 
-from core.session.session_turn import Turn, holding
+from core.session.session import Turn, holding
 
+from . import _cached as cached
 from . import _state as S
-from ._progress import WaitingNote, begin, work_key
+from ._progress import WaitingNote, begin, stop_if_cancelled, work_key
 from ._refine import cancelled_notice, panel, settle
-from ._view import View, current_view
+from ._view import View, after_view, ask_for_data, guard, panels
 
 
 def page_view(provisional: bool = False) -> View:
-    """The current run for this page (the sidebar has already resolved the settings).
+    """The current run for this page (the sidebar has already resolved the settings), from the session.
 
     One heavy job per session: Streamlit starts a new script run at once when a widget changes,
     while the previous run keeps computing until its next Streamlit call (an embedding batch, a
@@ -22,15 +23,22 @@ def page_view(provisional: bool = False) -> View:
     button, so repeated clicks never stack up work; settings the user cancelled wait for nothing.
     ``provisional``: a provisional map while the encoder trains (the map page)."""
     source, wanted = st.session_state[S.CURRENT]
-    cfg = settle(source, wanted) if source is not None else wanted  # without Refine until its job is done
     if source is None:
-        return current_view(source, cfg, provisional)  # asks for a data source and stops
+        ask_for_data()
+    cfg = settle(source, wanted)  # without Refine until its job is done
     work = work_key(source.run_key, cfg)
     begin(work)  # what Cancel stops; settings the user cancelled stop here, waiting for nothing
     waiting = WaitingNote(work)
     with holding(_turn(), waiting):
         waiting.clear()  # a Streamlit call: a run Streamlit asked to stop while it waited stops here, turn released
-        view = current_view(source, cfg, provisional)
+        stop_if_cancelled(work)  # cancelled while it waited
+        progress, look = panels(work, provisional)
+        with guard():
+            view = cached.session().view(source, cfg, progress=progress, on_embedded=look)
+        progress.clear()
+        if look:
+            look.clear()
+        after_view(view)
     if cfg is not wanted:
         panel(source, wanted)
     cancelled_notice()

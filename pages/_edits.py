@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.plots.plots import CHART_CONFIG, map_figure
+from core.plots import CHART_CONFIG, map_figure
 from core.session.session import SplitPreview
 
 from . import _cached as cached

@@ -22,7 +22,6 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.config import RunConfig
-from core.embedding.embed_file import FileEmbedder, check_distinct
 from core.errors import UserError, app_message
 
 from . import _cached as cached
@@ -30,6 +29,8 @@ from . import _state as S
 from ._safe import plain
 
 if TYPE_CHECKING:  # the sidebar imports this module
+    from core.embedding.embed_file import FileEmbedder
+
     from ._sidebar import Source
 
 LABEL = "Embeddings (Parquet from `python -m core embed --out`)"
@@ -68,16 +69,7 @@ def _checked(upload: UploadedFile, source: Source, cfg: RunConfig) -> FileEmbedd
 
 def _check_texts(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> None:
     """Every text in use must have a vector in the file (matched by text hash, as the CLI matches)."""
-    try:
-        sample_key, corpus = cached.bench().corpus(source, cfg)
-    except Exception:  # the data's own problem: the page shows it, with its message
-        return
-    n_missing, first, distinct = cached.bench().texts_without_vectors(embedder, sample_key, corpus.texts)
-    if n_missing:
-        raise UserError(f"the embeddings file has no vector for {n_missing:,} of the {len(corpus):,} texts in use "
-                        f"(the first: {first!r}): it was embedded from other texts. The sidebar's Data, Text "
-                        "column(s) and Sample fraction choose the texts; the file must hold them all")
-    check_distinct(embedder.file, len(corpus), distinct, cfg.cluster.k)
+    cached.bench().check_embeddings_file(embedder, source, cfg)
 
 
 def _still_fits(embedder: FileEmbedder, source: Source, cfg: RunConfig) -> bool:

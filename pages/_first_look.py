@@ -2,15 +2,17 @@
 encoder's map when the run finishes."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from core.plots.map_points import drawn_rows, hover_titles
-from core.pipeline import Embedded
-from core.plots.plots import map_figure
-from core.session.provisional import first_look
+from core.plots import map_figure
 
 from . import _cached as cached
 from . import _mapchart
+
+if TYPE_CHECKING:
+    from core.pipeline import Embedded
 
 LABEL = "Provisional map: K-Means on the raw embeddings; the encoder is still training"
 
@@ -22,10 +24,8 @@ class FirstLookSlot:
         self.slot = st.empty()
 
     def __call__(self, so_far: Embedded) -> None:
-        look = first_look(so_far, cached.CACHE)
-        rows = drawn_rows(look.labels, so_far.config.seed)
-        titles = so_far.corpus.frame["title"].to_numpy()[rows]
-        fig = map_figure(look.xy[rows], look.labels[rows], look.names, hover_titles(titles), rows,
+        look, rows, hover = cached.bench().first_look(so_far)
+        fig = map_figure(look.xy[rows], look.labels[rows], look.names, hover, rows,
                          title="PCA of the raw embeddings (provisional)")
         fig.update_layout(dragmode="pan")
         with self.slot.container():

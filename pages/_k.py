@@ -1,8 +1,8 @@
 """The number of clusters: a slider and a number box for the same k, its range for the data in use,
 and where a data source starts (its own last k in this session, a link's, or a suggestion).
 
-The range is ``core.clustering.k_choice.K_RANGE`` (the link parser reads the same constant), cut to ``n // 5``
-for ``n`` texts. A data source the session has not shown yet starts at ``core.clustering.k_choice``'s quick
+The range is the workbench's (``core.clustering.k_choice.K_RANGE``, which the link parser reads too), cut to
+``n // 5`` for ``n`` texts. A data source the session has not shown yet starts at ``core.clustering.k_choice``'s quick
 suggestion, computed from its embeddings once the first view of it exists (:func:`settle`: the page
 then reruns at the suggested k; only the clustering is redone), and the sidebar says why.
 """
@@ -14,7 +14,6 @@ import os
 import streamlit as st
 
 from core.config import ClusterConfig, DataConfig, RunConfig
-from core.clustering.k_choice import K_RANGE, k_max
 
 from . import _cached as cached
 from . import _state as S
@@ -84,15 +83,15 @@ def k_widgets(source) -> int:
     _start(source)
     if APPLY in state:
         state[S.K] = state.pop(APPLY)
-    top = k_max(_sample_size(source))
-    low = K_RANGE.start
+    allowed = cached.bench().k_range(_sample_size(source))
+    low, top = allowed.start, allowed.stop - 1
     k = int(state.get(S.K, ClusterConfig.k))
     if not low <= k <= top:
         if k > top:
             st.caption(f"k lowered from {k} to {top}: at most a fifth of the texts in use.")
         k = min(max(k, low), top)
     state[S.K] = state[S.K_BOX] = k
-    help_k = (f"The number of clusters, {low} to {top} for these texts (at most {K_RANGE.stop - 1}, and at most a "
+    help_k = (f"The number of clusters, {low} to {top} for these texts (at most {cached.bench().k_range().stop - 1}, and at most a "
               "fifth of the texts). Type a number in the box, or drag.")
     slider, box = st.columns([3, 1], vertical_alignment="bottom")
     slider.slider("Clusters (k)", low, top, key=S.K, on_change=_copy, args=(S.K, S.K_BOX), help=help_k)

@@ -9,19 +9,21 @@ shows again, so they stay in the link.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from core.projection import project as projections
+from core import choices
 from core.config import RunConfig
 from core.errors import UserError, app_message
-from core.storage.projects import Project
 from core.session.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 from . import _state as S
 from ._safe import plain
+
+if TYPE_CHECKING:
+    from core.storage.projects import Project
 
 #: link parameter -> the widget's session-state key, for settings taken as they are
 DIRECT = {"k": S.K, "method": S.CLUSTER_METHOD, "objective": S.OBJECTIVE, "hidden": S.HIDDEN, "latent": S.LATENT,
@@ -59,7 +61,7 @@ def read_once(demo: str, hub: str, upload: str, open_project: Callable[[str], Pr
             if name in settings:
                 state[key] = settings[name]
         if "projection" in settings:
-            state[S.PROJECTION] = projections.get(settings["projection"]).label
+            state[S.PROJECTION] = choices.projection(settings["projection"]).label
         if "focus" in settings:  # tied to the first data and settings the link resolves to (see offer)
             state[S.FOCUS_LINK] = (None, settings["focus"])
         if "data" in settings:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.plots.map_labels import Frame, extent, group_boxes, place_labels
-from core.plots.palette import DISTINCT
-from core.plots.plots import group_colour
+from core.plots import DISTINCT, extent, Frame, group_boxes, group_colour, place_labels
 
 from . import _link
 from . import _state as S

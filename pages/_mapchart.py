@@ -56,9 +56,7 @@ import pandas as pd
 import plotly
 import plotly.graph_objects as go
 
-from core.plots.map_labels import Label
-from core.plots.map_points import hover_buffer, hover_titles
-from core.plots.plots import CHART_CONFIG
+from core.plots import CHART_CONFIG, hover_buffer, hover_titles, Label
 
 if TYPE_CHECKING:
     from pages._colour import Colouring

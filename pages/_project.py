@@ -5,20 +5,22 @@ with the two ways out, and another tab's change a notice. The projects themselve
 (``core.session.session``)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
-from core.projection import project as projections
-from core.embedding.embedders import DEFAULT_EMBEDDER
+from core import choices
 from core.errors import UserError, app_message
-from core.storage.projects import Project, settings_config
+from core.session.session import Session
 from core.session.view_link import parse, to_query
 
 from . import _cached as cached
 from . import _state as S
 from ._link import DIRECT
 from ._safe import plain
+
+if TYPE_CHECKING:
+    from core.storage.projects import Project
 
 PROJECTS_PAGE = "pages/projects.py"
 #: the data source radio's option for the open project's own copy of its data (an upload, a file)
@@ -32,9 +34,8 @@ def put_in_widgets(project: Project, option: str) -> None:
     radio's option for its data). Call before the widgets are drawn (a link's first run, a button's
     callback). Values a widget cannot show are left out, as a link's are."""
     state = st.session_state
-    stored = project.view.get("settings") or {}
     try:
-        cfg = settings_config(stored)
+        cfg = Session.project_settings(project)
     except UserError:
         return  # a project from another ClusterLens: the sidebar keeps its settings
     settings, _ = parse(to_query(cfg, data=None))  # the link's parser: the widgets' ranges
@@ -44,11 +45,11 @@ def put_in_widgets(project: Project, option: str) -> None:
         if name in settings and name not in PAGE_SETTINGS:
             state[key] = settings[name]
     if "projection" in settings:
-        state[S.PROJECTION] = projections.get(settings["projection"]).label
+        state[S.PROJECTION] = choices.projection(settings["projection"]).label
     if S.K in state:  # the k this data is shown with (else the sidebar would restore its own, or suggest one)
         state.setdefault(S.K_CHOSEN, {})[project.source.key] = state[S.K]
     state[S.REFINE] = bool(cfg.refine.enabled)
-    state[S.EMBEDDER] = settings.get("embedder", DEFAULT_EMBEDDER)  # a link leaves the default out
+    state[S.EMBEDDER] = settings.get("embedder", choices.DEFAULT_EMBEDDER)  # a link leaves the default out
     text_col = cfg.data.text_col
     state[S.TEXT_COL] = list(text_col) if isinstance(text_col, tuple) else [text_col] if text_col else []
     state[S.LABEL_COL] = cfg.data.label_col or "(detect)"

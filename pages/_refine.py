@@ -7,17 +7,10 @@ session's interest (the job stops when no other session wants it), turns the *Re
 toggle off, so that no later change starts the job again, and redraws the whole page."""
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
-
 import pandas as pd
 import streamlit as st
 
-from core.session import jobs
 from core.config import RunConfig
-from core.pipeline import Scores, run
-from core.training.refine import Cancelled
-from core.storage.results import stage_key
 
 from . import _cached as cached
 from . import _state as S
@@ -29,53 +22,23 @@ HELP = ("Fine-tunes the top layers of the sentence model on these texts (no labe
         "in the background; the map stays usable meanwhile.")
 
 
-def without(cfg: RunConfig) -> RunConfig:
-    """The same settings with Refine off: the fast default shown until the refinement is done."""
-    return replace(cfg, refine=replace(cfg.refine, enabled=False))
-
-
-def job_key(source: Source, cfg: RunConfig) -> str:
-    return stage_key("refine-job", source.run_key, cfg.to_dict())
-
-
 def settle(source: Source, cfg: RunConfig) -> RunConfig:
     """The settings to draw now: ``cfg`` once its refinement is done, else the same without Refine."""
-    if not cfg.refine.enabled:
-        return cfg
-    job = jobs.get(job_key(source, cfg))
-    return cfg if job is not None and job.state == jobs.DONE else without(cfg)
-
-
-def start(source: Source, cfg: RunConfig) -> jobs.Job:
-    """The refined run for ``cfg`` as a background job (found if already running or done). Started
-    after the page's own view, so the base embeddings are cached and the job only refines."""
-    store = cached.store()  # opened here: a cache_resource is not for background threads
-
-    def work(job: jobs.Job) -> None:
-        run(cfg, source=source.value, key=source.key, cache=cached.CACHE, store=store, embedder=source.embeddings,
-            load_embedder=lambda model, backend: cached.get_embedder(model, backend),
-            progress=job.progress, baseline=False, cancelled=job.cancelled)
-
-    job = jobs.start(job_key(source, cfg), work, holder=_holder(), cancelled_types=(Cancelled,))
-    st.session_state[S.REFINE_JOB] = job.key
-    return job
-
-
-def _holder() -> str:
-    """This session's name among a job's holders."""
-    return st.session_state.setdefault(S.JOB_HOLDER, uuid.uuid4().hex)
+    return cached.session().refine.settle(source, cfg)
 
 
 def _cancel(key: str) -> None:
     """Cancel's callback: this session stops wanting the job and turns Refine off. The button is in a
     fragment, whose rerun would not redraw the sidebar: the browser's toggle would stay on and turn
     Refine back on at the next change. A rerun of the whole app redraws it off."""
-    job = jobs.get(key)
-    if job is not None:
-        job.withdraw(_holder())
+    cached.session().refine.cancel(key)
     st.session_state[S.REFINE] = False  # a callback runs before the widgets: the toggle can be turned off here
     st.session_state[S.REFINE_CANCELLED] = True
     st.rerun()  # from a callback: the whole app reruns instead of the fragment
+
+
+def _retry(key: str) -> None:
+    cached.session().refine.retry(key)
 
 
 def cancelled_notice() -> None:
@@ -86,16 +49,16 @@ def cancelled_notice() -> None:
 
 @st.fragment(run_every=1.0)
 def _progress(key: str) -> None:
-    job = jobs.get(key)
+    job = cached.session().refine.status(key)
     if job is None:
         return
-    if job.state == jobs.DONE:
+    if job.done:
         st.rerun(scope="app")  # the refined run is cached now: draw it
-    if job.state == jobs.FAILED:
+    if job.failed:
         st.error(f"Refine failed ({plain(job.error or '')[:300]}). The map shows the clusters without it.")
-        st.button("Try Refine again", key="refine_retry", on_click=jobs.discard, args=(key,))
+        st.button("Try Refine again", key="refine_retry", on_click=_retry, args=(key,))
         return
-    if job.state == jobs.CANCELLED:
+    if job.cancelled:
         st.info("Refine was cancelled; the map shows the clusters without it.")
         return
     left = ""
@@ -107,14 +70,15 @@ def _progress(key: str) -> None:
 
 
 def panel(source: Source, cfg: RunConfig) -> None:
-    """Start (or find) the Refine job for ``cfg`` and show its progress above the page."""
-    job = start(source, cfg)
-    if job.state != jobs.DONE:
+    """Start (or find) this session's Refine job for ``cfg`` and show its progress above the page."""
+    job = cached.session().refine.start(source, cfg)
+    st.session_state[S.REFINE_JOB] = job.key
+    if not job.done:
         st.caption("Until Refine is done, the map and the cards show the clusters without it.")
         _progress(job.key)
 
 
-def before_after(before: Scores, after: Scores, seconds: float, steps: int, device: str) -> None:
+def before_after(before, after, seconds: float, steps: int, device: str) -> None:
     """Scores without and with Refine, side by side."""
     names = [("silhouette", "Silhouette"), ("davies_bouldin", "Davies-Bouldin"), ("acc", "ACC"), ("nmi", "NMI"),
              ("ari", "ARI")]
@@ -133,7 +97,4 @@ def summary(view) -> None:
     info = view.result.refine
     if info is None:
         return
-    before = run(without(view.cfg), source=view.source.value, key=view.source.key, cache=cached.CACHE,
-                 embedder=view.source.embeddings, load_embedder=cached.embedder, store=cached.store(),
-                 baseline=False).clusters.scores
-    before_after(before, view.clusters.scores, info.seconds, info.steps, info.device)
+    before_after(cached.session().refine.before(view), view.clusters.scores, info.seconds, info.steps, info.device)

@@ -5,20 +5,16 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
-from core.clustering import cluster_stage
-from core.projection import project as projections
+from core import choices
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
-from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 from core.errors import UserError, app_message
-from core.limits import Limits
-from core.training.objectives import OBJECTIVES
-from core.pipeline import source_key
-from core.storage.projects import Project
+from core.session.session import named_source
 from core.session.view import DataSource
 
 from . import _cached as cached
@@ -29,6 +25,10 @@ from ._colour import column_controls
 from ._k import k_widgets
 from . import _state as S
 from ._safe import plain
+
+if TYPE_CHECKING:
+    from core.limits import Limits
+    from core.storage.projects import Project
 
 HUB = "AG News from the Hugging Face hub"
 UPLOAD = "Upload a file"
@@ -84,7 +84,7 @@ def project_option(project: Project, args: argparse.Namespace | None = None) -> 
         return DEMO
     if src.key == DEFAULT_SOURCE:
         return HUB
-    if args.data and source_key(args.data) == src.key:
+    if args.data and named_source(args.data).key == src.key:
         return _cli_option(args)
     return opened.PROJECT_FILE
 
@@ -148,9 +148,9 @@ def choose_source(args: argparse.Namespace, limits: Limits) -> Source | None:
         return _project_file(project)
     if choice == SERVER:
         path = st.text_input("Path on the server", key=S.SERVER_PATH)
-        return Source(source_key(path), path, path) if path else None
-    return Source(source_key(args.data), args.data, args.data, args.text_col, args.label_col,
-                  is_demo=args.data == DEMO_SOURCE, kind=_kind(args.data))
+        return named_source(path) if path else None
+    return named_source(args.data, text_col=args.text_col, label_col=args.label_col, is_demo=args.data == DEMO_SOURCE,
+                        kind=_kind(args.data))
 
 
 def _project_file(project: Project) -> Source | None:
@@ -166,7 +166,7 @@ def _project_file(project: Project) -> Source | None:
             st.error(plain(app_message(exc)))
             return None
         st.session_state[S.PROJECT_SOURCE] = (project.id, source)
-    if source.kind == "path" and source_key(source.label) != source.key:
+    if source.kind == "path" and named_source(source.label).key != source.key:
         st.caption(f"{plain(source.label)} has changed since this project was made; its results are of the "
                    "file as it was read then, where they are cached.")
     if not isinstance(source.value, pd.DataFrame):
@@ -213,7 +213,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
         st.caption(f"The file has {source.n_rows:,} rows; the default fraction keeps about {limits.comfortable:,}, "
                    f"a size this server handles in a few minutes. Raise it to use more (up to {limits.max_run:,}).")
     k = k_widgets(source)  # a slider and a number box, 2..min(200, n/5); a new source starts at a suggested k
-    drawn = {p.label: p for p in projections.drawn()}
+    drawn = {p.label: p for p in choices.drawn_projections()}
     projection = st.radio("Map", list(drawn), horizontal=True, key=S.PROJECTION,
                           help=" ".join(f"{p.label}: {p.help}" for p in drawn.values()))
     embedder = _embedder_choice()
@@ -232,7 +232,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
     return RunConfig(
         data=DataConfig(source=source.key if source else DEFAULT_SOURCE, text_col=text_col, label_col=label_col,
                         fraction=float(fraction)),
-        embed=EmbedConfig(model=EMBEDDERS[embedder].model),
+        embed=EmbedConfig(model=choices.embedders()[embedder].model),
         encoder=EncoderConfig(hidden=int(hidden), latent=int(latent), objective=objective, epochs=int(epochs)),
         cluster=ClusterConfig(k=int(k), method=method),
         project=ProjectConfig(method=drawn[projection].name),
@@ -240,12 +240,13 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
 
 
 def _embedder_choice() -> str:
-    """The "Embedder" radio: a name of ``core.embedding.embedders.EMBEDDERS``, each option with its trade-off line."""
-    names = list(EMBEDDERS)
+    """The "Embedder" radio: a name of the embedders' registry (``core.choices``), each option with its trade-off line."""
+    embedders = choices.embedders()
+    names = list(embedders)
     if st.session_state.get(S.EMBEDDER) not in names:  # a stale or foreign value: the default
-        st.session_state[S.EMBEDDER] = DEFAULT_EMBEDDER
-    return st.radio("Embedder", names, key=S.EMBEDDER, format_func=lambda name: EMBEDDERS[name].label,
-                    captions=[EMBEDDERS[name].help for name in names],
+        st.session_state[S.EMBEDDER] = choices.DEFAULT_EMBEDDER
+    return st.radio("Embedder", names, key=S.EMBEDDER, format_func=lambda name: embedders[name].label,
+                    captions=[embedders[name].help for name in names],
                     help="What turns each text into a vector. The full model's vectors are kept in the store, "
                          "so switching back to it does not embed the texts again.")
 
@@ -270,8 +271,8 @@ def _encoder_settings() -> tuple[str, str, int, int, int, int]:
         state = st.session_state
         return tuple(state.get(key, default) for key, default in ENCODER_DEFAULTS.items())  # type: ignore[return-value]
     with encoder:
-        objectives = list(OBJECTIVES)
-        methods = cluster_stage.METHODS
+        objectives = choices.objectives()
+        methods = choices.cluster_methods()
         method = st.selectbox("Clusters", list(methods), format_func=lambda name: methods[name].label,
                               key=S.CLUSTER_METHOD, persist_state="session",
                               help=" ".join(m.help for m in methods.values()))
@@ -311,7 +312,7 @@ def rows_in_use(source: Source, cfg: RunConfig, limits: Limits) -> str | None:
 
 def sidebar() -> tuple[Source | None, RunConfig]:
     args = launch_args()
-    limits = Limits.from_env()
+    limits = cached.bench().limits()
     # a link's (or a reload's) settings and project, before the widgets
     link.read_once(demo=DEMO, hub=HUB, upload=UPLOAD,
                    open_project=lambda pid: opened.open_project(pid, project_option))

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots.plots import CHART_CONFIG, group_colour
+from core.plots import CHART_CONFIG, group_colour
 
 from . import _cached as cached
 from . import _state as S

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots.palette import DISTINCT
-from core.plots.plots import colour
+from core.plots import colour, DISTINCT
 
 from . import _cached as cached
 from . import _state as S

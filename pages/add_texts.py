@@ -9,12 +9,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.tables.csv_export import safe_csv
 from core.errors import UserError, app_message
-from core.tables.export import export_name
-from core.limits import Limits
-from core.plots.plots import map_figure
-from core.session.session_turn import holding
+from core.plots import map_figure
+from core.session.session import holding
 from pages import _cached as cached
 from pages import _mapchart
 from pages import _state as S
@@ -40,7 +37,7 @@ if where == FROM_FILE:
                               key=S.ADD_FILE)
     if upload is not None:
         _, table = guarded(lambda: cached.bench().upload_table(upload.getvalue(), upload.name))
-        guarded(lambda: Limits.from_env().check_upload(len(table), upload.name))
+        guarded(lambda: cached.bench().limits().check_upload(len(table), upload.name))
         name = upload.name
         chosen = st.multiselect("Text column(s)", list(map(str, table.columns)), key=S.ADD_TEXT_COL,
                                 placeholder="(as the project's, else detected)")
@@ -99,8 +96,8 @@ if view.xy is not None and np.isfinite(assigned.xy).all():
 
 st.dataframe(texts, hide_index=True, width="stretch",
              column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
-st.download_button("Download the new texts with their clusters (CSV)", safe_csv(rows_out),
-                   export_name(name, view.k, "assigned", "csv"), "text/csv", icon=":material/download:",
+csv, csv_name = cached.session().assigned_file(rows_out, name, view.k)
+st.download_button("Download the new texts with their clusters (CSV)", csv, csv_name, "text/csv", icon=":material/download:",
                    on_click="ignore")
 
 st.subheader(f"Texts that fit no cluster ({len(unsure):,})")

@@ -3,13 +3,11 @@ their clusters, how much the two agree, and the texts that changed cluster. Vers
 snapshots of the current edits kept here."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from core.clustering.compare import Side, compare, moved_texts, version_title
 from core.errors import UserError, app_message
-from core.plots.plots import CHART_CONFIG, confusion_figure
-from core.session.session_turn import holding
+from core.plots import CHART_CONFIG, confusion_figure
+from core.session.session import holding
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too
@@ -56,8 +54,7 @@ def _snapshot(vid: str) -> None:
 
 
 shown_id = project.view.get("version")
-versions = sorted(project.versions, key=lambda v: v.created)
-titles = {v.id: version_title(v, shown_id) for v in versions}
+titles = session.version_titles()
 ids = list(titles)
 with st.expander("Name a version, or keep a snapshot of the current edits", icon=":material/bookmark:"):
     outcome = st.session_state.pop(S.PROJECTS_DONE, None)
@@ -104,9 +101,7 @@ waiting = WaitingNote(work)
 with holding(session_turn(), waiting):  # one heavy job per session (pages/_common.py)
     waiting.clear()
     va, vb = guarded(lambda: (_view(a, a_edited), _view(b, b_edited)))
-side_a = Side(va.corpus.frame["id"].to_numpy(), va.labels, va.names(), f"{titles[a]} ({AS[a_edited]})")
-side_b = Side(vb.corpus.frame["id"].to_numpy(), vb.labels, vb.names(), f"{titles[b]} ({AS[b_edited]})")
-result = guarded(lambda: compare(side_a, side_b))
+result = guarded(lambda: session.compare(va, vb, f"{titles[a]} ({AS[a_edited]})", f"{titles[b]} ({AS[b_edited]})"))
 
 cards = st.columns(3)
 cards[0].metric("ARI", fmt(result.ari), help="Adjusted Rand index between the two clusterings: 1 is the same "
@@ -119,16 +114,15 @@ extra = (f" The first version alone has {result.only_a:,} more, the second {resu
 st.caption(f"Compared on the {len(result.shared):,} texts both versions hold.{extra}")
 
 st.subheader("Where the texts went")
-st.plotly_chart(confusion_figure(result.table, [side_a.names.get(int(c), str(c)) for c in result.a_ids],
-                                 [side_b.names.get(int(c), str(c)) for c in result.b_ids],
+st.plotly_chart(confusion_figure(result.table, [result.a.names.get(int(c), str(c)) for c in result.a_ids],
+                                 [result.b.names.get(int(c), str(c)) for c in result.b_ids],
                                  x_title="second version's clusters", y_title="first version's clusters"),
                 width="stretch", config=CHART_CONFIG)
 st.caption("Each cell counts the texts in the first version's cluster (row) and the second's (column).")
 
 st.subheader(f"Texts that changed cluster ({int(result.moved.sum()):,})")
 query = st.text_input("Search these texts", key=S.COMPARE_SEARCH, placeholder="word or phrase")
-texts = pd.concat([vb.corpus.frame.set_index("id")["text"], va.corpus.frame.set_index("id")["text"]])
-moved = moved_texts(result, texts[~texts.index.duplicated(keep="last")], query)
+moved = session.moved_texts(result, va, vb, query)
 st.caption(f"{moved.attrs['total']:,} texts" + (f" hold '{plain(query)}'" if query.strip() else "") +
            (f"; the first {len(moved):,} are listed." if len(moved) < moved.attrs["total"] else "."))
 st.dataframe(moved, hide_index=True, width="stretch",

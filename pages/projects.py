@@ -4,9 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.storage.project_file import SUFFIX, file_name
-from core.storage.project_list import project_row
-from core.session.session_turn import holding
+from core.session.session import holding
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too
@@ -114,11 +112,10 @@ if current is not None:
 else:
     here.caption("No project is open: the Map page's first view starts one.")
 
-projects = guarded(session.projects)
-if not projects:
+rows = guarded(session.project_rows)
+if not rows:
     st.info("No projects yet: the Map page's first view makes one.")
-find = st.text_input("Find a project", placeholder="part of its name or its data's name") if len(projects) > 10 else ""
-rows = [project_row(p) for p in projects]
+find = st.text_input("Find a project", placeholder="part of its name or its data's name") if len(rows) > 10 else ""
 if find:
     rows = [r for r in rows if find.lower() in f"{r.name} {r.source}".lower()]
 for row in rows[:MAX_LISTED]:
@@ -156,12 +153,13 @@ with send:
             _export(current)
         made = st.session_state.get(S.EXPORT_FILE)
         if isinstance(made, tuple) and made[0] == current.id:
-            st.download_button(f"Download {file_name(current)} ({len(made[2]) / 1e6:.1f} MB)", made[2],
-                               file_name(current), "application/zip", icon=":material/download:", on_click="ignore")
+            name = session.project_file_name(current)
+            st.download_button(f"Download {name} ({len(made[2]) / 1e6:.1f} MB)", made[2],
+                               name, "application/zip", icon=":material/download:", on_click="ignore")
             if made[1] != session.project.revision:
                 st.caption("The project changed since: prepare the file again to include the changes.")
 with receive:
-    st.file_uploader(f"Import a project file ({SUFFIX})", key=S.IMPORT_FILE,
+    st.file_uploader(f"Import a project file ({session.project_file_name()})", key=S.IMPORT_FILE,
                      help="A file exported by ClusterLens (with Prepare the project file, here or on another server). "
                           "It becomes a new project, opened on the Map page.")
     if st.session_state.get(S.IMPORT_FILE) is not None:

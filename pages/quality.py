@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from core.plots.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
+from core.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import fmt, page_view

@@ -249,8 +249,8 @@ def test_a_run_clusters_the_raw_embeddings_once(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "get_embedder", lambda *a, **k: fake)
     monkeypatch.setattr(embed, "get_embedder", lambda *a, **k: fake)
     calls = []
-    real = stages.cluster_and_score
-    monkeypatch.setattr(stages, "cluster_and_score", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = stages.kmeans
+    monkeypatch.setattr(stages, "kmeans", lambda *a, **k: calls.append(1) or real(*a, **k))
     for cache in ([], ["--no-cache"]):
         calls.clear()
         out = tmp_path / f"out{len(cache)}"

@@ -104,3 +104,70 @@ def test_core_has_no_import_cycle():
 
 def test_the_pages_have_no_import_cycle():
     assert cycles(imports_of("pages")) == []
+
+
+#: The core modules the UI may import (issue 30, "one door"): the door (a session over a project), what a
+#: page reads of a view, the configs, the error type, the figures, the registries' entries, and the
+#: link's format (pure functions of a view's URL query, shared by the sidebar and the Projects page).
+UI_MAY_IMPORT = {"core.session.session", "core.session.view", "core.session.view_link", "core.config", "core.errors",
+                 "core.plots", "core.choices"}
+UI_AT_MOST = 8
+
+
+def core_imports(file: Path, root: Path = ROOT) -> set[str]:
+    """The core modules ``file`` imports, each as the module a name comes from: ``from core.a.b import c``
+    counts ``core.a.b`` (or ``core.a.b.c`` when ``c`` is a module of the package ``core.a.b``), ``from core
+    import x`` counts ``core.x``, ``import core.a.b`` counts ``core.a.b``. Imports inside functions count;
+    imports under ``if TYPE_CHECKING:`` (for type hints only) do not."""
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+
+    def is_module(dotted: str) -> bool:
+        path = root.joinpath(*dotted.split("."))
+        return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("core."))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "core":
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if is_module(sub) else node.module)
+    return found
+
+
+def test_the_import_counter_counts_what_a_page_imports(tmp_path):
+    for folder in ("core/b", "core/e/f"):
+        (tmp_path / folder).mkdir(parents=True)
+    for module in ("core/__init__.py", "core/b/__init__.py", "core/c.py", "core/e/__init__.py", "core/e/f/__init__.py",
+                   "core/e/f/g.py"):
+        (tmp_path / module).write_text("")
+    page = tmp_path / "page.py"
+    page.write_text("from typing import TYPE_CHECKING\nimport core.a\nfrom core import b, c as d\n"
+                    "from core.e.f import g, h\nfrom . import _state\nimport corex\n"
+                    "def f():\n    from core.i import j\n"
+                    "if TYPE_CHECKING:\n    from core.k import l\n")
+    assert core_imports(page, tmp_path) == {"core.a", "core.b", "core.c", "core.e.f", "core.e.f.g", "core.i"}
+
+
+def ui_core_imports() -> dict[str, set[str]]:
+    """{core module: the UI files (app.py, pages/*.py) that import it}."""
+    users: dict[str, set[str]] = {}
+    for file in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        for module in core_imports(file):
+            users.setdefault(module, set()).add(file.relative_to(ROOT).as_posix())
+    return users
+
+
+def test_the_ui_goes_through_the_door():
+    """app.py and pages/ import at most 8 core modules, all of the door's set: the session and its view
+    and link, the configs, the errors, the registries' choices and the drawing package's public names;
+    everything else a page needs is a method of the session or of the view."""
+    users = ui_core_imports()
+    outside = {module: sorted(files) for module, files in sorted(users.items()) if module not in UI_MAY_IMPORT}
+    assert not outside, f"the UI reaches past the door: {outside}"
+    assert len(users) <= UI_AT_MOST, sorted(users)

@@ -10,6 +10,11 @@ session back (:meth:`Session.rename`, :meth:`Session.merge`, ...); they never bu
 touch a cache. The session keeps the project in memory too: when the disk refuses a write (full,
 read-only) or the project was deleted elsewhere, the work goes on in memory and :attr:`Session.problem`
 says what could not be saved. Plain Python: no Streamlit.
+
+Parts of the door live beside it and are reached through it: ``session_data`` (uploads, the sample, the
+limits and k's range: a Workbench's), ``session_refine`` (a session's Refine jobs), ``session_compare``
+(versions side by side), ``session_turn`` (one heavy job per session) and ``session_app`` (the app's
+script: each run's setting, sources given by name).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import uuid
 import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,28 +37,35 @@ from core.embedding.backends import backend_for
 from core.storage.cache import DiskCache, MemoryCache, StageCache
 from core.clustering.cluster_stage import ClusterStage, baseline_key, baseline_stage
 from core.config import RunConfig, cache_dir
-from core.tables.data import Corpus, clean_text, read_table
+from core.tables.data import clean_text
 from core.naming.describe import ClusterSummary, Terms
 from core.clustering.edits import accept_split, check_name, describe_parts, edited_stage, merge, split
 from core.embedding.embed import default_results, default_store, embed_texts, get_embedder
-from core.embedding.embed_file import FileEmbedder, distinct_rows, read_embeddings, text_hashes
+from core.embedding.embed_file import read_embeddings
 from core.errors import UserError
 from core.embedding.kept_vectors import KEPT_FILE, KeptVectors
-from core.limits import Limits
+from core.plots.map_points import drawn_rows, hover_titles
+from core.session.provisional import FirstLook, first_look
 from core.clustering.k_choice import Suggestion, k_max, quick_suggestion
 from core.tables.column_groups import EXTRA, extra_columns
 from core.clustering.hierarchy import Tree, build, inner_groups, link
 from core.clustering.timeline import TimeChart, parse_dates, timeline
 from core.clustering.hierarchy import centres as cluster_centres
 from core.naming.naming import PhraseEmbedder, group_keywords, phrases_stage
-from core.pipeline import EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run, sample_stage
+from core.pipeline import Embedded, EmbeddedHook, EmbedderLoader, RunResult, StageProgress, read_stage, run
 from core.storage.projects import (Project, ProjectGone, ProjectStore, Source, Version, check_note, now, version_id,
                        version_settings)
 from core.storage.results import array_key, stage_key
 from core.storage.store import EmbeddingStore
 from core.session.view import DataSource, View
 from core.storage.projects import check_project_name, settings_config, untouched  # the Projects and Compare pages
+from core.storage.project_list import ProjectRow, project_row
+from core.session.session_app import app_run, hub_path, named_source  # noqa: F401  the app's script and sidebar
+from core.session.session_data import DataInputs
+from core.session.session_compare import compare_views, moved_between, version_titles
+from core.session.session_refine import Refine
 from core.naming.search import Hits, find
+from core.session.session_turn import Turn, holding  # noqa: F401  handed out: a session's turn for its heavy work (pages hold it)
 
 log = logging.getLogger(__name__)
 #: Every live Session of this process: a project one of them has open is not another visit's to reuse.
@@ -81,18 +94,26 @@ class _FolderDisk:
         return disk.fetch(stage, key, compute, codec)
 
 
-class Workbench:
+class Workbench(DataInputs):
     """What every session of one process shares. ``load_embedder(model, backend)`` gives the shared
     model (the app hands in its server-wide one); ``precompute``: cluster every k of the slider in the
     background after a run (``core.session.background``)."""
 
     def __init__(self, cache: StageCache | None = None, *, load_embedder: EmbedderLoader | None = None,
-                 precompute: bool = True) -> None:
-        self.cache = cache or MemoryCache(MEMORY_SIZES, _FolderDisk())
+                 precompute: bool = True, background_loader: EmbedderLoader | None = None) -> None:
+        self.cache = cache or self.new_cache()
         self.load_embedder = load_embedder or get_embedder
+        #: loads models in a background job's thread (the app's shared loader may serve its sessions only)
+        self.background_loader = background_loader or get_embedder
         self.precompute = precompute
         self._lock = threading.Lock()
         self._stores: dict[str, EmbeddingStore] = {}
+
+    @staticmethod
+    def new_cache() -> StageCache:
+        """A stage cache as a workbench makes by default: memory (``MEMORY_SIZES``) over the disk cache
+        of the cache folder in use (an app keeps one for all its sessions)."""
+        return MemoryCache(MEMORY_SIZES, _FolderDisk())
 
     def store(self) -> EmbeddingStore:
         """The embedding store of the current cache folder, opened once (its warn-once state holds)."""
@@ -109,40 +130,12 @@ class Workbench:
     def embedder(self, model: str, backend: str):
         return self.load_embedder(model, backend)
 
-    # -- data ----------------------------------------------------------------------------------------
-    def upload_table(self, data: bytes, name: str, limits: Limits | None = None) -> tuple[str, pd.DataFrame]:
-        """An uploaded file's raw table, read once per content -> (content key, table); a Parquet file over
-        ``limits``' rows per upload is refused before its rows are read (a refusal is not cached)."""
-        digest = hashlib.sha256(data).hexdigest()[:20]
-        limits = limits or Limits.from_env()
-        return digest, self.cache.fetch("upload", digest + name, lambda: read_table(data, name, limits=limits))
-
-    def corpus(self, source: DataSource, cfg: RunConfig) -> tuple[str, Corpus]:
-        """(sample key, the sample) the run for ``cfg`` reads, through the run's own cached stages (the
-        sidebar shows its size before the run starts; the run then finds it cached)."""
-        read_key, full = read_stage(source.key, source.value, cfg.data, self.cache)
-        return sample_stage(read_key, full, cfg.data, cfg.seed, self.cache)
-
-    def embeddings_file(self, data: bytes, name: str, model: str) -> FileEmbedder:
-        """An uploaded embeddings file as the embedder of a run of ``model``, by content; raises
-        UserError for a file that is not one, or another model's or width's."""
-        digest = hashlib.sha256(data).hexdigest()[:20]
-        file = self.cache.fetch("embeddings_file", digest + name,
-                                lambda: read_embeddings(data, name=name, limits=Limits.from_env()))
-        return self.cache.fetch("embeddings_file", f"{digest}{name}|{model}", lambda: FileEmbedder(file, model=model))
-
-    def texts_without_vectors(self, embedder: FileEmbedder, sample_key: str,
-                              texts: list[str]) -> tuple[int, str | None, int]:
-        """(how many of a sample's texts the file has no vector for, the first of them, how many distinct
-        vectors it gives the sample's texts), once per file and sample."""
-        def count() -> tuple[int, str | None, int]:
-            have = set(embedder.file.hashes)
-            missing = [t for t, h in zip(texts, text_hashes(texts)) if h not in have]
-            if missing:
-                return len(missing), missing[0][:60].replace("\n", " "), 0
-            return 0, None, distinct_rows(embedder.file.lookup(texts))
-
-        return self.cache.fetch("embeddings_file", f"{embedder.cache_key}|{sample_key}", count)
+    def first_look(self, so_far: Embedded) -> tuple[FirstLook, np.ndarray, list[str]]:
+        """The provisional map of a run whose encoder trains (``core.session.provisional``): the look, the (m,)
+        rows drawn and their hover titles."""
+        look = first_look(so_far, self.cache)
+        rows = drawn_rows(look.labels, so_far.config.seed)
+        return look, rows, hover_titles(so_far.corpus.frame["title"].to_numpy()[rows])
 
     # -- the run -------------------------------------------------------------------------------------
     def run(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
@@ -150,13 +143,18 @@ class Workbench:
         """The pipeline for ``cfg`` on ``source`` through the shared caches (the raw-embedding baseline
         is left to :meth:`baseline`, which the cards fill in when it is ready); ``cache``: another
         cache over them (an export notes what the run reads)."""
+        return run(cfg, **self.run_inputs(source, cfg, progress=progress, on_embedded=on_embedded, cache=cache))
+
+    def run_inputs(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
+                   on_embedded: EmbeddedHook | None = None, cache: StageCache | None = None) -> dict[str, Any]:
+        """The keyword arguments of ``core.pipeline.run`` for :meth:`run`: the data, the caches, where the
+        vectors come from."""
         # an imported project's own vectors never pass through the store (core.embedding.kept_vectors); they serve
         # only runs of the model that made them (another embedder embeds the texts itself)
         kept = source.kept if source.embeddings is None and kept_serves(source, cfg) else None
-        return run(cfg, source=source.value, key=source.key, cache=cache or self.cache,
-                   embedder=source.embeddings or kept, load_embedder=self.load_embedder,
-                   store=None if kept is not None else self.store(), progress=progress, baseline=False,
-                   on_embedded=on_embedded)
+        return dict(source=source.value, key=source.key, cache=cache or self.cache, embedder=source.embeddings or kept,
+                    load_embedder=self.load_embedder, store=None if kept is not None else self.store(),
+                    progress=progress, baseline=False, on_embedded=on_embedded)
 
     def baseline(self, result: RunResult) -> ClusterStage:
         """K-Means on the raw embeddings with this k and seed: the cards' yardstick."""
@@ -302,8 +300,14 @@ class Session:
         self._memory_only = False
         self._upload_bytes: bytes | None = None  # the upload of a project kept in memory only
         self.last: View | None = None  # the view made last
+        self.id = uuid.uuid4().hex  # this session's name among a shared job's holders
         with _SESSIONS_LOCK:
             _SESSIONS.add(self)
+
+    @property
+    def refine(self) -> Refine:
+        """This session's Refine jobs: start, status, cancel, the scores before (``core.session.session_refine``)."""
+        return Refine(self.bench, self.id)
 
     # -- projects ------------------------------------------------------------------------------------
     @property
@@ -477,6 +481,17 @@ class Session:
                 self.project = None
         return None
 
+    def project_rows(self) -> list[ProjectRow]:
+        """:meth:`projects` as the Projects page lists them (name, data, versions, when opened)."""
+        return [project_row(p) for p in self.projects()]
+
+    @staticmethod
+    def project_file_name(project: Project | None = None) -> str:
+        """The file name :meth:`export_project` writes for ``project`` (None: its suffix only)."""
+        from core.storage.project_file import SUFFIX, file_name
+
+        return SUFFIX if project is None else file_name(project)
+
     def rename_project(self, pid: str, name: str) -> Project:
         """Give project ``pid`` a new name (a UserError for a bad one changes nothing)."""
         project = self.store.rename(pid, check_project_name(name))
@@ -553,13 +568,26 @@ class Session:
             version = replace(version, labels=None, names={}, notes={})
         return self._view_of(source, result, version)
 
+    def version_titles(self) -> dict[str, str]:
+        """{version id: its title} of the project's versions, oldest first (the one shown now marked)."""
+        return version_titles(self.project)
+
+    compare = staticmethod(compare_views)  # (view a, view b, title a, title b) -> core.clustering.compare.Comparison
+    moved_texts = staticmethod(moved_between)  # (comparison, view a, view b, query) -> the texts that moved
+
+    @staticmethod
+    def project_settings(project: Project) -> RunConfig:
+        """The settings of ``project``'s last view (a UserError for another ClusterLens's)."""
+        return settings_config(project.view.get("settings") or {})
+
     # -- the view ------------------------------------------------------------------------------------
     def view(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
              on_embedded: EmbeddedHook | None = None) -> View:
         """The view for ``cfg`` on ``source``: the run (from the caches where they hold it), in the
         project's version for these settings (made now if new: its clusters as computed are stored),
         with that version's edits, names and notes."""
-        result = self.bench.run(source, cfg, progress=progress, on_embedded=on_embedded)
+        # the pipeline itself, called here: the route from a setting to its stage is the door and the pipeline
+        result = run(cfg, **self.bench.run_inputs(source, cfg, progress=progress, on_embedded=on_embedded))
         self.bench.start_precompute(result)
         self._upload_bytes = source.data
         self._refresh()
@@ -779,6 +807,15 @@ class Session:
         rows, texts = texts_of(table, text_col or text_columns(model.text_col, list(map(str, table.columns))))
         assigned = self.assign(view, texts)
         return with_assignments(table, rows, assigned), assigned, rows
+
+    @staticmethod
+    def assigned_file(table: pd.DataFrame, source_name: str, k: int) -> tuple[str, str]:
+        """(CSV text, file name) of new texts with their clusters (:meth:`assign_table`'s table), every
+        text cell neutralised for spreadsheets (``core.tables.csv_export``)."""
+        from core.tables.csv_export import safe_csv
+        from core.tables.export import export_name
+
+        return safe_csv(table), export_name(source_name, k, "assigned", "csv")
 
     def export_project(self, *, progress: StageProgress | None = None) -> bytes:
         """The open project as one file to share (``core.storage.project_file``): its settings, versions, edits,
