@@ -8,6 +8,7 @@ import streamlit as st
 from core.session.session import Turn, holding
 
 from . import _cached as cached
+from . import _full_model as full_model
 from . import _state as S
 from ._progress import WaitingNote, begin, stop_if_cancelled, work_key
 from ._refine import cancelled_notice, panel, settle
@@ -25,8 +26,8 @@ def page_view(provisional: bool = False) -> View:
     source, wanted = st.session_state[S.CURRENT]
     if source is None:
         ask_for_data()
-    cfg = settle(source, wanted)  # without Refine until its job is done
-    work = work_key(source.run_key, cfg)
+    full = settle(source, wanted)  # without Refine until its job is done
+    work = work_key(source.run_key, full)
     begin(work)  # what Cancel stops; settings the user cancelled stop here, waiting for nothing
     waiting = WaitingNote(work)
     with holding(_turn(), waiting):
@@ -34,13 +35,18 @@ def page_view(provisional: bool = False) -> View:
         stop_if_cancelled(work)  # cancelled while it waited
         progress, look = panels(work, provisional)
         with guard():
+            cfg = full_model.settle(source, full)  # a big corpus: the static first look until the full model is done
             view = cached.session().view(source, cfg, progress=progress, on_embedded=look)
         progress.clear()
         if look:
             look.clear()
         after_view(view)
-    if cfg is not wanted:
-        panel(source, wanted)
+    if cfg is not full:
+        full_model.panel(source, full, len(view.corpus))
+    else:
+        full_model.done_notice(source, full)
+        if cfg is not wanted:
+            panel(source, wanted)
     cancelled_notice()
     return view
 

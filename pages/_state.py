@@ -25,6 +25,7 @@ EMBEDDER = "embedder"          # the "Embedder" radio: a name of core.embedding.
 REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.session.jobs)
 JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.session.jobs)
 REFINE_CANCELLED = "refine_cancelled"  # this session cancelled Refine: say so once
+FIRST_LOOK_OF = "first_look_of"  # the full model's run whose static first look was shown (core.session.full_model)
 ENCODER_OPEN = "encoder_open"  # the sidebar's "Encoder and seed" expander is open (its widgets drawn)
 
 # map page

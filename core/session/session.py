@@ -63,6 +63,7 @@ from core.storage.project_list import ProjectRow, project_row
 from core.session.session_app import app_run, hub_path, named_source  # noqa: F401  the app's script and sidebar
 from core.session.session_data import DataInputs
 from core.session.session_compare import compare_views, moved_between, version_titles
+from core.session.full_model import FullModel
 from core.session.session_refine import Refine
 from core.naming.search import Hits, find
 from core.session.session_turn import Turn, holding  # noqa: F401  handed out: a session's turn for its heavy work (pages hold it)
@@ -308,6 +309,12 @@ class Session:
     def refine(self) -> Refine:
         """This session's Refine jobs: start, status, cancel, the scores before (``core.session.session_refine``)."""
         return Refine(self.bench, self.id)
+
+    @property
+    def full_model(self) -> FullModel:
+        """This session's side of the full model's background runs over big corpora (a static first look
+        until they are done: ``core.session.full_model``)."""
+        return FullModel(self.bench, self.id)
 
     # -- projects ------------------------------------------------------------------------------------
     @property

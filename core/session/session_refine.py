@@ -35,10 +35,10 @@ def job_key(source: DataSource, cfg: RunConfig) -> str:
 
 
 @dataclass(frozen=True)
-class RefineStatus:
-    """A Refine job as the page shows it, read at one moment: ``state`` one of running, done, failed,
-    cancelled; ``fraction`` of its steps done, the stage's ``message``, ``seconds`` since it started,
-    ``error`` why it failed."""
+class JobStatus:
+    """A background job (a Refine, the full model's run) as the page shows it, read at one moment:
+    ``state`` one of running, done, failed, cancelled; ``fraction`` of its steps done, the stage's
+    ``message``, ``seconds`` since it started, ``error`` why it failed."""
 
     key: str
     state: str
@@ -54,8 +54,9 @@ class RefineStatus:
     cancelled = property(lambda self: self.state == jobs.CANCELLED)
 
 
-def _status(job: jobs.Job) -> RefineStatus:
-    return RefineStatus(job.key, job.state, job.step, job.total, job.fraction, job.message, job.seconds, job.error)
+def job_status(job: jobs.Job) -> JobStatus:
+    """``job`` as it is now."""
+    return JobStatus(job.key, job.state, job.step, job.total, job.fraction, job.message, job.seconds, job.error)
 
 
 class Refine:
@@ -72,7 +73,7 @@ class Refine:
         job = jobs.get(job_key(source, cfg))
         return cfg if job is not None and job.state == jobs.DONE else without(cfg)
 
-    def start(self, source: DataSource, cfg: RunConfig) -> RefineStatus:
+    def start(self, source: DataSource, cfg: RunConfig) -> JobStatus:
         """The refined run for ``cfg`` as a background job, this session among its holders (found if
         already running or done). Started after the page's own view, so the base embeddings are cached
         and the job only refines. The job loads models with the workbench's background loader (a
@@ -85,12 +86,12 @@ class Refine:
                 load_embedder=bench.background_loader, progress=job.progress, baseline=False,
                 cancelled=job.cancelled)
 
-        return _status(jobs.start(job_key(source, cfg), work, holder=self.holder, cancelled_types=(Cancelled,)))
+        return job_status(jobs.start(job_key(source, cfg), work, holder=self.holder, cancelled_types=(Cancelled,)))
 
-    def status(self, key: str) -> RefineStatus | None:
+    def status(self, key: str) -> JobStatus | None:
         """The job ``key`` as it is now (None: unknown, or forgotten)."""
         job = jobs.get(key)
-        return None if job is None else _status(job)
+        return None if job is None else job_status(job)
 
     def cancel(self, key: str) -> None:
         """This session no longer wants the job ``key``; it stops once no session wants it."""
