@@ -277,3 +277,29 @@ def test_kmeans_above_the_sample_threshold_starts_from_a_samples_best_run(monkey
     best = min(single)
     assert max(single) > 1.1 * best  # single starts: some seeds land far off
     assert max(started) < 1.001 * best  # the sample's best run: every seed finds the good optimum
+
+
+def test_above_the_cells_threshold_points_are_placed_from_nearby_cells_of_landmarks(monkeypatch):
+    """The cell search finds what the full search finds on clustered points (each point compared with
+    a share of the landmarks only), and is used only above its threshold: smaller maps are unchanged."""
+    Z, truth = blobs(3_000, k=4)
+    rows = landmarks.landmark_rows(len(Z), 600, seed=0)
+    xy = Z[rows, :2] * 3
+    exact = landmarks.place(Z, rows, xy)
+    cells = landmarks.place_by_cells(Z, rows, xy, seed=0, cells=12, probe=4)
+    assert np.array_equal(cells[rows], xy)
+    assert np.allclose(cells, exact, atol=1e-3 * np.ptp(exact))  # same nearest landmarks, same places
+    compared = []
+    real_addmm = torch.addmm
+    monkeypatch.setattr(torch, "addmm", lambda a, p, l, **kw: compared.append(l.shape[1]) or real_addmm(a, p, l, **kw))
+    landmarks.place_by_cells(Z, rows, xy, seed=0, cells=12, probe=4)
+    assert max(compared) < 0.6 * len(rows)  # never all the landmarks at once
+    placed = []
+    monkeypatch.setattr(landmarks, "place_by_cells", lambda *a, **kw: placed.append(1) or exact)
+    monkeypatch.setattr(landmarks, "N_LANDMARKS", 600)
+    layout = lambda Y, progress: Y[:, :2] * 3  # noqa: E731
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 3_000)
+    assert np.array_equal(landmarks.landmark_map(Z, layout, seed=0), exact) and placed == []  # at it: exact
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 2_999)
+    landmarks.landmark_map(Z, layout, seed=0)
+    assert placed == [1]
