@@ -69,9 +69,8 @@ def sample_start(X: np.ndarray, k: int, *, seed: int, n_init: int) -> np.ndarray
     """(k, d) starting centres for K-Means on the (n, d) ``X`` above ``core.neighbours.SAMPLE_ABOVE``
     rows: the centres of the best (lowest inertia) of :func:`restarts` runs on a seeded sample of
     ``START_ROWS`` rows. A single k-means++ start on all rows (what the restart budget leaves a big
-    corpus) fell into a worse optimum for some seeds (a grown AG News of 200,000 texts: ACC 0.654
-    against 0.813 for seed 0), while ten runs on a sample cost a few seconds and find the better one.
-    None at or below the threshold (results there are unchanged)."""
+    corpus) falls into a worse optimum for some seeds (docs/benchmarks.md), while ten runs on a sample
+    cost a few seconds and find the better one. None at or below the threshold (results unchanged)."""
     from . import neighbours  # read at call time (tests lower it); no torch import for small uses
 
     n = len(X)
