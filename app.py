@@ -6,8 +6,8 @@ import logging
 
 import streamlit as st
 
-from core.background import foreground
-from core.heap import freeze_new_imports
+from core.session.background import foreground
+from core.session.heap import freeze_new_imports
 from core.quiet import quiet_third_party
 from pages._sidebar import sidebar
 

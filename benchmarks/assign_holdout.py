@@ -1,7 +1,7 @@
 """Assigning held-out texts (#26): quality against the run's own ACC, alternatives, and speed.
 
 Runs the default pipeline on ``--fraction`` (90 %) of a labelled corpus (seed 42), assigns the other
-texts with ``core.assign`` and prints
+texts with ``core.clustering.assign`` and prints
 
 - ACC of the assigned texts against their labels, beside the run's own ACC (the target: within 0.02),
   both under the best one-to-one matching of the assigned texts and under the run's own matching;
@@ -31,15 +31,15 @@ import torch  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from core.assign import ClusterModel
-from core.assign_file import model_bytes, read_model_bytes
-from core.backends import backend_for
-from core.cache import DiskCache
-from core.cluster import confusion, label_scores
+from core.clustering.assign import ClusterModel
+from core.clustering.assign_file import model_bytes, read_model_bytes
+from core.embedding.backends import backend_for
+from core.storage.cache import DiskCache
+from core.clustering.cluster import confusion, label_scores
 from core.config import DataConfig, RunConfig
-from core.data import build_corpus
-from core.embed import default_results, default_store, embed_texts, get_embedder
-from core.export import cluster_name
+from core.tables.data import build_corpus
+from core.embedding.embed import default_results, default_store, embed_texts, get_embedder
+from core.tables.export import cluster_name
 from core.pipeline import run
 
 
@@ -100,7 +100,7 @@ def main() -> None:
 
     print(f"\nquality: {len(texts)} held-out texts; the run's own ACC {run_acc:.4f}")
     print(f"  {'method':<44} ACC     ACC*    ACC* - run ACC   (ACC*: under the run's own matching)")
-    row("kNN vote on the sentence vectors (core.assign)", assigned.clusters)
+    row("kNN vote on the sentence vectors (core.clustering.assign)", assigned.clusters)
     blob = model_bytes(model)
     from_file = read_model_bytes(blob, "model").assign(vectors)
     row("  the same from the float16 model file", from_file.clusters)

@@ -1,5 +1,5 @@
 """K-Means on the two views side by side: the (n, 384) embeddings next to ``w`` times the word view's
-100-d LSA (TF-IDF of words and word pairs, ``core.coview.word_view``, truncated SVD, rows
+100-d LSA (TF-IDF of words and word pairs, ``core.clustering.coview.word_view``, truncated SVD, rows
 L2-normalised), seed 42. A tried alternative to the co-view refinement (issue #13); labels only
 evaluate.
 
@@ -16,8 +16,8 @@ import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the 
 import numpy as np  # noqa: E402
 from sklearn.decomposition import TruncatedSVD  # noqa: E402
 
-from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import word_view  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
+from core.clustering.coview import word_view  # noqa: E402
 
 
 def main() -> None:

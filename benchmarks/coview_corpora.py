@@ -3,7 +3,7 @@
     python benchmarks/coview_corpora.py [--corpora demo,ag760,...] [--seeds 0,1,42] [--z 1.5] [--rounds 3] [--ks 2,8]
 
 For each corpus and seed: K-Means on the raw embeddings (the app's baseline: n_init 10, that seed),
-then :func:`core.coview.reassign` of that partition; ACC and NMI of both and the difference. The
+then :func:`core.clustering.coview.reassign` of that partition; ACC and NMI of both and the difference. The
 labels only evaluate. Embeddings come from (and go to) the default store, so a second run is fast.
 
 Corpora (the AG News and BANKING77 files in ``$CLUSTERLENS_SHARED_DATA``, by default ``../shared/data``
@@ -28,10 +28,10 @@ import _common  # noqa: E402  (the repository on the import path)
 
 import numpy as np  # noqa: E402
 
-from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import DEFAULT_ROUNDS, DEFAULT_Z, neighbours_of, reassign, word_view  # noqa: E402
-from core.data import build_corpus, sample  # noqa: E402
-from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
+from core.clustering.coview import DEFAULT_ROUNDS, DEFAULT_Z, neighbours_of, reassign, word_view  # noqa: E402
+from core.tables.data import build_corpus, sample  # noqa: E402
+from core.embedding.embed import default_store, embed_texts, get_embedder  # noqa: E402
 
 ALL = "demo,ag760,ag300-0,ag300-1,ag1000-0,ag1000-1,agunbal-0,agunbal-2,ag,banking,synthetic-50"
 

@@ -13,9 +13,9 @@ import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the 
 
 import numpy as np  # noqa: E402
 
-from core.cluster import kmeans, label_scores  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
 from core.config import EncoderConfig  # noqa: E402
-from core.coview import neighbours_of, reassign, word_view  # noqa: E402
+from core.clustering.coview import neighbours_of, reassign, word_view  # noqa: E402
 from core.pipeline import train  # noqa: E402
 
 

@@ -4,7 +4,7 @@ vector is the same bit for bit beside other neighbours (issue #28).
 Candidates, on every backend this machine runs (bfloat16 only where the CPU has it natively, float16
 only on a GPU):
 
-- ``one text per call``: what the backends do (``core.backends.load_model(...).encode``): each text
+- ``one text per call``: what the backends do (``core.embedding.backends.load_model(...).encode``): each text
   alone, one thread per call, a call per core.
 - ``length buckets``: texts of the same token length batched together without padding (at most 64
   a batch), one thread per batch, a batch per core. Exact only if the kernels give a row the same
@@ -36,7 +36,7 @@ import _common  # noqa: E402  (the repository on the import path)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from core.backends import available_backends, fast_tokenizer, load_model, resolve_model_path  # noqa: E402
+from core.embedding.backends import available_backends, fast_tokenizer, load_model, resolve_model_path  # noqa: E402
 from core.threads import cpu_count, map_single_threaded  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"

@@ -7,7 +7,7 @@ thread holding the lock while other work has the CPU, thread oversubscription).
 A one-line Streamlit page whose first run starts ``--threads`` threads in the server process, each
 training the app's encoder (``core.pipeline.train``: a Python-level loop of small torch steps, the
 most lock-hungry stage) on a (2000, 384) array over and over; ``--nice`` lowers them to nice 19 as
-``core.background`` lowers a background pass. Then ``/_stcore/health`` is asked ``--probes`` times
+``core.session.background`` lowers a background pass. Then ``/_stcore/health`` is asked ``--probes`` times
 (every 0.25 s) and ``/`` 5 times. Measured in the same run: the same server with 0 threads, with
 ``--threads`` threads, and with ``--threads`` nice-19 threads. Prints seconds to the first byte and
 the load average (the machine is shared).

@@ -1,5 +1,5 @@
 """K-Means restarts at many clusters: the cold cluster stage of a new k (K-Means, the co-view's
-reassignment, the scores), with ten restarts (the rule before) and with the restarts ``core.cluster.restarts``
+reassignment, the scores), with ten restarts (the rule before) and with the restarts ``core.clustering.cluster.restarts``
 allows at that k, on the same embeddings in the same run, with ACC/NMI against the labels for each
 (labels only evaluate) over a few seeds.
 
@@ -16,12 +16,12 @@ import _common  # the repository on the import path
 
 import numpy as np  # noqa: E402
 
-from core import cluster  # noqa: E402
-from core.cluster import label_scores, restarts  # noqa: E402
-from core.cluster_stage import coview_views, reassigned  # noqa: E402
+from core.clustering import cluster  # noqa: E402
+from core.clustering.cluster import label_scores, restarts  # noqa: E402
+from core.clustering.cluster_stage import coview_views, reassigned  # noqa: E402
 from core.config import ClusterConfig  # noqa: E402
-from core.data import read_source  # noqa: E402
-from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
+from core.tables.data import read_source  # noqa: E402
+from core.embedding.embed import default_store, embed_texts, get_embedder  # noqa: E402
 
 
 def main() -> None:

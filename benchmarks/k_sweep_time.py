@@ -4,9 +4,9 @@ for the ks the page sweeps first (k = 2..20) and, with ``--further``, the ladder
     python benchmarks/k_sweep_time.py --fraction 0.2632   # 2,000 texts of AG News ($CLUSTERLENS_SHARED_DATA)
     python benchmarks/k_sweep_time.py --fraction 1        # 7,600 texts
 
-It goes through ``core.session.Workbench`` as the app does (the same stage cache, the user's cache
+It goes through ``core.session.session.Workbench`` as the app does (the same stage cache, the user's cache
 folder on disk), runs the pipeline once at k=4 (cached after a first time), then clusters each k of
-``core.k_choice.sweep_ks`` one after the other, as the page does while it draws the sweep; nothing
+``core.clustering.k_choice.sweep_ks`` one after the other, as the page does while it draws the sweep; nothing
 of the sweep is cached in memory before it starts (a fresh process), though the disk cache holds the
 encoder and the map.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 import _common  # the repository on the import path
 
 from core.config import RunConfig  # noqa: E402
-from core.k_choice import k_max, sweep_ks  # noqa: E402
+from core.clustering.k_choice import k_max, sweep_ks  # noqa: E402
 from core.pipeline import source_key  # noqa: E402
-from core.session import Workbench  # noqa: E402
-from core.view import DataSource  # noqa: E402
+from core.session.session import Workbench  # noqa: E402
+from core.session.view import DataSource  # noqa: E402
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import plotly  # noqa: E402
 
 from _browser import chromium_page  # noqa: E402
-from core.plots import map_figure  # noqa: E402
+from core.plots.plots import map_figure  # noqa: E402
 
 NEW_PLOT_JS = """async () => { const t0 = performance.now(); await Plotly.newPlot('g', spec.data, spec.layout);
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); return performance.now() - t0; }"""

@@ -23,9 +23,9 @@ import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import neighbours_of, reassign, word_view  # noqa: E402
-from core.backends import resolve_model_path  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
+from core.clustering.coview import neighbours_of, reassign, word_view  # noqa: E402
+from core.embedding.backends import resolve_model_path  # noqa: E402
 from core.config import DEFAULT_MODEL  # noqa: E402
 
 

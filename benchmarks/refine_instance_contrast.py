@@ -2,14 +2,14 @@
 
     python benchmarks/refine_instance_contrast.py CORPUS WEIGHT [DROP] [EPOCHS]
 
-Refine's training (``core.refine``: the top 2 layers over cached lower-layer states, its pseudo-labels
+Refine's training (``core.training.refine``: the top 2 layers over cached lower-layer states, its pseudo-labels
 and partners, batch, learning rate, 2 epochs) plus, at every step and with weight ``WEIGHT``, SimCSE /
 SCCL-style instance contrast: 64 texts drawn from the whole corpus (the hard ones included), two views
 of each made by dropping a share ``DROP`` (0.2) of its tokens' cached states (never [CLS] or [SEP]),
 InfoNCE over the batch at temperature 0.05. Then, like the pipeline after Refine, each text goes to
 the fast-default cluster whose mean refined vector it is most similar to, and the co-view refines that
 (K-Means from scratch on the refined vectors is printed too). The carry here ranks the centres by dot
-product; the pipeline's ``core.cluster_stage.carried`` normalises them first (cosine). The figures in
+product; the pipeline's ``core.clustering.cluster_stage.carried`` normalises them first (cosine). The figures in
 docs/benchmarks-history.md were measured with this version; both weights share it, so their comparison holds. ``WEIGHT`` 0 is Refine's own loss in the same
 harness. Corpora as in ``benchmarks/coview_corpora.py``; labels only evaluate; seed 42.
 """
@@ -23,11 +23,11 @@ import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core import refine as R  # noqa: E402
-from core.backends import resolve_model_path  # noqa: E402
-from core.cluster import kmeans, label_scores  # noqa: E402
+from core.training import refine as R  # noqa: E402
+from core.embedding.backends import resolve_model_path  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
 from core.config import DEFAULT_MODEL, RefineConfig  # noqa: E402
-from core.coview import reassign as coview  # noqa: E402
+from core.clustering.coview import reassign as coview  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ default's own clusters, on the development corpora.
 
 The corpora are ``benchmarks/coview_corpora.py``'s, or with ``--first`` AG News' first N rows embedded
 as ``python -m core bench quality --limit N`` embeds them (the backend ``auto`` picks for N texts). For each: the fast default (raw K-Means refined
-by the co-view), then Refine's fine-tuning from it (``core.refine.fine_tune``, the app's settings),
+by the co-view), then Refine's fine-tuning from it (``core.training.refine.fine_tune``, the app's settings),
 then three ways to cluster the refined vectors ``V``, each followed by the co-view refinement on ``V``:
 
 - ``scratch``: K-Means on ``V`` with ``n_init`` restarts (the pipeline's clusters when this was written);
@@ -26,10 +26,10 @@ import _common  # noqa: F401  (the repository on the import path)
 import numpy as np  # noqa: E402
 
 from coview_corpora import corpus  # noqa: E402
-from core.backends import resolve_model_path  # noqa: E402
+from core.embedding.backends import resolve_model_path  # noqa: E402
 from core.config import ClusterConfig, RefineConfig  # noqa: E402
 from core.pipeline import cluster_and_score, coview_views, reassigned  # noqa: E402
-from core.refine import fine_tune  # noqa: E402
+from core.training.refine import fine_tune  # noqa: E402
 
 
 def starts(V: np.ndarray, fast: np.ndarray, k: int) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
     python benchmarks/refine_teacher.py --corpus ag --mode confident-true|random-true|random-default
 
-Runs Refine's own training (``core.refine.fine_tune``: the top 2 layers, 2 epochs, its batch and
+Runs Refine's own training (``core.training.refine.fine_tune``: the top 2 layers, 2 epochs, its batch and
 learning rate) with another teacher (its ``labels``) on other texts (its ``chosen``), then K-Means (k, seed 42) on the re-embedded texts:
 - ``confident-true``: Refine's own choice of texts (each cluster's most typical half by margin) but
   the *true* labels on them: Refine with a perfect teacher.
@@ -25,11 +25,11 @@ import coview_corpora as cc  # noqa: E402  (sets one BLAS/OpenMP thread and the 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.refine import fine_tune, pseudo_labels  # noqa: E402
-from core.backends import resolve_model_path  # noqa: E402
-from core.cluster import kmeans, label_scores  # noqa: E402
+from core.training.refine import fine_tune, pseudo_labels  # noqa: E402
+from core.embedding.backends import resolve_model_path  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
 from core.config import DEFAULT_MODEL, RefineConfig  # noqa: E402
-from core.coview import reassign as coview  # noqa: E402
+from core.clustering.coview import reassign as coview  # noqa: E402
 
 
 def main() -> None:

@@ -5,9 +5,9 @@
     python benchmarks/refine_variants.py 2400 --word-teacher    # only the word view as a teacher, no training
 
 The start is what Refine starts from: raw K-Means (n_init 10, seed 42) on the onnx-int8 vectors of
-the default store, refined by the word view (the fast default, ``core.coview``). Each round takes
-``core.refine.pseudo_labels`` of the current partition, trains the top layers with
-``core.refine.supervised_contrast`` over neighbour partners (as ``core.refine.fine_tune`` does, but
+the default store, refined by the word view (the fast default, ``core.clustering.coview``). Each round takes
+``core.training.refine.pseudo_labels`` of the current partition, trains the top layers with
+``core.training.refine.supervised_contrast`` over neighbour partners (as ``core.training.refine.fine_tune`` does, but
 keeping the model between rounds), re-embeds every text and re-clusters the new vectors the same way
 (K-Means, then the word view). ``--word-teacher`` asks instead whether the word view could teach the
 texts Refine leaves out: a TF-IDF logistic regression (words, then words beside the embedding)
@@ -23,13 +23,13 @@ import _common  # noqa: F401  (the repository on the import path)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from core.backends import resolve_model_path  # noqa: E402
-from core.cluster import kmeans, label_scores  # noqa: E402
-from core.coview import reassign as coview_reassign  # noqa: E402
-from core.data import build_corpus  # noqa: E402
-from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
+from core.embedding.backends import resolve_model_path  # noqa: E402
+from core.clustering.cluster import kmeans, label_scores  # noqa: E402
+from core.clustering.coview import reassign as coview_reassign  # noqa: E402
+from core.tables.data import build_corpus  # noqa: E402
+from core.embedding.embed import default_store, embed_texts, get_embedder  # noqa: E402
 from core.pipeline import coview_views  # noqa: E402
-from core.refine import TopLayers, positive_partners, pseudo_labels, refine_device, supervised_contrast  # noqa: E402
+from core.training.refine import TopLayers, positive_partners, pseudo_labels, refine_device, supervised_contrast  # noqa: E402
 
 def clusters(V: np.ndarray, texts: list[str], k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(fast default's labels, raw K-Means' labels) of the (n, dim) vectors ``V``."""

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 import reopen_floor as floor_bench  # noqa: E402
 from _browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, StreamlitServer  # noqa: E402
-from core.projects import ProjectStore  # noqa: E402
+from core.storage.projects import ProjectStore  # noqa: E402
 
 NAME = "Renamed for the benchmark"
 PROJECT_JS = floor_bench.DRAWN["app"].replace(

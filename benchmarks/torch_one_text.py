@@ -1,4 +1,4 @@
-"""torch-fp32 one text per call: one intra-op thread and a call per core (``core.torch_backend.one_per_call``)
+"""torch-fp32 one text per call: one intra-op thread and a call per core (``core.embedding.torch_backend.one_per_call``)
 against the former serial calls on torch's default threads, on the bundled demo corpus (320 texts).
 
     python benchmarks/torch_one_text.py [--data core/demo/demo_news.csv]
@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from core.backends import load_model, resolve_model_path  # noqa: E402
+from core.embedding.backends import load_model, resolve_model_path  # noqa: E402
 
 
 def main() -> None:

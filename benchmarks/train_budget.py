@@ -20,11 +20,11 @@ from dataclasses import replace
 
 import _common  # noqa: F401  (the repository on the import path)
 
-from core import objectives  # noqa: E402
+from core.training import objectives  # noqa: E402
 from core import pipeline as P  # noqa: E402
 from core.config import ClusterConfig, EncoderConfig  # noqa: E402
-from core.data import build_corpus, sample  # noqa: E402
-from core.embed import default_store, embed_texts, get_embedder  # noqa: E402
+from core.tables.data import build_corpus, sample  # noqa: E402
+from core.embedding.embed import default_store, embed_texts, get_embedder  # noqa: E402
 
 
 def capped_objective(cap: int | None) -> str:

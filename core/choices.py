@@ -3,10 +3,11 @@ output (``python docs/make_choices.py``), and a test keeps it so. The sidebar, a
 docs all name the same entries."""
 from __future__ import annotations
 
-from . import cluster_stage, project
-from .config import ClusterConfig, EncoderConfig, ProjectConfig
-from .embedders import DEFAULT_EMBEDDER, EMBEDDERS
-from .objectives import OBJECTIVES
+from core.clustering import cluster_stage
+from core.projection import project
+from core.config import ClusterConfig, EncoderConfig, ProjectConfig
+from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS
+from core.training.objectives import OBJECTIVES
 
 
 def _first_line(text: str | None) -> str:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_text
-from .config import DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
-from .csv_export import safe_csv
-from .errors import UserError
-from .quiet import quiet_third_party
+from core.storage.atomic import atomic_write_bytes, atomic_write_text
+from core.config import DEFAULT_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
+from core.tables.csv_export import safe_csv
+from core.errors import UserError
+from core.quiet import quiet_third_party
 
 log = logging.getLogger("core")
 
@@ -30,8 +30,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def embedder_arg(p: argparse.ArgumentParser) -> None:
-    """``--embedder``: a choice of ``core.embedders`` (default: the --model, all-MiniLM-L6-v2)."""
-    from .embedders import DEFAULT_EMBEDDER, EMBEDDERS
+    """``--embedder``: a choice of ``core.embedding.embedders`` (default: the --model, all-MiniLM-L6-v2)."""
+    from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 
     p.add_argument("--embedder", choices=tuple(EMBEDDERS), default=None,
                    help=f"default {DEFAULT_EMBEDDER}; " + "; ".join(f"{e.name}: {e.help.rstrip('.')}" for e in EMBEDDERS.values()))
@@ -42,7 +42,7 @@ def apply_embedder(args: argparse.Namespace) -> None:
     choice = getattr(args, "embedder", None)
     if choice is None:
         return
-    from .embedders import embedder_named
+    from core.embedding.embedders import embedder_named
 
     model = embedder_named(choice).model
     if args.model not in (EmbedConfig.model, model):
@@ -51,7 +51,8 @@ def apply_embedder(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cluster_stage, project as projections  # the registries: their choices as they are now
+    from core.clustering import cluster_stage
+    from core.projection import project as projections  # the registries: their choices as they are now
     parser = OneLineParser(prog="python -m core", description="Cluster short texts by meaning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,10 +179,10 @@ class StderrProgress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .backends import resolve_backend
-    from .cache import DiskCache, MemoryCache, NoCache
-    from .embed import default_results, default_store
-    from .pipeline import run
+    from core.embedding.backends import resolve_backend
+    from core.storage.cache import DiskCache, MemoryCache, NoCache
+    from core.embedding.embed import default_results, default_store
+    from core.pipeline import run
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     cfg = run_config(args)
@@ -192,7 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cache = MemoryCache({}, NoCache() if args.no_cache else DiskCache(default_results()), default_size=1)
     embedder = store = None
     if args.embeddings:  # the file's vectors, checked against --model now; no model is loaded
-        from .embed_file import FileEmbedder, read_embeddings
+        from core.embedding.embed_file import FileEmbedder, read_embeddings
 
         embedder = FileEmbedder(read_embeddings(args.embeddings), model=cfg.embed.model)
     elif not args.no_cache:
@@ -236,14 +237,14 @@ def check_writable(path: Path, *, folder: bool) -> None:
 
 
 def write_outputs(result, out: Path, embedder=None) -> None:
-    """metrics.json, assignments.csv (see ``core.export.assignments_table``), clusters.json,
-    encoder.safetensors, and assign-model.safetensors (``core.assign_file``: what ``assign`` needs).
+    """metrics.json, assignments.csv (see ``core.tables.export.assignments_table``), clusters.json,
+    encoder.safetensors, and assign-model.safetensors (``core.clustering.assign_file``: what ``assign`` needs).
     ``embedder``: the run's file of vectors, if any (else the model is asked for its fingerprint)."""
-    from .assign import ClusterModel
-    from .assign_file import MODEL_FILE, model_bytes
-    from .backends import backend_for
-    from .embed import get_embedder
-    from .export import assignments_table, cluster_name, clusters_document, confidence
+    from core.clustering.assign import ClusterModel
+    from core.clustering.assign_file import MODEL_FILE, model_bytes
+    from core.embedding.backends import backend_for
+    from core.embedding.embed import get_embedder
+    from core.tables.export import assignments_table, cluster_name, clusters_document, confidence
 
     out.mkdir(parents=True, exist_ok=True)
     clustering = result.clusters.clustering
@@ -264,10 +265,10 @@ def write_outputs(result, out: Path, embedder=None) -> None:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from .backends import resolve_backend
-    from .data import build_corpus
-    from .embed import default_store, embed_texts, get_embedder
-    from .embed_file import is_remote, write_embeddings
+    from core.embedding.backends import resolve_backend
+    from core.tables.data import build_corpus
+    from core.embedding.embed import default_store, embed_texts, get_embedder
+    from core.embedding.embed_file import is_remote, write_embeddings
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
@@ -280,7 +281,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     corpus = build_corpus(args.data, text_col=args.text_col)
     texts = corpus.texts[: args.limit] if args.limit else corpus.texts
     if args.ray is not None:
-        from .embed_ray import embed_on_ray
+        from core.embedding.embed_ray import embed_on_ray
 
         report = embed_on_ray(texts, model=args.model, backend=args.backend, address=args.ray or None,
                               out=args.out, actors=args.ray_actors)
@@ -307,10 +308,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    from .assign import text_columns, texts_of, with_assignments
-    from .assign_file import check_embedder, load_cluster_model
-    from .data import read_source
-    from .embed import default_store, embed_texts, get_embedder
+    from core.clustering.assign import text_columns, texts_of, with_assignments
+    from core.clustering.assign_file import check_embedder, load_cluster_model
+    from core.tables.data import read_source
+    from core.embedding.embed import default_store, embed_texts, get_embedder
 
     out = Path(args.out)
     check_writable(out, folder=False)
@@ -333,8 +334,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    from .projects import ProjectStore
-    from .session import Session, Workbench
+    from core.storage.projects import ProjectStore
+    from core.session.session import Session, Workbench
 
     store = ProjectStore()
     if args.action == "list":
@@ -344,9 +345,9 @@ def cmd_project(args: argparse.Namespace) -> int:
         for row in rows:
             print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
         return 0
-    from . import embed
+    from core.embedding import embed
 
-    # the model is looked up when it is needed (the one loader of the process, as core.naming does)
+    # the model is looked up when it is needed (the one loader of the process, as core.naming.naming does)
     session = Session(Workbench(load_embedder=lambda model, backend: embed.get_embedder(model, backend),
                                 precompute=False))
     if args.action == "export":
@@ -396,7 +397,7 @@ def project_size(store, project) -> tuple[str, str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from . import bench
+    from core import bench
 
     return bench.main(args)
 

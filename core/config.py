@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from core.errors import UserError
 
 DEFAULT_SOURCE = "hf://datasets/Zhouhc/attack-agnews/agnews_train.csv"
 DEMO_SOURCE = "demo"
@@ -62,14 +62,14 @@ class EncoderConfig:
 
     hidden: int = 128
     latent: int = 64
-    objective: str = "neighbours"  # the default of the CLI and the app (see core.objectives)
+    objective: str = "neighbours"  # the default of the CLI and the app (see core.training.objectives)
     epochs: int = 50
     batch_size: int = 256
     lr: float = 1e-3
     device: str = "auto"  # auto | cpu | cuda
 
     def __post_init__(self) -> None:
-        from .objectives import get_objective  # the registry (it imports nothing from here)
+        from core.training.objectives import get_objective  # the registry (it imports nothing from here)
 
         # bounds: a hidden layer of 10,000,000 would ask for 15 GB; these leave room for any real use
         _in_range("the hidden size", self.hidden, 1, MAX_HIDDEN)
@@ -90,11 +90,11 @@ class ClusterConfig:
     n_init: int = 10
     silhouette_sample: int = 3_000  # a seeded sample above this: O(n^2) pairs would dominate a k change
     # coview: K-Means on the raw embeddings, reassigned where the texts' words and the embedding's
-    # neighbours agree (core.coview); latent: the paper's K-Means on the encoder's latent vectors
+    # neighbours agree (core.clustering.coview); latent: the paper's K-Means on the encoder's latent vectors
     method: str = "coview"
 
     def __post_init__(self) -> None:
-        from .cluster_stage import get_method  # the registry of methods (it imports no config: no cycle)
+        from core.clustering.cluster_stage import get_method  # the registry of methods (it imports no config: no cycle)
         get_method(self.method)
         _in_range("k", self.k, 2, MAX_K)
         _in_range("n_init", self.n_init, 1, 1000)
@@ -109,7 +109,7 @@ class ProjectConfig:
     perplexity: float = 30.0
 
     def __post_init__(self) -> None:
-        from .project import get  # the registry of projections (core.project imports no config: no cycle)
+        from core.projection.project import get  # the registry of projections (core.projection.project imports no config: no cycle)
         get(self.method)
         if not (isinstance(self.perplexity, (int, float)) and 0 < self.perplexity <= 1000):
             raise UserError(f"the perplexity must be in (0, 1000], got {self.perplexity}")
@@ -118,7 +118,7 @@ class ProjectConfig:
 @dataclass(frozen=True)
 class RefineConfig:
     """Refine (opt-in): fine-tune the sentence model's top ``layers`` on the texts' own pseudo-labels
-    (see ``core.refine``), then embed, train and cluster again. ``keep``: the share of each cluster
+    (see ``core.training.refine``), then embed, train and cluster again. ``keep``: the share of each cluster
     learnt from (its most confident texts)."""
 
     enabled: bool = False
@@ -154,7 +154,7 @@ class RunConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        from .static_embedder import STATIC_MODEL  # a name only: model2vec is not imported
+        from core.embedding.static_embedder import STATIC_MODEL  # a name only: model2vec is not imported
 
         _in_range("the seed", self.seed, 0, 2**32 - 1)  # NumPy's and scikit-learn's range
         if self.refine.enabled and self.embed.model.strip().lower() == STATIC_MODEL:

@@ -19,7 +19,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from .errors import UserError
+from core.errors import UserError
 
 log = logging.getLogger(__name__)
 

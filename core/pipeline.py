@@ -1,7 +1,7 @@
 """The one stage pipeline, used by both the CLI and the app.
 
 Each stage is a function of (its parent's key, its inputs, its own config section, the seed) that
-returns (key, value), with a cache handed in by the caller (``core.cache``): the CLI passes the disk
+returns (key, value), with a cache handed in by the caller (``core.storage.cache``): the CLI passes the disk
 cache or none, the app passes memory over disk. A stage's key is its settings plus its parent's key,
 so a change stops where it should: a fraction or seed change re-samples without re-reading the
 source, a change of k re-runs only :func:`cluster_stage` and what follows it. The train stage's
@@ -18,26 +18,26 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .backends import backend_for
-from .cache import NoCache, StageCache
-from .cluster import check_k
-from .config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
-from .cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
+from core.embedding.backends import backend_for
+from core.storage.cache import NoCache, StageCache
+from core.clustering.cluster import check_k
+from core.config import DEMO_SOURCE, DataConfig, EmbedConfig, EncoderConfig, ProjectConfig, RunConfig
+from core.clustering.cluster_stage import (  # noqa: F401  (re-exported: the one pipeline's names)
     ClusterStage, Scores, baseline_key, baseline_stage, carried, cluster_and_score, cluster_stage, coview_views,
     default_labels, reassigned, scale_rules_key, score, views_stage)
-from .data import Corpus, build_corpus, sample
-from .describe import ClusterSummary, Terms, term_counts
-from .embed import EmbedResult, Embedder, embed_texts, get_embedder
-from .embed_file import check_distinct, distinct_rows
-from .encoder import Encoder, step_cap_key
-from .errors import UserError
-from .naming import names_stage
-from .neighbours import sample_key as train_sample_key
-from .neighbours import scale_sample
-from .project import project
-from .refine_stage import RefineInfo, refine_run
-from .results import array_key, stage_key
-from .store import EmbeddingStore
+from core.tables.data import Corpus, build_corpus, sample
+from core.naming.describe import ClusterSummary, Terms, term_counts
+from core.embedding.embed import EmbedResult, Embedder, embed_texts, get_embedder
+from core.embedding.embed_file import check_distinct, distinct_rows
+from core.training.encoder import Encoder, step_cap_key
+from core.errors import UserError
+from core.naming.naming import names_stage
+from core.training.neighbours import sample_key as train_sample_key
+from core.training.neighbours import scale_sample
+from core.projection.project import project
+from core.training.refine_stage import RefineInfo, refine_run
+from core.storage.results import array_key, stage_key
+from core.storage.store import EmbeddingStore
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
         result.vectors.setflags(write=False)
         return stage_key("embedded", array_key(result.vectors)), result
 
-    file = getattr(embedder, "cache_key", None)  # a file of vectors (core.embed_file) is not the model
+    file = getattr(embedder, "cache_key", None)  # a file of vectors (core.embedding.embed_file) is not the model
     key = stage_key("embed", sample_key, asdict(cfg), *([file] if file else []))
     return cache.fetch("embed", key, compute)
 
@@ -133,8 +133,8 @@ class TrainedCodec:
 def train(X: np.ndarray, cfg: EncoderConfig, seed: int, *, progress: StageProgress | None = None) -> Trained:
     """Fit the encoder on (n, dim) embeddings and map them to (n, latent) vectors (no cache).
 
-    Above ``core.neighbours.SAMPLE_ABOVE`` rows it is fitted on the seeded sample
-    :func:`core.neighbours.scale_sample` (its neighbour graph is the sample's) and still maps every row."""
+    Above ``core.training.neighbours.SAMPLE_ABOVE`` rows it is fitted on the seeded sample
+    :func:`core.training.neighbours.scale_sample` (its neighbour graph is the sample's) and still maps every row."""
     report = (lambda e, n, loss: progress("train", e, n, f"epoch {e}/{n}, loss {loss:.4f}")) if progress else None
     rows = scale_sample(len(X))
     if rows is not None:
@@ -273,7 +273,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     leaves the raw-embedding yardstick to the caller (the app computes it in the background).
     With ``cfg.refine.enabled`` the vectors after the embed stage are the refined model's; the
     baseline stays K-Means on the base model's (``keys["base_embed"]``, ``base_embeddings``).
-    ``cancelled()`` turning true stops a refinement (``core.refine.Cancelled``).
+    ``cancelled()`` turning true stops a refinement (``core.training.refine.Cancelled``).
     ``on_embedded`` gets the run so far when the encoder is about to train (the app draws a
     provisional map from it meanwhile).
     """
@@ -296,7 +296,7 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     sample_key, corpus = sample_stage(read_key, full, cfg.data, cfg.seed, cache)
     check_sample(corpus, cfg.cluster.k)
     file = getattr(embedder, "file", None) if not getattr(embedder, "embeds_any_text", True) else None
-    if file is not None:  # only a file's vectors (core.embed_file): as many distinct ones as clusters
+    if file is not None:  # only a file's vectors (core.embedding.embed_file): as many distinct ones as clusters
         distinct = cache.fetch("distinct", stage_key("distinct", embedder.cache_key, sample_key),
                                lambda: distinct_rows(file.lookup(corpus.texts)))
         check_distinct(file, len(corpus), distinct, cfg.cluster.k)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from .errors import UserError
+from core.errors import UserError
 
 T = TypeVar("T")
 

@@ -16,12 +16,12 @@ count than the one held waits until its holders are done: results stay exact, th
 
 The counts stated here, by computation:
 
-- :data:`EXACT_EMBED_THREADS`: one-text-per-call embedding (``core.torch_backend.one_per_call``),
+- :data:`EXACT_EMBED_THREADS`: one-text-per-call embedding (``core.embedding.torch_backend.one_per_call``),
   each call on one thread, :func:`cpu_count` calls at a time (:func:`map_single_threaded`): a vector
   then depends on its text alone, not on the machine's cores or what else runs.
-- :data:`TRAIN_THREADS`: the encoder's training (``core.encoder``).
-- :func:`refine_threads`: Refine's fine-tuning (``core.refine``), all cores.
-- :data:`BACKGROUND_OPENMP_THREADS`: the background pass's K-Means (``core.background``), at the
+- :data:`TRAIN_THREADS`: the encoder's training (``core.training.encoder``).
+- :func:`refine_threads`: Refine's fine-tuning (``core.training.refine``), all cores.
+- :data:`BACKGROUND_OPENMP_THREADS`: the background pass's K-Means (``core.session.background``), at the
   lowest CPU priority (:func:`background`), as long jobs are (:func:`lower_priority`).
 """
 from __future__ import annotations

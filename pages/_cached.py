@@ -1,9 +1,9 @@
 """The app's server-wide objects around ``core``: the only Streamlit caching in the repo.
 
-One :class:`core.session.Workbench` serves every browser session: its stage cache (memory over the
+One :class:`core.session.session.Workbench` serves every browser session: its stage cache (memory over the
 disk cache), the embedding store and projects of the cache folder, and the embedding model (a
 ``st.cache_resource``: one per (model, backend) for the whole server, never mutated after loading).
-Each browser session has its own :class:`core.session.Session` over it (:func:`session`), the one
+Each browser session has its own :class:`core.session.session.Session` over it (:func:`session`), the one
 door the pages go through.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ import os
 
 import streamlit as st
 
-from core import background
-from core.cache import MemoryCache
-from core.embed import get_embedder
+from core.session import background
+from core.storage.cache import MemoryCache
+from core.embedding.embed import get_embedder
 from core.errors import UserError
-from core.session import MEMORY_SIZES, Session, Workbench, _FolderDisk
+from core.session.session import MEMORY_SIZES, Session, Workbench, _FolderDisk
 
 from . import _state as S
 
@@ -66,7 +66,7 @@ def store():
 @st.cache_data(ttl=60, show_spinner="Fetching the data set from the Hugging Face hub ...")
 def hub_file(source: str) -> tuple[str | None, str | None]:
     """(local path, None) once the hub file is in the hub cache, else (None, why); a failure is retried after a minute."""
-    from core.data import hub_download
+    from core.tables.data import hub_download
 
     try:
         return str(hub_download(source)), None

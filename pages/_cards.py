@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.cluster import same_partition
-from core.view import ClusterStage
+from core.clustering.cluster import same_partition
+from core.session.view import ClusterStage
 
 from ._common import fmt
 from ._refine import summary as refine_summary

@@ -1,5 +1,5 @@
 """Any column of the file on the map: "Colour by" it, "Show only" some of its values, and display
-names for the label column. The grouping itself is ``core.column_groups``; these are the widgets."""
+names for the label column. The grouping itself is ``core.tables.column_groups``; these are the widgets."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,10 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, date_text, date_ticks, extra_columns,
+from core.tables.column_groups import (EXTRA, MISSING, OTHER, Groups, colour_groups, date_text, date_ticks, extra_columns,
                                 filter_groups, integer_labels, natural_key, parse_label_names, present, shown)
-from core.data import Corpus
-from core.plots import colour, label_colours, map_figure, numeric_map_figure
+from core.tables.data import Corpus
+from core.plots.plots import colour, label_colours, map_figure, numeric_map_figure
 
 from . import _cached as cached
 from . import _state as S

@@ -5,7 +5,7 @@ import threading
 
 import streamlit as st
 
-from core.session_turn import Turn, holding
+from core.session.session_turn import Turn, holding
 
 from . import _state as S
 from ._progress import WaitingNote, begin, work_key
@@ -18,7 +18,7 @@ def page_view(provisional: bool = False) -> View:
 
     One heavy job per session: Streamlit starts a new script run at once when a widget changes,
     while the previous run keeps computing until its next Streamlit call (an embedding batch, a
-    t-SNE). The new run waits here for the session's turn (``core.session_turn``), with a Cancel
+    t-SNE). The new run waits here for the session's turn (``core.session.session_turn``), with a Cancel
     button, so repeated clicks never stack up work; settings the user cancelled wait for nothing.
     ``provisional``: a provisional map while the encoder trains (the map page)."""
     source, wanted = st.session_state[S.CURRENT]

@@ -1,6 +1,6 @@
 """Editing the clusters on the Clusters page: split one (previewed as a sub-map and sub-lists), merge
 several, rename one, keep a note on one. The logic and the saving are the session's
-(``core.session``): each edit is written to the project's version of these settings at once, so it
+(``core.session.session``): each edit is written to the project's version of these settings at once, so it
 survives a change of k (which shows another version) and the end of the session.
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.plots import CHART_CONFIG, map_figure
-from core.session import SplitPreview
+from core.plots.plots import CHART_CONFIG, map_figure
+from core.session.session import SplitPreview
 
 from . import _cached as cached
 from . import _state as S

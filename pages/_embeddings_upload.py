@@ -2,7 +2,7 @@
 written by ``python -m core embed --out`` and the run uses its vectors instead of the model's.
 
 The file goes through the same path as ``python -m core run --embeddings``: a
-:class:`core.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
+:class:`core.embedding.embed_file.FileEmbedder` handed to ``core.pipeline.run`` (the texts are matched by their
 hash; the embed stage keys the file's content, so the caches never mix it with the model's vectors, and
 its vectors never enter the shared embedding store, where another file claiming the same model would
 meet them).
@@ -22,7 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.config import RunConfig
-from core.embed_file import FileEmbedder, check_distinct
+from core.embedding.embed_file import FileEmbedder, check_distinct
 from core.errors import UserError, app_message
 
 from . import _cached as cached

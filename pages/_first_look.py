@@ -1,13 +1,13 @@
-"""The provisional map drawn while the encoder trains (see ``core.provisional``), replaced by the
+"""The provisional map drawn while the encoder trains (see ``core.session.provisional``), replaced by the
 encoder's map when the run finishes."""
 from __future__ import annotations
 
 import streamlit as st
 
-from core.map_points import drawn_rows, hover_titles
+from core.plots.map_points import drawn_rows, hover_titles
 from core.pipeline import Embedded
-from core.plots import map_figure
-from core.provisional import first_look
+from core.plots.plots import map_figure
+from core.session.provisional import first_look
 
 from . import _cached as cached
 from . import _mapchart

@@ -1,8 +1,8 @@
 """The number of clusters: a slider and a number box for the same k, its range for the data in use,
 and where a data source starts (its own last k in this session, a link's, or a suggestion).
 
-The range is ``core.k_choice.K_RANGE`` (the link parser reads the same constant), cut to ``n // 5``
-for ``n`` texts. A data source the session has not shown yet starts at ``core.k_choice``'s quick
+The range is ``core.clustering.k_choice.K_RANGE`` (the link parser reads the same constant), cut to ``n // 5``
+for ``n`` texts. A data source the session has not shown yet starts at ``core.clustering.k_choice``'s quick
 suggestion, computed from its embeddings once the first view of it exists (:func:`settle`: the page
 then reruns at the suggested k; only the clustering is redone), and the sidebar says why.
 """
@@ -14,7 +14,7 @@ import os
 import streamlit as st
 
 from core.config import ClusterConfig, DataConfig, RunConfig
-from core.k_choice import K_RANGE, k_max
+from core.clustering.k_choice import K_RANGE, k_max
 
 from . import _cached as cached
 from . import _state as S

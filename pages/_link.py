@@ -1,6 +1,6 @@
 """The view in the page's URL: a link that reproduces it, and a reload that keeps it.
 
-On a session's first run the URL's settings (``core.view_link``) are put into the widgets' session
+On a session's first run the URL's settings (``core.session.view_link``) are put into the widgets' session
 state before the sidebar draws them; on every run the URL is rewritten from the settings in use, so
 a browser reload (a new session on the same URL) opens the same view. A focused cluster stays in the
 link only with the data and settings it was chosen on (:func:`focus_on`). Page widgets that are not on
@@ -14,11 +14,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from core import project as projections
+from core.projection import project as projections
 from core.config import RunConfig
 from core.errors import UserError, app_message
-from core.projects import Project
-from core.view_link import clustering_key, link_source, linked_focus, parse, to_query
+from core.storage.projects import Project
+from core.session.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 from . import _state as S
 from ._safe import plain

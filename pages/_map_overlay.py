@@ -1,4 +1,4 @@
-"""What the Map page draws over its points: the clusters' names (``core.map_labels``), the zoom box of
+"""What the Map page draws over its points: the clusters' names (``core.plots.map_labels``), the zoom box of
 each legend group, and "Find a cluster", which zooms to one. The map's frame does the drawing and
 the zooming (``pages/_mapchart.py``); this module lays out the widgets and builds its arguments."""
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.map_labels import Frame, extent, group_boxes, place_labels
-from core.palette import DISTINCT
-from core.plots import group_colour
+from core.plots.map_labels import Frame, extent, group_boxes, place_labels
+from core.plots.palette import DISTINCT
+from core.plots.plots import group_colour
 
 from . import _link
 from . import _state as S
@@ -61,7 +61,7 @@ def overlay(colouring: Colouring, xy: np.ndarray, rows: np.ndarray, *, labels: b
     if colouring.groups is None:  # a number column on a scale: no groups
         return {}
     groups = colouring.groups[rows]
-    keys = {g: str(i) for i, g in enumerate(colouring.names)}  # the traces' legend groups (core.plots.map_figure)
+    keys = {g: str(i) for i, g in enumerate(colouring.names)}  # the traces' legend groups (core.plots.plots.map_figure)
     by_cluster = colouring.clusters
     boxes = group_boxes(xy, groups, list(colouring.names))
     out: dict = {"groups": {keys[g]: {"box": list(box), "cluster": int(g) if by_cluster else None}

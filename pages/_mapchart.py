@@ -18,10 +18,10 @@ The component (Streamlit components v1, a hand-written ``index.html``) receives 
   8 + 4 bytes a point), traces as slices of them;
 - the hover texts as one UTF-8 buffer, one text a line;
 - the traces' other properties and the layout as JSON, and the bundle to draw them with;
-- Plotly's config, ``core.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
+- Plotly's config, ``core.plots.plots.CHART_CONFIG`` as every chart of the app (no cloud or external-link
   buttons in the mode bar).
 
-Beside the figure it draws the clusters' names (``labels``: placed by ``core.map_labels``, drawn as
+Beside the figure it draws the clusters' names (``labels``: placed by ``core.plots.map_labels``, drawn as
 Plotly annotations, the theme's text on a veil of its background) and knows each legend group's zoom
 box (``groups``): a click on a label or a legend entry zooms to its group and, for a cluster, sends
 it back as the focus; ``zoom`` asks it to zoom to a group (the page's "Find a cluster").
@@ -45,8 +45,8 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 
-from core.map_labels import Label
-from core.plots import CHART_CONFIG
+from core.plots.map_labels import Label
+from core.plots.plots import CHART_CONFIG
 
 SVG_MAX = 2_000  # up to this many points: SVG and the basic bundle; above: WebGL and the full bundle
 STATIC = Path(__file__).with_name("_mapchart_static")
@@ -99,7 +99,7 @@ def payload(fig: go.Figure, *, svg: bool, labels: list[dict] | None = None, grou
 
 
 def label_args(labels: list[Label], keys: dict, colours: dict) -> list[dict]:
-    """``core.map_labels`` labels as the component draws them, placed ones first (a label shows in the
+    """``core.plots.map_labels`` labels as the component draws them, placed ones first (a label shows in the
     frame unless it overlaps one before it): its ``text`` (lines escaped, joined by ``<br>``), box
     centre ``x``, ``y``, anchor ``ax``, ``ay``, whether it ``moved`` (a line back to the anchor), font
     ``size``, ``colour`` (its group's) and ``key`` (its group's legend group, ``keys[group]``)."""

@@ -2,18 +2,18 @@
 (from the Projects page, or a link's ``?project=`` on the session's first run, before the widgets are
 drawn); the sidebar names it with a link to the Projects page; what could not be saved is a warning
 with the two ways out, and another tab's change a notice. The projects themselves are the session's
-(``core.session``)."""
+(``core.session.session``)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import streamlit as st
 
-from core import project as projections
-from core.embedders import DEFAULT_EMBEDDER
+from core.projection import project as projections
+from core.embedding.embedders import DEFAULT_EMBEDDER
 from core.errors import UserError, app_message
-from core.projects import Project, settings_config
-from core.view_link import parse, to_query
+from core.storage.projects import Project, settings_config
+from core.session.view_link import parse, to_query
 
 from . import _cached as cached
 from . import _state as S

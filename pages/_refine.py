@@ -2,7 +2,7 @@
 use; a panel shows its step, loss and time left with a Cancel button, and the refined run replaces
 the view when it is done, with its scores before and after.
 
-Sessions asking for the same refinement share one job (``core.jobs``); Cancel withdraws this
+Sessions asking for the same refinement share one job (``core.session.jobs``); Cancel withdraws this
 session's interest (the job stops when no other session wants it), turns the *Refine embeddings*
 toggle off, so that no later change starts the job again, and redraws the whole page."""
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core import jobs
+from core.session import jobs
 from core.config import RunConfig
 from core.pipeline import Scores, run
-from core.refine import Cancelled
-from core.results import stage_key
+from core.training.refine import Cancelled
+from core.storage.results import stage_key
 
 from . import _cached as cached
 from . import _state as S

@@ -1,5 +1,5 @@
 """The Map page's search (by meaning, by words, a point's nearest texts) and the confidence floor
-shared by the Map and Clusters pages. The logic is ``core.search``; this module lays out widgets.
+shared by the Map and Clusters pages. The logic is ``core.naming.search``; this module lays out widgets.
 
 The map page calls, in order: :func:`confidence_floor` and :func:`controls` before drawing the map
 (they decide which points are drawn and which are highlighted), :func:`results` under the map, and
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import search
-from core.export import confidence as margin_confidence
+from core.naming import search
+from core.tables.export import confidence as margin_confidence
 
 from . import _cached as cached
 from . import _state as S
@@ -40,7 +40,7 @@ class Found:
 
 
 def confidence(view: View) -> np.ndarray:
-    """(n,) confidence of each text in its cluster (the exported one: ``core.export.confidence``)."""
+    """(n,) confidence of each text in its cluster (the exported one: ``core.tables.export.confidence``)."""
     return margin_confidence(view.latent, view.clusters.clustering.centers)
 
 

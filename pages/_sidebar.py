@@ -9,16 +9,17 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from core import cluster_stage, project as projections
+from core.clustering import cluster_stage
+from core.projection import project as projections
 from core.config import (DEFAULT_SOURCE, DEMO_SOURCE, ClusterConfig, DataConfig, EmbedConfig, EncoderConfig,
                          ProjectConfig, RefineConfig, RunConfig)
-from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS
+from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 from core.errors import UserError, app_message
 from core.limits import Limits
-from core.objectives import OBJECTIVES
+from core.training.objectives import OBJECTIVES
 from core.pipeline import source_key
-from core.projects import Project
-from core.view import DataSource
+from core.storage.projects import Project
+from core.session.view import DataSource
 
 from . import _cached as cached
 from . import _embeddings_upload as embeddings_upload
@@ -176,7 +177,7 @@ def _project_file(project: Project) -> Source | None:
 
 def _with_own_vectors(source: Source | None) -> Source | None:
     """``source`` with the open project's own vectors when it is that project's data (an imported
-    project: its texts are not embedded again, ``core.kept_vectors``)."""
+    project: its texts are not embedded again, ``core.embedding.kept_vectors``)."""
     project = cached.session().project
     if source is None or project is None or project.source.key != source.key or source.kept is not None:
         return source
@@ -188,7 +189,7 @@ def _with_own_vectors(source: Source | None) -> Source | None:
 
 
 def _kind(source: str) -> str:
-    """How a project names a source given by name (``core.projects.Source.kind``)."""
+    """How a project names a source given by name (``core.storage.projects.Source.kind``)."""
     return "demo" if source == DEMO_SOURCE else "hub" if source.startswith("hf://") else "path"
 
 
@@ -239,7 +240,7 @@ def settings(source: Source | None, args: argparse.Namespace, limits: Limits) ->
 
 
 def _embedder_choice() -> str:
-    """The "Embedder" radio: a name of ``core.embedders.EMBEDDERS``, each option with its trade-off line."""
+    """The "Embedder" radio: a name of ``core.embedding.embedders.EMBEDDERS``, each option with its trade-off line."""
     names = list(EMBEDDERS)
     if st.session_state.get(S.EMBEDDER) not in names:  # a stale or foreign value: the default
         st.session_state[S.EMBEDDER] = DEFAULT_EMBEDDER

@@ -21,9 +21,9 @@ CLUSTER_METHOD = "cluster_method"
 PROJECTION = "projection"
 SEED = "seed"
 REFINE = "refine"              # the "Refine embeddings" toggle
-EMBEDDER = "embedder"          # the "Embedder" radio: a name of core.embedders.EMBEDDERS
-REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.jobs)
-JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.jobs)
+EMBEDDER = "embedder"          # the "Embedder" radio: a name of core.embedding.embedders.EMBEDDERS
+REFINE_JOB = "refine_job"      # the key of this session's Refine job (core.session.jobs)
+JOB_HOLDER = "job_holder"      # this session's name among a shared job's holders (core.session.jobs)
 REFINE_CANCELLED = "refine_cancelled"  # this session cancelled Refine: say so once
 ENCODER_OPEN = "encoder_open"  # the sidebar's "Encoder and seed" expander is open (its widgets drawn)
 
@@ -55,7 +55,7 @@ LINK_OPEN = "link_open"        # the sidebar's "Link to this view" expander is o
 LINK_STICKY = "link_sticky"    # the last values of page widgets, restored when their page shows again
 
 # quality page
-SWEEP_FURTHER = "sweep_further"  # the sample key whose k sweep goes on past DENSE_TOP (core.k_choice)
+SWEEP_FURTHER = "sweep_further"  # the sample key whose k sweep goes on past DENSE_TOP (core.clustering.k_choice)
 
 # clusters page
 FOCUS_CLUSTER = "focus_cluster"  # the cluster the map sent the user to
@@ -69,7 +69,7 @@ SEARCH = "search"
 TREE_LEVEL = "tree_level"      # the level whose groups are listed, each with "Merge"
 TREE_DONE = "tree_done"        # what the last "Merge" did
 
-# the door into core: this browser session's core.session.Session (its project and edits)
+# the door into core: this browser session's core.session.session.Session (its project and edits)
 SESSION = "session"
 PROJECT = "project"            # the open project's id (also the URL's ?project=)
 PROJECT_SOURCE = "project_source"  # (project id, DataSource): the open project's own data, read once
@@ -106,7 +106,7 @@ COMPARE_SEARCH = "compare_search"      # the search box over the texts that chan
 VERSION_NAME = "version_name"          # the name typed for the version shown now
 SNAPSHOT_NAME = "snapshot_name"        # the name typed for a snapshot of the current edits
 
-# the session's turn (core.session_turn.Turn), held while a run computes its view: one heavy job per
+# the session's turn (core.session.session_turn.Turn), held while a run computes its view: one heavy job per
 # session at a time
 HEAVY_JOB = "heavy_job"
 

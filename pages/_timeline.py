@@ -1,5 +1,5 @@
 """Topics over time on the Map page: when the file has a date column, each cluster's share of the texts
-of each day, week, month or year (``core.timeline``) as a stacked area chart under the map. A brush
+of each day, week, month or year (``core.clustering.timeline``) as a stacked area chart under the map. A brush
 across the chart lists the texts of that span under the map, as a selection on the map does; a click
 on a cluster's band lists its texts of that period and focuses the cluster.
 
@@ -16,9 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.plots import CHART_CONFIG, group_colour
-from core.results import array_key, stage_key
-from core.timeline import Timeline, bin_name, selection_rows, timeline
+from core.plots.plots import CHART_CONFIG, group_colour
+from core.storage.results import array_key, stage_key
+from core.clustering.timeline import Timeline, bin_name, selection_rows, timeline
 
 from . import _cached as cached
 from . import _state as S

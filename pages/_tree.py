@@ -1,4 +1,4 @@
-"""The tree of clusters in the app (``core.hierarchy``): the Map page's "Level" control (the map
+"""The tree of clusters in the app (``core.clustering.hierarchy``): the Map page's "Level" control (the map
 coloured and labelled by the groups of a cut of the tree), the colours of many clusters (above the
 palette's distinct colours, clusters of one upper-level group share a colour), the tree drawn as an
 icicle, and "Merge" of a branch, which is the session's merge edit."""
@@ -9,9 +9,9 @@ import html
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.hierarchy import Tree, levels
-from core.palette import DISTINCT
-from core.plots import colour
+from core.clustering.hierarchy import Tree, levels
+from core.plots.palette import DISTINCT
+from core.plots.plots import colour
 
 from . import _cached as cached
 from . import _state as S

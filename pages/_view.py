@@ -1,7 +1,7 @@
 """The view of the current settings, made through the session with progress in the page and errors as
 messages.
 
-Every page calls :func:`current_view`; it returns everything the pages draw (``core.view.View``), or
+Every page calls :func:`current_view`; it returns everything the pages draw (``core.session.view.View``), or
 stops the page with one clear message when something is wrong (never a traceback).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.config import RunConfig
 from core.errors import UserError, app_message
-from core.view import View
+from core.session.view import View
 
 from . import _cached as cached
 from . import _link as link

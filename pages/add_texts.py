@@ -1,6 +1,6 @@
 """Add texts: new texts (a file, or typed) given the clusters shown (after edits, with the user's names),
 each with a confidence and a place on the map among the texts it resembles; those below a threshold are
-listed together as a candidate new cluster. The assigning is the session's (``core.assign``)."""
+listed together as a candidate new cluster. The assigning is the session's (``core.clustering.assign``)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.csv_export import safe_csv
+from core.tables.csv_export import safe_csv
 from core.errors import UserError, app_message
-from core.export import export_name
+from core.tables.export import export_name
 from core.limits import Limits
-from core.plots import map_figure
-from core.session_turn import holding
+from core.plots.plots import map_figure
+from core.session.session_turn import holding
 from pages import _cached as cached
 from pages import _mapchart
 from pages import _state as S

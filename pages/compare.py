@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.compare import Side, compare, moved_texts, version_title
+from core.clustering.compare import Side, compare, moved_texts, version_title
 from core.errors import UserError, app_message
-from core.plots import CHART_CONFIG, confusion_figure
-from core.session_turn import holding
+from core.plots.plots import CHART_CONFIG, confusion_figure
+from core.session.session_turn import holding
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too

@@ -5,8 +5,8 @@ import json
 
 import streamlit as st
 
-from core.csv_export import safe_csv
-from core.export import clusters_document, export_name
+from core.tables.csv_export import safe_csv
+from core.tables.export import clusters_document, export_name
 from pages._common import page_view
 from pages._safe import plain
 from pages._view import guarded

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.csv_export import safe_csv
-from core.export import export_name
-from core.project import map_title
-from core.map_points import MAX_DRAWN, drawn_rows, hover_titles
+from core.tables.csv_export import safe_csv
+from core.tables.export import export_name
+from core.projection.project import map_title
+from core.plots.map_points import MAX_DRAWN, drawn_rows, hover_titles
 from pages import _link, _mapchart, _search, _timeline
 from pages import _state as S
 from pages._cards import metric_cards

@@ -4,9 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.project_file import SUFFIX, file_name
-from core.project_list import project_row
-from core.session_turn import holding
+from core.storage.project_file import SUFFIX, file_name
+from core.storage.project_list import project_row
+from core.session.session_turn import holding
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import _turn as session_turn  # the session's turn, which the other pages' views take too

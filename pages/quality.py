@@ -5,11 +5,11 @@ import time
 
 import streamlit as st
 
-from core.cluster import confusion, restarts
-from core.cluster_stage import get_method
-from core.column_groups import natural_key
-from core.k_choice import DENSE_TOP, k_max, pick, sweep_ks
-from core.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
+from core.clustering.cluster import confusion, restarts
+from core.clustering.cluster_stage import get_method
+from core.tables.column_groups import natural_key
+from core.clustering.k_choice import DENSE_TOP, k_max, pick, sweep_ks
+from core.plots.plots import CHART_CONFIG, confusion_figure, loss_figure, sweep_figure
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import fmt, page_view

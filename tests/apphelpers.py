@@ -61,7 +61,7 @@ def stop_background_passes(timeout: float = 300.0) -> None:
     miss counts (seen in CI: a baseline counted three times instead of two)."""
     import threading
 
-    from core import background
+    from core.session import background
 
     background.forget()  # each pass stops before its next step
     for thread in threading.enumerate():

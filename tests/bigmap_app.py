@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import pipeline  # noqa: E402
-from core.cluster import Clustering  # noqa: E402
+from core.clustering.cluster import Clustering  # noqa: E402
 from core.config import DataConfig, RunConfig  # noqa: E402
-from core.data import Corpus  # noqa: E402
-from core.describe import ClusterSummary, Terms  # noqa: E402
-from core.embed import EmbedResult  # noqa: E402
-from core.encoder import Encoder  # noqa: E402
+from core.tables.data import Corpus  # noqa: E402
+from core.naming.describe import ClusterSummary, Terms  # noqa: E402
+from core.embedding.embed import EmbedResult  # noqa: E402
+from core.training.encoder import Encoder  # noqa: E402
 from pages import _common  # noqa: E402
 from pages._sidebar import Source  # noqa: E402
 from pages._view import View  # noqa: E402

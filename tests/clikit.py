@@ -21,7 +21,7 @@ FAST = ["--epochs", "3", "--projection", "none", "--fraction", "1"]
 SERVER = r"""
 import json, os, sys, time, traceback
 sys.path[:0] = [{root!r}, {tests!r}]
-import core.cli, core.embed, core.pipeline  # the slow imports, once
+import core.cli, core.embedding.embed, core.pipeline  # the slow imports, once
 import torch._dynamo  # imported by the first optimiser step: seconds more (an import only, no threads)
 from fakes import FakeEmbedder
 
@@ -33,7 +33,7 @@ def child(req):
         os.dup2(f, fd)
         os.close(f)
     if req["fake"]:
-        core.pipeline.get_embedder = core.embed.get_embedder = lambda *a, **k: FakeEmbedder()
+        core.pipeline.get_embedder = core.embedding.embed.get_embedder = lambda *a, **k: FakeEmbedder()
     try:
         rc = core.cli.main(req["argv"])
     except SystemExit as exc:

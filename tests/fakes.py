@@ -22,7 +22,7 @@ class FakeEmbedder:
 
     @property
     def texts_encoded(self) -> int:
-        """Texts encoded, not counting the names' candidate phrases (core.naming embeds those)."""
+        """Texts encoded, not counting the names' candidate phrases (core.naming.naming embeds those)."""
         return self.encoded - self.short
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:

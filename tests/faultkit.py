@@ -30,5 +30,5 @@ def damage(file: Path, offset: int, n: int = 1536) -> None:
 
 
 def store_warnings(caplog) -> list[str]:
-    """The warnings ``core.store`` logged (the store warns once when it turns itself off)."""
-    return [r.getMessage() for r in caplog.records if r.name == "core.store" and r.levelno >= logging.WARNING]
+    """The warnings ``core.storage.store`` logged (the store warns once when it turns itself off)."""
+    return [r.getMessage() for r in caplog.records if r.name == "core.storage.store" and r.levelno >= logging.WARNING]

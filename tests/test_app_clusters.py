@@ -1,5 +1,5 @@
 """AppTest of the clusters page."""
-from core.data import clean_text
+from core.tables.data import clean_text
 
 
 def test_sections_search_and_focus(fake_app):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from apphelpers import map_charts, shown
-from core.data import sample_order
+from core.tables.data import sample_order
 from corpora import topic_frame
 
 FAST = {"epochs": "2"}  # a link's settings: a short training keeps these tests quick

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from core.compare import describe_settings
+from core.clustering.compare import describe_settings
 
 COMPARE = "pages/compare.py"
 

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from apphelpers import spy_downloads
-from core.plots import CHART_CONFIG
+from core.plots.plots import CHART_CONFIG
 from test_app_map import legend
 
 

@@ -13,8 +13,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from core.config import DEFAULT_MODEL
-from core.data import build_corpus
-from core.embed_file import FileEmbedder, read_embeddings, write_embeddings
+from core.tables.data import build_corpus
+from core.embedding.embed_file import FileEmbedder, read_embeddings, write_embeddings
 from apphelpers import shown, spy_downloads
 from fakes import FakeEmbedder
 
@@ -114,7 +114,7 @@ def _null_vectors(path, texts) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from core.embed_file import _schema
+    from core.embedding.embed_file import _schema
 
     schema = _schema(384, model=DEFAULT_MODEL, fingerprint="f", backend="b")
     vectors = pa.array([[0.5] * 384, None], type=schema.field("vector").type)

@@ -89,7 +89,7 @@ def test_above_the_palette_clusters_take_their_upper_groups_colour_and_keep_thei
     """Issue 27, item 2's second half: 45 clusters, 40 distinct colours: each cluster is coloured by its
     group among 22 (the tree's largest level of at most 40 groups); the legend and labels name clusters."""
     from conftest import DEMO
-    from core.plots import colour
+    from core.plots.plots import colour
 
     at = fake_app(data=str(DEMO))  # 320 texts: k goes to 64
     at.run()

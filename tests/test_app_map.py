@@ -138,7 +138,7 @@ def test_upload_over_the_limit_is_a_message(fake_app, app_csv):
 def test_hub_unreachable_falls_back_to_the_demo_with_a_warning(fake_app, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cached.hub_file.clear()
-    monkeypatch.setattr("core.data._reachable", lambda url, timeout=5.0: False)
+    monkeypatch.setattr("core.tables.data._reachable", lambda url, timeout=5.0: False)
     at = fake_app(data=None)
     at.run()
     assert not at.exception and not at.warning  # one short line, not a warning box
@@ -162,7 +162,7 @@ def test_background_precompute_makes_a_k_change_a_cache_hit(fake_app, monkeypatc
         if thread.name.startswith("clusterlens-precompute"):
             thread.join(timeout=300)
     clustered, baselines = cached.CACHE.lru("cluster").misses, cached.CACHE.lru("baseline").misses
-    from core.background import PRECOMPUTE_KS
+    from core.session.background import PRECOMPUTE_KS
 
     assert clustered == PRECOMPUTE_KS and baselines == PRECOMPUTE_KS  # k = 2..13 of 2..40 (200 texts), not all
 
@@ -186,7 +186,8 @@ def test_a_failing_baseline_is_a_message_not_a_traceback(fake_app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("baseline exploded")
 
-    from core import cluster_stage, session
+    from core.clustering import cluster_stage
+    from core.session import session
 
     monkeypatch.setattr(session, "baseline_stage", broken)  # the cards' own call
     monkeypatch.setattr(cluster_stage, "baseline_stage", broken)  # the default clusters start from it
@@ -330,12 +331,12 @@ def test_one_selected_text_is_named_so_and_listed_under_the_map_before_the_cards
 def test_cards_say_no_change_in_grey_and_why_when_the_clusters_are_k_means_own(fake_app, monkeypatch):
     """The co-view keeps the K-Means partition when its words move nothing: every change is zero, grey,
     without an arrow, and the tooltip says why."""
-    from core import coview
+    from core.clustering import coview
 
     def moves_nothing(X, labels, texts, **kwargs):
         return coview.Refinement(labels.copy(), [0])
 
-    monkeypatch.setattr("core.cluster_stage.reassign", moves_nothing)
+    monkeypatch.setattr("core.clustering.cluster_stage.reassign", moves_nothing)
     at = fake_app()
     at.run()
     assert not at.exception and not at.error

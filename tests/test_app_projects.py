@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from apphelpers import shown
-from core.projects import ProjectStore
+from core.storage.projects import ProjectStore
 from test_app_map import legend
 
 PROJECTS = "pages/projects.py"
@@ -162,7 +162,7 @@ def test_a_failed_save_is_a_warning_with_try_again_and_save_as_new(fake_app, mon
 
 
 def test_another_tabs_change_is_a_notice(fake_app):
-    from core.session import Session
+    from core.session.session import Session
 
     at = ok(fake_app().run())
     other = Session(at.session_state["session"].bench)  # a second tab on the same project

@@ -1,6 +1,6 @@
 """AppTest of the quality page."""
 import pages._cached as cached
-from core.plots import CHART_CONFIG
+from core.plots.plots import CHART_CONFIG
 
 
 def test_loss_sweep_and_confusion(fake_app):
@@ -20,7 +20,7 @@ def test_loss_sweep_and_confusion(fake_app):
     import json
 
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    # each chart's mode bar without Plotly's cloud upload or its link out (core/plots.py CHART_CONFIG)
+    # each chart's mode bar without Plotly's cloud upload or its link out (core/plots/plots.py CHART_CONFIG)
     assert len(specs) == 3 and all(json.loads(c.proto.config) == CHART_CONFIG for c in at.get("plotly_chart"))
     trace = next(t for spec in specs for t in spec["data"] if t.get("name", "").startswith("silhouette"))
     swept = dict(zip(trace["x"], trace["y"]))[3]

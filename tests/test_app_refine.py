@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-import core.refine as refine_mod
-from core import jobs
-from core.refine import Cancelled, RefineOutcome
+import core.training.refine as refine_mod
+from core.session import jobs
+from core.training.refine import Cancelled, RefineOutcome
 
 
 def _stand_in(release: threading.Event | None = None):
@@ -28,7 +28,7 @@ def _stand_in(release: threading.Event | None = None):
 
 
 def _wait_for(state: str, timeout: float = 240) -> jobs.Job:
-    """The newest job once it is in ``state``: a condition polled with a deadline (core.jobs sets a
+    """The newest job once it is in ``state``: a condition polled with a deadline (core.session.jobs sets a
     job's state from its thread and offers no event to wait on)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:

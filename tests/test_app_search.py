@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import pages._cached as cached
 from apphelpers import APP, _navigation_not_pages_dir, map_charts, select_on_map, stop_background_passes
 from conftest import DEMO
-from core.plots import DIMMED
+from core.plots.plots import DIMMED
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def results(at) -> pd.DataFrame | None:
 
 def test_search_by_meaning_words_and_bad_queries(demo_app, monkeypatch):
     """One app (the real model's first run is the slow part), every search in turn."""
-    import core.search
+    import core.naming.search
 
     at, demo = demo_app, pd.read_csv(DEMO)
     assert drawn(at) == (320, 0) and results(at) is None
@@ -78,7 +78,7 @@ def test_search_by_meaning_words_and_bad_queries(demo_app, monkeypatch):
     assert any("only its first 1,000 are searched" in i.value for i in at.info) and len(results(at)) == 10
 
     calls = []
-    monkeypatch.setattr(core.search, "embed_query", lambda *a: calls.append(a) or pytest.fail("embedded"))
+    monkeypatch.setattr(core.naming.search, "embed_query", lambda *a: calls.append(a) or pytest.fail("embedded"))
     at.text_input(key="search_query").set_value("   ").run()  # blank: nothing happens
     assert not at.exception and not at.error and not at.info and results(at) is None and not calls
     assert drawn(at) == (320, 0)

@@ -1,4 +1,4 @@
-"""core.assign and core.assign_file: new texts take the cluster their neighbours got, a confidence
+"""core.clustering.assign and core.clustering.assign_file: new texts take the cluster their neighbours got, a confidence
 that drops for texts of no cluster, a place on the map among their cluster's points; the model file
 round-trips in float16 and refuses a damaged, truncated, newer or foreign file with one clear line."""
 import json
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.assign import Assigned, ClusterModel, candidates, reference_rows, text_columns, texts_of, with_assignments
-from core.assign_file import FORMAT_VERSION, model_bytes, read_model_bytes
+from core.clustering.assign import Assigned, ClusterModel, candidates, reference_rows, text_columns, texts_of, with_assignments
+from core.clustering.assign_file import FORMAT_VERSION, model_bytes, read_model_bytes
 from core.errors import UserError
 
 DIM = 32

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.backends import BACKENDS, available_backends, load_model, resolve_backend
+from core.embedding.backends import BACKENDS, available_backends, load_model, resolve_backend
 
 MODEL = "all-MiniLM-L6-v2"
 
@@ -78,7 +78,7 @@ def test_unavailable_backend_warns_and_says_what_is_used(tmp_path: Path, caplog)
     missing = [b for b in BACKENDS if b not in available_backends()]
     if not missing:
         pytest.skip("every backend is available here")
-    with caplog.at_level(logging.WARNING, logger="core.backends"):
+    with caplog.at_level(logging.WARNING, logger="core.embedding.backends"):
         model = load_model(MODEL, backend=missing[0], cache_dir=tmp_path)
     assert model.backend != missing[0]
     assert f"using {model.backend} instead" in caplog.text
@@ -91,7 +91,7 @@ def test_corrupt_cached_artefact_is_rebuilt(texts: list[str], reference: np.ndar
     load_model(MODEL, backend="onnx-int8", cache_dir=model_cache)
     (artefact,) = model_cache.glob("models/*/model-int8.onnx")
     artefact.write_bytes(artefact.read_bytes()[:1000])  # a torn write
-    with caplog.at_level(logging.WARNING, logger="core.backends"):
+    with caplog.at_level(logging.WARNING, logger="core.embedding.backends"):
         model = load_model(MODEL, backend="onnx-int8", cache_dir=model_cache)
     assert "rebuilding" in caplog.text
     assert artefact.stat().st_size > 1_000_000
@@ -99,7 +99,7 @@ def test_corrupt_cached_artefact_is_rebuilt(texts: list[str], reference: np.ndar
 
 
 def test_padded_batches_cover_every_text_longest_first() -> None:
-    from core.backends import fast_tokenizer, padded_batches, resolve_model_path
+    from core.embedding.backends import fast_tokenizer, padded_batches, resolve_model_path
 
     tokenizer = fast_tokenizer(resolve_model_path(MODEL))
     texts = ["short", "a much longer text with many more words in it", "", "medium length text", "x " * 400]
@@ -116,8 +116,8 @@ def test_padded_batches_cover_every_text_longest_first() -> None:
 def test_half_precision_keeps_each_text_in_its_row(texts: list[str], reference: np.ndarray) -> None:
     """The bf16 path, forced here on the CPU (emulated bf16 is slow, so a few texts): each output row
     must be its own text's embedding."""
-    from core.backends import resolve_model_path
-    from core.torch_backend import load_torch
+    from core.embedding.backends import resolve_model_path
+    from core.embedding.torch_backend import load_torch
 
     picked = [3, 0, 7, 1, 12, 5, 9, 2]  # mixed lengths, not in length order
     model = load_torch(resolve_model_path(MODEL), "torch-bf16")
@@ -130,8 +130,8 @@ def test_half_precision_keeps_each_text_in_its_row(texts: list[str], reference: 
 def _loaded_or_skip(backend: str, cache: Path):
     """``backend`` as the app would load it; torch-bf16 without native bfloat16 runs its code path
     emulated (the same operations, slower); a GPU backend without a GPU skips."""
-    from core.backends import resolve_model_path
-    from core.torch_backend import load_torch
+    from core.embedding.backends import resolve_model_path
+    from core.embedding.torch_backend import load_torch
 
     if backend in available_backends():
         return load_model(MODEL, backend=backend, cache_dir=cache)
@@ -147,8 +147,8 @@ def test_every_backend_gives_a_text_one_vector_whatever_its_neighbours(backend: 
     otherwise, torch-fp32 for small samples): a text's vector is the same bit for bit alone, in a
     batch, beside other neighbours in another batch size, and read back from a store that another
     sample filled. (bf16 in padded batches moved vectors by up to 1.2e-3 with their neighbours.)"""
-    from core.embed import embed_texts
-    from core.store import EmbeddingStore
+    from core.embedding.embed import embed_texts
+    from core.storage.store import EmbeddingStore
 
     model = _loaded_or_skip(backend, model_cache)
     picked = texts[:24]

@@ -8,7 +8,8 @@ from typing import Callable
 import sklearn.cluster  # noqa: F401  (loads scikit-learn's OpenMP runtime)
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from core import background, threads
+from core.session import background
+from core import threads
 
 
 def openmp_threads() -> set[int]:

@@ -1,4 +1,4 @@
-"""The plain-torch BERT forward (``core.bert_forward``) that torch-fp32 uses for one-text calls: the
+"""The plain-torch BERT forward (``core.embedding.bert_forward``) that torch-fp32 uses for one-text calls: the
 same vectors as sentence-transformers bit for bit, with the real packaged model, and without
 importing sentence-transformers or transformers."""
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.backends import load_model, resolve_model_path
-from core.bert_forward import BertForward, unsupported
+from core.embedding.backends import load_model, resolve_model_path
+from core.embedding.bert_forward import BertForward, unsupported
 
 MODEL = "all-MiniLM-L6-v2"
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def test_one_text_calls_equal_sentence_transformers_bit_for_bit(texts: list[str]
 
 def test_one_text_calls_import_neither_transformers_nor_sentence_transformers() -> None:
     """What makes a small corpus's first map seconds faster: a fresh process embeds without them."""
-    script = ("import sys, tempfile, pathlib; from core.backends import load_model; "
+    script = ("import sys, tempfile, pathlib; from core.embedding.backends import load_model; "
               f"m = load_model({MODEL!r}, backend='torch-fp32', cache_dir=pathlib.Path(tempfile.mkdtemp())); "
               "v = m.encode(['markets rise', 'a match is won'], batch_size=1); "
               "print(v.shape, sorted(k for k in ('transformers', 'sentence_transformers') if k in sys.modules))")

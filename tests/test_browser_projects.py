@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from core.cache import NoCache
+from core.storage.cache import NoCache
 from core.config import DataConfig
 from core.pipeline import read_stage
 from browserkit import MAP_PLOT, chromium_page, raise_on_app_error, running_app, wait_idle, wait_until
@@ -203,7 +203,7 @@ def _texts_in_store(folder, texts: list[str]) -> int:
     """How many of ``texts`` the embedding store of the app's cache folder under ``folder`` holds (any model)."""
     import sqlite3
 
-    from core.store import text_key
+    from core.storage.store import text_key
 
     path = folder / "cache" / "embeddings.sqlite"
     if not path.exists():

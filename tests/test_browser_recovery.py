@@ -4,7 +4,7 @@ driven by Playwright against ``streamlit run app.py -- --data demo`` with the re
 - Rapid changes: 20 arrow-key presses at 0.1 s on the fraction slider, on k, and on the projection
   radio leave the page idle with the last value's map (within a minute when that value was computed
   before). Streamlit answers each change by asking the running script to stop and starting a new
-  run at once; the session's runs take turns (``core.session_turn``), and a run that Streamlit
+  run at once; the session's runs take turns (``core.session.session_turn``), and a run that Streamlit
   stopped just after taking the turn once kept it for ever: the page stayed greyed under "Waiting
   for this session's previous computation to stop". That was a race: a burst froze the page only
   now and then, so each test presses several.

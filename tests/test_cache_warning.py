@@ -1,5 +1,5 @@
 """A faulty cache folder (read-only, a file where the folder should be) changes no result and costs one
-warning in all (core.cache_warning), whichever of the embedding store and the result cache meets it."""
+warning in all (core.storage.cache_warning), whichever of the embedding store and the result cache meets it."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ import pytest
 
 from clikit import FAST, read_outputs, topic_csv
 from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-from core.embed import default_results, default_store
+from core.embedding.embed import default_results, default_store
 from fakes import FakeEmbedder
 from faultkit import AS_ROOT, store_warnings
 
@@ -26,10 +26,10 @@ def read_only(folder: Path, monkeypatch) -> None:
         return
     from urllib.parse import urlsplit
 
-    import core.atomic
-    import core.store
+    import core.storage.atomic
+    import core.storage.store
 
-    real_connect, real_mkstemp, real_access = sqlite3.connect, core.atomic.tempfile.mkstemp, os.access
+    real_connect, real_mkstemp, real_access = sqlite3.connect, core.storage.atomic.tempfile.mkstemp, os.access
 
     def inside(path) -> bool:
         return Path(path).resolve().is_relative_to(folder.resolve())
@@ -51,9 +51,9 @@ def read_only(folder: Path, monkeypatch) -> None:
     def access(path, mode, *args, **kwargs):
         return False if mode & os.W_OK and inside(path) else real_access(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(core.store.sqlite3, "connect", connect)
-    monkeypatch.setattr(core.store.os, "access", access)
-    monkeypatch.setattr(core.atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(core.storage.store.sqlite3, "connect", connect)
+    monkeypatch.setattr(core.storage.store.os, "access", access)
+    monkeypatch.setattr(core.storage.atomic.tempfile, "mkstemp", mkstemp)
 
 
 def fast_config(source: str) -> RunConfig:
@@ -63,7 +63,7 @@ def fast_config(source: str) -> RunConfig:
 
 @pytest.mark.parametrize("filled", [False, True], ids=["empty", "filled"])
 def test_a_run_with_a_read_only_cache_folder_succeeds(tmp_path, monkeypatch, caplog, filled):
-    from core.cache import DiskCache
+    from core.storage.cache import DiskCache
     from core.pipeline import run
 
     def results():
@@ -94,7 +94,7 @@ def test_a_read_only_cache_folder_that_holds_the_vectors_serves_them_with_one_wa
                                                                                       caplog):
     """Issue 28: a read-only cache folder (a shared cache) that holds the vectors was not read: the store
     failed to open for writing and turned itself off, so every text was embedded again. It is read."""
-    from core.cache import DiskCache
+    from core.storage.cache import DiskCache
     from core.pipeline import run
 
     cache = Path(os.environ["CLUSTERLENS_CACHE_DIR"])

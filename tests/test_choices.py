@@ -12,7 +12,7 @@ def test_the_choices_doc_is_what_the_registries_say():
 
 
 def test_a_registered_projection_appears_in_the_choices(monkeypatch):
-    from core import project as projections
+    from core.projection import project as projections
 
     monkeypatch.setitem(projections.REGISTRY, "pca", projections.Projection("pca", "PCA", "A linear map.", None))
     assert "| `pca` | PCA | A linear map. |" in markdown()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from clikit import FAST, SCORE_KEYS, assert_one_error_line, python_m_core, read_outputs, topic_csv
-from core.cluster import label_scores
+from core.clustering.cluster import label_scores
 
 # -- run ------------------------------------------------------------------------------------------
 def test_run_writes_metrics_assignments_and_clusters(cli, tmp_path):
@@ -338,7 +338,7 @@ def _model_file(tmp_path):
 def _refingerprinted(blob: bytes) -> bytes:
     from dataclasses import replace
 
-    from core.assign_file import model_bytes, read_model_bytes
+    from core.clustering.assign_file import model_bytes, read_model_bytes
 
     return model_bytes(replace(read_model_bytes(blob, "m"), fingerprint="0123456789abcdef"))
 
@@ -386,8 +386,8 @@ def test_assign_with_no_model_is_one_error_line(cli, tmp_path):
 def _make_project() -> str:
     """A project in the test's cache folder, made as the app makes one (k=4 on the demo, a cluster renamed)."""
     from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-    from core.session import Session, Workbench
-    from core.view import DataSource
+    from core.session.session import Session, Workbench
+    from core.session.view import DataSource
     from fakes import FakeEmbedder
 
     fake = FakeEmbedder()
@@ -518,8 +518,8 @@ def test_bench_reads_the_team_corpora_from_the_folder_the_environment_names(monk
 def test_a_run_clusters_the_raw_embeddings_once(tmp_path, monkeypatch):
     """The co-view starts from raw K-Means, which is also the baseline: one K-Means, not two (a million
     points: minutes)."""
-    import core.cluster_stage as stages
-    import core.embed as embed
+    import core.clustering.cluster_stage as stages
+    import core.embedding.embed as embed
     import core.pipeline as pipeline
     from core.cli import main
     from fakes import FakeEmbedder

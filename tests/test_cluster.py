@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.cluster import Clustering, align_to, canonical, internal_scores, kmeans, label_scores
+from core.clustering.cluster import Clustering, align_to, canonical, internal_scores, kmeans, label_scores
 from core.errors import UserError
 
 
@@ -63,7 +63,7 @@ def test_silhouette_matches_scikit_learn(metric):
     including a singleton cluster (which scores 0) and labels that are not 0..k-1."""
     from sklearn.metrics import silhouette_score
 
-    from core.cluster import silhouette
+    from core.clustering.cluster import silhouette
 
     rng = np.random.RandomState(3)
     X = np.vstack([rng.randn(300, 16) + 3 * rng.randn(1, 16) for _ in range(4)]).astype(np.float32)
@@ -90,14 +90,14 @@ def test_kmeans_gives_the_same_labels_with_any_number_of_openmp_threads():
 
 
 def test_a_clustering_method_registered_in_core_cluster_stage_is_offered_everywhere(monkeypatch, fake_app):
-    """Issue 30: a new clustering method is one registry entry in ``core.cluster_stage``; the config, the
+    """Issue 30: a new clustering method is one registry entry in ``core.clustering.cluster_stage``; the config, the
     CLI, a link, the sidebar's *Clusters* choice and the Quality page take it from there."""
     from sklearn.cluster import AgglomerativeClustering
 
-    from core import cluster_stage
+    from core.clustering import cluster_stage
     from core.cli import build_parser
     from core.config import ClusterConfig
-    from core.view_link import parse
+    from core.session.view_link import parse
 
     def ward(i: cluster_stage.MethodInputs) -> cluster_stage.ClusterStage:
         labels = AgglomerativeClustering(i.cfg.k).fit_predict(i.X)

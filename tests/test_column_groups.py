@@ -1,12 +1,12 @@
-"""core.column_groups: a file's other columns as colour groups and filters, and label display names."""
+"""core.tables.column_groups: a file's other columns as colour groups and filters, and label display names."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from core.column_groups import (EXTRA, MISSING, OTHER, colour_groups, date_text, date_ticks, extra_columns,
+from core.tables.column_groups import (EXTRA, MISSING, OTHER, colour_groups, date_text, date_ticks, extra_columns,
                                 filter_groups, integer_labels, parse_label_names, shown)
-from core.data import build_corpus, sample
+from core.tables.data import build_corpus, sample
 
 
 def test_a_files_other_columns_are_kept_and_follow_the_sample():

@@ -1,12 +1,12 @@
-"""core.compare: two clusterings compared on the texts they share (by row id), their agreement, the
+"""core.clustering.compare: two clusterings compared on the texts they share (by row id), their agreement, the
 texts that moved, and how versions are described."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.compare import Side, compare, describe_settings, moved_texts, version_title
+from core.clustering.compare import Side, compare, describe_settings, moved_texts, version_title
 from core.config import RunConfig
-from core.projects import Version, version_settings
+from core.storage.projects import Version, version_settings
 
 
 def side(rows, labels, title="") -> Side:

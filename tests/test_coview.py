@@ -1,11 +1,11 @@
-"""Behaviour of the co-view reassignment (core.coview) on small generated corpora (fast, offline)."""
+"""Behaviour of the co-view reassignment (core.clustering.coview) on small generated corpora (fast, offline)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core.coview import crossfit_predict, keep_every_cluster, neighbour_vote, reassign, word_view
+from core.clustering.coview import crossfit_predict, keep_every_cluster, neighbour_vote, reassign, word_view
 
 
 def corpus(sizes=(60, 60, 60), d: int = 32, spread: float = 0.35, seed: int = 0):

@@ -1,4 +1,4 @@
-"""CSV files written for spreadsheets (core.csv_export): a cell that a spreadsheet would run as a
+"""CSV files written for spreadsheets (core.tables.csv_export): a cell that a spreadsheet would run as a
 formula is neutralised; numbers stay numbers."""
 import io
 
@@ -10,7 +10,7 @@ FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3 cmd", "@S
 
 
 def test_safe_csv_neutralises_formulas_and_keeps_numbers():
-    from core.csv_export import safe_csv
+    from core.tables.csv_export import safe_csv
 
     frame = pd.DataFrame({"text": FORMULAS + ["plain", "a = b"], "x": [-1.5] * 7, "cluster": [-1] * 7,
                           "label": ["-1", "+2", "-0.5", "1e-3", "-", "-1-1", "@"]})

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import build_corpus, clean_text, read_table, sample, sample_order
+from core.tables.data import build_corpus, clean_text, read_table, sample, sample_order
 from core.errors import UserError
 
 
@@ -145,7 +145,7 @@ def test_repaired_share_is_counted(ag_news_path):
 
 
 def test_the_fast_path_cleans_every_text_as_clean_text_does(ag_news_path):
-    from core.data import _repaired, clean_texts
+    from core.tables.data import _repaired, clean_texts
 
     raw = pd.read_csv(ag_news_path)
     texts = (raw["title"].fillna("") + " " + raw["description"].fillna("")).tolist()
@@ -244,7 +244,7 @@ def test_a_small_parquet_upload_of_too_many_rows_is_refused_from_its_footer_befo
 
 def test_the_damage_test_is_the_damage_pattern():
     """The substring test that sends a text down the repair path finds what the pattern finds."""
-    from core.data import _DAMAGE, _damaged
+    from core.tables.data import _DAMAGE, _damaged
 
     texts = ["plain words", "a\\b", "#1", "x & y", "a;b", "<b>", "it 's", "' quoted", "players' fault", "", "'", "''"]
     assert [_damaged(t) for t in texts] == [bool(_DAMAGE.search(t)) for t in texts]

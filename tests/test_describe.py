@@ -1,6 +1,6 @@
 import numpy as np
 
-from core.describe import ctfidf_keywords, describe, term_counts
+from core.naming.describe import ctfidf_keywords, describe, term_counts
 
 
 def test_keywords_name_each_cluster():

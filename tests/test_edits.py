@@ -1,11 +1,11 @@
-"""core.edits: split, merge and rename a clustering; bad input is one clear error and changes nothing."""
+"""core.clustering.edits: split, merge and rename a clustering; bad input is one clear error and changes nothing."""
 import numpy as np
 import pytest
 
 from core.config import ClusterConfig
-from core.edits import MAX_NAME, accept_split, check_name, edited_stage, merge, split
+from core.clustering.edits import MAX_NAME, accept_split, check_name, edited_stage, merge, split
 from core.errors import UserError
-from core.naming import phrase_counts
+from core.naming.naming import phrase_counts
 from corpora import topic_frame
 from fakes import FakeEmbedder
 

@@ -1,7 +1,7 @@
 import numpy as np
 
-from core.embed import embed_texts
-from core.store import EmbeddingStore
+from core.embedding.embed import embed_texts
+from core.storage.store import EmbeddingStore
 from fakes import FakeEmbedder
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from clikit import FAST, assert_one_error_line, read_outputs, topic_csv
-from core.embed_file import FileEmbedder, read_embeddings, text_hashes, write_embeddings
+from core.embedding.embed_file import FileEmbedder, read_embeddings, text_hashes, write_embeddings
 from core.errors import UserError
 from fakes import FakeEmbedder
 
@@ -93,7 +93,7 @@ def test_an_uploads_bytes_read_back_under_its_name_and_a_wrong_width_is_one_clea
 
 
 def test_the_embed_stage_keys_a_file_apart_from_the_model(tmp_path):
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
     from core.config import EmbedConfig
     from core.pipeline import embed_stage
 
@@ -112,11 +112,11 @@ def test_a_files_vectors_never_enter_the_store_so_another_file_claiming_the_same
     wrong file's vectors stored there would be served to the next file claiming them (another user's
     genuine file, a corrected upload), even after a restart. Each run gets its own file's vectors, and
     the model's own store entries are untouched."""
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
     from core.config import EmbedConfig
-    from core.embed import store_key
+    from core.embedding.embed import store_key
     from core.pipeline import embed_stage
-    from core.store import EmbeddingStore, text_key
+    from core.storage.store import EmbeddingStore, text_key
 
     texts = [f"{w} market report number {i}" for i, w in enumerate(["stocks", "league", "rocket", "bank"] * 5)]
     model = FakeEmbedder()
@@ -145,7 +145,7 @@ def test_an_uploaded_file_of_too_many_rows_is_refused_from_its_footer_before_its
     against the rows per upload from the file's footer, before any row is read."""
     import io
 
-    from core.embed_file import _schema
+    from core.embedding.embed_file import _schema
     from core.limits import Limits
 
     n, dim = 300_000, 8
@@ -200,7 +200,7 @@ DEGENERATE = {
 
 @pytest.mark.parametrize("case", list(DEGENERATE))
 def test_a_file_of_degenerate_vectors_is_one_error_line(cli, tmp_path, case):
-    from core.data import build_corpus
+    from core.tables.data import build_corpus
 
     data = topic_csv(tmp_path)
     texts = build_corpus(str(data)).texts

@@ -1,13 +1,13 @@
-"""The model's fingerprint (core.embed_fingerprint) covers every byte that changes its vectors, so the
+"""The model's fingerprint (core.embedding.embed_fingerprint) covers every byte that changes its vectors, so the
 embedding store never serves vectors of another model."""
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from core.embed import embed_texts
-from core.embed_fingerprint import model_fingerprint
-from core.store import EmbeddingStore
+from core.embedding.embed import embed_texts
+from core.embedding.embed_fingerprint import model_fingerprint
+from core.storage.store import EmbeddingStore
 from fakes import FakeEmbedder
 from faultkit import damage, fake_model
 
@@ -46,7 +46,7 @@ def test_the_store_misses_for_a_model_changed_deep_inside(tmp_path):
 
 
 def test_the_packaged_model_changed_deep_inside_gets_another_fingerprint(tmp_path):
-    from core.backends import resolve_model_path
+    from core.embedding.backends import resolve_model_path
 
     packaged = Path(resolve_model_path("all-MiniLM-L6-v2"))
     copy = tmp_path / "model"

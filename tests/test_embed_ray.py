@@ -7,10 +7,10 @@ import pytest
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Data's own settings
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -r requirements-scale.txt")
 
-from core.data import build_corpus  # noqa: E402
-from core.embed import get_embedder  # noqa: E402
-from core.embed_file import read_embeddings, text_hashes  # noqa: E402
-from core.embed_ray import embed_on_ray, runtime_env  # noqa: E402
+from core.tables.data import build_corpus  # noqa: E402
+from core.embedding.embed import get_embedder  # noqa: E402
+from core.embedding.embed_file import read_embeddings, text_hashes  # noqa: E402
+from core.embedding.embed_ray import embed_on_ray, runtime_env  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import pytest
 
 from clikit import FAST, assert_one_error_line, read_outputs, topic_csv
 from core.config import DEFAULT_MODEL, EmbedConfig, RefineConfig, RunConfig
-from core.embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model, embedder_named
+from core.embedding.embedders import DEFAULT_EMBEDDER, EMBEDDERS, embedder_for_model, embedder_named
 from core.errors import UserError
-from core.static_embedder import STATIC_MODEL
-from core.view_link import parse, to_query
+from core.embedding.static_embedder import STATIC_MODEL
+from core.session.view_link import parse, to_query
 
 
 def test_each_entry_names_a_model_with_a_fingerprint_of_its_own():

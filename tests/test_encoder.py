@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from core.config import EncoderConfig
-from core.encoder import Encoder
+from core.training.encoder import Encoder
 
 
 def blobs(n=300, d=384, k=4, seed=0):

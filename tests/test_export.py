@@ -2,9 +2,9 @@
 import numpy as np
 import pandas as pd
 
-from core.data import build_corpus
-from core.describe import ClusterSummary
-from core.export import assignments_table, cluster_name, clusters_document, confidence, export_name
+from core.tables.data import build_corpus
+from core.naming.describe import ClusterSummary
+from core.tables.export import assignments_table, cluster_name, clusters_document, confidence, export_name
 
 
 def test_confidence_is_the_margin_between_the_two_nearest_centres():

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from core import backends
+from core.embedding import backends
 from core.config import DataConfig, RunConfig
-from core.embed import embed_texts
-from core.map_points import drawn_rows, hover_titles
-from core.objectives import NeighbourEmbedding, anchor_batches
-from core.project import TSNE_ITERS, tsne
+from core.embedding.embed import embed_texts
+from core.plots.map_points import drawn_rows, hover_titles
+from core.training.objectives import NeighbourEmbedding, anchor_batches
+from core.projection.project import TSNE_ITERS, tsne
 from fakes import FakeEmbedder
 
 
@@ -59,9 +59,9 @@ def test_tsne_reports_its_iterations_and_a_raise_stops_it():
 
 
 def test_first_look_is_the_baseline_on_a_pca_layout():
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
     from core.pipeline import Embedded, baseline_stage, embed_stage, sample_stage, read_stage
-    from core.provisional import first_look
+    from core.session.provisional import first_look
 
     cfg = RunConfig(data=DataConfig(source="demo", fraction=1.0))
     cache = MemoryCache({})
@@ -73,7 +73,7 @@ def test_first_look_is_the_baseline_on_a_pca_layout():
     assert look.xy.shape == (320, 2) and look.xy.dtype == np.float32
     _, base = baseline_stage(embed_key, sample_key, embedded.vectors, corpus.labels, cfg.cluster, cfg.seed, cache)
     assert cache.lru("baseline").misses == 1  # the same stage, computed once
-    from core.cluster import canonical
+    from core.clustering.cluster import canonical
     # the same partition, numbered as every shown clustering is (largest first)
     assert np.array_equal(look.labels, canonical(base.clustering).labels) and sorted(look.names) == [0, 1, 2, 3]
     # the layout separates the topics: each label's centre lies apart from the others'

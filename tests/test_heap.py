@@ -1,11 +1,11 @@
-"""The server's post-run full collections skip what the runs imported (core.heap)."""
+"""The server's post-run full collections skip what the runs imported (core.session.heap)."""
 import gc
 import sys
 import types
 
 import pytest
 
-from core import heap
+from core.session import heap
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The tree of clusters (core.hierarchy): its shape, sizes, names, cuts, and that it is deterministic."""
+"""The tree of clusters (core.clustering.hierarchy): its shape, sizes, names, cuts, and that it is deterministic."""
 import numpy as np
 import pytest
 
-from core.hierarchy import build, centres, inner_groups, link, tree_of
-from core.naming import group_keywords, phrase_counts
+from core.clustering.hierarchy import build, centres, inner_groups, link, tree_of
+from core.naming.naming import group_keywords, phrase_counts
 
 TOPICS = {  # cluster id -> texts; 0 and 1 are sport, 5 and 7 finance (ids with gaps, as after a merge)
     0: ["football sports match goal striker", "football sports league goal keeper", "sports football cup goal"],

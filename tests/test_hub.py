@@ -1,7 +1,7 @@
 """Hub sources against FakeHub, a local stand-in for the Hugging Face hub (never the real one).
 
 huggingface_hub reads HF_ENDPOINT when it is imported, so every check runs in a fresh subprocess
-with HF_ENDPOINT and HF_HOME set. Most call ``core.data.build_corpus`` (quick to import); one runs the
+with HF_ENDPOINT and HF_HOME set. Most call ``core.tables.data.build_corpus`` (quick to import); one runs the
 whole CLI.
 """
 import json
@@ -21,7 +21,7 @@ from hubserver import FakeHub
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "hf://datasets/Zhouhc/attack-agnews/agnews_train.csv"
-LOAD = "import sys; from core.data import build_corpus; c = build_corpus(sys.argv[1]); print(len(c), c.label_col)"
+LOAD = "import sys; from core.tables.data import build_corpus; c = build_corpus(sys.argv[1]); print(len(c), c.label_col)"
 TOPICS = {"1": "team game match coach season player goal league",
           "2": "stock market bank shares profit investor price trade",
           "3": "rocket orbit planet nasa launch moon star telescope"}

@@ -1,10 +1,10 @@
-"""Shared background jobs (core.jobs): one job per key for the whole process, and a cancel that
+"""Shared background jobs (core.session.jobs): one job per key for the whole process, and a cancel that
 withdraws only its session's interest (issue 28: one user's Refine Cancel cancelled it for everyone)."""
 import threading
 
 import pytest
 
-from core import jobs
+from core.session import jobs
 
 
 class Stopped(Exception):

@@ -1,8 +1,8 @@
-"""How many clusters (core.k_choice): the range of k, the sweep's ks, a suggestion that says when it is an edge."""
+"""How many clusters (core.clustering.k_choice): the range of k, the sweep's ks, a suggestion that says when it is an edge."""
 import numpy as np
 
-from core import background, view_link
-from core.k_choice import K_RANGE, k_max, pick, quick_suggestion, sweep_ks
+from core.session import background, view_link
+from core.clustering.k_choice import K_RANGE, k_max, pick, quick_suggestion, sweep_ks
 
 
 def test_k_goes_to_200_and_at_most_a_fifth_of_the_texts_and_the_link_reads_the_same_range():

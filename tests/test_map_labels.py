@@ -1,8 +1,8 @@
-"""Cluster names on the map (core.map_labels): sized by cluster size, never overlapping, near their clusters."""
+"""Cluster names on the map (core.plots.map_labels): sized by cluster size, never overlapping, near their clusters."""
 import numpy as np
 import pytest
 
-from core.map_labels import MAX_SHIFT_PX, Frame, extent, font_sizes, group_boxes, place_labels, wrap
+from core.plots.map_labels import MAX_SHIFT_PX, Frame, extent, font_sizes, group_boxes, place_labels, wrap
 
 
 def _blobs(k: int, n: int, seed: int = 0, spread: float = 0.6):

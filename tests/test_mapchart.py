@@ -8,7 +8,7 @@ import plotly
 
 import pages._mapchart as mapchart
 from apphelpers import map_charts, select_on_map
-from core.plots import CHART_CONFIG, map_figure
+from core.plots.plots import CHART_CONFIG, map_figure
 
 
 def _figure(n=60, highlight=None):
@@ -111,7 +111,7 @@ def test_the_chart_config_names_switches_both_bundles_have():
 
 
 def test_labels_travel_placed_first_escaped_and_change_the_digest():
-    from core.map_labels import Frame, extent, place_labels
+    from core.plots.map_labels import Frame, extent, place_labels
 
     fig, xy, _ = _figure()
     labelled = np.random.default_rng(2).integers(0, 3, 60)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from core.cache import MemoryCache
+from core.storage.cache import MemoryCache
 from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RunConfig
-from core.naming import (candidate_scores, ctfidf, distinctiveness, mmr, name_keywords, names_stage, phrase_counts,
+from core.naming.naming import (candidate_scores, ctfidf, distinctiveness, mmr, name_keywords, names_stage, phrase_counts,
                          phrases_of, unique_heads)
 from core.pipeline import run
 from fakes import FakeEmbedder
@@ -87,8 +87,9 @@ def test_names_stage_is_cached_and_embeds_only_candidates():
 def test_above_the_sample_threshold_names_count_the_phrases_of_the_sample_only(monkeypatch):
     """A million texts: the phrases of a seeded sample name the clusters (and the key says so); at or
     below the threshold every text is counted and the key is the one it always was."""
-    from core import naming, neighbours
-    from core.results import stage_key
+    from core.naming import naming
+    from core.training import neighbours
+    from core.storage.results import stage_key
 
     texts, labels = topic_texts(40)  # 120 texts
     fake = FakeEmbedder()

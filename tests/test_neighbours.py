@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from core import neighbours
-from core.neighbours import cosine_knn, nearest_neighbours
+from core.training import neighbours
+from core.training.neighbours import cosine_knn, nearest_neighbours
 
 
 def clustered(n: int = 3000, d: int = 48, k: int = 12, seed: int = 0) -> torch.Tensor:

@@ -8,9 +8,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from core.config import EncoderConfig
-from core.encoder import Encoder
-from core.neighbours import cosine_knn, default_n_neighbors
-from core.objectives import OBJECTIVES, get_objective
+from core.training.encoder import Encoder
+from core.training.neighbours import cosine_knn, default_n_neighbors
+from core.training.objectives import OBJECTIVES, get_objective
 
 
 def topic_mixture(n: int = 200, k: int = 4, d: int = 384, spread: float = 5.0, seed: int = 0):

@@ -1,4 +1,4 @@
-"""The ONNX artefact (core.onnx_export): keyed on the whole model, and built somewhere private when the
+"""The ONNX artefact (core.embedding.onnx_export): keyed on the whole model, and built somewhere private when the
 model cache cannot be written."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from faultkit import damage, fake_model
 
 def test_the_onnx_artefact_is_keyed_on_the_whole_model(tmp_path):
     pytest.importorskip("onnxruntime")
-    from core.onnx_export import _fingerprint
+    from core.embedding.onnx_export import _fingerprint
 
     original = fake_model(tmp_path / "a")
     copy = tmp_path / "b"
@@ -22,7 +22,7 @@ def test_the_onnx_artefact_is_keyed_on_the_whole_model(tmp_path):
 
 
 def test_an_unwritable_model_cache_exports_to_a_private_folder_with_one_warning(tmp_path, monkeypatch, caplog):
-    import core.onnx_export as onnx_export
+    import core.embedding.onnx_export as onnx_export
 
     def export(path, tmp):  # stands in for the minute-long real export
         built = tmp / "raw.onnx"
@@ -33,10 +33,10 @@ def test_an_unwritable_model_cache_exports_to_a_private_folder_with_one_warning(
     monkeypatch.setattr(onnx_export, "_export", export)
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be")
-    with caplog.at_level(logging.WARNING, logger="core.onnx_export"):
+    with caplog.at_level(logging.WARNING, logger="core.embedding.onnx_export"):
         target = onnx_export.artefact("model-folder", "onnx-fp32", blocked)
         again = onnx_export.artefact("model-folder", "onnx-fp32", blocked)
     assert target == again and target.read_bytes() == b"graph of model-folder"
     assert not target.is_relative_to(blocked)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "core.onnx_export"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.embedding.onnx_export"]
     assert len(warnings) == 1 and "for this process only" in warnings[0], warnings

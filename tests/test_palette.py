@@ -1,6 +1,6 @@
 """The clusters' palette: 40 colours a person can tell apart, as its generator makes them."""
-from core import palette
-from core.plots import PALETTE, colour
+from core.plots import palette
+from core.plots.plots import PALETTE, colour
 
 #: The smallest CIELAB distance (ΔE*ab) allowed between two of the 40 cluster colours. About ten
 #: just-noticeable differences (2.3 each); the nine seed colours (Tableau's) are 30.6 apart at closest,

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cluster import label_scores
+from core.clustering.cluster import label_scores
 from core.config import RunConfig
 from core.errors import UserError
 from core.pipeline import run
-from core.store import EmbeddingStore
+from core.storage.store import EmbeddingStore
 from corpora import SCORE_KEYS, topic_frame
 from fakes import FakeEmbedder
 
@@ -141,7 +141,7 @@ def test_each_config_section_checks_itself(section, values, message):
 def test_a_fraction_change_resamples_without_re_reading_the_source(tmp_path, monkeypatch):
     """Reading and cleaning is one stage keyed on (source, columns); sampling another on (fraction, seed)."""
     import core.pipeline
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
 
     reads = []
     real = core.pipeline.build_corpus
@@ -158,7 +158,7 @@ def test_a_fraction_change_resamples_without_re_reading_the_source(tmp_path, mon
 def test_a_change_of_k_reports_its_clustering_steps_and_a_cached_one_reports_none(tmp_path):
     """The page shows progress while a new k is clustered (issue 27: k = 77 takes seconds); a k read
     from the cache shows nothing."""
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
 
     source = write_csv(tmp_path, topic_frame(n_per_topic=20))
     cache, heard = MemoryCache({}), []

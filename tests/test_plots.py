@@ -3,7 +3,7 @@ import json
 import numpy as np
 import plotly.io as pio
 
-from core.plots import map_figure
+from core.plots.plots import map_figure
 
 
 def test_map_figure_carries_row_ids_and_shows_text_literally():
@@ -25,7 +25,7 @@ def test_map_figure_carries_row_ids_and_shows_text_literally():
 
 def test_a_label_that_looks_like_a_digit_does_not_crash_the_map():
     """'²'.isdigit() is True but int('²') fails: a label is never read as a number (issue 17, item 4)."""
-    from core.plots import PALETTE
+    from core.plots.plots import PALETTE
 
     xy = np.zeros((4, 2), dtype=np.float32)
     groups = np.array(["²", "1", "²", "x"], dtype=object)
@@ -35,7 +35,7 @@ def test_a_label_that_looks_like_a_digit_does_not_crash_the_map():
 
 
 def test_label_colours_follow_their_majority_cluster():
-    from core.plots import colour, label_colours
+    from core.plots.plots import colour, label_colours
 
     clusters = np.array([2, 2, 2, 0, 0, 1, 1, 1, 1])
     labels = np.array(["b", "b", "a", "a", "a", "c", "c", "c", "d"])
@@ -47,7 +47,7 @@ def test_label_colours_follow_their_majority_cluster():
 
 
 def test_confusion_axes_are_categorical():
-    from core.plots import confusion_figure
+    from core.plots.plots import confusion_figure
 
     fig = confusion_figure(np.array([[3, 1], [0, 4]]), ["0: a", "1: b"], ["1", "2"])
     spec = json.loads(pio.to_json(fig, validate=False))
@@ -56,7 +56,7 @@ def test_confusion_axes_are_categorical():
 
 
 def test_sweep_shows_acc_and_nmi_when_given():
-    from core.plots import sweep_figure
+    from core.plots.plots import sweep_figure
 
     fig = sweep_figure([2, 3, 4], [0.3, 0.25, 0.2], [1.2, 1.1, 1.0], 2, acc=[0.5, 0.6, 0.8], nmi=[0.3, 0.4, 0.5],
                        n_labels=4)
@@ -66,7 +66,7 @@ def test_sweep_shows_acc_and_nmi_when_given():
 
 
 def test_map_figure_highlight_dims_the_rest_and_keeps_one_legend_entry_per_group():
-    from core.plots import DIMMED
+    from core.plots.plots import DIMMED
 
     xy = np.arange(12, dtype=np.float32).reshape(6, 2)
     groups = np.array([0, 0, 1, 1, 2, 2])
@@ -92,7 +92,7 @@ def test_map_figure_colours_by_values_on_a_continuous_scale():
 
 
 def test_small_maps_get_larger_points_fill_the_frame_and_a_colour_bar_keeps_off_the_legend():
-    from core.plots import point_size
+    from core.plots.plots import point_size
 
     assert point_size(100) == 11 and point_size(2000) == 5 and point_size(200_000) == 4
     rng = np.random.default_rng(0)
@@ -107,7 +107,7 @@ def test_small_maps_get_larger_points_fill_the_frame_and_a_colour_bar_keeps_off_
 
 
 def test_confusion_of_many_clusters_keeps_a_row_each_and_drops_the_counts():
-    from core.plots import confusion_figure
+    from core.plots.plots import confusion_figure
 
     small = confusion_figure(np.ones((4, 4), int), [f"{i}: x" for i in range(4)], list("abcd"))
     big = confusion_figure(np.ones((77, 77), int), [f"{i}: x" for i in range(77)], [str(i) for i in range(77)])

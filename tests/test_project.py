@@ -3,7 +3,7 @@ import pytest
 from sklearn.manifold import trustworthiness
 
 from core.errors import UserError
-from core.project import project
+from core.projection.project import project
 
 
 def blobs(n=400, seed=0):
@@ -33,7 +33,7 @@ def test_small_inputs():
 
 def test_tsne_on_the_fft_path_is_seeded_and_keeps_neighbours():
     """From 2,000 points t-SNE takes the FFT path with two threads: still the same map for the same seed."""
-    from core.project import FFT_FROM
+    from core.projection.project import FFT_FROM
 
     X, _ = blobs(n=FFT_FROM + 100)
     a = project(X, "tsne", seed=2)
@@ -42,15 +42,15 @@ def test_tsne_on_the_fft_path_is_seeded_and_keeps_neighbours():
 
 
 def test_a_projection_registered_in_core_project_is_offered_everywhere(monkeypatch, fake_app):
-    """Issue 30: a new projection is one registry entry in ``core.project``; the config, the CLI, a link,
+    """Issue 30: a new projection is one registry entry in ``core.projection.project``; the config, the CLI, a link,
     the map's title and the sidebar's *Map* choice take it from there with nothing else changed."""
     from sklearn.decomposition import PCA
 
     from apphelpers import map_charts
-    from core import project as projections
+    from core.projection import project as projections
     from core.cli import build_parser
     from core.config import RunConfig
-    from core.view_link import parse
+    from core.session.view_link import parse
 
     pca = projections.Projection("pca", "PCA", "A linear map: the two directions of most spread.",
                                  lambda X, seed, perplexity, progress:

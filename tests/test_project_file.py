@@ -1,4 +1,4 @@
-"""core.project_file: a project exported as one file opens in another cache folder with the same view
+"""core.storage.project_file: a project exported as one file opens in another cache folder with the same view
 (same version ids, clusters, names, notes, map) without embedding its texts or training or projecting
 again; its own vectors never enter the shared embedding store; a damaged, truncated, newer or
 other-model file is one clear message and writes nothing."""
@@ -13,14 +13,14 @@ import pytest
 
 from core import pipeline
 from core.config import ClusterConfig, DataConfig, EncoderConfig, RunConfig
-from core.data import DEMO_PATH
-from core.embed import default_store, store_key
+from core.tables.data import DEMO_PATH
+from core.embedding.embed import default_store, store_key
 from core.errors import UserError
-from core.project_file import FORMAT_VERSION, cluster_model, read_project_file
-from core.projects import ProjectStore
-from core.session import Session, Workbench
-from core.store import text_key
-from core.view import DataSource
+from core.storage.project_file import FORMAT_VERSION, cluster_model, read_project_file
+from core.storage.projects import ProjectStore
+from core.session.session import Session, Workbench
+from core.storage.store import text_key
+from core.session.view import DataSource
 from fakes import FakeEmbedder
 
 DEMO = DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo")

@@ -1,9 +1,9 @@
-"""core.project_list: how the Projects page lists a project."""
+"""core.storage.project_list: how the Projects page lists a project."""
 from datetime import datetime, timedelta, timezone
 
 from core.config import RunConfig
-from core.project_list import ago, project_row
-from core.projects import Project, Source, Version, version_settings
+from core.storage.project_list import ago, project_row
+from core.storage.projects import Project, Source, Version, version_settings
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 

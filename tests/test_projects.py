@@ -1,4 +1,4 @@
-"""core.projects: projects saved atomically as they change, listed, renamed, copied, deleted; damaged,
+"""core.storage.projects: projects saved atomically as they change, listed, renamed, copied, deleted; damaged,
 newer or deleted projects are one clear message; a killed writer never leaves a half-written project."""
 import json
 import os
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import UserError
-from core.projects import FORMAT, PROJECT_FILE, Project, ProjectGone, ProjectStore, Source, Version, now
+from core.storage.projects import FORMAT, PROJECT_FILE, Project, ProjectGone, ProjectStore, Source, Version, now
 
 SOURCE = Source("demo", "Demo corpus", "demo")
 
@@ -106,7 +106,7 @@ def test_damaged_newer_and_deleted_projects_are_one_clear_message(store):
 def test_a_full_disk_refuses_a_write_and_keeps_the_project_as_it_was(store, monkeypatch):
     import errno
 
-    import core.projects as projects
+    import core.storage.projects as projects
 
     project = store.create("P", SOURCE)
 
@@ -128,7 +128,7 @@ def test_a_writer_killed_mid_save_leaves_a_readable_project(store, tmp_path):
         import sys, numpy as np
         sys.path.insert(0, {str(os.getcwd())!r})
         from dataclasses import replace
-        from core.projects import ProjectStore, Version, now
+        from core.storage.projects import ProjectStore, Version, now
         store = ProjectStore({str(store.root)!r})
         i = 0
         while True:
@@ -164,7 +164,7 @@ def test_project_json_round_trips():
 
 
 def test_a_project_is_untouched_until_the_user_changes_something(store):
-    from core.projects import untouched
+    from core.storage.projects import untouched
 
     fresh = store.create(store.unique_name("Demo corpus"), SOURCE)
     second = store.create(store.unique_name("Demo corpus"), SOURCE)
@@ -178,7 +178,7 @@ def test_a_project_is_untouched_until_the_user_changes_something(store):
 
 def test_stored_settings_give_back_their_config():
     from core.config import RunConfig
-    from core.projects import settings_config, version_settings
+    from core.storage.projects import settings_config, version_settings
 
     cfg = RunConfig().with_(data={"text_col": ("title", "body"), "fraction": 0.5}, cluster={"k": 7},
                             project={"method": "umap"}, refine={"enabled": True}, seed=3)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import Corpus, build_corpus, read_table
+from core.tables.data import Corpus, build_corpus, read_table
 from core.errors import UserError
 
 SUFFIXES = [".csv", ".tsv", ".jsonl", ".parquet"]

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-import core.refine as refine_mod
-from core.backends import resolve_model_path
-from core.cache import DiskCache, NoCache
+import core.training.refine as refine_mod
+from core.embedding.backends import resolve_model_path
+from core.storage.cache import DiskCache, NoCache
 from core.config import RefineConfig, RunConfig
 from core.errors import UserError
 from core.pipeline import run
-from core.refine import Cancelled, fine_tune, pseudo_labels, supervised_contrast
-from core.results import ResultCache
-from core.store import EmbeddingStore
+from core.training.refine import Cancelled, fine_tune, pseudo_labels, supervised_contrast
+from core.storage.results import ResultCache
+from core.storage.store import EmbeddingStore
 from corpora import topic_frame
 from fakes import FakeEmbedder
 
@@ -151,10 +151,10 @@ def test_carried_keeps_each_cluster_and_assigns_by_cosine_to_its_centre():
 
 
 def test_a_refined_runs_clusters_start_from_the_base_models_and_need_its_vectors():
-    from core.cache import MemoryCache
+    from core.storage.cache import MemoryCache
     from core.config import ClusterConfig
-    from core.describe import term_counts
-    from core.cluster import canonical
+    from core.naming.describe import term_counts
+    from core.clustering.cluster import canonical
     from core.pipeline import carried, cluster_stage, coview_views, default_labels, reassigned
 
     texts = topic_frame(10, words=6)["text"].tolist()
@@ -181,9 +181,9 @@ def test_a_refinements_key_follows_k_means_size_rules():
     from types import SimpleNamespace
 
     from core.config import ClusterConfig, RefineConfig
-    from core.embed import EmbedResult
-    from core.refine_stage import REFINE_RECIPE, refine_stage
-    from core.results import stage_key
+    from core.embedding.embed import EmbedResult
+    from core.training.refine_stage import REFINE_RECIPE, refine_stage
+    from core.storage.results import stage_key
 
     class KeysSeen:
         """A stage cache that records the keys asked for and computes nothing."""

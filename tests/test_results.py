@@ -1,9 +1,9 @@
 import numpy as np
 
-from core.cache import DiskCache
+from core.storage.cache import DiskCache
 from core.config import EncoderConfig, ProjectConfig
 from core.pipeline import project_stage, train_stage
-from core.results import ResultCache
+from core.storage.results import ResultCache
 
 
 def data(n=120, d=384, seed=0):
@@ -16,7 +16,7 @@ CFG = EncoderConfig(objective="autoencoder", epochs=3)
 
 def trained(X, cfg, *, seed, results):
     """(key, encoder, latent) through the train stage with a disk cache (the CLI's set-up)."""
-    from core.results import array_key
+    from core.storage.results import array_key
 
     key, value = train_stage(array_key(X), X, cfg, seed, DiskCache(results))
     return key, value.encoder, value.latent

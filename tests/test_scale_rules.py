@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from core import landmarks, objectives
-from core.cluster import restarts
+from core.projection import landmarks
+from core.training import objectives
+from core.clustering.cluster import restarts
 from core.config import EncoderConfig
-from core.coview import crossfit_predict
-from core.encoder import Encoder, step_cap_key
-from core.objectives import NeighbourEmbedding, anchor_batches
-from core.project import TSNE_ITERS, map_title, project
+from core.clustering.coview import crossfit_predict
+from core.training.encoder import Encoder, step_cap_key
+from core.training.objectives import NeighbourEmbedding, anchor_batches
+from core.projection.project import TSNE_ITERS, map_title, project
 from test_coview import corpus
 
 
@@ -118,13 +119,13 @@ def test_kmeans_restarts_shrink_above_20_clusters_and_their_keys_change(monkeypa
     import sklearn.cluster
 
     from core import pipeline
-    from core.cluster import kmeans
+    from core.clustering.cluster import kmeans
     from core.config import ClusterConfig
 
     assert [restarts(3_080, 10, k) for k in (4, 20, 25, 77, 150)] == [10, 10, 8, 2, 1]
     asked = []
     real = sklearn.cluster.KMeans
-    monkeypatch.setattr("core.cluster.KMeans", lambda **kw: asked.append(kw["n_init"]) or real(**kw))
+    monkeypatch.setattr("core.clustering.cluster.KMeans", lambda **kw: asked.append(kw["n_init"]) or real(**kw))
     X = np.random.default_rng(0).normal(size=(400, 8)).astype(np.float32)
     kmeans(X, 4, seed=0), kmeans(X, 77, seed=0)
     assert asked == [10, 2]
@@ -138,7 +139,7 @@ def test_kmeans_restarts_shrink_above_20_clusters_and_their_keys_change(monkeypa
 def test_coview_regressions_fitted_on_a_sample_still_predict_every_row(monkeypatch):
     from sklearn.linear_model import LogisticRegression
 
-    from core.coview import word_view
+    from core.clustering.coview import word_view
 
     texts, _, truth = corpus(sizes=(150, 150, 150))
     words = word_view(texts)
@@ -171,7 +172,7 @@ def test_clusters_made_before_the_size_rules_are_not_read_back_for_a_big_corpus(
 
 # -- a million texts (issue 29): the encoder trains on, and the co-view votes on, a seeded sample ---------
 def test_the_scale_sample_exists_only_above_its_threshold_and_is_a_function_of_n():
-    from core import neighbours
+    from core.training import neighbours
 
     assert neighbours.scale_sample(neighbours.SAMPLE_ABOVE) is None and neighbours.sample_key(50_000) == ()
     rows = neighbours.scale_sample(neighbours.SAMPLE_ABOVE + 1)
@@ -182,7 +183,7 @@ def test_the_scale_sample_exists_only_above_its_threshold_and_is_a_function_of_n
 
 
 def small_sample_rules(monkeypatch, above: int = 200, rows: int = 150) -> None:
-    from core import neighbours
+    from core.training import neighbours
 
     monkeypatch.setattr(neighbours, "SAMPLE_ABOVE", above)
     monkeypatch.setattr(neighbours, "SAMPLE_ROWS", rows)
@@ -199,7 +200,7 @@ def test_the_encoder_trains_on_the_sample_above_the_threshold_and_maps_every_row
     X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     big = pipeline.train(X, cfg, seed=1)
     assert fitted == [150] and big.latent.shape == (300, 2)
-    from core.neighbours import scale_sample
+    from core.training.neighbours import scale_sample
 
     alone = Encoder(cfg, seed=1).fit(X[scale_sample(300)])  # the same rows the stage picks
     assert np.array_equal(big.latent, alone.transform(X))
@@ -210,7 +211,7 @@ def test_the_encoder_trains_on_the_sample_above_the_threshold_and_maps_every_row
 
 def test_only_a_corpus_above_the_sample_threshold_changes_its_train_key(monkeypatch):
     from core import pipeline
-    from core.cache import NoCache
+    from core.storage.cache import NoCache
 
     small_sample_rules(monkeypatch)
     cfg = EncoderConfig(hidden=8, latent=2, epochs=1)
@@ -223,8 +224,8 @@ def test_only_a_corpus_above_the_sample_threshold_changes_its_train_key(monkeypa
 def test_the_coview_votes_on_the_sample_and_places_the_rest_at_the_nearest_centre(monkeypatch):
     from core import pipeline
     from core.config import ClusterConfig
-    from core.coview import reassign
-    from core.neighbours import scale_sample
+    from core.clustering.coview import reassign
+    from core.training.neighbours import scale_sample
     from test_coview import corrupt
 
     texts, X, truth = corpus(sizes=(100, 100, 100))
@@ -245,7 +246,8 @@ def test_the_coview_votes_on_the_sample_and_places_the_rest_at_the_nearest_centr
 
 
 def test_cluster_keys_change_only_above_the_sample_threshold():
-    from core import neighbours, pipeline
+    from core.training import neighbours
+    from core import pipeline
     from core.config import ClusterConfig
 
     cfg = ClusterConfig(k=4)
@@ -262,8 +264,9 @@ def test_kmeans_above_the_sample_threshold_starts_from_a_samples_best_run(monkey
     At or below the threshold nothing changes."""
     from sklearn.cluster import KMeans
 
-    from core import cluster, neighbours
-    from core.cluster import kmeans
+    from core.clustering import cluster
+    from core.training import neighbours
+    from core.clustering.cluster import kmeans
 
     rng = np.random.default_rng(0)
     centres = 6 * rng.normal(size=(8, 2))

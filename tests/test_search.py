@@ -1,8 +1,8 @@
-"""core.search: top-N cosine against brute force, the word filter, query cleaning, least typical texts."""
+"""core.naming.search: top-N cosine against brute force, the word filter, query cleaning, least typical texts."""
 import numpy as np
 import pytest
 
-from core import search
+from core.naming import search
 from fakes import FakeEmbedder
 
 

@@ -1,4 +1,4 @@
-"""core.session: the one door. A view belongs to a project version named by its settings; edits, names
+"""core.session.session: the one door. A view belongs to a project version named by its settings; edits, names
 and notes are written to the project as they are made and survive a change of k, a new session (a
 server restart) and a second tab; cluster numbers are a function of the clustering; a disk that
 refuses writes or a project deleted elsewhere costs a message, never the work."""
@@ -9,9 +9,9 @@ import pytest
 
 from core.config import ClusterConfig, DataConfig, EncoderConfig, RunConfig
 from core.errors import UserError
-from core.projects import ProjectStore
-from core.session import Session, Workbench
-from core.view import DataSource
+from core.storage.projects import ProjectStore
+from core.session.session import Session, Workbench
+from core.session.view import DataSource
 from fakes import FakeEmbedder
 
 DEMO = DataSource("demo", "demo", "Demo corpus", is_demo=True, kind="demo")
@@ -235,7 +235,7 @@ def test_a_new_file_is_assigned_row_by_row_with_its_own_columns(bench):
 
 
 def test_clusters_from_an_uploaded_embeddings_file_cannot_take_new_texts(bench, tmp_path):
-    from core.embed_file import FileEmbedder, read_embeddings, write_embeddings
+    from core.embedding.embed_file import FileEmbedder, read_embeddings, write_embeddings
 
     texts = bench.corpus(DEMO, cfg(4))[1].texts
     write_embeddings(str(tmp_path / "v.parquet"), texts, FakeEmbedder().encode(texts), model=cfg().embed.model,
@@ -250,9 +250,9 @@ def test_clusters_from_an_uploaded_embeddings_file_cannot_take_new_texts(bench, 
 def test_a_search_query_is_embedded_on_the_backend_the_texts_were(monkeypatch):
     """``auto`` on a small sample embeds with torch where it would pick ONNX; a query must take the same
     model (not wait for an ONNX export, nor land in another backend's space)."""
-    import core.backends
+    import core.embedding.backends
 
-    monkeypatch.setattr(core.backends, "resolve_backend", lambda requested: "onnx-int8")
+    monkeypatch.setattr(core.embedding.backends, "resolve_backend", lambda requested: "onnx-int8")
     fake, loaded = FakeEmbedder(), []
     bench = Workbench(load_embedder=lambda model, backend: loaded.append(backend) or fake, precompute=False)
     session = Session(bench)
@@ -268,7 +268,7 @@ def test_an_imported_projects_vectors_serve_only_runs_of_their_model(bench, monk
     vectors were clustered as the other model's; now the other model embeds the texts itself."""
     from types import SimpleNamespace
 
-    import core.session as session_module
+    import core.session.session as session_module
     from core.config import EmbedConfig
 
     seen = []

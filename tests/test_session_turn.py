@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from core.session_turn import Turn, holding
+from core.session.session_turn import Turn, holding
 
 
 class Stop(Exception):

@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from core import background
-from core.cache import LRU, DiskCache, MemoryCache
-from core.results import ResultCache
+from core.session import background
+from core.storage.cache import LRU, DiskCache, MemoryCache
+from core.storage.results import ResultCache
 
 
 def frozen(array):

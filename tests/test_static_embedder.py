@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from core.backends import resolve_model_path
+from core.embedding.backends import resolve_model_path
 from core.config import DEFAULT_MODEL
-from core.embed import embed_texts, get_embedder, store_key
-from core.embed_fingerprint import model_fingerprint
-from core.static_embedder import STATIC_DIR, STATIC_MODEL, StaticEmbedder, is_static_folder
-from core.store import EmbeddingStore
+from core.embedding.embed import embed_texts, get_embedder, store_key
+from core.embedding.embed_fingerprint import model_fingerprint
+from core.embedding.static_embedder import STATIC_DIR, STATIC_MODEL, StaticEmbedder, is_static_folder
+from core.storage.store import EmbeddingStore
 
 TEXTS = ["Stocks rallied on Wall Street as tech shares rose", "Shares fell sharply after the earnings report",
          "The striker scored twice and the team won the cup final", "The goalkeeper saved a penalty in the match",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.store import EmbeddingStore, text_key
+from core.storage.store import EmbeddingStore, text_key
 from faultkit import store_warnings
 
 
@@ -153,7 +153,7 @@ def test_a_full_disk(tmp_path, caplog, monkeypatch):
         con.execute(f"PRAGMA max_page_count = {pages}")
         return con
 
-    monkeypatch.setattr("core.store.sqlite3.connect", tiny)
+    monkeypatch.setattr("core.storage.store.sqlite3.connect", tiny)
     assert_store_off_with_one_warning(store, caplog, "full")
 
 

@@ -1,4 +1,4 @@
-"""Checks on a table as read (core.table_checks, through core.data.read_table and the CLI): a repeated
+"""Checks on a table as read (core.tables.table_checks, through core.tables.data.read_table and the CLI): a repeated
 CSV header, nested or boolean cells, UTF-16 text, hub addresses that climb out of the dataset."""
 import io
 import logging
@@ -24,27 +24,27 @@ def test_a_repeated_header_is_found(cli, tmp_path, header):
 
 
 def test_nested_and_boolean_jsonl_cells_are_read_as_json_with_a_warning(caplog):
-    from core.data import read_table
+    from core.tables.data import read_table
 
     lines = ['{"text": "plain words", "label": "a"}', '{"text": {"title": "x", "n": 1}, "label": "a"}',
              '{"text": ["one", "two"], "label": "b"}', '{"text": true, "label": "b"}']
-    with caplog.at_level(logging.WARNING, logger="core.data"):
+    with caplog.at_level(logging.WARNING, logger="core.tables.data"):
         frame = read_table("\n".join(lines).encode(), "cells.jsonl")
     assert frame["text"].tolist() == ["plain words", '{"title": "x", "n": 1}', '["one", "two"]', "true"]
-    warnings = [r.getMessage() for r in caplog.records if r.name == "core.data"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.tables.data"]
     assert len(warnings) == 1 and "3 cells of column 'text'" in warnings[0], warnings
 
 
 def test_list_and_boolean_parquet_cells_are_read_as_json_with_a_warning(caplog):
-    from core.data import read_table
+    from core.tables.data import read_table
 
     buffer = io.BytesIO()
     pd.DataFrame({"text": [["a", "b"], ["c"]], "flag": [True, False], "label": ["x", "y"]}).to_parquet(buffer)
-    with caplog.at_level(logging.WARNING, logger="core.data"):
+    with caplog.at_level(logging.WARNING, logger="core.tables.data"):
         frame = read_table(buffer.getvalue(), "cells.parquet")
     assert frame["text"].tolist() == ['["a", "b"]', '["c"]'] and frame["flag"].tolist() == ["true", "false"]
     assert frame["label"].tolist() == ["x", "y"]
-    assert len([r for r in caplog.records if r.name == "core.data"]) == 2
+    assert len([r for r in caplog.records if r.name == "core.tables.data"]) == 2
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])

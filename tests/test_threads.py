@@ -49,7 +49,7 @@ def test_a_refine_beside_a_small_sample_embedding_changes_none_of_its_vectors(tm
     everyone, and the embedding ran on the Refine's threads: its vectors moved in their last bits."""
     from conftest import DEMO
 
-    from core.backends import load_model
+    from core.embedding.backends import load_model
 
     frame = pd.read_csv(DEMO).head(60)
     texts = frame["title"].astype(str).tolist()  # short texts: on two threads many move in their last bits

@@ -1,9 +1,9 @@
-"""Topics over time (core.timeline): which columns are dates, the bin a span gets, shares per bin, selections."""
+"""Topics over time (core.clustering.timeline): which columns are dates, the bin a span gets, shares per bin, selections."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.timeline import choose_bin, parse_dates, rows_between, selection_rows, timeline
+from core.clustering.timeline import choose_bin, parse_dates, rows_between, selection_rows, timeline
 
 
 @pytest.mark.parametrize("values", [

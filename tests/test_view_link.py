@@ -1,4 +1,4 @@
-"""The view's link (issue 14, item 6): core.view_link's parsing and writing, and the app reading and
+"""The view's link (issue 14, item 6): core.session.view_link's parsing and writing, and the app reading and
 writing its URL (AppTest's ``query_params`` stand for the browser's address)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from dataclasses import replace
 
 from core.config import ClusterConfig, DataConfig, EncoderConfig, ProjectConfig, RefineConfig, RunConfig
-from core.view_link import clustering_key, link_source, linked_focus, parse, to_query
+from core.session.view_link import clustering_key, link_source, linked_focus, parse, to_query
 
 
 def test_round_trip_of_every_setting():
@@ -135,7 +135,7 @@ def test_every_setting_of_a_link_reaches_its_widget_and_the_url_keeps_it(fake_ap
 
 
 def test_the_widget_ranges_are_the_links(fake_app):
-    from core import view_link
+    from core.session import view_link
 
     at = fake_app(data=None)
     at.query_params = {"data": "demo", "fraction": "0.1", "epochs": "1"}

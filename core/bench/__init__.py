@@ -10,13 +10,13 @@ import argparse
 
 def main(args: argparse.Namespace) -> int:
     if args.which == "names":
-        from .names import names
+        from core.bench.names import names
 
         return names(args)
     if args.which == "quality":
-        from .quality import quality
+        from core.bench.quality import quality
 
         return quality(args)
-    from .speed import speed
+    from core.bench.speed import speed
 
     return speed(args)

@@ -43,7 +43,7 @@ def grown_texts(texts: list[str], n: int, seed: int) -> tuple[list[str], np.ndar
 def grow_file(path: str, n: int, out: str, *, seed: int = 0, label_col: str | None = None) -> int:
     """Write ``out`` (CSV: ``text`` and, when the source has one, ``label``) with ``n`` texts grown from
     the file at ``path`` (read as the app reads it). Returns the rows written."""
-    from ..data import build_corpus
+    from core.tables.data import build_corpus
 
     corpus = build_corpus(path, label_col=label_col)
     texts, source = grown_texts(corpus.texts, n, seed)

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from ..data import build_corpus
-from ..embed import default_store, embed_texts, get_embedder
-from ..errors import UserError
+from core.tables.data import build_corpus
+from core.embedding.embed import default_store, embed_texts, get_embedder
+from core.errors import UserError
 
 log = logging.getLogger(__name__)
 

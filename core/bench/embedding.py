@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backends import LoadedModel, load_model
-from ..config import cache_dir as default_cache_dir
+from core.embedding.backends import LoadedModel, load_model
+from core.config import cache_dir as default_cache_dir
 
 log = logging.getLogger(__name__)
 BASELINE = "torch-fp32"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from ..cache import DiskCache
-from ..config import ClusterConfig, DataConfig, ProjectConfig, RunConfig
-from ..describe import ctfidf_keywords, term_counts
-from ..embed import default_results, default_store
-from ..errors import UserError
-from ..naming import phrase_counts, top_words
-from .common import machine, seeds
+from core.storage.cache import DiskCache
+from core.config import ClusterConfig, DataConfig, ProjectConfig, RunConfig
+from core.naming.describe import ctfidf_keywords, term_counts
+from core.embedding.embed import default_results, default_store
+from core.errors import UserError
+from core.naming.naming import phrase_counts, top_words
+from core.bench.common import machine, seeds
 
 
 def name_checks(heads: list[list[str]], frequent: list[str]) -> dict[str, object]:
@@ -30,7 +30,7 @@ def name_checks(heads: list[list[str]], frequent: list[str]) -> dict[str, object
 
 
 def names(args: argparse.Namespace) -> int:
-    from ..pipeline import run
+    from core.pipeline import run
 
     seed = seeds(args)[0]
     if args.k is None:

@@ -7,19 +7,19 @@ import time
 
 import numpy as np
 
-from ..cluster import check_k, known_labels, label_scores
-from ..config import ClusterConfig, EncoderConfig
-from ..errors import UserError
-from .common import load_embedded, machine, n_clusters, seeds
-from .refine_rows import refine_row
+from core.clustering.cluster import check_k, known_labels, label_scores
+from core.config import ClusterConfig, EncoderConfig
+from core.errors import UserError
+from core.bench.common import load_embedded, machine, n_clusters, seeds
+from core.bench.refine_rows import refine_row
 
 log = logging.getLogger(__name__)
 
 
 def quality(args: argparse.Namespace) -> int:
     """One table: raw-embedding K-Means, the paper's autoencoder and each other objective, mean ± std over seeds."""
-    from ..objectives import OBJECTIVES
-    from ..pipeline import cluster_and_score, coview_views, reassigned, train
+    from core.training.objectives import OBJECTIVES
+    from core.pipeline import cluster_and_score, coview_views, reassigned, train
 
     DEFAULT_OBJECTIVE = EncoderConfig.objective
 

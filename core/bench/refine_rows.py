@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ..config import ClusterConfig, EncoderConfig, RefineConfig
+from core.config import ClusterConfig, EncoderConfig, RefineConfig
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,9 @@ def refine_row(args: argparse.Namespace, texts: list[str], X: np.ndarray, truth:
     """Fine-tune from the fast default's (n,) clusters ``fast`` (raw K-Means' ``base`` as the agreeing
     view), then the default clusters and the default encoder on the refined (n, dim) vectors. The
     'train s' column holds the refinement's seconds plus the training and refinement after it."""
-    from ..backends import resolve_model_path
-    from ..pipeline import carried, coview_views, reassigned, train
-    from ..refine import fine_tune
+    from core.embedding.backends import resolve_model_path
+    from core.pipeline import carried, coview_views, reassigned, train
+    from core.training.refine import fine_tune
 
     r = RefineConfig(enabled=True, epochs=args.refine_epochs, layers=args.refine_layers)
     started = time.perf_counter()

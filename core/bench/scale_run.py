@@ -26,7 +26,7 @@ TARGET_GB = 8.0
 
 def cold_run(data: str, n: int, *, k: int, model: str, backend: str, seed: int = 0) -> None:
     """Grow ``data`` to ``n`` texts, then time one cold ``python -m core run`` of all of them."""
-    from .big_corpus import grow_file
+    from core.bench.big_corpus import grow_file
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = str(Path(tmp) / f"grown-{n}.csv")

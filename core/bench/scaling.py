@@ -12,11 +12,11 @@ import time
 import numpy as np
 import torch
 
-from ..cluster import kmeans, label_scores
-from ..config import ClusterConfig, EncoderConfig
-from ..coview import reassign, word_view
-from ..describe import describe, term_counts
-from ..neighbours import approximate_knn, cosine_knn, default_n_neighbors, nearest_neighbours
+from core.clustering.cluster import kmeans, label_scores
+from core.config import ClusterConfig, EncoderConfig
+from core.clustering.coview import reassign, word_view
+from core.naming.describe import describe, term_counts
+from core.training.neighbours import approximate_knn, cosine_knn, default_n_neighbors, nearest_neighbours
 
 
 def _recall(approx: np.ndarray, exact: np.ndarray) -> float:
@@ -39,8 +39,8 @@ def sample_recall(X: np.ndarray, graph: np.ndarray, rows: int, seed: int) -> flo
 def _coview_acc(X: np.ndarray, texts: list[str], truth: np.ndarray, k: int, seed: int, approximate: bool) -> float:
     """ACC of the default clusters (raw K-Means checked by the co-view) with the exact or the approximate
     graph: the clusters depend on the graph through the reassignment's neighbour vote."""
-    from .. import neighbours
-    from ..coview import neighbours_of
+    from core.training import neighbours
+    from core.clustering.coview import neighbours_of
 
     saved = neighbours.ANN_ABOVE
     neighbours.ANN_ABOVE = 0 if approximate else max(saved, len(X))
@@ -100,7 +100,7 @@ def _old_rules_acc(big: np.ndarray, texts: list[str], graph: np.ndarray, words, 
                    seed: int) -> tuple[float, float]:
     """ACC of raw K-Means and of the default clusters as made before the rules for big corpora (all
     ``n_init`` restarts, co-view regressions fitted on every text), for comparison."""
-    from .. import cluster, coview
+    from core.clustering import cluster, coview
 
     saved = cluster.RESTART_BUDGET, coview.FIT_ROWS
     cluster.RESTART_BUDGET, coview.FIT_ROWS = 10**12, None
@@ -119,10 +119,10 @@ def scale(big: np.ndarray, texts: list[str], seed: int, rate: float, truth: np.n
     row copies, for ACC against the same stages without those rules (run after the timed stages)."""
     import os
 
-    from .. import landmarks
-    from ..objectives import NeighbourEmbedding, anchor_batches
-    from ..pipeline import train
-    from ..project import project
+    from core.projection import landmarks
+    from core.training.objectives import NeighbourEmbedding, anchor_batches
+    from core.pipeline import train
+    from core.projection.project import project
 
     n = len(big)
     clock = _Clock()

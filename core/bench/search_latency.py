@@ -1,7 +1,7 @@
 """``python -m core.bench.search_latency``: the warm latency of one "Search by meaning" query.
 
-What the Map page does per query: embed it with the already-loaded model (``core.search.embed_query``)
-and rank the corpus by cosine (``core.search.top_cosine``). The model is loaded and warmed first
+What the Map page does per query: embed it with the already-loaded model (``core.naming.search.embed_query``)
+and rank the corpus by cosine (``core.naming.search.top_cosine``). The model is loaded and warmed first
 (the app loads it once per server); each query is then timed alone. The corpus vectors are random
 unit vectors of the model's width: ranking costs the same whatever the vectors hold.
 """
@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
-from ..config import DEFAULT_MODEL
-from ..embed import get_embedder
-from ..search import clean_query, embed_query, top_cosine
-from .common import machine
+from core.config import DEFAULT_MODEL
+from core.embedding.embed import get_embedder
+from core.naming.search import clean_query, embed_query, top_cosine
+from core.bench.common import machine
 
 QUERIES = ["oil prices climb as supply tightens", "the striker scored twice in the cup final",
            "central bank raises interest rates", "new phone chip promises longer battery life",

@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 
-from ..config import EncoderConfig
+from core.config import EncoderConfig
 
 
 def _train_once(X: np.ndarray, seed: int, start: mp.synchronize.Event, out: mp.Queue) -> None:
     """In a child: wait for ``start``, train the default encoder, report the seconds."""
-    from ..pipeline import train
+    from core.pipeline import train
 
     start.wait()
     started, cpu = time.perf_counter(), time.process_time()

@@ -23,10 +23,10 @@ import time
 
 import numpy as np
 
-from .common import load_embedded, machine, n_clusters
-from ..cluster import align_to, kmeans, label_scores
-from ..config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
-from ..describe import describe, term_counts
+from core.bench.common import load_embedded, machine, n_clusters
+from core.clustering.cluster import align_to, kmeans, label_scores
+from core.config import ClusterConfig, DataConfig, EmbedConfig, EncoderConfig, RunConfig
+from core.naming.describe import describe, term_counts
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
               backend: str = "auto") -> None:
     """The candidate ``backend`` against sentence-transformers float32 on the CPU; on a GPU, also
     against float32 on the same GPU (the fair same-device reference)."""
-    from ..backends import load_model, resolve_backend
-    from .embedding import BASELINE, bench_embedding
-    from ..config import cache_dir
+    from core.embedding.backends import load_model, resolve_backend
+    from core.bench.embedding import BASELINE, bench_embedding
+    from core.config import cache_dir
 
     candidate = resolve_backend(backend)
     on_gpu = candidate.startswith("cuda")
@@ -78,7 +78,7 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
                                loaded=loaded)
     previous = []
     if candidate.startswith("onnx"):  # what one text per call (batch-independent vectors) costs
-        from ..onnx_backend import load_onnx_padded
+        from core.embedding.onnx_backend import load_onnx_padded
 
         pair = {"padded": load_onnx_padded(model, backend=candidate, cache_dir=cache_dir()), candidate: loaded[candidate]}
         previous = bench_embedding(timed, model=model, backends=[candidate], repeats=2, baseline="padded", loaded=pair)
@@ -108,10 +108,10 @@ def embedding(texts: list[str], truth: np.ndarray, k: int, model: str = EmbedCon
 def repeated_work(data: str) -> None:
     from pathlib import Path
 
-    from ..cache import DiskCache
-    from ..pipeline import run
-    from ..results import ResultCache
-    from ..store import EmbeddingStore
+    from core.storage.cache import DiskCache
+    from core.pipeline import run
+    from core.storage.results import ResultCache
+    from core.storage.store import EmbeddingStore
 
     cfg = RunConfig(data=DataConfig(source=data, fraction=0.10))
     with tempfile.TemporaryDirectory() as tmp:  # a fresh store and result cache, as on a first use
@@ -133,7 +133,7 @@ def repeated_work(data: str) -> None:
 def projection(Z: np.ndarray, seed: int) -> None:
     from sklearn.manifold import TSNE, trustworthiness
 
-    from ..project import tsne
+    from core.projection.project import tsne
 
     started = time.perf_counter()
     ours = tsne(Z, seed=seed)
@@ -158,8 +158,8 @@ def reaction(Z: np.ndarray, X: np.ndarray, texts: list[str], truth: np.ndarray |
     """
     import plotly.io as pio
 
-    from ..pipeline import cluster_and_score
-    from ..plots import map_figure
+    from core.pipeline import cluster_and_score
+    from core.plots.plots import map_figure
 
     terms = term_counts(texts)  # counted once per sample, before any k change
     xy = Z[:, :2]
@@ -196,18 +196,18 @@ PARTS = ("embedding", "repeat", "projection", "reaction", "scale", "ann", "shari
 
 
 def speed(args: argparse.Namespace) -> int:
-    from ..errors import UserError
-    from ..pipeline import train
+    from core.errors import UserError
+    from core.pipeline import train
 
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         raise UserError(f"unknown --parts {', '.join(unknown)}; choose from {', '.join(PARTS)}")
-    from ..backends import resolve_backend
+    from core.embedding.backends import resolve_backend
 
     resolve_backend(args.backend)  # an unknown name fails before any data is read
     if parts == ["run"]:  # a fresh process embeds its own texts: nothing to embed here
-        from .scale_run import cold_run
+        from core.bench.scale_run import cold_run
 
         print(f"speed on {args.data}; machine: {machine()}")
         cold_run(args.data, args.scale, k=args.k or 4, model=args.model, backend=args.backend)
@@ -232,21 +232,21 @@ def speed(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         embedder.encode(texts[:500])
         rate = 500 / (time.perf_counter() - started)
-        from .scaling import scale
+        from core.bench.scaling import scale
 
         copied = np.asarray(truth, dtype=object)[grown_rows(len(X), args.scale, np.random.default_rng(0))]
         scale(_grow(X, args.scale, 0, normalise=True), [texts[i % len(texts)] for i in range(args.scale)], 0, rate,
               copied, k)
     if "ann" in parts:
-        from .scaling import ann
+        from core.bench.scaling import ann
 
         ann(X, texts, truth, k, 0)
     if "sharing" in parts:
-        from .sharing import sharing
+        from core.bench.sharing import sharing
 
         sharing(X, 0)
     if "run" in parts:
-        from .scale_run import cold_run
+        from core.bench.scale_run import cold_run
 
         cold_run(args.data, args.scale, k=args.k or k, model=args.model, backend=args.backend)
     return 0

@@ -1,0 +1,1 @@
+"""Words for clusters and texts: names, descriptions, search by meaning and by words."""

@@ -1,0 +1,1 @@
+"""2-D maps: the projections' registry, landmarks for big corpora."""

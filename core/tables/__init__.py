@@ -1,0 +1,1 @@
+"""Tables in and out: reading sources, columns, checks, groups of a column, exports that a spreadsheet opens safely."""
