@@ -32,6 +32,8 @@ from core.embedding.embed_file import check_distinct, distinct_rows
 from core.training.encoder import Encoder, step_cap_key
 from core.errors import UserError
 from core.naming.naming import names_stage
+from core.training.neighbours import sample_key as train_sample_key
+from core.training.neighbours import scale_sample
 from core.projection.project import project
 from core.training.refine_stage import RefineInfo, refine_run
 from core.storage.results import array_key, stage_key
@@ -129,9 +131,15 @@ class TrainedCodec:
 
 
 def train(X: np.ndarray, cfg: EncoderConfig, seed: int, *, progress: StageProgress | None = None) -> Trained:
-    """Fit the encoder on (n, dim) embeddings and map them to (n, latent) vectors (no cache)."""
+    """Fit the encoder on (n, dim) embeddings and map them to (n, latent) vectors (no cache).
+
+    Above ``core.training.neighbours.SAMPLE_ABOVE`` rows it is fitted on the seeded sample
+    :func:`core.training.neighbours.scale_sample` (its neighbour graph is the sample's) and still maps every row."""
     report = (lambda e, n, loss: progress("train", e, n, f"epoch {e}/{n}, loss {loss:.4f}")) if progress else None
-    encoder = Encoder(cfg, seed=seed).fit(X, progress=report)
+    rows = scale_sample(len(X))
+    if rows is not None:
+        log.info("training the encoder on a sample of %d of the %d rows", len(rows), len(X))
+    encoder = Encoder(cfg, seed=seed).fit(X if rows is None else X[rows], progress=report)
     return Trained(encoder, _frozen(encoder.transform(X)))
 
 
@@ -139,7 +147,8 @@ def train_stage(embed_key: str, X: np.ndarray, cfg: EncoderConfig, seed: int, ca
                 progress: StageProgress | None = None, before: Callable[[], None] | None = None) -> tuple[str, Trained]:
     """:func:`train`, cached on the embeddings' content, the encoder settings and the seed.
     ``before()`` is called only when the encoder is actually trained (not when it is cached)."""
-    key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed, *step_cap_key(cfg, len(X)))
+    key = stage_key("train", TRAIN_RECIPE, embed_key, asdict(cfg), seed, *step_cap_key(cfg, len(X)),
+                    *train_sample_key(len(X)))
 
     def compute() -> Trained:
         if before:

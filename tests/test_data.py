@@ -240,3 +240,11 @@ def test_a_small_parquet_upload_of_too_many_rows_is_refused_from_its_footer_befo
     assert len(read_table(small, "small.parquet", limits=limits)) == 50  # under the limit: read as before
     with pytest.raises(UserError, match=r"cannot read broken\.parquet as parquet"):
         read_table(small[:-20], "broken.parquet", limits=limits)  # a damaged footer: the usual message
+
+
+def test_the_damage_test_is_the_damage_pattern():
+    """The substring test that sends a text down the repair path finds what the pattern finds."""
+    from core.tables.data import _DAMAGE, _damaged
+
+    texts = ["plain words", "a\\b", "#1", "x & y", "a;b", "<b>", "it 's", "' quoted", "players' fault", "", "'", "''"]
+    assert [_damaged(t) for t in texts] == [bool(_DAMAGE.search(t)) for t in texts]

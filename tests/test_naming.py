@@ -84,6 +84,29 @@ def test_names_stage_is_cached_and_embeds_only_candidates():
     assert again == first and fake.encoded == seen
 
 
+def test_above_the_sample_threshold_names_count_the_phrases_of_the_sample_only(monkeypatch):
+    """A million texts: the phrases of a seeded sample name the clusters (and the key says so); at or
+    below the threshold every text is counted and the key is the one it always was."""
+    from core.naming import naming
+    from core.training import neighbours
+    from core.storage.results import stage_key
+
+    texts, labels = topic_texts(40)  # 120 texts
+    fake = FakeEmbedder()
+    X = fake.encode(texts)
+    keys = {"cluster": "c1", "embed": "e1", "sample": "s1"}
+    counted = []
+    real = naming.phrase_counts
+    monkeypatch.setattr(naming, "phrase_counts", lambda t, **kw: counted.append(len(t)) or real(t, **kw))
+    key, full = names_stage(keys, labels, 3, X, texts, RunConfig().embed, MemoryCache({}), embedder=fake)
+    assert counted == [120] and key == stage_key("names", naming.NAMES_RECIPE, "c1", "e1")
+    monkeypatch.setattr(neighbours, "SAMPLE_ABOVE", 100)
+    monkeypatch.setattr(neighbours, "SAMPLE_ROWS", 60)
+    key2, sampled = names_stage(keys, labels, 3, X, texts, RunConfig().embed, MemoryCache({}), embedder=fake)
+    assert counted == [120, 60] and key2 != key
+    assert [set(n[:2]) <= set(TOPICS[c].split()) for c, n in enumerate(sampled)] == [True, True, True]
+
+
 def test_demo_names_have_no_said_and_twelve_distinct_words():
     cfg = RunConfig(data=DataConfig(source="demo", fraction=1.0), encoder=EncoderConfig(epochs=2),
                     cluster=ClusterConfig(k=4), project=ProjectConfig(method="none"))

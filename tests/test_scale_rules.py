@@ -168,3 +168,141 @@ def test_clusters_made_before_the_size_rules_are_not_read_back_for_a_big_corpus(
     assert len(set(small)) == 1 and pipeline.scale_rules_key(20_000) == ()
     assert pipeline.baseline_key("e", "s", cfg, 42, 20_001) != small[0]
     assert pipeline.scale_rules_key(120_000) != ()
+
+
+# -- a million texts (issue 29): the encoder trains on, and the co-view votes on, a seeded sample ---------
+def test_the_scale_sample_exists_only_above_its_threshold_and_is_a_function_of_n():
+    from core.training import neighbours
+
+    assert neighbours.scale_sample(neighbours.SAMPLE_ABOVE) is None and neighbours.sample_key(50_000) == ()
+    rows = neighbours.scale_sample(neighbours.SAMPLE_ABOVE + 1)
+    assert len(rows) == neighbours.SAMPLE_ROWS and len(np.unique(rows)) == len(rows)
+    assert np.array_equal(rows, np.sort(rows)) and int(rows.max()) <= neighbours.SAMPLE_ABOVE
+    assert np.array_equal(rows, neighbours.scale_sample(neighbours.SAMPLE_ABOVE + 1))
+    assert neighbours.sample_key(neighbours.SAMPLE_ABOVE + 1) != ()
+
+
+def small_sample_rules(monkeypatch, above: int = 200, rows: int = 150) -> None:
+    from core.training import neighbours
+
+    monkeypatch.setattr(neighbours, "SAMPLE_ABOVE", above)
+    monkeypatch.setattr(neighbours, "SAMPLE_ROWS", rows)
+
+
+def test_the_encoder_trains_on_the_sample_above_the_threshold_and_maps_every_row(monkeypatch):
+    from core import pipeline
+
+    small_sample_rules(monkeypatch)
+    cfg = EncoderConfig(hidden=8, latent=2, epochs=2)
+    fitted = []
+    fit = Encoder.fit
+    monkeypatch.setattr(Encoder, "fit", lambda self, X, **kw: fitted.append(len(X)) or fit(self, X, **kw))
+    X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    big = pipeline.train(X, cfg, seed=1)
+    assert fitted == [150] and big.latent.shape == (300, 2)
+    from core.training.neighbours import scale_sample
+
+    alone = Encoder(cfg, seed=1).fit(X[scale_sample(300)])  # the same rows the stage picks
+    assert np.array_equal(big.latent, alone.transform(X))
+    small = pipeline.train(X[:200], cfg, seed=1)  # at the threshold: every row, as before
+    assert fitted == [150, 150, 200]
+    assert np.array_equal(small.latent, Encoder(cfg, seed=1).fit(X[:200]).transform(X[:200]))
+
+
+def test_only_a_corpus_above_the_sample_threshold_changes_its_train_key(monkeypatch):
+    from core import pipeline
+    from core.storage.cache import NoCache
+
+    small_sample_rules(monkeypatch)
+    cfg = EncoderConfig(hidden=8, latent=2, epochs=1)
+    X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    key = lambda n: pipeline.train_stage("e", X[:n], cfg, 0, NoCache())[0]  # noqa: E731
+    before = lambda n: pipeline.stage_key("train", pipeline.TRAIN_RECIPE, "e", pipeline.asdict(cfg), 0)  # noqa: E731
+    assert key(200) == before(200) and key(201) != before(201)
+
+
+def test_the_coview_votes_on_the_sample_and_places_the_rest_at_the_nearest_centre(monkeypatch):
+    from core import pipeline
+    from core.config import ClusterConfig
+    from core.clustering.coview import reassign
+    from core.training.neighbours import scale_sample
+    from test_coview import corrupt
+
+    texts, X, truth = corpus(sizes=(100, 100, 100))
+    noisy = corrupt(truth, 3, 0.15)
+    cfg = ClusterConfig(k=3)
+    below = pipeline.reassigned(X, X, noisy, texts, pipeline.coview_views(X, texts), None, cfg, 0)
+    assert np.array_equal(below.clustering.labels, reassign(X, noisy, texts, seed=0).labels)  # unchanged
+    small_sample_rules(monkeypatch)
+    rows = scale_sample(300)
+    views = pipeline.coview_views(X, texts)
+    assert views["neighbours"].shape[0] == 150 and views["words"].shape[0] == 150  # the sample's views only
+    labels = pipeline.reassigned(X, X, noisy, texts, views, truth, cfg, 0).clustering.labels
+    voted = reassign(X[rows], noisy[rows], [texts[i] for i in rows], seed=0).labels
+    assert np.array_equal(labels[rows], voted)  # the sample keeps the co-view's verdict
+    others = np.setdiff1d(np.arange(300), rows)
+    assert (labels[others] == truth[others]).mean() == 1.0  # the rest follow the sample's clusters, not the noise
+    assert (noisy[others] != truth[others]).any()
+
+
+def test_cluster_keys_change_only_above_the_sample_threshold():
+    from core.training import neighbours
+    from core import pipeline
+    from core.config import ClusterConfig
+
+    cfg = ClusterConfig(k=4)
+    assert pipeline.scale_rules_key(50_000) == ("scale rules 1",)  # what 20,001 to 100,000 texts had
+    assert pipeline.scale_rules_key(neighbours.SAMPLE_ABOVE) == ("scale rules 1",)
+    above = neighbours.SAMPLE_ABOVE + 1
+    assert pipeline.baseline_key("e", "s", cfg, 42, above) != \
+        pipeline.stage_key("baseline", "e", "s", 4, 10, 3000, 42, "scale rules 1")
+
+
+def test_kmeans_above_the_sample_threshold_starts_from_a_samples_best_run(monkeypatch):
+    """A single k-means++ start on all rows (the restart budget of a big corpus) often lands in a worse
+    optimum; the best of ten runs on a sample, then one run on all rows, finds the good one for every seed.
+    At or below the threshold nothing changes."""
+    from sklearn.cluster import KMeans
+
+    from core.clustering import cluster
+    from core.training import neighbours
+    from core.clustering.cluster import kmeans
+
+    rng = np.random.default_rng(0)
+    centres = 6 * rng.normal(size=(8, 2))
+    X = (centres[np.arange(3_000) % 8] + rng.normal(size=(3_000, 2))).astype(np.float32)
+    assert np.array_equal(kmeans(X, 8, seed=1).labels, KMeans(8, n_init=10, random_state=1).fit(X).labels_)  # unchanged
+    monkeypatch.setattr(neighbours, "SAMPLE_ABOVE", 1_000)
+    monkeypatch.setattr(cluster, "START_ROWS", 400)
+    monkeypatch.setattr(cluster, "RESTART_BUDGET", 4_000)  # one restart on 3,000 rows, as a million get
+    single = [KMeans(8, n_init=1, random_state=s).fit(X).inertia_ for s in range(10)]
+    started = [kmeans(X, 8, seed=s).inertia for s in range(10)]
+    best = min(single)
+    assert max(single) > 1.1 * best  # single starts: some seeds land far off
+    assert max(started) < 1.001 * best  # the sample's best run: every seed finds the good optimum
+
+
+def test_above_the_cells_threshold_points_are_placed_from_nearby_cells_of_landmarks(monkeypatch):
+    """The cell search finds what the full search finds on clustered points (each point compared with
+    a share of the landmarks only), and is used only above its threshold: smaller maps are unchanged."""
+    Z, truth = blobs(3_000, k=4)
+    rows = landmarks.landmark_rows(len(Z), 600, seed=0)
+    xy = Z[rows, :2] * 3
+    exact = landmarks.place(Z, rows, xy)
+    cells = landmarks.place_by_cells(Z, rows, xy, seed=0, cells=12, probe=4)
+    assert np.array_equal(cells[rows], xy)
+    assert np.allclose(cells, exact, atol=1e-3 * np.ptp(exact))  # same nearest landmarks, same places
+    compared = []
+    real_addmm = torch.addmm
+    monkeypatch.setattr(torch, "addmm", lambda a, p, l, **kw: compared.append(l.shape[1]) or real_addmm(a, p, l, **kw))
+    landmarks.place_by_cells(Z, rows, xy, seed=0, cells=12, probe=4)
+    assert max(compared) < 0.6 * len(rows)  # never all the landmarks at once
+    placed = []
+    monkeypatch.setattr(landmarks, "place_by_cells", lambda *a, **kw: placed.append(1) or exact)
+    monkeypatch.setattr(landmarks, "N_LANDMARKS", 600)
+    layout = lambda Y, progress: Y[:, :2] * 3  # noqa: E731
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 3_000)
+    assert np.array_equal(landmarks.landmark_map(Z, layout, seed=0), exact) and placed == []  # at it: exact
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 2_999)
+    landmarks.landmark_map(Z, layout, seed=0)
+    assert placed == [1]

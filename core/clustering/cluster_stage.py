@@ -22,6 +22,7 @@ from core.storage.cache import StageCache
 from core.clustering.cluster import K_RESTART_BUDGET, RESTART_BUDGET, Clustering, canonical, internal_scores, kmeans, label_scores
 from core.clustering.coview import FIT_ROWS, neighbours_of, reassign, word_view
 from core.naming.describe import ClusterSummary, Terms, describe
+from core.training.neighbours import sample_key, scale_sample
 from core.registry import Registry
 from core.storage.results import stage_key
 
@@ -69,22 +70,38 @@ def cluster_and_score(Z: np.ndarray, X: np.ndarray, truth: np.ndarray | None, cf
 
 
 def coview_views(X: np.ndarray, texts: list[str]) -> dict[str, Any]:
-    """The k-free inputs of the co-view reassignment: the (n, m) k-NN graph of the (n, dim) embeddings
-    and the texts' TF-IDF word view (see ``core.clustering.coview``)."""
+    """The k-free inputs of the co-view reassignment: the (s, m) k-NN graph of the (n, dim) embeddings
+    and the texts' TF-IDF word view (see ``core.clustering.coview``), of every row (s = n) or, above
+    ``core.training.neighbours.SAMPLE_ABOVE`` rows, of the rows of :func:`core.training.neighbours.scale_sample` (the
+    encoder's training sample, so the graph is the one training built)."""
+    rows = scale_sample(len(X))
+    if rows is not None:
+        X, texts = np.asarray(X)[rows], [texts[i] for i in rows]
     return {"neighbours": neighbours_of(X), "words": word_view(texts)}
 
 
 def views_stage(keys: dict[str, str], X: np.ndarray, texts: list[str], cache: StageCache) -> dict[str, Any]:
     """:func:`coview_views`, once per sample and embeddings: every k reuses them."""
-    key = stage_key("views", keys["embed"], keys["sample"])
+    key = stage_key("views", keys["embed"], keys["sample"], *sample_key(len(X)))
     return cache.fetch("views", key, lambda: coview_views(X, texts))
 
 
 def reassigned(Z: np.ndarray, X: np.ndarray, start: np.ndarray, texts: list[str], views: dict[str, Any],
             truth: np.ndarray | None, cfg: ClusterConfig, seed: int) -> ClusterStage:
     """The (n,) partition ``start`` of the raw embeddings ``X`` checked against the texts' words, with its
-    centres and scores in the (n, latent) space ``Z`` (the map's space)."""
-    labels = reassign(X, start, texts, seed=seed, **views).labels
+    centres and scores in the (n, latent) space ``Z`` (the map's space). ``views`` from :func:`coview_views`.
+
+    Above ``core.training.neighbours.SAMPLE_ABOVE`` rows the check runs on the rows of the views' sample, which
+    keep the clusters it gives them; every other row goes to the nearest (cosine) centre, in ``X``, of
+    those clusters on the sample (:func:`nearest_centres`), so the words' and neighbours' verdict moves
+    the borders of the whole partition."""
+    rows = scale_sample(len(X))
+    if rows is None:
+        labels = reassign(X, start, texts, seed=seed, **views).labels
+    else:
+        start = np.asarray(start, dtype=np.int64)
+        voted = reassign(np.asarray(X)[rows], start[rows], [texts[i] for i in rows], seed=seed, **views).labels
+        labels = nearest_centres(X, rows, voted, start, cfg.k)
     centers = np.stack([Z[labels == c].mean(0) if (labels == c).any() else Z.mean(0) for c in range(cfg.k)])
     clustering = Clustering(labels, centers.astype(np.float32), float(((Z - centers[labels]) ** 2).sum()))
     return ClusterStage(clustering, score(Z, X, labels, truth, cfg, seed))
@@ -149,6 +166,32 @@ def default_labels(keys: dict[str, str], X: np.ndarray, texts: list[str], truth:
     return cache.fetch("default_labels", key, compute)
 
 
+def nearest_centres(X: np.ndarray, rows: np.ndarray, voted: np.ndarray, start: np.ndarray, k: int,
+                    chunk: int = 65_536) -> np.ndarray:
+    """(n,) labels: the sample ``rows`` keep their ``voted`` labels; every other row of the (n, dim) ``X``
+    goes to the nearest, by cosine, of the k centres that ``voted`` gives the sample. A cluster with no
+    sample row keeps the centre its ``start`` labels (n,) give it over all rows (if any)."""
+    X = np.asarray(X)
+    centres = np.zeros((k, X.shape[1]), dtype=np.float64)
+    present = np.zeros(k, dtype=bool)
+    sample = X[rows]
+    for c in range(k):
+        mine = voted == c
+        if mine.any():
+            centres[c], present[c] = sample[mine].mean(0), True
+        elif (start == c).any():
+            centres[c], present[c] = X[start == c].mean(0), True
+    norms = np.linalg.norm(centres, axis=1, keepdims=True)
+    unit = (centres / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    labels = np.empty(len(X), dtype=np.int64)
+    for begin in range(0, len(X), chunk):  # float32 products, a chunk at a time (no (n, dim) float64 copy)
+        similarity = np.asarray(X[begin:begin + chunk], dtype=np.float32) @ unit.T
+        similarity[:, ~present] = -np.inf
+        labels[begin:begin + chunk] = np.argmax(similarity, axis=1)
+    labels[rows] = voted
+    return labels
+
+
 def carried(V: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """(n,) each row of the (n, dim) refined vectors ``V`` to the nearest, by cosine, of the centres
     that the (n,) ``labels`` (the base model's clusters) have in ``V``. K-Means from scratch on a
@@ -173,7 +216,7 @@ def scale_rules_key(n: int, k: int = 2) -> tuple[str, ...]:
     those rules must not be read back for them, while every smaller corpus and k keeps its key and its
     cached clusters."""
     return (("scale rules 1",) if n > min(FIT_ROWS, RESTART_BUDGET // 10) else ()) + \
-        (("k restarts 1",) if k > K_RESTART_BUDGET // 10 else ())
+        (("k restarts 1",) if k > K_RESTART_BUDGET // 10 else ()) + sample_key(n)
 
 
 def baseline_key(embed_key: str, sample_key: str, cfg: ClusterConfig, seed: int, n: int) -> str:

@@ -336,8 +336,14 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
                 store: EmbeddingStore | None = None) -> tuple[str, list[list[str]]]:
     """:func:`name_keywords` for a clustering, keyed on its ``cluster`` key and the ``embed`` key (the
     candidates are embedded by the corpus's model, through the store, so a phrase is embedded once).
-    ``labels`` (n,) in [0, k); ``X`` (n, dim) the texts' embeddings. The model is loaded only on a miss."""
-    key = stage_key("names", NAMES_RECIPE, keys["cluster"], keys["embed"])
+    ``labels`` (n,) in [0, k); ``X`` (n, dim) the texts' embeddings. The model is loaded only on a miss.
+    Above ``core.training.neighbours.SAMPLE_ABOVE`` texts the phrases are counted, and the names chosen, on the
+    rows of :func:`core.training.neighbours.scale_sample` (counting the phrases of a million texts took over a
+    minute; a cluster's 25,000 sampled texts name it as well)."""
+    from core.training.neighbours import sample_key, scale_sample
+
+    rows = scale_sample(len(texts))
+    key = stage_key("names", NAMES_RECIPE, keys["cluster"], keys["embed"], *sample_key(len(texts)))
 
     def compute() -> list[list[str]]:
         from core.embedding.backends import backend_for
@@ -351,6 +357,10 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
 
         # a file of vectors cannot embed the phrases: they are ranked by c-TF-IDF alone
         embed = embed_phrases if getattr(model, "embeds_any_text", True) else None
-        return name_keywords(phrases_stage(keys["sample"], texts, cache), labels, k, X, embed)
+        if rows is None:
+            return name_keywords(phrases_stage(keys["sample"], texts, cache), labels, k, X, embed)
+        terms = cache.fetch("phrases", stage_key("phrases", keys["sample"], *sample_key(len(texts))),
+                            lambda: phrase_counts([texts[i] for i in rows]))
+        return name_keywords(terms, np.asarray(labels)[rows], k, np.asarray(X)[rows], embed)
 
     return key, cache.fetch("names", key, compute, NamesCodec)

@@ -240,12 +240,21 @@ def clean_text(text: str) -> str:
     are removed; ``S amp;P`` becomes ``S&P`` and ``players ' fault`` ``players' fault``; runs of
     whitespace become one space. Cut at ``MAX_TEXT_CHARS``.
     """
-    text = _APOSTROPHE.sub("'", text.replace("\\", " "))
-    text = html.unescape(_ENTITY.sub(r"&\1;", text))
-    text = _TAG.sub(" ", text)
-    text = _GLUED_AMP.sub(r"\1&", text)
-    text = _SPACED_QUOTE.sub("'", text)
-    return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
+    # each repair runs only on a text holding what its pattern needs (a substring test is far cheaper
+    # than a regular expression's scan); the result is the same
+    text = text.replace("\\", " ")
+    if "#39;" in text:
+        text = _APOSTROPHE.sub("'", text)
+    if ";" in text:
+        text = _ENTITY.sub(r"&\1;", text)
+    text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if " &" in text:
+        text = _GLUED_AMP.sub(r"\1&", text)
+    if " '" in text:
+        text = _SPACED_QUOTE.sub("'", text)
+    return " ".join(text.split())[:MAX_TEXT_CHARS]
 
 
 def clean_texts(raw: list[str]) -> tuple[list[str], int]:
@@ -256,13 +265,19 @@ def clean_texts(raw: list[str]) -> tuple[list[str], int]:
     out: list[str] = []
     repaired = 0
     for text in raw:
-        if _DAMAGE.search(text):
+        if _damaged(text):
             cleaned = clean_text(text)
             repaired += bool(cleaned) and _repaired(text, cleaned)
         else:
             cleaned = " ".join(text.split())[:MAX_TEXT_CHARS]
         out.append(cleaned)
     return out, repaired
+
+
+def _damaged(text: str) -> bool:
+    """``_DAMAGE.search(text)``, as substring tests (several times faster on a million texts)."""
+    return ("\\" in text or "#" in text or "&" in text or ";" in text or "<" in text or " '" in text
+            or "' " in text)
 
 
 def _repaired(raw: str, cleaned: str) -> bool:

@@ -25,6 +25,16 @@ ANN_ABOVE = 20_000
 ANN_SEED = 0
 #: Candidates kept per point while NN-descent refines its graph (more: higher recall, slower).
 ANN_CANDIDATES = 30
+#: Above this many rows the encoder trains on, and the co-view votes on, a seeded sample of
+#: ``SAMPLE_ROWS`` of them (:func:`scale_sample`) instead of all: the neighbour graph of a million
+#: 256-d vectors alone was most of a cold million-text run, while the encoder takes a capped number
+#: of steps anyway and a neighbourhood vote needs no million voters. At or below it, every row, so
+#: results (and cache keys) for such corpora are unchanged. Read at call time (tests lower them).
+SAMPLE_ABOVE = 100_000
+SAMPLE_ROWS = 100_000
+#: The sample's own seed: fixed, so the training graph and the co-view's graph are the same one
+#: (computed once) and the co-view's inputs stay free of the run's seed, as the graph is.
+SAMPLE_SEED = 0
 
 
 def default_n_neighbors(n: int) -> int:
@@ -34,6 +44,21 @@ def default_n_neighbors(n: int) -> int:
     neighbours stay inside its class; 7,600 points get 17, 10,000 or more get 20.
     """
     return max(1, min(n - 1, min(20, max(5, round(math.sqrt(n) / 5)))))
+
+
+def scale_sample(n: int) -> np.ndarray | None:
+    """(SAMPLE_ROWS,) sorted row indices of a seeded uniform sample of ``n`` rows when ``n`` is above
+    ``SAMPLE_ABOVE``, else None (use every row). A function of ``n`` alone (``SAMPLE_SEED``)."""
+    if n <= SAMPLE_ABOVE:
+        return None
+    rng = np.random.default_rng(SAMPLE_SEED)
+    return np.sort(rng.choice(n, size=min(SAMPLE_ROWS, n), replace=False))
+
+
+def sample_key(n: int) -> tuple[str, ...]:
+    """An extra key part for stages that work on :func:`scale_sample`'s rows: empty at or below
+    ``SAMPLE_ABOVE`` rows (their keys, and cached results, stay as they were)."""
+    return () if n <= SAMPLE_ABOVE else (f"sample {SAMPLE_ROWS} of rows above {SAMPLE_ABOVE}",)
 
 
 def cosine_knn(X: torch.Tensor, n_neighbors: int, chunk: int = 2048) -> torch.Tensor:
