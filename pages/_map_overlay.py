@@ -1,4 +1,4 @@
-"""What the Map page draws over its points: the clusters' names (placed by ``core.plots.plots.place_labels``),
+"""What the Map page draws over its points: the clusters' names (placed by ``core.plots.map_labels.place_labels``),
 the zoom box of each legend group, and "Find a cluster", which zooms to one. The map's frame does the
 drawing and the zooming (``pages/_mapchart.py``); this module lays out the widgets and builds its
 arguments."""

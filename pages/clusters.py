@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.plots.plots import colour
+from core.plots import colour
 from pages import _search
 from pages import _state as S
 from pages._colour import show_only

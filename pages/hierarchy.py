@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import UserError, app_message
-from core.plots.plots import CHART_CONFIG
+from core.plots import CHART_CONFIG
 from pages import _cached as cached
 from pages import _state as S
 from pages._common import page_view
