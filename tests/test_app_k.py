@@ -16,8 +16,7 @@ def route(frames: list[inspect.FrameInfo]) -> list[str]:
     first, as ``file:qualified name``: the repository's own (pages/, core/) named functions on the stack
     below the page's script. Closures and lambdas are read as part of the function that defines them,
     and the stage cache's ``fetch`` (core/storage/cache.py, the door's ``_FolderDisk``) is the same call for
-    every stage, so neither counts. The K-Means function (core.clustering.cluster.kmeans) is the end, not on the
-    way: it is left out too."""
+    every stage, so neither counts. The K-Means function (core.clustering.cluster.kmeans) is the last."""
     outermost = list(reversed(frames))
     start = next(i for i, f in enumerate(outermost) if Path(f.filename).resolve() == MAP_PAGE) + 1
     out = []
@@ -29,9 +28,9 @@ def route(frames: list[inspect.FrameInfo]) -> list[str]:
         rel = path.relative_to(ROOT).as_posix()
         if "<locals>" in name or "<lambda>" in name or rel == "core/storage/cache.py" or name.startswith("_FolderDisk."):
             continue
+        out.append(f"{rel}:{name}")
         if (rel, name) == ("core/clustering/cluster.py", "kmeans"):
             break
-        out.append(f"{rel}:{name}")
     return out
 
 
@@ -56,4 +55,4 @@ def test_the_route_from_the_k_slider_to_k_means_is_six_functions_through_the_doo
     path = route(stacks[0])
     assert path[0] == "pages/_common.py:page_view"  # the Map page's first function
     assert "core/session/session.py:Session.view" in path  # the door
-    assert len(path) <= 6, path
+    assert path[-1] == "core/clustering/cluster.py:kmeans" and len(path) <= 6, path

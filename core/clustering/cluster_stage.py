@@ -136,7 +136,11 @@ def cluster_stage(keys: dict[str, str], Z: np.ndarray, X: np.ndarray, texts: lis
             stage = reassigned(Z, X, carried(X, fast, cfg.k), texts, views_stage(keys, X, texts, cache), truth, cfg,
                             seed)
         else:
-            stage = get_method(cfg.method).cluster(MethodInputs(keys, Z, X, texts, truth, cfg, seed, cache, step))
+            method = get_method(cfg.method)
+            # the raw-embedding baseline's K-Means, shared with the cards' yardstick through the cache
+            start = (baseline_stage(keys["embed"], keys["sample"], X, truth, cfg, seed, cache)[1]
+                     if method.starts_from_base else None)
+            stage = method.cluster(MethodInputs(keys, Z, X, texts, truth, cfg, seed, cache, step, start))
         step(2, f"describing {cfg.k} clusters")
         c = canonical(stage.clustering)  # numbered by size: the same partition gets the same numbers anywhere
         return replace(stage, clustering=c, summaries=describe(terms, Z, c.labels, c.centers))
@@ -241,7 +245,8 @@ def baseline_stage(embed_key: str, sample_key: str, X: np.ndarray, truth: np.nda
 class MethodInputs:
     """What a clustering method reads: the run's stage ``keys``, the (n, latent) ``Z``, the (n, dim)
     embeddings ``X``, the texts, the labels if any (to score, never to fit), the config, the seed, the
-    stage cache (to share the baseline and the views) and ``step(done, message)`` for its progress."""
+    stage cache (to share the baseline and the views), ``step(done, message)`` for its progress, and for a
+    method that starts from the raw-embedding K-Means (``starts_from_base``) that baseline as ``start``."""
 
     keys: dict[str, str]
     Z: np.ndarray
@@ -252,6 +257,7 @@ class MethodInputs:
     seed: int
     cache: StageCache
     step: Callable[[int, str], None]
+    start: ClusterStage | None = None
 
 
 @dataclass(frozen=True)
@@ -276,10 +282,9 @@ register, method_names, get_method = METHODS.register, METHODS.names, METHODS.na
 
 
 def _coview(i: MethodInputs) -> ClusterStage:
-    _, start = baseline_stage(i.keys["embed"], i.keys["sample"], i.X, i.truth, i.cfg, i.seed, i.cache)
     i.step(1, f"{i.cfg.k} clusters: moving texts where their words and neighbours agree")
-    return reassigned(i.Z, i.X, start.clustering.labels, i.texts, views_stage(i.keys, i.X, i.texts, i.cache), i.truth,
-                   i.cfg, i.seed)
+    return reassigned(i.Z, i.X, i.start.clustering.labels, i.texts, views_stage(i.keys, i.X, i.texts, i.cache),
+                      i.truth, i.cfg, i.seed)
 
 
 register(ClusterMethod(
