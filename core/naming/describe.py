@@ -40,23 +40,34 @@ def term_counts(texts: list[str]) -> Terms:
     return Terms(counts, words)
 
 
-def ctfidf_keywords(terms: Terms, labels: np.ndarray, k: int, *, top: int = 8) -> list[list[str]]:
-    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF).
-
-    Each cluster's texts form one document; a word's weight is its frequency in the cluster times
-    ``log(1 + A / f)``, with A the mean number of words per cluster and f the word's total count.
-    Returns ``k`` keyword lists (empty for an empty cluster). Cost: one sparse product, so a change
-    of k does not recount words.
-    """
-    if not len(terms.words):
-        return [[] for _ in range(k)]
+def per_cluster(terms: Terms, labels: np.ndarray, k: int) -> np.ndarray:
+    """(k, vocab) total count of each phrase in each cluster's texts."""
     n = len(labels)
     members = sparse.csr_matrix((np.ones(n, np.float32), (labels, np.arange(n))), shape=(k, n))
-    per_cluster = (members @ terms.counts).toarray().astype(np.float64)  # (k, vocab)
-    totals = per_cluster.sum(axis=1, keepdims=True)
-    tf = per_cluster / np.maximum(totals, 1)
-    idf = np.log1p(max(totals.mean(), 1.0) / np.maximum(per_cluster.sum(axis=0), 1))
-    weights = tf * idf
+    return (members @ terms.counts).toarray().astype(np.float64)
+
+
+def ctfidf(counts: np.ndarray, *, reduce_frequent: bool = True) -> np.ndarray:
+    """(k, vocab) class-based TF-IDF of (k, vocab) per-cluster ``counts`` (BERTopic's formula).
+
+    tf is a phrase's share of its cluster's phrases (its square root with ``reduce_frequent``, which
+    flattens the head of the distribution where generic words live); idf is ``log(1 + A / f)`` with A
+    the mean number of phrases per cluster and f the phrase's count in all clusters."""
+    totals = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.maximum(totals, 1)
+    if reduce_frequent:
+        tf = np.sqrt(tf)
+    idf = np.log1p(max(float(totals.mean()), 1.0) / np.maximum(counts.sum(axis=0), 1))
+    return tf * idf
+
+
+def ctfidf_keywords(terms: Terms, labels: np.ndarray, k: int, *, top: int = 8) -> list[list[str]]:
+    """Top words per cluster by class-based TF-IDF (BERTopic's c-TF-IDF, :func:`ctfidf` without the
+    square root): ``k`` keyword lists (empty for an empty cluster). Cost: one sparse product, so a
+    change of k does not recount words."""
+    if not len(terms.words):
+        return [[] for _ in range(k)]
+    weights = ctfidf(per_cluster(terms, labels, k), reduce_frequent=False)
     out = []
     for c in range(k):
         order = np.argsort(-weights[c], kind="stable")[:top]

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from core.storage.cache import StageCache
 from core.config import EmbedConfig
-from core.naming.describe import TOKENS, Terms
+from core.naming.describe import TOKENS, Terms, ctfidf, per_cluster
 from core.embedding import embed as embedding
 from core.embedding.embed import Embedder, embed_texts
 from core.storage.results import stage_key
@@ -74,27 +74,6 @@ def phrase_counts(texts: list[str], *, max_features: int = 60_000) -> Terms:
     if len(keep) > max_features:  # the most frequent ones
         keep = np.sort(keep[np.argsort(-np.asarray(counts[:, keep].sum(axis=0)).ravel(), kind="stable")[:max_features]])
     return Terms(counts[:, keep], words[keep])
-
-
-def per_cluster(terms: Terms, labels: np.ndarray, k: int) -> np.ndarray:
-    """(k, vocab) total count of each phrase in each cluster's texts."""
-    n = len(labels)
-    members = sparse.csr_matrix((np.ones(n, np.float32), (labels, np.arange(n))), shape=(k, n))
-    return (members @ terms.counts).toarray().astype(np.float64)
-
-
-def ctfidf(counts: np.ndarray, *, reduce_frequent: bool = True) -> np.ndarray:
-    """(k, vocab) class-based TF-IDF of (k, vocab) per-cluster ``counts`` (BERTopic's formula).
-
-    tf is a phrase's share of its cluster's phrases (its square root with ``reduce_frequent``, which
-    flattens the head of the distribution where generic words live); idf is ``log(1 + A / f)`` with A
-    the mean number of phrases per cluster and f the phrase's count in all clusters."""
-    totals = counts.sum(axis=1, keepdims=True)
-    tf = counts / np.maximum(totals, 1)
-    if reduce_frequent:
-        tf = np.sqrt(tf)
-    idf = np.log1p(max(float(totals.mean()), 1.0) / np.maximum(counts.sum(axis=0), 1))
-    return tf * idf
 
 
 def distinctiveness(counts: np.ndarray) -> np.ndarray:
