@@ -36,13 +36,13 @@ def page_view(provisional: bool = False) -> View:
         progress, look = panels(work, provisional)
         with guard():
             cfg = full_model.settle(source, full)  # a big corpus: the static first look until the full model is done
-            view = cached.session().view(source, cfg, progress=progress, on_embedded=look)
+            view = cached.session().view(source, cfg, progress=progress, on_embedded=look, requested=full)
         progress.clear()
         if look:
             look.clear()
         after_view(view)
     if cfg is not full:
-        full_model.panel(source, full, len(view.corpus))
+        full_model.panel(source, full, view)
     else:
         full_model.done_notice(source, full)
         if cfg is not wanted:

@@ -3,7 +3,6 @@ the background on request, and the map switching to the full model's clusters wi
 rule is lowered to the test corpus (``FIRST_LOOK_ABOVE``); the embedder is the fake one for every model,
 so the views differ only in the model they name."""
 import threading
-import time
 
 import pytest
 
@@ -13,20 +12,17 @@ from core.embedding.static_embedder import STATIC_MODEL
 from core.session import jobs
 
 
-def _wait_for(state: str, timeout: float = 240) -> jobs.Job:
-    """The newest job once it is in ``state`` (a condition polled with a deadline: core.session.jobs sets
-    a job's state from its thread and offers no event to wait on)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        newest = list(jobs._jobs.values())
-        if newest and newest[-1].state == state:
-            return newest[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no job reached {state}: {[j.state for j in jobs._jobs.values()]}")
+def _ended(state: str, timeout: float = 240) -> jobs.Job:
+    """The newest job, once it has ended, in ``state``."""
+    job = list(jobs._jobs.values())[-1]
+    assert job.wait(timeout), f"the job did not end: {job.state}"
+    assert job.state == state, job.state
+    return job
 
 
 @pytest.fixture(autouse=True)
-def _no_jobs():
+def _no_jobs(monkeypatch):
+    monkeypatch.setattr(full_model, "_done", set())
     jobs.forget()
     yield
     for job in list(jobs._jobs.values()):
@@ -51,7 +47,7 @@ def test_a_big_corpus_starts_with_the_static_look_and_switches_when_the_full_mod
     (start,) = _start_button(at)
     start.click().run()
     assert not at.exception
-    _wait_for(jobs.DONE)
+    _ended(jobs.DONE)
     at.run()
     assert not at.exception and _model(at) == DEFAULT_MODEL  # the full model's clusters now
     assert any("now shows the full model's clusters" in s.value for s in at.success)
@@ -88,14 +84,32 @@ def test_cancel_keeps_the_first_look_and_offers_the_run_again(fake_app, monkeypa
     at = fake_app()
     at.run()
     _start_button(at)[0].click().run()
-    job = _wait_for(jobs.RUNNING)
+    job = list(jobs._jobs.values())[-1]
+    assert job.state == jobs.RUNNING  # held at its first progress report
     at.run()
     cancel = [b for b in at.button if b.label == "Cancel" and b.key == "full_model_cancel"]
     assert cancel, "no Cancel while the full model runs"
     cancel[0].click().run()
     release.set()
-    _wait_for(jobs.CANCELLED)
-    assert job.state == jobs.CANCELLED
+    assert _ended(jobs.CANCELLED) is job
     at.run()
     assert not at.exception and _model(at) == STATIC_MODEL
     assert _start_button(at), "the run is not offered again after a cancel"
+
+
+def test_a_project_left_during_the_first_look_reopens_on_the_full_model(fake_app, monkeypatch):
+    """The project remembers the settings asked for, not their stand-in: a reload (a new session on the
+    link) opens the first look of the full model again, with the full model still offered."""
+    monkeypatch.setattr(full_model, "FIRST_LOOK_ABOVE", 10)
+    at = fake_app()
+    at.run()
+    assert _model(at) == STATIC_MODEL
+    pid = at.query_params["project"]
+    assert "embedder" not in at.query_params  # the link names the embedder asked for: the default
+
+    again = fake_app()
+    again.query_params = {"project": pid}
+    again.run()
+    assert not again.exception
+    assert again.sidebar.radio(key="embedder").value == "minilm"
+    assert _model(again) == STATIC_MODEL and _start_button(again)  # the first look, the full model offered

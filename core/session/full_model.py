@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: More texts than this, embedded with the full model and not yet done: the static embedder's first look.
 FIRST_LOOK_ABOVE = 100_000
+#: The keys of the full model's runs done in this process: the job registry forgets old jobs, this does not.
+_done: set[str] = set()
 
 
 def first_look_config(cfg: RunConfig) -> RunConfig:
@@ -68,14 +70,22 @@ class FullModel:
         run is done, and until then its static first look (:func:`first_look_config`)."""
         if not self.applies(source, cfg):
             return cfg
-        job = jobs.get(job_key(source, cfg))
-        return cfg if job is not None and job.state == jobs.DONE else first_look_config(cfg)
+        key = job_key(source, cfg)
+        job = jobs.get(key)
+        if job is not None and job.state == jobs.DONE:
+            _done.add(key)
+        return cfg if key in _done else first_look_config(cfg)
 
     def start(self, source: DataSource, cfg: RunConfig) -> JobStatus:
         """The full model's run of ``cfg`` as a background job, this session among its holders (found if
-        already running or done for these texts). Its vectors go into the store as they are made, so a
-        cancelled run keeps what it embedded; its stages go into the stage cache, so the view of ``cfg``
-        is drawn at once when it is done."""
+        already running or done for these texts; a failed one is started again). Its vectors go into
+        the store as they are made, so a cancelled run keeps what it embedded; its stages go into the
+        stage cache, so the view of ``cfg`` is drawn at once when it is done (a view at other encoder
+        or map settings trains or lays out again, from the stored vectors)."""
+        key = job_key(source, cfg)
+        old = jobs.get(key)
+        if old is not None and old.state == jobs.FAILED:
+            jobs.discard(key)
         bench = self.bench
         store = bench.store()  # opened here, in the session's thread
 
@@ -88,7 +98,7 @@ class FullModel:
             run(cfg, source=source.value, key=source.key, cache=bench.cache, store=store,
                 load_embedder=bench.background_loader, progress=progress, baseline=False, cancelled=job.cancelled)
 
-        return job_status(jobs.start(job_key(source, cfg), work, holder=self.holder, cancelled_types=(Cancelled,)))
+        return job_status(jobs.start(key, work, holder=self.holder, cancelled_types=(Cancelled,)))
 
     @staticmethod
     def key(source: DataSource, cfg: RunConfig) -> str:
@@ -96,9 +106,15 @@ class FullModel:
         return job_key(source, cfg)
 
     def status(self, source: DataSource, cfg: RunConfig) -> JobStatus | None:
-        """The full model's job for ``cfg`` as it is now (None: not asked for in this process)."""
+        """The full model's job for ``cfg`` as this session sees it now (None: not asked for in this
+        process). A running job this session withdrew from (another still wants it) is cancelled here."""
         job = jobs.get(job_key(source, cfg))
-        return None if job is None else job_status(job)
+        if job is None:
+            return None
+        status = job_status(job)
+        if job.state == jobs.RUNNING and not job.wanted_by(self.holder):
+            status = replace(status, state=jobs.CANCELLED)
+        return status
 
     def cancel(self, source: DataSource, cfg: RunConfig) -> None:
         """This session no longer wants the job; it stops once no session wants it."""
@@ -106,6 +122,9 @@ class FullModel:
         if job is not None:
             job.withdraw(self.holder)
 
-    def retry(self, source: DataSource, cfg: RunConfig) -> None:
-        """Forget a failed or cancelled job, so that the next :meth:`start` starts it again."""
-        jobs.discard(job_key(source, cfg))
+    def leave(self, key: str) -> None:
+        """This session no longer shows the job ``key`` (other data or settings): it withdraws, and the
+        job stops once no session wants it."""
+        job = jobs.get(key)
+        if job is not None:
+            job.withdraw(self.holder)

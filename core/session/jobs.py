@@ -34,6 +34,11 @@ class Job:
     result: Any = None
     holders: set[str] = field(default_factory=set)  # who still wants it (read and written under _lock)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _ended: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has ended (done, failed or cancelled), at most ``timeout`` s; whether it has."""
+        return self._ended.wait(timeout)
 
     def progress(self, stage: str, done: int, total: int, message: str) -> None:
         """A pipeline progress callback: keeps the latest step of the job."""
@@ -109,6 +114,8 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
             log.exception("job %s failed", key)
             job.error = f"{type(exc).__name__}: {exc}"
             job.state = FAILED
+        finally:
+            job._ended.set()
 
     threading.Thread(target=run, name="clusterlens-job", daemon=True).start()
     return job

@@ -589,10 +589,12 @@ class Session:
 
     # -- the view ------------------------------------------------------------------------------------
     def view(self, source: DataSource, cfg: RunConfig, *, progress: StageProgress | None = None,
-             on_embedded: EmbeddedHook | None = None) -> View:
+             on_embedded: EmbeddedHook | None = None, requested: RunConfig | None = None) -> View:
         """The view for ``cfg`` on ``source``: the run (from the caches where they hold it), in the
         project's version for these settings (made now if new: its clusters as computed are stored),
-        with that version's edits, names and notes."""
+        with that version's edits, names and notes. ``requested``: the settings the user asked for when
+        ``cfg`` stands in for them for now (a static first look, ``core.session.full_model``); the
+        project remembers those, so that it reopens on them."""
         # the pipeline itself, called here: the route from a setting to its stage is the door and the pipeline
         result = run(cfg, **self.bench.run_inputs(source, cfg, progress=progress, on_embedded=on_embedded))
         self.bench.start_precompute(result)
@@ -603,7 +605,7 @@ class Session:
         version = project.version(vid)
         if version is None:
             version = self._new_version(vid, cfg, result, source)
-        settings = cfg.to_dict()
+        settings = (requested or cfg).to_dict()
         if project.view.get("version") != vid or project.view.get("settings") != settings:
             self._save(lambda p: replace(p, view=p.view | {"version": vid, "settings": settings}), touch=False)
         version = self.project.version(vid) or version
