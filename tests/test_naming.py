@@ -115,3 +115,24 @@ def test_demo_names_have_no_said_and_twelve_distinct_words():
     words = [w for head in heads for phrase in head for w in phrase.split()]
     assert "said" not in words, heads
     assert len(set(words)) >= 12 and len({p for h in heads for p in h}) == 12, heads
+
+
+def test_a_cluster_the_sample_holds_no_row_of_is_named_from_its_own_rows(monkeypatch):
+    """Above the threshold a small cluster may have no row in the sample: it is named from its own rows,
+    not left without a name."""
+    from core.training import neighbours
+
+    texts, labels = topic_texts(40)  # 120 texts, three topics
+    fake = FakeEmbedder()
+    X = fake.encode(texts)
+    monkeypatch.setattr(neighbours, "SAMPLE_ABOVE", 100)
+    monkeypatch.setattr(neighbours, "SAMPLE_ROWS", 60)
+    rows = neighbours.scale_sample(len(texts))
+    labels = np.asarray(labels).copy()
+    outside = np.setdiff1d(np.flatnonzero(labels == 2), rows)[:5]
+    labels[labels == 3] = 0
+    labels[outside] = 3  # cluster 3: five texts of topic 2, none of them sampled
+    assert not np.isin(np.flatnonzero(labels == 3), rows).any()
+    _, names = names_stage({"cluster": "c", "embed": "e", "sample": "s"}, labels, 4, X, texts, RunConfig().embed,
+                           MemoryCache({}), embedder=fake)
+    assert names[3] and set(names[3][0].split()) <= set(TOPICS[2].split())

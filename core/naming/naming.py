@@ -309,6 +309,10 @@ def phrases_stage(sample_key: str, texts: list[str], cache: StageCache) -> Terms
     return cache.fetch("phrases", stage_key("phrases", sample_key), lambda: phrase_counts(texts))
 
 
+#: Rows of its own that name a cluster the sample of a big corpus holds none of.
+UNSAMPLED_ROWS = 1_000
+
+
 def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray, texts: list[str],
                 cfg: EmbedConfig, cache: StageCache, *, embedder: Embedder | None = None,
                 load_embedder: Callable[[str, str], Embedder] | None = None,
@@ -338,8 +342,16 @@ def names_stage(keys: dict[str, str], labels: np.ndarray, k: int, X: np.ndarray,
         embed = embed_phrases if getattr(model, "embeds_any_text", True) else None
         if rows is None:
             return name_keywords(phrases_stage(keys["sample"], texts, cache), labels, k, X, embed)
+        named = np.asarray(labels)
+        # a cluster with no sampled row (the vote emptied it on the sample) is named from its own rows
+        missing = np.setdiff1d(np.unique(named), np.unique(named[rows]))
+        if len(missing):
+            own = np.concatenate([np.flatnonzero(named == c)[:UNSAMPLED_ROWS] for c in missing])
+            every = np.concatenate([rows, own])
+            terms = phrase_counts([texts[i] for i in every])
+            return name_keywords(terms, named[every], k, np.asarray(X)[every], embed)
         terms = cache.fetch("phrases", stage_key("phrases", keys["sample"], *sample_key(len(texts))),
                             lambda: phrase_counts([texts[i] for i in rows]))
-        return name_keywords(terms, np.asarray(labels)[rows], k, np.asarray(X)[rows], embed)
+        return name_keywords(terms, named[rows], k, np.asarray(X)[rows], embed)
 
     return key, cache.fetch("names", key, compute, NamesCodec)
