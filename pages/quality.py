@@ -79,7 +79,7 @@ def sweep_section() -> None:
         why += (f" Against the {n_labels} labels, ACC is highest at k = {best_acc.k} (labels only evaluate; they "
                 "choose nothing)." if best_acc is not None else "")
     st.caption(f"{view.cluster_method.describes}, for k = {_runs(done['k'])}: the same clusterings as the map's at "
-               f"each k ({view.restarts()} restarts; silhouette on a seeded sample of up to "
+               f"each k (K-Means {view.restarts()}; silhouette on a seeded sample of up to "
                f"{view.cfg.cluster.silhouette_sample:,} points). Suggested: k = {picked.k if picked else 'n/a'}, "
                f"{picked.reason if picked else ''}. The current k is {view.k}. {why}")
     further = [k for k in plan.extended if k not in done["k"]]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.clustering.cluster import (Clustering, align_to, canonical, internal_scores, kmeans, label_scores,
-                                     same_partition)
+                                     restarts_said, same_partition)
 from core.errors import UserError
 
 
@@ -133,3 +133,9 @@ def test_same_partition_compares_groups_whatever_their_ids():
     assert not same_partition(a, np.array([0, 1, 1, 1, 2, 2]))  # one text moved
     assert not same_partition(a, np.array([0, 0, 1, 1, 2, 3]))  # one group split
     assert not same_partition(a, a[:5]) and same_partition(np.array([]), np.array([]))
+
+
+def test_restarts_said_names_the_sample_start_of_a_big_corpus():
+    assert restarts_said(7_600, 10, 4) == "10 restarts" and restarts_said(60_000, 10, 4) == "3 restarts"
+    assert restarts_said(150_000, 10, 4) == "started from the best of 10 runs on a sample of 20,000 texts"
+    assert restarts_said(150_000, 10, 77) == "started from the best of 2 runs on a sample of 20,000 texts"

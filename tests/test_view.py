@@ -116,7 +116,7 @@ def test_cluster_method_restarts_and_sweep_plan_follow_the_settings():
     view = make_view(np.arange(300) % 4)
     assert view.cluster_method.name == "coview" and "words" in view.cluster_method.describes
     assert make_view(np.arange(30) % 3, method="latent").cluster_method.name == "latent"
-    assert view.restarts() == view.cfg.cluster.n_init  # a small corpus keeps every restart
+    assert view.restarts() == f"{view.cfg.cluster.n_init} restarts"  # a small corpus keeps every restart
     plan = view.sweep_plan()
     assert plan.top == 60 and plan.ks == tuple(range(2, 21)) and plan.dense_top == 20
     assert plan.extended[-1] == 60 and 25 in plan.extended and set(plan.ks) < set(plan.extended)

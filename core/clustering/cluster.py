@@ -86,6 +86,18 @@ def sample_start(X: np.ndarray, k: int, *, seed: int, n_init: int) -> np.ndarray
     return model.cluster_centers_
 
 
+def restarts_said(n: int, n_init: int, k: int) -> str:
+    """How K-Means starts on ``n`` points into ``k`` clusters, in words: its :func:`restarts`, or above
+    the sample threshold the best of that many runs on a sample (:func:`sample_start`)."""
+    from core.training import neighbours
+
+    if n > neighbours.SAMPLE_ABOVE and n > START_ROWS:
+        runs = restarts(START_ROWS, n_init, k)
+        return f"started from the best of {runs} run{'s' * (runs != 1)} on a sample of {START_ROWS:,} texts"
+    runs = restarts(n, n_init, k)
+    return f"{runs} restart{'s' * (runs != 1)}"
+
+
 def kmeans(X: np.ndarray, k: int, *, seed: int, n_init: int = 10) -> Clustering:
     """K-Means on (n, d) ``X`` with ``random_state=seed`` and an explicit ``n_init``.
 

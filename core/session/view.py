@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.naming import search
-from core.clustering.cluster import confusion, restarts, same_partition
+from core.clustering.cluster import confusion, restarts_said, same_partition
 from core.clustering.cluster_stage import ClusterMethod, ClusterStage, get_method
 from core.tables.column_groups import Columns, natural_key
 from core.tables.csv_export import safe_csv
@@ -216,9 +216,10 @@ class View:
         """The clustering method of these settings (its label, its sentence for the Quality page)."""
         return get_method(self.cfg.cluster.method)
 
-    def restarts(self) -> int:
-        """The restarts K-Means makes for these texts and this k (fewer than asked on big corpora)."""
-        return restarts(len(self.corpus), self.cfg.cluster.n_init, self.k)
+    def restarts(self) -> str:
+        """How K-Means starts for these texts and this k, in words: its restarts (fewer than asked on big
+        corpora), or the best of a few runs on a sample above 100,000 texts."""
+        return restarts_said(len(self.corpus), self.cfg.cluster.n_init, self.k)
 
     def sweep_plan(self, *, extended: bool = False) -> SweepPlan:
         """The ks the Quality page's sweep scores for these texts, this k among them (``core.clustering.k_choice``)."""
