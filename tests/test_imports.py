@@ -9,6 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def type_hints_only(tree: ast.AST) -> set[int]:
+    """The ids of the nodes in the bodies of ``if TYPE_CHECKING:`` blocks (imports for type hints only,
+    never run); their ``else:`` branches run, and count."""
+    return {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+            and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+            for statement in block.body for node in ast.walk(statement)}
+
+
 def imports_of(folder: str, root: Path = ROOT) -> dict[str, set[str]]:
     """{module: the modules of the same package tree it imports}, for every ``.py`` file under ``folder``
     (its subpackages included; a package's ``__init__`` is the package's own name). An import of a
@@ -32,8 +40,7 @@ def imports_of(folder: str, root: Path = ROOT) -> dict[str, set[str]]:
 
     for name, file in files.items():
         tree = ast.parse(file.read_text(encoding="utf-8"))
-        typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
-                       and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+        typing_only = type_hints_only(tree)
         here = name if file.name == "__init__.py" else name.rsplit(".", 1)[0]
         found = graph.setdefault(name, set())
         for node in ast.walk(tree):
@@ -120,8 +127,7 @@ def core_imports(file: Path, root: Path = ROOT) -> set[str]:
     import x`` counts ``core.x``, ``import core.a.b`` counts ``core.a.b``. Imports inside functions count;
     imports under ``if TYPE_CHECKING:`` (for type hints only) do not."""
     tree = ast.parse(file.read_text(encoding="utf-8"))
-    typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+    typing_only = type_hints_only(tree)
 
     def is_module(dotted: str) -> bool:
         path = root.joinpath(*dotted.split("."))
@@ -132,7 +138,7 @@ def core_imports(file: Path, root: Path = ROOT) -> set[str]:
         if id(node) in typing_only:
             continue
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("core."))
+            found.update(a.name for a in node.names if a.name == "core" or a.name.startswith("core."))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "core":
             for alias in node.names:
                 sub = f"{node.module}.{alias.name}"
@@ -150,8 +156,10 @@ def test_the_import_counter_counts_what_a_page_imports(tmp_path):
     page.write_text("from typing import TYPE_CHECKING\nimport core.a\nfrom core import b, c as d\n"
                     "from core.e.f import g, h\nfrom . import _state\nimport corex\n"
                     "def f():\n    from core.i import j\n"
-                    "if TYPE_CHECKING:\n    from core.k import l\n")
-    assert core_imports(page, tmp_path) == {"core.a", "core.b", "core.c", "core.e.f", "core.e.f.g", "core.i"}
+                    "if TYPE_CHECKING:\n    from core.k import l\nelse:\n    from core.m import n\n"
+                    "def g():\n    import core\n")
+    assert core_imports(page, tmp_path) == {"core", "core.a", "core.b", "core.c", "core.e.f", "core.e.f.g", "core.i",
+                                            "core.m"}
 
 
 def ui_core_imports() -> dict[str, set[str]]:
