@@ -34,6 +34,7 @@ from core.errors import UserError
 from core.naming.naming import names_stage
 from core.training.neighbours import sample_key as train_sample_key
 from core.training.neighbours import scale_sample
+from core.projection.landmarks import placement_key
 from core.projection.project import project
 from core.training.refine_stage import RefineInfo, refine_run
 from core.storage.results import array_key, stage_key
@@ -172,7 +173,7 @@ class MapCodec:
 def project_stage(train_key: str, Z: np.ndarray, cfg: ProjectConfig, seed: int, cache: StageCache, *,
                   progress: StageProgress | None = None) -> tuple[str, np.ndarray | None]:
     """(n, 2) map of the (n, latent) vectors; None for ``none`` or fewer than 5 points."""
-    key = stage_key("project", train_key, asdict(cfg), seed)
+    key = stage_key("project", train_key, asdict(cfg), seed, *placement_key(len(Z)))
     if cfg.method == "none" or len(Z) < 5:
         return key, None
 

@@ -306,3 +306,18 @@ def test_above_the_cells_threshold_points_are_placed_from_nearby_cells_of_landma
     monkeypatch.setattr(landmarks, "CELLS_ABOVE", 2_999)
     landmarks.landmark_map(Z, layout, seed=0)
     assert placed == [1]
+    assert landmarks.placement_key(3_000) and not landmarks.placement_key(2_999)  # the map's key says so above it
+
+
+def test_the_maps_key_changes_only_above_the_cells_threshold(monkeypatch):
+    from core.config import ProjectConfig
+    from core.pipeline import project_stage
+    from core.storage.cache import NoCache
+
+    Z = np.zeros((4, 2), np.float32)  # fewer than 5 points: no map is drawn, the key is still made
+    below, _ = project_stage("t", Z, ProjectConfig("tsne"), 0, NoCache())
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 3)
+    above, _ = project_stage("t", Z, ProjectConfig("tsne"), 0, NoCache())
+    monkeypatch.setattr(landmarks, "CELLS_ABOVE", 4)
+    assert above != below and project_stage("t", Z, ProjectConfig("tsne"), 0, NoCache())[0] == below
+

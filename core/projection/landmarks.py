@@ -41,6 +41,12 @@ CELLS_ABOVE = 100_000
 CELLS = 200
 PROBE_CELLS = 30
 
+def placement_key(n: int) -> tuple[str, ...]:
+    """An extra key part for a map of ``n`` points placed by cells (:func:`place_by_cells`): empty at or
+    below ``CELLS_ABOVE`` (those maps' keys, and cached maps, stay as they were)."""
+    return () if n <= CELLS_ABOVE else (f"placed from {PROBE_CELLS} of {CELLS} cells above {CELLS_ABOVE}",)
+
+
 #: progress(done, total) in t-SNE iterations (placing the rest is reported as the last one).
 IterProgress = Callable[[int, int], None]
 #: layout(X, progress) -> (m, 2): the projection used on the landmarks.
