@@ -11,8 +11,8 @@ from pathlib import Path
 
 from _common import ROOT
 from core.bench.browser import (  # noqa: F401 (re-exported for the scripts)
-    CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, IDLE_JS, MAP_FRAME, MAP_PLOT, VIEWPORT, StreamlitServer, chromium_page,
-    free_port, map_frame, raise_on_app_error, wait_idle, wait_until)
+    CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, IDLE_JS, MAP_FRAME, MAP_PLOT, SPY_JS, VIEWPORT, StreamlitServer,
+    chromium_page, free_port, map_frame, raise_on_app_error, wait_idle, wait_until)
 
 # the map's points and its title once it is drawn (two animation frames after Plotly has drawn the data)
 MAP_STATE_JS = """() => {

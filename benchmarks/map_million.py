@@ -18,24 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _browser import MAP_PLOT, chromium_page, raise_on_app_error, start_app
+from _browser import MAP_PLOT, SPY_JS, chromium_page, raise_on_app_error, start_app
 
-# the time the browser receives the first large websocket message (the figure), in epoch ms
-SPY_JS = """(() => {
-  window.__bigFrameAt = null;
-  class Spy extends window.WebSocket {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (e) => {
-        const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
-        if (size > 1000000 && window.__bigFrameAt === null) {
-          window.__bigFrameAt = performance.timeOrigin + performance.now();
-        }
-      });
-    }
-  }
-  window.WebSocket = Spy;
-})();"""
 DRAWN_JS = f"""(n) => {{
   const gd = {MAP_PLOT};
   const clock = gd && gd.ownerDocument.defaultView.__map;

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Iterator
 
 from core.bench.browser import (  # noqa: F401 (re-exported for the tests)
-    CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, IDLE_JS, MAP_FRAME, MAP_PLOT, VIEWPORT, StreamlitServer, chromium_page,
-    free_port, map_frame, raise_on_app_error, wait_idle, wait_until)
+    CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, IDLE_JS, MAP_FRAME, MAP_PLOT, SPY_JS, VIEWPORT, StreamlitServer,
+    chromium_page, free_port, map_frame, raise_on_app_error, wait_idle, wait_until)
 
 
 def require_browser() -> None:

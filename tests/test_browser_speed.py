@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from browserkit import (MAP_FRAME, MAP_PLOT, StreamlitServer, chromium_page, map_frame, raise_on_app_error, wait_idle,
-                        wait_until)
+from browserkit import (MAP_FRAME, MAP_PLOT, SPY_JS, StreamlitServer, chromium_page, map_frame, raise_on_app_error,
+                        wait_idle, wait_until)
 from test_browser import _require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,22 +30,6 @@ MAP_STATE_JS = """() => {
   return points > 0 && gd.querySelector('.gl-canvas, .scatterlayer .point') ? {points, title} : null;
 }""" % MAP_PLOT
 FINAL_MAP_JS = MAP_STATE_JS.replace("return points > 0", "return /latent space/.test(title) && points > 0")
-# records when the browser receives the first large message (the figure) from the server, in epoch ms
-SPY_JS = """(() => {
-  window.__bigFrameAt = null;
-  class Spy extends window.WebSocket {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (e) => {
-        const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
-        if (size > 1000000 && window.__bigFrameAt === null) {
-          window.__bigFrameAt = performance.timeOrigin + performance.now();
-        }
-      });
-    }
-  }
-  window.WebSocket = Spy;
-})();"""
 DRAWN_JS = f"""(n) => {{
   const gd = {MAP_PLOT};
   const clock = gd && gd.ownerDocument.defaultView.__map;

@@ -30,6 +30,24 @@ MAP_PLOT = ("(() => { let gd = null; for (const f of document.querySelectorAll('
             "if (g && g._fullLayout && w.__map && w.__map.drawnAt) gd = g; } return gd; })()"
             % MAP_FRAME)
 
+# an init script: records when the browser receives the first large websocket message (the figure) from
+# the server, in epoch ms, as window.__bigFrameAt (the map's "data arrived" clock)
+SPY_JS = """(() => {
+  window.__bigFrameAt = null;
+  class Spy extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        const size = (e.data && (e.data.byteLength || e.data.size || e.data.length)) || 0;
+        if (size > 1000000 && window.__bigFrameAt === null) {
+          window.__bigFrameAt = performance.timeOrigin + performance.now();
+        }
+      });
+    }
+  }
+  window.WebSocket = Spy;
+})();"""
+
 
 def map_frame(page):
     """The last visible map's frame, for locators inside it (its legend, its drag layer, its mode bar)."""
