@@ -2,7 +2,6 @@
 shows the job's progress with Cancel; when done, the refined run is drawn with before/after scores.
 The fine-tuning itself is replaced by a quick stand-in (tests/test_refine.py runs the real one)."""
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -28,19 +27,13 @@ def _stand_in(release: threading.Event | None = None):
 
 
 def _wait_for(state: str, timeout: float = 240) -> jobs.Job:
-    """The newest job once it is in ``state``: a condition polled with a deadline (core.session.jobs sets a
-    job's state from its thread and offers no event to wait on)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        running = [j for j in jobs._jobs.values()]
-        if running and running[-1].state == state:
-            return running[-1]
-        time.sleep(0.1)
-    import faulthandler
-    import sys
-
-    faulthandler.dump_traceback(sys.stderr, all_threads=True)
-    raise AssertionError(f"no job reached {state}: {[j.state for j in jobs._jobs.values()]}")
+    """The newest job in ``state``: a running one at once (a job is running from its start), an ended one
+    once it has ended (``Job.wait``)."""
+    job = list(jobs._jobs.values())[-1]
+    if state != jobs.RUNNING:
+        assert job.wait(timeout), f"the job did not end: {job.state}"
+    assert job.state == state, f"the job is {job.state}, not {state}"
+    return job
 
 
 @pytest.fixture(autouse=True)
