@@ -37,8 +37,27 @@ def _start_button(at):
     return [b for b in at.button if b.label == "Run the full model in the background"]
 
 
+def _held_run(monkeypatch) -> threading.Event:
+    """Hold the full model's run at its first progress report until the returned event is set: a fast
+    fake run could otherwise end inside the click's own script run (its fragment then reruns the app)."""
+    release = threading.Event()
+    real_run = full_model.run
+
+    def held_run(cfg, **kwargs):
+        progress = kwargs["progress"]
+
+        def held(stage, done, total, message):
+            release.wait(60)
+            progress(stage, done, total, message)
+        return real_run(cfg, **{**kwargs, "progress": held})
+
+    monkeypatch.setattr(full_model, "run", held_run)
+    return release
+
+
 def test_a_big_corpus_starts_with_the_static_look_and_switches_when_the_full_model_is_done(fake_app, monkeypatch):
     monkeypatch.setattr(full_model, "FIRST_LOOK_ABOVE", 10)
+    release = _held_run(monkeypatch)
     at = fake_app()
     at.run()
     assert not at.exception
@@ -46,7 +65,8 @@ def test_a_big_corpus_starts_with_the_static_look_and_switches_when_the_full_mod
     assert any("A first look with the static embedder" in i.value for i in at.info)
     (start,) = _start_button(at)
     start.click().run()
-    assert not at.exception
+    assert not at.exception and _model(at) == STATIC_MODEL  # still the first look while it runs
+    release.set()
     _ended(jobs.DONE)
     at.run()
     assert not at.exception and _model(at) == DEFAULT_MODEL  # the full model's clusters now
@@ -68,19 +88,7 @@ def test_below_the_size_or_with_the_static_embedder_chosen_nothing_changes(fake_
 
 def test_cancel_keeps_the_first_look_and_offers_the_run_again(fake_app, monkeypatch):
     monkeypatch.setattr(full_model, "FIRST_LOOK_ABOVE", 10)
-    release = threading.Event()
-    import core.session.full_model as module
-    real_run = module.run
-
-    def slow_run(cfg, **kwargs):  # the full model's run, held at its first progress report
-        progress = kwargs["progress"]
-
-        def held(stage, done, total, message):
-            release.wait(60)
-            progress(stage, done, total, message)
-        return real_run(cfg, **{**kwargs, "progress": held})
-
-    monkeypatch.setattr(module, "run", slow_run)
+    release = _held_run(monkeypatch)
     at = fake_app()
     at.run()
     _start_button(at)[0].click().run()
