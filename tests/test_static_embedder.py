@@ -74,3 +74,42 @@ def test_its_store_key_is_its_own_and_the_store_is_left_to_the_transformer(stati
     assert store.count() == 0 and (first.misses, again.misses) == (len(TEXTS) + 2, len(TEXTS))
     assert np.array_equal(first.vectors[:len(TEXTS)], again.vectors)
     assert np.array_equal(first.vectors[len(TEXTS):], again.vectors[:2])
+
+
+EDGES = ["", " ", "!!!", "a" * 300, "word " * 2000, ("x" * 150 + " ") * 3, "café au lait", "tab\there\nnew\rline",
+         "ctrl\x0bchar", "DEL\x7f", "[UNK] unk [unk] [PAD]", "Hello, World! It's 3:45pm -- e-mail me@x.com",
+         "#hashtag @user $100 ~tilde~ {braces} |pipe| `tick` ^caret^ \\slash\\ <angle>", "日本語 text",
+         "a " * 600, "MiXeD CaSe WoRdS 123abc abc123 3.14159", "Ünïcödé naïve résumé", "\x00null", "emoji 🙂 face"]
+
+
+def _model2vec(static, texts: list[str]) -> np.ndarray:
+    """model2vec's own vectors, normalised as ``StaticEmbedder.encode`` normalises its output."""
+    out = np.asarray(static._model.encode(texts, use_multiprocessing=False, batch_size=4096), np.float32)
+    out = out.reshape(len(texts), static.dim)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    empty = norms[:, 0] == 0
+    out[empty, 0], norms[empty] = 1.0, 1.0
+    return out / norms
+
+
+def test_pooling_by_distinct_words_gives_model2vecs_vectors_bit_for_bit(static):
+    """Edge cases: empty, punctuation, over-long words and texts (truncation), special tokens' text,
+    control characters and non-ASCII texts (which model2vec itself pools); in several calls, so the
+    word table grows between them."""
+    from corpora import topic_frame
+
+    texts = EDGES + topic_frame(20, seed=3, words=12)["text"].tolist()
+    got = np.concatenate([static.encode(texts[i:i + 7]) for i in range(0, len(texts), 7)])
+    assert np.array_equal(got, _model2vec(static, texts))
+
+
+@pytest.mark.parametrize("corpus", ["ag_news_test.csv", "banking77_test.csv"])
+def test_pooling_by_distinct_words_matches_model2vec_on_the_measuring_corpora(static, corpus):
+    import pandas as pd
+
+    from conftest import shared_file
+
+    frame = pd.read_csv(shared_file(corpus))
+    texts = frame[[c for c in frame.columns if frame[c].dtype == object]].astype(str).agg(". ".join, axis=1).tolist()
+    got = np.concatenate([static.encode(texts[i:i + 512]) for i in range(0, len(texts), 512)])
+    assert np.array_equal(got, _model2vec(static, texts))

@@ -7,7 +7,9 @@ word order and context: broad topics cluster nearly as well, fine-grained intent
 (docs/benchmarks.md).
 
 It is loaded with ``model2vec.StaticModel`` from a local folder only (never a hub name). A text's
-vector depends on that text alone (each is pooled over its own tokens; nothing is padded).
+vector depends on that text alone (each is pooled over its own tokens; nothing is padded). The
+pooling runs a distinct word at a time (``core.embedding.static_pooling``), with model2vec's
+vectors bit for bit.
 
 Its vectors are not kept in the embedding store (``stored = False``): it computes one faster than
 SQLite writes one (a million rows take minutes to insert, against a minute or two to embed), and a
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.embedding.embed_fingerprint import model_fingerprint
+from core.embedding.static_pooling import WordPooler
 from core.errors import UserError
 
 #: The model's name (``EmbedConfig.model``, ``--model``) and the folder this repository ships it in.
@@ -58,7 +61,8 @@ class StaticEmbedder:
         self.backend = STATIC_BACKEND
         self._model = StaticModel.from_pretrained(folder)  # an existing folder: model2vec reads it, nothing else
         self.dim = int(self._model.dim)
-        self._lock = threading.Lock()  # the tokenizer's truncation setting is state model2vec sets per call
+        self._pooler = WordPooler(self._model)  # model2vec's vectors, a distinct word at a time
+        self._lock = threading.Lock()  # the pooler's word table, and the tokenizer's truncation setting
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         """Texts -> (n, dim) float32, L2-normalised.
@@ -69,7 +73,7 @@ class StaticEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         with self._lock:
-            out = self._model.encode(list(texts), use_multiprocessing=False, batch_size=4096)
+            out = self._pooler.encode(list(texts))
         out = np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         empty = norms[:, 0] == 0
