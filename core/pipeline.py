@@ -39,6 +39,7 @@ from core.projection.project import project
 from core.training.refine_stage import RefineInfo, refine_run
 from core.storage.results import array_key, stage_key
 from core.storage.store import EmbeddingStore
+from core.threads import beside
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 StageProgress = Callable[[str, int, int, str], None]
 #: Bumped whenever training changes its results for the same settings (the disk cache then misses).
 TRAIN_RECIPE = 3
+#: From this many texts the map is drawn in a thread beside the clustering, naming and keywords (the
+#: same map: its own threads are stated, ``core.projection.project``): t-SNE's native code and the
+#: placement's products then use the second core while the clustering's Python uses one. Below it
+#: the stages take seconds and run one after the other. Read at call time (tests lower it).
+OVERLAP_FROM = 20_000
 #: load_embedder(model, backend) -> a shared embedder.
 EmbedderLoader = Callable[[str, str], Embedder]
 
@@ -316,6 +322,9 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     before = (lambda: on_embedded(Embedded(cfg, corpus, embedded, so_far))) if on_embedded else None
     train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress, before=before)
     lap("train")
+    drawn = None
+    if len(X) >= OVERLAP_FROM:  # the map needs only the latent vectors: drawn beside the clustering
+        drawn = beside(lambda: project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache), "map")
     terms = terms_stage(sample_key, corpus.texts, cache)
     truth = corpus.labels
     stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
@@ -331,8 +340,13 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     base = (baseline_stage(base_key, sample_key, base_embedded.vectors, truth, cfg.cluster, cfg.seed, cache)[1]
             if baseline else None)
     lap("cluster")
-    project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
-    lap("project")
+    if drawn is None:
+        project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
+    else:
+        if progress:
+            progress("project", 0, 1, f"drawing the map with {cfg.project.method}")
+        project_key, xy = drawn()
+    lap("project")  # beside the clustering: the wait for the map after it
     timings["total"] = time.perf_counter() - start
     keys = stage_keys | {"cluster": cluster_key, "project": project_key}
     return RunResult(cfg, corpus, embedded, trained.encoder, trained.latent, clusters, base, xy, terms, keys,

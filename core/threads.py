@@ -124,6 +124,33 @@ def map_single_threaded(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(one, items))
 
 
+def beside(fn: Callable[[], R], name: str) -> Callable[[], R]:
+    """Start ``fn()`` in a daemon thread now; the returned function waits for its result (or raises its
+    exception). For a stage whose inputs are ready while the caller goes on with others that do not
+    need it: its native code (t-SNE's, torch's) runs on the other core while the caller's runs on one.
+    Daemon, so a caller that fails first exits without waiting for it."""
+    done = threading.Event()
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
+            box["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+
+    def result() -> R:
+        done.wait()
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["value"]  # type: ignore[return-value]
+
+    return result
+
+
 # -- priority and the OpenMP pools of background work ---------------------------------------------------
 def lower_priority() -> None:
     """Run the calling thread (and the OpenMP workers it starts from now on) at the lowest CPU priority,

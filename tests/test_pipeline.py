@@ -171,3 +171,36 @@ def test_a_change_of_k_reports_its_clustering_steps_and_a_cached_one_reports_non
     heard.clear()
     run(config(source, k=5), embedder=FakeEmbedder(), cache=cache, progress=progress)
     assert not [h for h in heard if h[0] == "cluster"]
+
+
+def test_a_big_corpus_draws_its_map_beside_the_clustering_with_the_same_result(tmp_path, monkeypatch):
+    """From ``OVERLAP_FROM`` texts the map is drawn in its own thread while the clustering runs: the
+    same map, clusters and keys as drawn after it; an error in the map's thread reaches the caller."""
+    import threading
+
+    import core.pipeline as pipeline
+
+    source = write_csv(tmp_path, topic_frame(20))
+    cfg = config(source, seed=3).with_(project={"method": "tsne"})
+    after = run(cfg, embedder=FakeEmbedder())
+    threads = []
+    real = pipeline.project
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "project", spy)
+    monkeypatch.setattr(pipeline, "OVERLAP_FROM", 10)
+    beside = run(cfg, embedder=FakeEmbedder())
+    assert threads == ["map"]
+    np.testing.assert_array_equal(beside.xy, after.xy)
+    np.testing.assert_array_equal(beside.clusters.clustering.labels, after.clusters.clustering.labels)
+    assert beside.keys == after.keys
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the map broke")
+
+    monkeypatch.setattr(pipeline, "project", broken)
+    with pytest.raises(RuntimeError, match="the map broke"):
+        run(cfg.with_(seed=4), embedder=FakeEmbedder())
