@@ -32,6 +32,7 @@ from core.embedding.embed_file import check_distinct, distinct_rows
 from core.training.encoder import Encoder, step_cap_key
 from core.errors import UserError
 from core.naming.naming import names_stage
+from core.training import neighbours
 from core.training.neighbours import sample_key as train_sample_key
 from core.training.neighbours import scale_sample
 from core.projection.landmarks import placement_key
@@ -105,6 +106,8 @@ def embed_stage(sample_key: str, texts: list[str], cfg: EmbedConfig, cache: Stag
     process-wide one; it is loaded only when some text is not in the cache. The backend is
     ``backend_for(cfg.backend, n)``: a small sample does not wait for an ONNX export."""
     def compute() -> tuple[str, EmbedResult]:
+        if len(texts) > neighbours.ANN_ABOVE:  # the training and the co-view will want NN-descent's graph
+            neighbours.warm_up()
         backend = backend_for(cfg.backend, len(texts))
         model = embedder or (load_embedder or get_embedder)(cfg.model, backend)
         report = (lambda d, t: progress("embed", d, t, f"embedded {d} of {t} texts")) if progress else None

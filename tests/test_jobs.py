@@ -34,12 +34,8 @@ def _work(step_done: threading.Event, finish: threading.Event):
 
 
 def _ended(job: jobs.Job, timeout: float = 30) -> str:
-    end = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if job.state != jobs.RUNNING:
-            return job.state
-        end.wait(0.01)
-    raise AssertionError(f"job still {job.state}")
+    assert job.wait(timeout), f"job still {job.state}"
+    return job.state
 
 
 def test_two_sessions_share_one_job():
@@ -95,10 +91,34 @@ def test_asking_for_a_job_that_is_stopping_starts_it_anew():
 
     old = jobs.start("k", slow_to_stop, holder="A", cancelled_types=(Stopped,))
     old.withdraw("A")
-    new = jobs.start("k", _work(step, finish), holder="B", cancelled_types=(Stopped,))
+    began_after_the_old_ended = []
+    work = _work(step, finish)
+
+    def after_the_old(job: jobs.Job):
+        began_after_the_old_ended.append(old.wait(0))
+        return work(job)
+
+    new = jobs.start("k", after_the_old, holder="B", cancelled_types=(Stopped,))
     assert new is not old and jobs.get("k") is new and not new.cancelled()
+    assert new.state == jobs.RUNNING and "waiting" in new.message  # the same work never runs twice at once
     hold.set()
     assert _ended(old) == jobs.CANCELLED
     assert step.wait(30) and new.state == jobs.RUNNING
     finish.set()
-    assert _ended(new) == jobs.DONE
+    assert _ended(new) == jobs.DONE and began_after_the_old_ended == [True]
+
+
+def test_a_job_withdrawn_while_it_waits_for_a_stopping_one_never_starts_its_work():
+    hold = threading.Event()
+
+    def slow_to_stop(job: jobs.Job):
+        hold.wait(30)
+        raise Stopped()
+
+    started = []
+    old = jobs.start("k", slow_to_stop, holder="A", cancelled_types=(Stopped,))
+    old.withdraw("A")
+    new = jobs.start("k", lambda job: started.append(job), holder="B", cancelled_types=(Stopped,))
+    assert new.withdraw("B")
+    hold.set()
+    assert _ended(old) == jobs.CANCELLED and _ended(new) == jobs.CANCELLED and not started

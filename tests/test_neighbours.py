@@ -38,3 +38,35 @@ def test_approximate_graph_above_the_threshold_has_high_recall_and_is_determinis
     assert recall(approx, exact) >= 0.9
     assert not torch.equal(approx, exact)  # the approximate path really ran
     assert torch.equal(nearest_neighbours(X, 20), approx)  # deterministic
+
+
+def test_a_big_runs_embedding_starts_nn_descents_compile_once_per_process(monkeypatch, tmp_path):
+    """Above ``ANN_ABOVE`` texts the embed stage starts NN-descent's warm-up (a small fixed graph in a
+    daemon thread) so that its compile overlaps the embedding; once per process, and not for fewer."""
+    import threading
+
+    from core.config import EmbedConfig
+    from core.pipeline import embed_stage
+    from core.storage.cache import NoCache
+    from fakes import FakeEmbedder
+
+    calls = []
+    built = threading.Event()
+
+    def spy(data, n_neighbors, **kwargs):
+        calls.append((threading.current_thread().name, data.shape, n_neighbors))
+        built.set()
+        return np.zeros((len(data), n_neighbors), np.int64)
+
+    monkeypatch.setattr(neighbours, "approximate_knn", spy)
+    monkeypatch.setattr(neighbours, "_warm", [])
+    monkeypatch.setattr(neighbours, "ANN_ABOVE", 30)
+    texts = [f"text number {i}" for i in range(30)]
+    embed_stage("few", texts, EmbedConfig(), NoCache(), embedder=FakeEmbedder())
+    assert not neighbours._warm  # 30 texts: no graph of NN-descent ahead
+    texts.append("one more")
+    for key in ("many", "many again"):
+        embed_stage(key, texts, EmbedConfig(), NoCache(), embedder=FakeEmbedder())
+    assert built.wait(60)
+    neighbours._warm[0].join(60)
+    assert calls == [("nn-descent warm-up", (neighbours.WARM_ROWS, 16), 5)]

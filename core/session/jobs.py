@@ -89,13 +89,18 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
           cancelled_types: tuple[type[BaseException], ...] = ()) -> Job:
     """The job for ``key``, with ``holder`` among its holders: the one already running, done or
     failed (see :func:`discard`), else ``work(job)`` started in a low-priority daemon thread. A
-    cancelled job, or a running one whose last holder withdrew (it is stopping), is started anew."""
+    cancelled job, or a running one whose last holder withdrew (it is stopping), is started anew; the
+    new one's work waits until the stopping one's thread has ended, so the same work never runs twice
+    side by side."""
     with _lock:
         job = _jobs.get(key)
         if job is not None and (job.state in (DONE, FAILED) or (job.state == RUNNING and not job.cancelled())):
             job.holders.add(holder)
             return job
+        stopping = job if job is not None and job.state == RUNNING else None
         job = _jobs[key] = Job(key, holders={holder})
+        if stopping is not None:
+            job.message = "waiting for the cancelled run to stop ..."
         _jobs.move_to_end(key)
         while len(_jobs) > MAX_JOBS:
             _jobs.popitem(last=False)
@@ -105,8 +110,14 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
 
         _lower_priority()
         try:
+            if stopping is not None:
+                stopping.wait()
+            if job.cancelled():
+                raise _Withdrawn()
             job.result = work(job)
             job.state = DONE
+        except _Withdrawn:
+            job.state = CANCELLED
         except cancelled_types:
             job.state = CANCELLED
             log.info("job %s cancelled after %.0f s", key, job.seconds)
@@ -119,6 +130,10 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
 
     threading.Thread(target=run, name="clusterlens-job", daemon=True).start()
     return job
+
+
+class _Withdrawn(Exception):
+    """Every holder withdrew while the job waited for a stopping one: its work never started."""
 
 
 def discard(key: str) -> None:

@@ -95,10 +95,38 @@ def nearest_neighbours(X: torch.Tensor, n_neighbors: int) -> torch.Tensor:
         found = _LAST.get(memo)
     if found is None:
         found = approximate_knn(data, n_neighbors)
+        log.info("approximate %d-neighbour graph of %d points (NN-descent)", n_neighbors, len(data))
         with _LAST_LOCK:
             _LAST.clear()
             _LAST[memo] = found
     return torch.from_numpy(found.copy()).to(X.device)
+
+
+#: Rows of the warm-up's array: enough for NN-descent's every step (its trees, its iterations) to run.
+WARM_ROWS = 3_000
+_WARM_LOCK = threading.Lock()
+_warm: list[threading.Thread] = []  # the one warm-up of this process, once started
+
+
+def warm_up() -> None:
+    """Start compiling NN-descent's numba code in a daemon thread, once per process (later calls do
+    nothing): a run of more than ``ANN_ABOVE`` texts calls it as its embedding starts, so the compile
+    (tens of seconds, the same whatever the data) overlaps the embedding instead of following it.
+    It builds the graph of a small fixed array; nothing of it reaches a result."""
+    with _WARM_LOCK:
+        if _warm:
+            return
+        data = np.random.default_rng(0).standard_normal((WARM_ROWS, 16)).astype(np.float32)
+        thread = threading.Thread(target=_compile, args=(data,), name="nn-descent warm-up", daemon=True)
+        _warm.append(thread)
+    thread.start()
+
+
+def _compile(data: np.ndarray) -> None:
+    try:
+        approximate_knn(data, 5)
+    except Exception:  # noqa: BLE001 - a warm-up only: the run's own call reports any real fault
+        log.debug("the NN-descent warm-up failed", exc_info=True)
 
 
 _LAST: dict[tuple[str, int, int], np.ndarray] = {}  # the last approximate graph (one entry: they are large)
@@ -132,7 +160,6 @@ def approximate_knn(X: np.ndarray, n_neighbors: int, *, seed: int = ANN_SEED) ->
     picked = np.take_along_axis(graph, order, axis=1)[:, :n_neighbors]
     if (picked < 0).any():  # NN-descent may leave a slot empty on tiny or degenerate data
         raise RuntimeError("the approximate neighbour graph is incomplete")
-    log.info("approximate %d-neighbour graph of %d points (NN-descent)", n_neighbors, n)
     return picked.astype(np.int64)
 
 
