@@ -113,3 +113,14 @@ def test_pooling_by_distinct_words_matches_model2vec_on_the_measuring_corpora(st
     texts = frame[[c for c in frame.columns if frame[c].dtype == object]].astype(str).agg(". ".join, axis=1).tolist()
     got = np.concatenate([static.encode(texts[i:i + 512]) for i in range(0, len(texts), 512)])
     assert np.array_equal(got, _model2vec(static, texts))
+
+
+def test_the_word_table_starts_afresh_past_its_bound_with_the_same_vectors(static, monkeypatch):
+    import core.embedding.static_pooling as pooling
+    from corpora import topic_frame
+
+    monkeypatch.setattr(pooling, "_MAX_WORDS", 40)
+    fresh = StaticEmbedder(STATIC_DIR)
+    texts = topic_frame(15, seed=5, words=9)["text"].tolist()
+    got = np.concatenate([fresh.encode(texts[i:i + 4]) for i in range(0, len(texts), 4)])
+    assert np.array_equal(got, _model2vec(static, texts)) and len(fresh._pooler._index) <= 40

@@ -45,8 +45,10 @@ class WordPooler:
         # a special token's text ("[UNK]", "[SEP]", ...) is the tokenizer's to read
         self._special = re.compile("|".join(map(re.escape, added)), re.IGNORECASE) if added else None
         self._index: dict[str, int] = {}  # word -> its row in the word tables
-        self._starts = np.zeros(1, np.int64)  # word w's tokens are _tokens[_starts[w]:_starts[w + 1]]
-        self._tokens = np.zeros(0, np.int64)
+        # piece w's tokens are _tokens[_starts[w]:_starts[w + 1]]; both are views of buffers that grow
+        # by doubling (a corpus adds new pieces in every call)
+        self._starts_buf, self._tokens_buf = np.zeros(1024, np.int64), np.zeros(4096, np.int64)
+        self._starts, self._tokens = self._starts_buf[:1], self._tokens_buf[:0]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> (n, dim) in the model's dtype, as ``StaticModel.encode(texts)`` returns them."""
@@ -110,14 +112,28 @@ class WordPooler:
         if new:
             if len(index) + len(new) > _MAX_WORDS:
                 index.clear()
-                self._starts, self._tokens = np.zeros(1, np.int64), np.zeros(0, np.int64)
+                self._starts, self._tokens = self._starts[:1], self._tokens[:0]
                 new = list(set(words))
             encodings = self._model.tokenizer.encode_batch_fast(new, add_special_tokens=False)
             ids = [encoding.ids for encoding in encodings]
             counts = np.fromiter((len(i) for i in ids), np.int64, len(ids))
             base = len(index)
             index.update(zip(new, range(base, base + len(new))))
-            self._tokens = np.concatenate([self._tokens, np.fromiter((t for i in ids for t in i), np.int64,
-                                                                     int(counts.sum()))])
-            self._starts = np.concatenate([self._starts, self._starts[-1] + np.cumsum(counts)])
+            tokens = np.fromiter((t for i in ids for t in i), np.int64, int(counts.sum()))
+            self._tokens_buf = _grown(self._tokens_buf, len(self._tokens), tokens)
+            self._tokens = self._tokens_buf[:len(self._tokens) + len(tokens)]
+            self._starts_buf = _grown(self._starts_buf, len(self._starts), self._starts[-1] + np.cumsum(counts))
+            self._starts = self._starts_buf[:len(self._starts) + len(counts)]
         return np.fromiter(map(index.__getitem__, words), np.int64, len(words))
+
+
+def _grown(buffer: np.ndarray, used: int, values: np.ndarray) -> np.ndarray:
+    """``buffer`` with ``values`` written after its first ``used`` entries; a buffer twice as large
+    (or as large as needed) when they do not fit, so that appends cost amortised constant time."""
+    need = used + len(values)
+    if need > len(buffer):
+        bigger = np.zeros(max(2 * len(buffer), need), buffer.dtype)
+        bigger[:used] = buffer[:used]
+        buffer = bigger
+    buffer[used:need] = values
+    return buffer
