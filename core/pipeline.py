@@ -10,6 +10,7 @@ parent is the content of the embeddings, so a result never outlives the vectors 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,7 +41,7 @@ from core.projection.project import project
 from core.training.refine_stage import RefineInfo, refine_run
 from core.storage.results import array_key, stage_key
 from core.storage.store import EmbeddingStore
-from core.threads import beside
+from core.threads import Beside
 
 log = logging.getLogger(__name__)
 
@@ -325,30 +326,44 @@ def run(cfg: RunConfig, *, source: str | pd.DataFrame | None = None, key: str | 
     before = (lambda: on_embedded(Embedded(cfg, corpus, embedded, so_far))) if on_embedded else None
     train_key, trained = train_stage(embed_key, X, cfg.encoder, cfg.seed, cache, progress=progress, before=before)
     lap("train")
+    stop_map = threading.Event()
     drawn = None
     if len(X) >= OVERLAP_FROM:  # the map needs only the latent vectors: drawn beside the clustering
-        drawn = beside(lambda: project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache), "map")
-    terms = terms_stage(sample_key, corpus.texts, cache)
-    truth = corpus.labels
-    stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
-                  "base_embed": base_key}
-    cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms, cfg.cluster,
-                                          cfg.seed, cache, base=base_embedded.vectors, progress=progress)
-    # names are words embedded by the base model, so they are ranked against the base model's vectors
-    _, names = names_stage(stage_keys | {"cluster": cluster_key, "embed": base_key}, clusters.clustering.labels,
-                           cfg.cluster.k, base_embedded.vectors, corpus.texts, cfg.embed, cache, embedder=embedder,
-                           load_embedder=load_embedder or get_embedder, store=store)
-    clusters = replace(clusters, summaries=[replace(s, keywords=words or s.keywords)  # c-TF-IDF if none
-                                            for s, words in zip(clusters.summaries, names)])
-    base = (baseline_stage(base_key, sample_key, base_embedded.vectors, truth, cfg.cluster, cfg.seed, cache)[1]
-            if baseline else None)
-    lap("cluster")
-    if drawn is None:
-        project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache, progress=progress)
-    else:
-        if progress:
-            progress("project", 0, 1, f"drawing the map with {cfg.project.method}")
-        project_key, xy = drawn()
+
+        def abandoned(*_: object) -> None:  # the map's progress: stops its t-SNE once the run has stopped
+            if stop_map.is_set():
+                raise RuntimeError("the run stopped before its map was drawn")
+
+        drawn = Beside(lambda: project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache,
+                                             progress=abandoned), "map")
+    try:
+        terms = terms_stage(sample_key, corpus.texts, cache)
+        truth = corpus.labels
+        stage_keys = {"read": read_key, "sample": sample_key, "embed": embed_key, "train": train_key,
+                      "base_embed": base_key}
+        cluster_key, clusters = cluster_stage(stage_keys, trained.latent, X, corpus.texts, truth, terms,
+                                              cfg.cluster, cfg.seed, cache, base=base_embedded.vectors,
+                                              progress=progress)
+        # names are words embedded by the base model, so they are ranked against the base model's vectors
+        _, names = names_stage(stage_keys | {"cluster": cluster_key, "embed": base_key}, clusters.clustering.labels,
+                               cfg.cluster.k, base_embedded.vectors, corpus.texts, cfg.embed, cache,
+                               embedder=embedder, load_embedder=load_embedder or get_embedder, store=store)
+        clusters = replace(clusters, summaries=[replace(s, keywords=words or s.keywords)  # c-TF-IDF if none
+                                                for s, words in zip(clusters.summaries, names)])
+        base = (baseline_stage(base_key, sample_key, base_embedded.vectors, truth, cfg.cluster, cfg.seed, cache)[1]
+                if baseline else None)
+        lap("cluster")
+        if drawn is None:
+            project_key, xy = project_stage(train_key, trained.latent, cfg.project, cfg.seed, cache,
+                                            progress=progress)
+        else:
+            while not drawn.wait(1.0):  # a progress call a second: where the app's Cancel takes effect
+                if progress:
+                    progress("project", 0, 1, f"drawing the map with {cfg.project.method}")
+            project_key, xy = drawn.result()
+    except BaseException:
+        stop_map.set()  # a failed or cancelled run leaves no map drawing behind it
+        raise
     lap("project")  # beside the clustering: the wait for the map after it
     timings["total"] = time.perf_counter() - start
     keys = stage_keys | {"cluster": cluster_key, "project": project_key}

@@ -124,31 +124,35 @@ def map_single_threaded(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(one, items))
 
 
-def beside(fn: Callable[[], R], name: str) -> Callable[[], R]:
-    """Start ``fn()`` in a daemon thread now; the returned function waits for its result (or raises its
-    exception). For a stage whose inputs are ready while the caller goes on with others that do not
-    need it: its native code (t-SNE's, torch's) runs on the other core while the caller's runs on one.
-    Daemon, so a caller that fails first exits without waiting for it."""
-    done = threading.Event()
-    box: dict[str, object] = {}
+class Beside:
+    """``fn()`` running in a daemon thread from its creation: for a stage whose inputs are ready while
+    the caller goes on with others that do not need it (its native code, t-SNE's or torch's, runs on
+    the other core while the caller's runs on one). Daemon, so a caller that fails first exits
+    without waiting for it."""
 
-    def work() -> None:
+    def __init__(self, fn: Callable[[], R], name: str) -> None:
+        self._done = threading.Event()
+        self._box: dict[str, object] = {}
+        threading.Thread(target=self._work, args=(fn,), name=name, daemon=True).start()
+
+    def _work(self, fn: Callable[[], R]) -> None:
         try:
-            box["value"] = fn()
+            self._box["value"] = fn()
         except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
-            box["error"] = error
+            self._box["error"] = error
         finally:
-            done.set()
+            self._done.set()
 
-    threading.Thread(target=work, name=name, daemon=True).start()
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait at most ``timeout`` s for ``fn`` to end; whether it has."""
+        return self._done.wait(timeout)
 
-    def result() -> R:
-        done.wait()
-        if "error" in box:
-            raise box["error"]  # type: ignore[misc]
-        return box["value"]  # type: ignore[return-value]
-
-    return result
+    def result(self):  # -> R
+        """``fn()``'s value once it has ended (waiting for it), or its exception raised here."""
+        self._done.wait()
+        if "error" in self._box:
+            raise self._box["error"]  # type: ignore[misc]
+        return self._box["value"]
 
 
 # -- priority and the OpenMP pools of background work ---------------------------------------------------

@@ -204,3 +204,34 @@ def test_a_big_corpus_draws_its_map_beside_the_clustering_with_the_same_result(t
     monkeypatch.setattr(pipeline, "project", broken)
     with pytest.raises(RuntimeError, match="the map broke"):
         run(cfg.with_(seed=4), embedder=FakeEmbedder())
+
+
+def test_a_run_that_fails_beside_its_map_stops_the_map(tmp_path, monkeypatch):
+    """The clustering fails (or the app's Cancel stops it) while the map is drawn beside it: the map's
+    next progress report stops it, so no map computation outlives its run."""
+    import threading
+
+    import core.pipeline as pipeline
+
+    stopped, reporting = threading.Event(), threading.Event()
+
+    def endless_map(Z, method, *, seed, perplexity, progress=None):
+        try:
+            while True:  # a t-SNE that reports its iterations until told to stop
+                progress(1, 750)
+                reporting.set()
+                stopped.wait(0.01)
+        finally:
+            stopped.set()
+
+    def failing_clusters(*args, **kwargs):
+        assert reporting.wait(60)
+        raise RuntimeError("the clustering broke")
+
+    monkeypatch.setattr(pipeline, "project", endless_map)
+    monkeypatch.setattr(pipeline, "cluster_stage", failing_clusters)
+    monkeypatch.setattr(pipeline, "OVERLAP_FROM", 10)
+    cfg = config(write_csv(tmp_path, topic_frame(20)), seed=3).with_(project={"method": "tsne"})
+    with pytest.raises(RuntimeError, match="the clustering broke"):
+        run(cfg, embedder=FakeEmbedder())
+    assert stopped.wait(60)
