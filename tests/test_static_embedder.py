@@ -124,3 +124,26 @@ def test_the_word_table_starts_afresh_past_its_bound_with_the_same_vectors(stati
     texts = topic_frame(15, seed=5, words=9)["text"].tolist()
     got = np.concatenate([fresh.encode(texts[i:i + 4]) for i in range(0, len(texts), 4)])
     assert np.array_equal(got, _model2vec(static, texts)) and len(fresh._pooler._index) <= 40
+
+
+def test_a_model2vec_model_this_reading_does_not_fit_is_pooled_by_model2vec(static):
+    """A cased tokenizer, or per-token weights, would make the pooler's ``str.lower`` reading or plain
+    mean wrong: such a model's texts go to model2vec whole."""
+    import copy
+    import json
+
+    from core.embedding.static_pooling import WordPooler, poolable
+    from tokenizers import Tokenizer
+
+    assert poolable(static._model)
+    cased = copy.copy(static._model)
+    spec = json.loads(cased.tokenizer.to_str())
+    spec["normalizer"]["lowercase"] = False
+    cased.tokenizer = Tokenizer.from_str(json.dumps(spec))
+    weighted = copy.copy(static._model)
+    weighted.weights = np.ones(len(static._model.embedding), np.float32)
+    texts = ["Apple shares ROSE today", "apple shares rose today"]
+    for model in (cased, weighted):
+        assert not poolable(model)
+        assert np.array_equal(WordPooler(model).encode(texts),
+                              model.encode(texts, use_multiprocessing=False, batch_size=4096))

@@ -14,7 +14,8 @@ tokenizer's CPU time, most of the cost, falls about fourfold.
 Only texts of printable ASCII (and tab, newline, carriage return) take this path: for them BERT's
 normalisation is ``str.lower`` and its whitespace is ``str.split``'s. A text with any other
 character (accents, other scripts, control characters) or with a special token's text (``[UNK]``,
-which the tokenizer reads as that token) goes through model2vec itself.
+which the tokenizer reads as that token) goes through model2vec itself, as do all texts of a model
+this reading does not fit (:func:`poolable`: a cased tokenizer, per-token weights).
 """
 from __future__ import annotations
 
@@ -30,6 +31,23 @@ _OTHER_CHARS = re.compile(r"[^\t\n\r\x20-\x7e]")
 _MAX_WORDS = 2_000_000
 
 
+def poolable(model: Any) -> bool:
+    """Whether :class:`WordPooler` computes ``model``'s vectors: a plain mean of its token rows (no
+    per-token weights or token mapping) behind BERT's lowercasing normaliser and pre-tokeniser, for
+    which this module's reading of the text (``str.lower``, ``str.split``) is the tokenizer's own.
+    Other model2vec models are pooled by model2vec."""
+    import json
+
+    try:
+        spec = json.loads(model.tokenizer.to_str())
+    except (AttributeError, ValueError, TypeError):
+        return False
+    normaliser, pre = spec.get("normalizer") or {}, spec.get("pre_tokenizer") or {}
+    return (getattr(model, "weights", None) is None and getattr(model, "token_mapping", None) is None
+            and normaliser.get("type") == "BertNormalizer" and normaliser.get("lowercase") is True
+            and normaliser.get("strip_accents") in (None, True) and pre.get("type") == "BertPreTokenizer")
+
+
 class WordPooler:
     """A model2vec ``StaticModel``'s ``encode`` for many texts, by distinct words (module doc).
 
@@ -37,6 +55,7 @@ class WordPooler:
 
     def __init__(self, model: Any) -> None:
         self._model = model
+        self._poolable = poolable(model)
         self._table = np.asarray(model.embedding, dtype=np.float32)  # float16 -> float32 is exact
         self._unk = model.unk_token_id
         self._max_tokens = model.max_length
@@ -53,6 +72,8 @@ class WordPooler:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> (n, dim) in the model's dtype, as ``StaticModel.encode(texts)`` returns them."""
         model = self._model
+        if not self._poolable:
+            return model.encode(list(texts), use_multiprocessing=False, batch_size=4096)
         out = np.zeros((len(texts), model.dim), dtype=model.embedding.dtype)
         if self._max_chars is not None:
             texts = [text[:self._max_chars] for text in texts]
