@@ -112,12 +112,11 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
         try:
             if stopping is not None:
                 stopping.wait()
-            if job.cancelled():
-                raise _Withdrawn()
-            job.result = work(job)
-            job.state = DONE
-        except _Withdrawn:
-            job.state = CANCELLED
+            if job.cancelled():  # every holder withdrew while it waited: its work never starts
+                job.state = CANCELLED
+            else:
+                job.result = work(job)
+                job.state = DONE
         except cancelled_types:
             job.state = CANCELLED
             log.info("job %s cancelled after %.0f s", key, job.seconds)
@@ -130,10 +129,6 @@ def start(key: str, work: Callable[[Job], Any], *, holder: str = "",
 
     threading.Thread(target=run, name="clusterlens-job", daemon=True).start()
     return job
-
-
-class _Withdrawn(Exception):
-    """Every holder withdrew while the job waited for a stopping one: its work never started."""
 
 
 def discard(key: str) -> None:
